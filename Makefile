@@ -1,0 +1,51 @@
+# Every target that runs something first makes sure its dependencies are there (scripts/ensure-deps.sh).
+SHELL := /bin/bash
+TARGET ?= local
+REPS ?= 1
+LAB := node dist/lab/cli.js
+LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
+
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench
+
+deps:
+	@scripts/ensure-deps.sh
+
+build: deps
+	@npm run --silent build
+
+test: build
+	node --test --test-concurrency=1 dist/test/
+
+before: build
+	$(LAB) before $(LAB_ARGS)
+
+after: build
+	$(LAB) after $(LAB_ARGS)
+
+ladder: build
+	$(LAB) ladder $(LAB_ARGS)
+
+leave-one-out: build
+	$(LAB) leave-one-out $(LAB_ARGS)
+
+report: build
+	$(LAB) report
+
+kill-mid-job: build
+	$(LAB) kill-mid-job
+
+reload-vs-restart: build
+	$(LAB) reload-vs-restart $(LAB_ARGS)
+
+# Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
+render:
+	scripts/render.sh
+
+cluster:
+	scripts/kind-cluster.sh
+
+clean-cluster:
+	scripts/kind-clean.sh
+
+bench: build
+	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload

@@ -1,0 +1,32 @@
+// One catalogue of lab errors with stable codes (fastify's lib/errors.js style).
+// Codes are part of what users grep for in logs and tests assert on: never rename one.
+export const ERRORS = {
+  LAB_UNKNOWN_LEVER: 'unknown lever',
+  LAB_BAD_ENV: 'invalid environment variable',
+  LAB_UNKNOWN_ARM: 'unknown arm',
+  LAB_BAD_OPTION: 'invalid command-line option',
+  LAB_REDIS_UNREACHABLE: 'Redis is unreachable',
+  LAB_BAD_QUERY: 'invalid query parameter',
+  LAB_BAD_JOB: 'malformed job',
+  LAB_BAD_CONFIG: 'invalid configuration file',
+  LAB_TLS_MISMATCH: 'TLS certificate and key do not match',
+  LAB_UNSUPPORTED_MANIFEST: 'manifest field not supported by the local target',
+  LAB_PORT_TAKEN: 'address already in use',
+  LAB_MISSING_TOOL: 'required tool is missing',
+  LAB_TIMEOUT: 'a bounded wait ran out',
+} as const;
+
+export type LabErrorCode = keyof typeof ERRORS;
+
+export class LabError extends Error {
+  readonly code: LabErrorCode;
+  constructor(code: LabErrorCode, detail: string, options?: { cause?: unknown }) {
+    super(`${code}: ${ERRORS[code]}: ${detail}`, options);
+    this.name = 'LabError';
+    this.code = code;
+  }
+}
+
+export function isLabError(err: unknown, code?: LabErrorCode): err is LabError {
+  return err instanceof LabError && (code === undefined || err.code === code);
+}

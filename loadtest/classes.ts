@@ -1,0 +1,44 @@
+// The error classes of DESIGN.md, shared by the local load generator and the k6 summary converter.
+export const CLASSES = ['ok', 'http_502', 'http_503', 'http_5xx_other', 'reset', 'refused', 'timeout', 'other'] as const;
+export type ErrorClass = (typeof CLASSES)[number];
+export type ClassCounts = Record<ErrorClass, number>;
+
+export function emptyCounts(): ClassCounts {
+  return Object.fromEntries(CLASSES.map((c) => [c, 0])) as ClassCounts;
+}
+
+/** Class of a completed HTTP response. 4xx are the client's own fault and count as `ok` only if expected by the caller. */
+export function classifyStatus(status: number): ErrorClass {
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 502) return 'http_502';
+  if (status === 503) return 'http_503';
+  if (status >= 500) return 'http_5xx_other';
+  return 'other';
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR', 'TimeoutError']);
+
+/** Class of a Node/undici error (walks `cause`, where undici puts the socket error). */
+export function classifyError(err: unknown): ErrorClass {
+  let e: any = err;
+  for (let i = 0; e && i < 5; i++, e = e.cause) {
+    const code = e.code ?? e.name;
+    if (code === 'ECONNREFUSED') return 'refused';
+    if (RESET_CODES.has(code)) return 'reset';
+    if (TIMEOUT_CODES.has(code)) return 'timeout';
+  }
+  return 'other';
+}
+
+// k6 error codes (https://grafana.com/docs/k6/latest/javascript-api/error-codes/).
+export function classifyK6(errorCode: number, status: number): ErrorClass {
+  if (!errorCode) return classifyStatus(status);
+  if (errorCode === 1212) return 'refused';
+  if (errorCode === 1201 || errorCode === 1220 || errorCode === 1000 && status === 0) return 'reset';
+  if (errorCode === 1211 || errorCode === 1050 || errorCode === 1010) return 'timeout';
+  if (errorCode === 1502) return 'http_502';
+  if (errorCode === 1503) return 'http_503';
+  if (errorCode >= 1500 && errorCode < 1600) return 'http_5xx_other';
+  return 'other';
+}
