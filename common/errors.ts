@@ -14,6 +14,12 @@ export const ERRORS = {
   LAB_PORT_TAKEN: 'address already in use',
   LAB_MISSING_TOOL: 'required tool is missing',
   LAB_TIMEOUT: 'a bounded wait ran out',
+  LAB_MISSING_MANIFEST: 'rendered manifest not found or unusable',
+  LAB_K8S_API: 'Kubernetes API call failed',
+  LAB_K6_SUMMARY: 'k6 summary missing or malformed',
+  LAB_SHUTTING_DOWN: 'the service is shutting down and this request cannot finish in the remaining budget',
+  LAB_BAD_MANIFEST: 'Kubernetes manifest sources are incomplete or invalid',
+  LAB_UNKNOWN_OBJECT: 'no such object in the manifest',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

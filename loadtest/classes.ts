@@ -23,22 +23,27 @@ const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_
 export function classifyError(err: unknown): ErrorClass {
   let e: any = err;
   for (let i = 0; e && i < 5; i++, e = e.cause) {
-    const code = e.code ?? e.name;
-    if (code === 'ECONNREFUSED') return 'refused';
-    if (RESET_CODES.has(code)) return 'reset';
-    if (TIMEOUT_CODES.has(code)) return 'timeout';
+    // Both fields: an AbortSignal.timeout() rejection is a DOMException whose code is a number (23)
+    // and whose name is 'TimeoutError', while socket errors carry the string code.
+    for (const code of [e.code, e.name]) {
+      if (code === 'ECONNREFUSED') return 'refused';
+      if (RESET_CODES.has(code)) return 'reset';
+      if (TIMEOUT_CODES.has(code)) return 'timeout';
+    }
   }
   return 'other';
 }
 
-// k6 error codes (https://grafana.com/docs/k6/latest/javascript-api/error-codes/).
+// k6 error codes (https://grafana.com/docs/k6/latest/javascript-api/error-codes/). A response that
+// arrived is classed by its status alone (k6 sets error_code = 1000 + status for 4xx/5xx); only
+// requests without a response (status 0) are classed by the transport error code. Keep in step
+// with loadtest/k6/classify.js, which k6 runs (test/kind checks both against one table).
 export function classifyK6(errorCode: number, status: number): ErrorClass {
-  if (!errorCode) return classifyStatus(status);
+  if (status > 0) return classifyStatus(status);
   if (errorCode === 1212) return 'refused';
-  if (errorCode === 1201 || errorCode === 1220 || errorCode === 1000 && status === 0) return 'reset';
-  if (errorCode === 1211 || errorCode === 1050 || errorCode === 1010) return 'timeout';
-  if (errorCode === 1502) return 'http_502';
-  if (errorCode === 1503) return 'http_503';
-  if (errorCode >= 1500 && errorCode < 1600) return 'http_5xx_other';
+  // 1000 is k6's generic error, in practice "EOF"/"unexpected EOF": the peer closed mid-request.
+  if (errorCode === 1000 || errorCode === 1201 || errorCode === 1220) return 'reset';
+  if (errorCode === 1050 || errorCode === 1211) return 'timeout';
+  if (errorCode >= 1500 && errorCode < 1600) return classifyStatus(errorCode - 1000);
   return 'other';
 }

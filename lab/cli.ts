@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isLabError, LabError } from '../common/errors.js';
+import { loadScenario } from '../loadtest/scenario.js';
+import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './arms.js';
+import { plannedRunMs, runExperiment } from './experiment.js';
+import { Progress } from './progress.js';
+import { parseLabArgs, USAGE, type LabArgs } from './run-args.js';
+import { REPO_ROOT, stamp } from './run-meta.js';
+import { installSignalTeardown, teardownAll } from './run-teardown.js';
+import { regenerateReport } from './report/index.js';
+import { failures } from './report/summarize.js';
+import type { RunSummary } from './schema.js';
+
+// Exit codes: 0 done; 1 a run failed; 2 bad command line (nothing was started or written).
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function dispatchExternal(file: string, exportName: string, argv: string[]): Promise<number> {
+  const path = join(REPO_ROOT, 'dist/lab', file);
+  if (!existsSync(path)) throw new LabError('LAB_MISSING_TOOL', `${file} is not built (${path} missing); its area may not be finished yet`);
+  const mod: any = await import(pathToFileURL(path).href);
+  if (typeof mod[exportName] !== 'function') throw new LabError('LAB_MISSING_TOOL', `${file} does not export ${exportName}()`);
+  const r = await mod[exportName](argv);
+  return typeof r === 'number' ? r : 0;
+}
+
+function armsFor(command: string): Arm[] {
+  if (command === 'ladder') return [...LADDER];
+  if (command === 'leave-one-out') return [...LEAVE_ONE_OUT];
+  return [findArm(command)];
+}
+
+function tableFor(command: string): string {
+  if (command === 'ladder') return 'ladder';
+  if (command === 'leave-one-out') return 'leave-one-out';
+  return 'before-after';
+}
+
+async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number): Promise<RunSummary[]> {
+  const path = join(REPO_ROOT, 'dist/lab/kind/run.js');
+  if (!existsSync(path)) throw new LabError('LAB_MISSING_TOOL', `the kind target is not built (${path} missing)`);
+  const { runKind } = (await import(pathToFileURL(path).href)) as { runKind?: (o: object) => Promise<RunSummary[]> };
+  if (typeof runKind !== 'function') throw new LabError('LAB_MISSING_TOOL', 'lab/kind/run.js does not export runKind()');
+  const all: RunSummary[] = [];
+  for (const arm of arms) {
+    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun });
+    if (args.dryRun) continue;
+    for (const s of summaries) {
+      const dir = join(resultsDir, 'runs', `${stamp(new Date(s.date))}-${s.arm}-kind-rep${s.rep}`);
+      const file = join(dir, 'summary.json');
+      // the kind target may already have written its own run directory; keep what it wrote
+      if (!existsSync(file)) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(file, `${JSON.stringify(s, null, 2)}\n`);
+      }
+      all.push(s);
+    }
+  }
+  return all;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'kill-mid-job') return dispatchExternal('kill-mid-job.js', 'killMidJob', argv.slice(1));
+  if (argv[0] === 'reload-vs-restart') return dispatchExternal('reload-vs-restart.js', 'reloadVsRestart', argv.slice(1));
+  const args = parseLabArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const resultsDir = resolve(args.resultsDir ?? join(REPO_ROOT, 'results'));
+  if (args.command === 'report') {
+    const r = regenerateReport(resultsDir, say);
+    say(`report: ${r.runs} stored runs → ${r.written.map((w) => join(resultsDir, w)).join(', ')}`);
+    return 0;
+  }
+  const scenario = loadScenario();
+  const rate = args.rate ?? scenario.rate;
+  const deploys = args.deploys ?? scenario.phases.deploys;
+  const arms = armsFor(args.command);
+  for (const arm of arms) {
+    const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
+    if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);
+  }
+  const command = `npm run lab -- ${argv.join(' ')}`;
+  const perRunMs = plannedRunMs(scenario, deploys);
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
+    + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
+  if (args.target === 'kind') {
+    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
+    if (!args.dryRun) regenerateReport(resultsDir, say);
+    return summaries.length || args.dryRun ? 0 : 1;
+  }
+  if (args.dryRun) {
+    for (let rep = 1; rep <= args.reps; rep++) for (const arm of arms) say(`  would run ${arm.name} rep ${rep}: k8s/rendered/${arm.name}.yaml`);
+    return 0;
+  }
+
+  installSignalTeardown(say);
+  const progress = new Progress();
+  const batch = new Date().toISOString();
+  const started = Date.now();
+  const workDir = join(REPO_ROOT, '.lab', 'runs');
+  let done = 0;
+  const total = arms.length * args.reps;
+  const measured: number[] = [];
+  let currentStart = started;
+  const etaAt = () => {
+    const avg = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : perRunMs;
+    return currentStart + (total - done) * avg;
+  };
+  const summaries: RunSummary[] = [];
+  try {
+    // repetition-major order: drift of the machine over time spreads over every arm equally
+    for (let rep = 1; rep <= args.reps; rep++) {
+      for (const arm of arms) {
+        const t0 = Date.now();
+        currentStart = t0;
+        const { summary, dir } = await runExperiment({
+          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, scenario,
+          resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
+        });
+        measured.push(Date.now() - t0);
+        done++;
+        summaries.push(summary);
+        progress.log(`${arm.name} rep ${rep}: ${failures(summary.windowCounts)} failed in the deploy window `
+          + `(${(summary.windowErrorRate * 100).toFixed(2)} %), SIGKILLs ${summary.sigkills}, min ready ${summary.minReadyPods}, `
+          + `jobs lost ${summary.jobs.lost} / duplicated ${summary.jobs.duplicated}, deploy ${(summary.deployDurationMs / 1000).toFixed(1)} s → ${dir}`);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  const r = regenerateReport(resultsDir, say);
+  const table = join(resultsDir, `${tableFor(args.command)}.md`);
+  if (existsSync(table)) process.stdout.write(readFileSync(table, 'utf8'));
+  say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
+  if (arms.includes(AFTER)) {
+    const bad = summaries.filter((s) => s.arm === AFTER.name && (failures(s.totalCounts) > 0 || s.jobs.lost > 0 || s.jobs.duplicated > 0));
+    if (bad.length) say(`NOTE: ${bad.length} after run(s) had failed requests or lost/duplicated jobs; see the table above`);
+  }
+  return 0;
+}
+
+const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    async (err) => {
+      await teardownAll();
+      if (isLabError(err, 'LAB_UNKNOWN_ARM') || isLabError(err, 'LAB_BAD_OPTION')) {
+        say(`${err.message}\n\n${USAGE}`);
+        process.exit(2);
+      }
+      say(isLabError(err) ? err.message : `lab failed: ${(err as Error)?.stack ?? err}`);
+      process.exit(1);
+    },
+  );
+}

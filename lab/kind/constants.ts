@@ -1,0 +1,35 @@
+// Names and pinned versions of the kind target. Pinned, never `latest`: a result must say exactly
+// which controller and load generator produced it.
+
+export const NAMESPACE = 'deploy-loss-lab';
+export const CLUSTER_NAME = 'deploy-loss-lab';
+/** The context `kind create cluster --name deploy-loss-lab` writes into the kubeconfig. */
+export const KIND_CONTEXT = `kind-${CLUSTER_NAME}`;
+export const FIELD_MANAGER = 'deploy-loss-lab';
+export const IMAGE_REPO = 'deploy-loss-lab';
+/** The placeholder image of the rendered manifests (docs/architecture.md, "Manifests"). */
+export const PLACEHOLDER_IMAGE = 'deploy-loss-lab:dev';
+
+/** v1.x: handleSummary still receives the documented (legacy) data layout; v2 switches formats. */
+export const K6_IMAGE = 'grafana/k6:1.8.1';
+/** The image's `k6` user; the namespace enforces the restricted Pod Security profile. */
+export const K6_UID = 12345;
+export const APP_UID = 10001;
+
+export const INGRESS_NGINX_VERSION = 'controller-v1.15.1';
+export const INGRESS_URL_DEFAULT = 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local';
+export const L4_URL_DEFAULT = `http://service.${NAMESPACE}.svc.cluster.local`;
+
+/** Markers around machine-readable blocks in pod logs (k6 summary, audit result). */
+export const K6_T0_MARKER = 'LAB_K6_T0';
+export const K6_SUMMARY_BEGIN = 'LAB_K6_SUMMARY_BEGIN';
+export const K6_SUMMARY_END = 'LAB_K6_SUMMARY_END';
+export const K6_JOB_LINE = 'LAB_JOB';
+export const AUDIT_BEGIN = 'LAB_AUDIT_BEGIN';
+export const AUDIT_END = 'LAB_AUDIT_END';
+
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+export const LABEL_RUN = 'deploy-loss-lab/run';
+
+/** Deployments rolled per deploy; redis is the ledger and is never rolled (k8s/base/redis.yaml). */
+export const ROLLED = ['service', 'worker'] as const;

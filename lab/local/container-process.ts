@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, type WriteStream } from 'node:fs';
+import { constants } from 'node:os';
+import type { Isolation } from './isolation.js';
+
+// One run of a container's command: the process tree, its PID 1 as seen from the host, signals
+// under the kernel's PID-1 rule, and the exit as the kubelet reports it (128+signal when killed).
+
+export interface ContainerExit { exitCode: number | null; signal: NodeJS.Signals | null }
+export type SignalOutcome = 'delivered' | 'dropped-by-kernel-rule' | 'not-running';
+
+const PID1_LOOKUP_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch { return []; }
+}
+
+/** True when `pid` has a handler installed for `sig` (bit sig-1 of SigCgt). */
+export function catchesSignal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    const m = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? ((BigInt(`0x${m[1]}`) >> BigInt(constants.signals[sig] - 1)) & 1n) === 1n : false;
+  } catch { return false; }
+}
+
+export class ContainerProcess {
+  /** host pid of the command that is PID 1 in the pod's namespace (or the process itself in fallback mode) */
+  pid1: number | undefined;
+  readonly exited: Promise<ContainerExit>;
+  private killedBySigkill = false;
+  private done = false;
+
+  private constructor(readonly child: ChildProcess, private readonly isolation: Isolation) {
+    this.exited = new Promise((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        this.done = true;
+        if (this.killedBySigkill) resolve({ exitCode: 137, signal: 'SIGKILL' });
+        else if (signal) resolve({ exitCode: 128 + (constants.signals[signal] ?? 0), signal });
+        else resolve({ exitCode: code, signal: null });
+      };
+      child.once('exit', finish);
+      child.once('error', () => { if (!this.done) finish(128, null); }); // spawn failure: kubelet's StartError is 128
+    });
+  }
+
+  /** Spawns `argv` under the isolation prefix; stdout/stderr lines go to `log` with a timestamp each. */
+  static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream }): Promise<ContainerProcess> {
+    const full = [...opts.isolation.prefix, ...argv];
+    // detached: its own process group, so a Ctrl-C at the lab's terminal does not hit the pods
+    // directly (on a cluster it never would); the lab's cleanup kills them instead.
+    const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = new ContainerProcess(child, opts.isolation);
+    pipeLines(child, opts.log);
+    if (child.pid === undefined) return proc;
+    if (opts.isolation.mode === 'fallback') { proc.pid1 = child.pid; return proc; }
+    const deadline = Date.now() + PID1_LOOKUP_MS;
+    while (Date.now() < deadline && !proc.done) {
+      const kids = childrenOf(child.pid);
+      if (kids.length > 0) { proc.pid1 = kids[0]; break; }
+      await sleep(2);
+    }
+    return proc;
+  }
+
+  get running(): boolean { return !this.done; }
+
+  /**
+   * Sends `sig` to PID 1 from outside its namespace: the kernel itself drops it unless PID 1 caught
+   * it. In fallback mode the same rule is applied here by reading SigCgt.
+   */
+  signal(sig: NodeJS.Signals): SignalOutcome {
+    if (this.done || this.pid1 === undefined) return 'not-running';
+    if (sig === 'SIGKILL') { this.killNow(); return 'delivered'; }
+    const caught = catchesSignal(this.pid1, sig);
+    if (this.isolation.mode === 'fallback' && !caught) return 'dropped-by-kernel-rule';
+    try { process.kill(this.pid1, sig); } catch { return 'not-running'; }
+    return caught ? 'delivered' : 'dropped-by-kernel-rule';
+  }
+
+  /** SIGKILL to PID 1 (the kernel then kills the whole namespace) and to the process group; synchronous, for exit hooks. */
+  killNow(): void {
+    if (this.done) return;
+    this.killedBySigkill = true;
+    if (this.pid1 !== undefined) { try { process.kill(this.pid1, 'SIGKILL'); } catch { /* gone */ } }
+    if (this.child.pid !== undefined) {
+      try { process.kill(-this.child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try { process.kill(this.child.pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+}
+
+function pipeLines(child: ChildProcess, log: WriteStream): void {
+  for (const [stream, name] of [[child.stdout, 'stdout'], [child.stderr, 'stderr']] as const) {
+    let buf = '';
+    stream?.on('data', (b: Buffer) => {
+      buf += b.toString('utf8');
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        if (!log.destroyed) log.write(`${new Date().toISOString()} ${name} ${buf.slice(0, i)}\n`);
+        buf = buf.slice(i + 1);
+      }
+    });
+    stream?.on('end', () => { if (buf && !log.destroyed) log.write(`${new Date().toISOString()} ${name} ${buf}\n`); buf = ''; });
+  }
+}

@@ -1,0 +1,105 @@
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import type { HttpGetAction, PortRef, ProbeSpec } from './manifest.js';
+
+// The kubelet's prober: one worker per probe per container, running on its period, flipping its
+// result only after failureThreshold consecutive failures / successThreshold successes.
+
+export interface ProbeTarget {
+  ip: string;
+  resolvePort(port: PortRef): number;
+  env: Record<string, string>;
+  cwd: string;
+}
+
+export const PROBE_KINDS = ['startup', 'readiness', 'liveness'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+/** One HTTP GET the way the kubelet sends it: no keep-alive, kube-probe user agent, 200–399 is success. */
+export function httpGetOnce(action: HttpGetAction, target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.31', Accept: '*/*', Connection: 'close' };
+    for (const [k, v] of action.headers) headers[k] = v;
+    const req = request({ host: action.host ?? target.ip, port: target.resolvePort(action.port), path: action.path, method: 'GET', headers, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      const ok = (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400;
+      res.on('end', () => resolve(ok));
+      res.on('error', () => resolve(ok));
+    });
+    req.on('timeout', () => req.destroy(new Error('probe timeout')));
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+function tcpOnce(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const t = setTimeout(() => { s.destroy(); resolve(false); }, timeoutMs);
+    s.once('connect', () => { clearTimeout(t); s.destroy(); resolve(true); });
+    s.once('error', () => { clearTimeout(t); resolve(false); });
+  });
+}
+
+/** Runs a command as the container would (same env and cwd); exit 0 within the timeout is success. */
+export function execOnce(command: string[], target: ProbeTarget, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command[0]!, command.slice(1), { env: target.env, cwd: target.cwd, stdio: 'ignore' });
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => { clearTimeout(t); resolve(code === 0); });
+    child.once('error', () => { clearTimeout(t); resolve(false); });
+  });
+}
+
+export function runProbeOnce(spec: ProbeSpec, target: ProbeTarget): Promise<boolean> {
+  const timeoutMs = spec.timeoutSeconds * 1000;
+  const a = spec.action;
+  if ('httpGet' in a) return httpGetOnce(a.httpGet, target, timeoutMs);
+  if ('tcpSocket' in a) return tcpOnce(a.tcpSocket.host ?? target.ip, target.resolvePort(a.tcpSocket.port), timeoutMs);
+  return execOnce(a.exec, target, timeoutMs);
+}
+
+export class ProbeWorker {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private successes = 0;
+  private failures = 0;
+  /** the kubelet's initial results: readiness and startup start false, liveness starts true */
+  result: boolean;
+
+  constructor(
+    readonly kind: ProbeKind,
+    private readonly spec: ProbeSpec,
+    private readonly target: ProbeTarget,
+    private readonly onChange: (result: boolean) => void,
+  ) {
+    this.result = kind === 'liveness';
+  }
+
+  start(): void {
+    this.timer = setTimeout(() => void this.tick(), this.spec.initialDelaySeconds * 1000);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const started = Date.now();
+    const ok = await runProbeOnce(this.spec, this.target);
+    if (this.stopped) return;
+    if (ok) { this.successes++; this.failures = 0; } else { this.failures++; this.successes = 0; }
+    const next = ok
+      ? (this.result || this.successes >= this.spec.successThreshold ? true : this.result)
+      : (this.failures >= this.spec.failureThreshold ? false : this.result);
+    if (next !== this.result) { this.result = next; this.onChange(next); }
+    // A startup probe starts out failed, so reaching its threshold is the event: the kubelet kills the container.
+    else if (this.kind === 'startup' && !ok && this.failures === this.spec.failureThreshold) { this.onChange(false); return; }
+    if (this.kind === 'startup' && this.result) return; // startup probes stop once they succeed
+    const wait = Math.max(0, this.spec.periodSeconds * 1000 - (Date.now() - started));
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), wait);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+}

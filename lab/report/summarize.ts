@@ -1,0 +1,80 @@
+import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
+import { latencyMs, type RequestRecord } from '../../loadtest/records.js';
+import type { JobAudit, RunParams, RunSummary, TimelineEvent } from '../schema.js';
+import { median, percentile } from './stats.js';
+
+export interface ReadySample {
+  t: number;
+  ready: Record<string, number>;
+}
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+export interface SummaryInput {
+  arm: string;
+  levers: string[];
+  target: 'local' | 'kind';
+  rep: number;
+  command: string;
+  commit: string;
+  date: string;
+  params: RunParams;
+  notes: string[];
+  records: readonly RequestRecord[];
+  dropped: number;
+  events: readonly TimelineEvent[];
+  baseline: Interval;
+  window: Interval;
+  deployDurationsMs: number[];
+  readySamples: readonly ReadySample[];
+  /** the Deployment whose ready count is the capacity that matters to clients */
+  servingDeployment: string;
+  jobs: JobAudit;
+}
+
+export function countClasses(records: Iterable<RequestRecord>): ClassCounts {
+  const c = emptyCounts();
+  for (const r of records) c[r.class]++;
+  return c;
+}
+
+export function failures(c: ClassCounts): number {
+  return CLASSES.reduce((s, k) => (k === 'ok' ? s : s + c[k]), 0);
+}
+
+const inside = (t: number, i: Interval) => t >= i.start && t <= i.end;
+
+/** Builds the RunSummary of lab/schema.ts; requests are attributed to the interval they were scheduled in. */
+export function summarize(x: SummaryInput): RunSummary {
+  const inWindow = x.records.filter((r) => inside(r.t_sched, x.window));
+  const inBaseline = x.records.filter((r) => inside(r.t_sched, x.baseline));
+  const windowCounts = countClasses(inWindow);
+  const windowTotal = inWindow.length;
+  const readyInWindow = x.readySamples.filter((s) => inside(s.t, x.window)).map((s) => s.ready[x.servingDeployment] ?? 0);
+  return {
+    arm: x.arm,
+    levers: x.levers,
+    target: x.target,
+    rep: x.rep,
+    command: x.command,
+    commit: x.commit,
+    date: x.date,
+    params: x.params,
+    notes: x.notes,
+    requests: x.records.length,
+    droppedIterations: x.dropped,
+    window: x.window,
+    windowCounts,
+    totalCounts: countClasses(x.records),
+    windowErrorRate: windowTotal ? failures(windowCounts) / windowTotal : 0,
+    p99SteadyMs: Math.round(percentile(inBaseline.map(latencyMs), 99)),
+    p99RollMs: Math.round(percentile(inWindow.map(latencyMs), 99)),
+    deployDurationMs: Math.round(median(x.deployDurationsMs)),
+    minReadyPods: readyInWindow.length ? Math.min(...readyInWindow) : 0,
+    sigkills: x.events.filter((e) => e.kind === 'sigkill').length,
+    jobs: x.jobs,
+  };
+}

@@ -1,0 +1,94 @@
+import type { Arm } from '../arms.js';
+import type { RunSummary } from '../schema.js';
+import { failures } from './summarize.js';
+import { spread, type Spread } from './stats.js';
+import type { StoredRun } from './load.js';
+
+// The result schema of DESIGN.md, one row per arm, every cell median [min–max] over repetitions.
+
+export interface Metric {
+  key: string;
+  header: string;
+  get: (s: RunSummary) => number;
+  fmt: (n: number) => string;
+}
+
+const int = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+const pct = (n: number) => `${(n * 100).toFixed(2)} %`;
+const secs = (n: number) => `${(n / 1000).toFixed(1)} s`;
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+export const METRICS: readonly Metric[] = [
+  { key: 'requests', header: 'requests', get: (s) => s.requests, fmt: int },
+  { key: 'window_error_rate', header: 'deploy-window error rate', get: (s) => s.windowErrorRate, fmt: pct },
+  { key: 'window_failures', header: 'failed in window', get: (s) => failures(s.windowCounts), fmt: int },
+  { key: 'http_502', header: '502', get: (s) => s.windowCounts.http_502, fmt: int },
+  { key: 'http_503', header: '503', get: (s) => s.windowCounts.http_503, fmt: int },
+  { key: 'reset', header: 'reset', get: (s) => s.windowCounts.reset, fmt: int },
+  { key: 'refused', header: 'refused', get: (s) => s.windowCounts.refused, fmt: int },
+  { key: 'timeout', header: 'timeout', get: (s) => s.windowCounts.timeout, fmt: int },
+  { key: 'p99_steady_ms', header: 'p99 steady', get: (s) => s.p99SteadyMs, fmt: ms },
+  { key: 'p99_roll_ms', header: 'p99 during roll', get: (s) => s.p99RollMs, fmt: ms },
+  { key: 'deploy_duration_ms', header: 'deploy duration', get: (s) => s.deployDurationMs, fmt: secs },
+  { key: 'min_ready_pods', header: 'min ready pods', get: (s) => s.minReadyPods, fmt: int },
+  { key: 'sigkills', header: 'SIGKILLs', get: (s) => s.sigkills, fmt: int },
+  { key: 'jobs_accepted', header: 'jobs accepted', get: (s) => s.jobs.accepted, fmt: int },
+  { key: 'jobs_lost', header: 'jobs lost', get: (s) => s.jobs.lost, fmt: int },
+  { key: 'jobs_duplicated', header: 'side effects duplicated', get: (s) => s.jobs.duplicated, fmt: int },
+];
+
+export interface ArmRow {
+  arm: string;
+  title: string;
+  target: string;
+  reps: number;
+  runs: StoredRun[];
+  cells: Record<string, Spread>;
+}
+
+export function aggregate(arm: Arm, runs: StoredRun[]): ArmRow {
+  const cells: Record<string, Spread> = {};
+  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)));
+  return { arm: arm.name, title: arm.title, target: runs[0]?.summary.target ?? '', reps: runs.length, runs, cells };
+}
+
+export function fmtSpread(s: Spread, fmt: (n: number) => string): string {
+  if (s.n <= 1 || s.min === s.max) return fmt(s.median);
+  return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
+}
+
+/** Rows in the given arm order, skipping arms with no stored runs. */
+export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, target: string): ArmRow[] {
+  return arms.flatMap((a) => {
+    const runs = latest.get(`${a.name}|${target}`);
+    return runs?.length ? [aggregate(a, runs)] : [];
+  });
+}
+
+export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean } = {}): string {
+  const headers = ['arm', 'levers', 'target', 'reps', ...METRICS.map((m) => m.header)];
+  if (opts.marginal) headers.push('Δ failed in window vs previous step');
+  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
+  rows.forEach((r, i) => {
+    const cells = [`\`${r.arm}\``, r.title, r.target, String(r.reps), ...METRICS.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
+    if (opts.marginal) {
+      const prev = rows[i - 1];
+      const d = prev ? r.cells.window_failures!.median - prev.cells.window_failures!.median : NaN;
+      cells.push(prev ? `${d > 0 ? '+' : ''}${int(d)}` : '—');
+    }
+    lines.push(`| ${cells.join(' | ')} |`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+export function csvTable(rows: ArmRow[]): string {
+  const headers = ['arm', 'target', 'reps', ...METRICS.flatMap((m) => [`${m.key}_median`, `${m.key}_min`, `${m.key}_max`])];
+  const lines = [headers.join(',')];
+  for (const r of rows) {
+    lines.push([r.arm, r.target, r.reps, ...METRICS.flatMap((m) => {
+      const s = r.cells[m.key]!;
+      return [s.median, s.min, s.max];
+    })].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}

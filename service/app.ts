@@ -1,0 +1,67 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
+import type { ServiceContext } from './context.js';
+import { configPlugin } from './config/plugin.js';
+import { errorHandler } from './http-errors.js';
+import { accountsRoute } from './routes/accounts.js';
+import { fastRoute } from './routes/fast.js';
+import { jobsRoute } from './routes/jobs.js';
+import { probeRoutes } from './routes/probes.js';
+import { mustRequeue, replyRequeue } from './routes/requeue.js';
+import { slowRoute } from './routes/slow.js';
+import { workRoute } from './routes/work.js';
+
+/**
+ * Runs first on every request: counts it in flight until its response closes (metrics, drain,
+ * guardian report) and, once a shutdown began, applies the per-request half of the levers.
+ */
+function lifecycleHook(ctx: ServiceContext): onRequestHookHandler {
+  const drain = ctx.env.fixes.has('drain');
+  const { metrics, tracker } = ctx;
+  return (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    tracker.begin(request.raw, reply.raw, () => metrics.requests.inc({ route, method, status: reply.raw.statusCode }));
+    if (ctx.shutdown.active) {
+      // Tells keep-alive clients to reconnect elsewhere after this response.
+      if (drain) reply.raw.setHeader('connection', 'close');
+      // Anything arriving this late gets a clean 503 when even a short request would not fit;
+      // /slow checks its own, longer, expected duration.
+      if (mustRequeue(ctx, 0)) {
+        replyRequeue(ctx, reply, route, 0);
+        return;
+      }
+    }
+    done();
+  };
+}
+
+export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Per-request log lines would drown the lifecycle events the lab reads (and cost throughput).
+    logController: new LogController({ disableRequestLogging: true }),
+    // The drain lever decides what a late request gets (served with Connection: close, or a
+    // 503 + Retry-After from requeue); fastify's blanket 503-while-closing would hide that.
+    return503OnClosing: false,
+    // Idle sockets are closed by the shutdown, optionally jittered (surge), not by fastify.close().
+    forceCloseConnections: false,
+    // No type coercion: "amount": "5" is a malformed job, not 5.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.addHook('onRequest', lifecycleHook(ctx));
+
+  // Hot-reload integration point: the config plugin (service/config/) is registered here, after
+  // the lifecycle hook (so blocked or rate-limited requests are still counted and drained) and
+  // before the routes (so every route sees the request's config snapshot).
+  await app.register(configPlugin, { configFile: ctx.env.configFile, host: ctx.env.host });
+
+  probeRoutes(app, ctx);
+  fastRoute(app);
+  slowRoute(app, ctx);
+  workRoute(app, ctx);
+  jobsRoute(app, ctx);
+  accountsRoute(app, ctx);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,147 @@
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { BlockList } from 'node:net';
+import { dirname, extname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { parse as parseYaml } from 'yaml';
+import { LabError } from '../../common/errors.js';
+import { DEFAULT_VALUES, validateConfig, type BlockEntry, type ConfigValues } from './schema.js';
+
+/** Certificate and key from the same config, already checked to belong together. */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly fingerprint256: string;
+  readonly validTo: string;
+}
+
+/** One immutable, validated configuration. Requests hold a reference to it for their whole life. */
+export interface Config {
+  readonly version: number;
+  readonly loadedAt: string;
+  /** sha256 of the source bytes; null for the built-in defaults */
+  readonly checksum: string | null;
+  /** the config file path, or 'defaults' when CONFIG_FILE is unset */
+  readonly source: string;
+  readonly values: ConfigValues;
+  readonly tls?: TlsMaterial;
+  isBlocked(ip: string): boolean;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+// The BlockList is native and mutable, so it is never exposed: only this closure can reach it.
+function buildMatcher(entries: readonly BlockEntry[]): (ip: string) => boolean {
+  if (entries.length === 0) return () => false;
+  const list = new BlockList();
+  for (const e of entries) {
+    if (e.kind === 'address') list.addAddress(e.address, e.family);
+    else list.addSubnet(e.address, e.prefix!, e.family);
+  }
+  return (ip: string) => {
+    // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; an IPv4 rule must still match them.
+    const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : null;
+    try {
+      return v4 ? list.check(v4, 'ipv4') : list.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Parses by extension (.json / .yaml / .yml), otherwise by content: JSON if it looks like JSON. */
+export function parseDocument(file: string, text: string): unknown {
+  const ext = extname(file).toLowerCase();
+  const asJson = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && /^\s*[{[]/.test(text));
+  try {
+    return asJson ? JSON.parse(text) : parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0]!.replace(/:\s*$/, '');
+    throw new LabError('LAB_BAD_CONFIG', `${file}: (syntax): ${asJson ? 'JSON' : 'YAML'} parse error: ${msg}`, { cause: err });
+  }
+}
+
+async function readText(file: string, field: string, owner: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new LabError('LAB_BAD_CONFIG', `${owner}: ${field}: cannot read ${file} (${code})`, { cause: err });
+  }
+}
+
+/**
+ * Reads certificate and key together and proves they are one unit: the key matches the
+ * certificate, the certificate is valid now, and OpenSSL accepts the pair as a context.
+ */
+export async function loadTlsMaterial(configFile: string, certFile: string, keyFile: string, now = Date.now()): Promise<TlsMaterial> {
+  const [cert, key] = await Promise.all([
+    readText(certFile, 'tls.certFile', configFile),
+    readText(keyFile, 'tls.keyFile', configFile),
+  ]);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (err) {
+    throw new LabError('LAB_BAD_CONFIG', `${configFile}: tls.certFile: ${certFile} is not a PEM certificate`, { cause: err });
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    throw new LabError('LAB_BAD_CONFIG', `${configFile}: tls.keyFile: ${keyFile} is not a PEM private key`, { cause: err });
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new LabError('LAB_TLS_MISMATCH', `${configFile}: tls: key ${keyFile} does not belong to certificate ${certFile}`);
+  }
+  const from = Date.parse(x509.validFrom);
+  const to = Date.parse(x509.validTo);
+  if (to <= now) throw new LabError('LAB_BAD_CONFIG', `${configFile}: tls.certFile: ${certFile} expired at ${x509.validTo}`);
+  if (from > now) throw new LabError('LAB_BAD_CONFIG', `${configFile}: tls.certFile: ${certFile} is not valid before ${x509.validFrom}`);
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new LabError('LAB_TLS_MISMATCH', `${configFile}: tls: OpenSSL rejects the pair: ${(err as Error).message}`, { cause: err });
+  }
+  return { cert, key, fingerprint256: x509.fingerprint256, validTo: x509.validTo };
+}
+
+function assemble(version: number, source: string, checksum: string | null, values: ConfigValues, entries: readonly BlockEntry[], tls?: TlsMaterial): Config {
+  const config: Config = {
+    version,
+    loadedAt: new Date().toISOString(),
+    checksum,
+    source,
+    values,
+    ...(tls ? { tls } : {}),
+    isBlocked: buildMatcher(entries),
+  };
+  return deepFreeze(config);
+}
+
+export function defaultConfig(version: number): Config {
+  return assemble(version, 'defaults', null, structuredClone(DEFAULT_VALUES), []);
+}
+
+/** Parses from text already read (the benchmark times this without disk I/O). */
+export async function buildConfig(file: string, text: string, version: number): Promise<Config> {
+  const checksum = createHash('sha256').update(text).digest('hex');
+  const { values, entries } = validateConfig(file, parseDocument(file, text));
+  // Relative TLS paths are relative to the config file, so a ConfigMap and Secret mounted side by
+  // side can refer to each other without knowing the mount point.
+  const tls = values.tls
+    ? await loadTlsMaterial(file, resolve(dirname(file), values.tls.certFile), resolve(dirname(file), values.tls.keyFile))
+    : undefined;
+  return assemble(version, file, checksum, values, entries, tls);
+}
+
+/** Reads, parses, validates and freezes the config file. Throws LabError naming file, field and problem. */
+export async function loadConfig(file: string, version: number): Promise<Config> {
+  return buildConfig(file, await readText(file, '(file)', file), version);
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { ShutdownBudget } from './budget.js';
+import type { ConnectionTracker } from './connections.js';
+import type { ServiceDeps } from './deps.js';
+import type { ServiceEnv } from './env.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** What routes, hooks and the shutdown share; built once in main.ts. */
+export interface ServiceContext {
+  readonly env: ServiceEnv;
+  readonly log: Logger;
+  readonly lifecycle: Lifecycle;
+  readonly metrics: ServiceMetrics;
+  readonly tracker: ConnectionTracker;
+  readonly budget: ShutdownBudget;
+  readonly deps: ServiceDeps;
+  /** A plain flag for the per-request hot path; set once, when the first signal arrives. */
+  readonly shutdown: { active: boolean };
+}

@@ -1,0 +1,53 @@
+import { envInt, envRedisUrl, envString } from '../common/env.js';
+import { LabError } from '../common/errors.js';
+import { parseFixes, type Fixes } from '../common/levers.js';
+
+type Env = Record<string, string | undefined>;
+
+/** Everything the service reads from its environment, validated once at start. */
+export interface ServiceEnv {
+  readonly port: number;
+  readonly host: string;
+  readonly redisUrl: string;
+  readonly fixes: Fixes;
+  readonly queueName: string;
+  readonly drainDelayMs: number;
+  readonly shutdownDeadlineMs: number;
+  readonly closeJitterMs: number;
+  readonly slowMaxMs: number;
+  readonly redisConnectTimeoutMs: number;
+  readonly configFile: string | undefined;
+}
+
+// BullMQ builds its Redis keys as `bull:<queue>:...`; a colon or space in the name would
+// silently make a different (and unreadable) key layout, so the name is kept to a safe alphabet.
+const QUEUE_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Throws LabError (LAB_BAD_ENV or LAB_UNKNOWN_LEVER) naming the variable; changes nothing. */
+export function parseServiceEnv(env: Env): ServiceEnv {
+  const fixes = parseFixes(env.LAB_FIXES);
+  const queueName = envString(env, 'QUEUE_NAME', 'jobs');
+  if (!QUEUE_NAME_RE.test(queueName)) {
+    throw new LabError('LAB_BAD_ENV', `QUEUE_NAME="${queueName}" must match ${QUEUE_NAME_RE} (BullMQ key names)`);
+  }
+  const drainDelayMs = envInt(env, 'DRAIN_DELAY_MS', 2000, 0, 600_000);
+  const shutdownDeadlineMs = envInt(env, 'SHUTDOWN_DEADLINE_MS', 8000, 100, 3_600_000);
+  // The guardian counts from the signal, so a drain delay at or past it would leave no time to drain at all.
+  if (fixes.has('readiness') && fixes.has('drain') && drainDelayMs >= shutdownDeadlineMs) {
+    throw new LabError('LAB_BAD_ENV', `DRAIN_DELAY_MS=${drainDelayMs} must be less than SHUTDOWN_DEADLINE_MS=${shutdownDeadlineMs} (the deadline counts from the signal)`);
+  }
+  const configFile = envString(env, 'CONFIG_FILE', '');
+  return {
+    port: envInt(env, 'PORT', 3000, 0, 65535),
+    host: envString(env, 'HOST', '0.0.0.0'),
+    redisUrl: envRedisUrl(env),
+    fixes,
+    queueName,
+    drainDelayMs,
+    shutdownDeadlineMs,
+    closeJitterMs: envInt(env, 'CLOSE_JITTER_MS', 500, 0, 60_000),
+    slowMaxMs: envInt(env, 'SLOW_MAX_MS', 30_000, 0, 600_000),
+    redisConnectTimeoutMs: envInt(env, 'REDIS_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
+    configFile: configFile === '' ? undefined : configFile,
+  };
+}

@@ -1,0 +1,63 @@
+// Entry point: `node dist/service/main.js`, configured by environment only (docs/architecture.md).
+import type { Server } from 'node:http';
+import { isLabError, LabError } from '../common/errors.js';
+import { formatFixes } from '../common/levers.js';
+import { createLogger, exitWith } from '../common/log.js';
+import { buildApp } from './app.js';
+import { ShutdownBudget } from './budget.js';
+import { ConnectionTracker } from './connections.js';
+import type { ServiceContext } from './context.js';
+import { connectDeps, redactUrl } from './deps.js';
+import { parseServiceEnv, type ServiceEnv } from './env.js';
+import { Lifecycle, READY } from './lifecycle.js';
+import { createMetrics } from './metrics.js';
+import { Shutdown } from './shutdown.js';
+
+const log = createLogger('service');
+
+function failStart(err: unknown): never {
+  const code = isLabError(err) ? err.code : 'UNEXPECTED';
+  log.error({ event: 'start-failed', code, err: (err as Error).message }, (err as Error).message);
+  return exitWith(log, 1, 'could not start');
+}
+
+async function main(): Promise<void> {
+  let env: ServiceEnv;
+  try {
+    env = parseServiceEnv(process.env);
+  } catch (err) {
+    failStart(err);
+  }
+  const lifecycle = new Lifecycle();
+  const metrics = createMetrics(lifecycle);
+  const deps = await connectDeps({ redisUrl: env.redisUrl, queueName: env.queueName, timeoutMs: env.redisConnectTimeoutMs, log }).catch(failStart);
+  const ctx: ServiceContext = {
+    env, log, lifecycle, metrics, deps,
+    tracker: new ConnectionTracker(metrics),
+    budget: new ShutdownBudget(),
+    shutdown: { active: false },
+  };
+  const shutdown = new Shutdown(ctx);
+  shutdown.installSignalHandlers();
+  const app = await buildApp(ctx);
+  ctx.tracker.watch(app.server);
+  shutdown.addServer(app.server);
+  try {
+    await app.listen({ port: env.port, host: env.host });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    failStart(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${env.host}:${env.port} (PORT/HOST)`) : err);
+  }
+  // The HTTPS listener (config with tls and HTTPS_PORT set) drains like the HTTP one.
+  const httpsServer = app.httpsListener.server as unknown as Server | undefined;
+  if (httpsServer) { ctx.tracker.watch(httpsServer, 'secureConnection'); shutdown.addServer(httpsServer); }
+  lifecycle.to(READY);
+  const addr = app.server.address();
+  log.info({
+    event: 'listening', host: env.host, port: typeof addr === 'object' && addr ? addr.port : env.port,
+    fixes: formatFixes(env.fixes), redisUrl: redactUrl(env.redisUrl), queue: env.queueName,
+    drainDelayMs: env.drainDelayMs, shutdownDeadlineMs: env.shutdownDeadlineMs, closeJitterMs: env.closeJitterMs,
+  }, `service listening on ${env.host}:${env.port} with LAB_FIXES=${formatFixes(env.fixes)}`);
+}
+
+main().catch(failStart);

@@ -1,0 +1,166 @@
+import { Server as NetServer } from 'node:net';
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { formatFixes } from '../common/levers.js';
+import { exitWith } from '../common/log.js';
+import type { ServiceContext } from './context.js';
+import { closeQueue, closeRedis } from './deps.js';
+import { CLOSED_DEPS, CLOSING, DRAINING, EXITING, STARTING } from './lifecycle.js';
+
+export const EXIT_CLEAN = 0;
+export const EXIT_GUARDIAN = 70;
+export const EXIT_SECOND_SIGNAL = 71;
+
+const REPORTED_REQUESTS = 20;
+
+/**
+ * The shutdown levers of one service process (see DESIGN.md and docs/service.md):
+ * - pid1: a SIGTERM/SIGINT handler exists at all (without it the levers below never run);
+ * - readiness: /readyz fails at once, serving goes on for DRAIN_DELAY_MS;
+ * - drain: stop accepting, Connection: close, idle sockets closed, wait in-flight, close the
+ *   queue producer then Redis, all under one guardian deadline (exit 70);
+ *   without it: close Redis and exit, as many services do;
+ * - requeue: the budget that routes check before starting work (see routes/requeue.ts);
+ * - surge: idle keep-alive sockets close spread over CLOSE_JITTER_MS instead of all at once.
+ * A second signal during shutdown exits at once (71). The shutdown runs once.
+ */
+export class Shutdown {
+  readonly #ctx: ServiceContext;
+  readonly #servers: Server[] = [];
+  readonly #openDeps = new Set(['queue', 'redis']);
+  #run: Promise<void> | undefined;
+  #signalAt = 0;
+
+  constructor(ctx: ServiceContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Servers whose listeners close and whose sockets drain; the HTTP server, and HTTPS if any. */
+  addServer(server: Server): void {
+    this.#servers.push(server);
+  }
+
+  /** The pid1 lever: without it the process keeps Node's default, dying on SIGTERM mid-request. */
+  installSignalHandlers(): void {
+    if (!this.#ctx.env.fixes.has('pid1')) return;
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => this.onSignal(sig));
+  }
+
+  onSignal(signal: NodeJS.Signals): void {
+    if (this.#run) {
+      this.#secondSignal(signal);
+      return;
+    }
+    this.#run = this.#shutdown(signal).catch((err: unknown) => {
+      this.#ctx.log.error({ event: 'shutdown-failed', err }, `shutdown failed: ${(err as Error).message}`);
+      this.#exit(EXIT_GUARDIAN, 'shutdown failed');
+    });
+  }
+
+  async #shutdown(signal: NodeJS.Signals): Promise<void> {
+    const { env, log, lifecycle, tracker, budget } = this.#ctx;
+    this.#signalAt = Date.now();
+    log.info({ event: 'signal', signal, state: lifecycle.state, fixes: formatFixes(env.fixes), inFlight: tracker.inFlightCount, openSockets: tracker.openSockets }, `${signal} received`);
+    if (lifecycle.state === STARTING) this.#exit(EXIT_CLEAN, 'signal before the service was ready; nothing to drain');
+
+    const drain = env.fixes.has('drain');
+    const readiness = env.fixes.has('readiness');
+    const drainDelayMs = readiness ? env.drainDelayMs : 0;
+    this.#ctx.shutdown.active = true;
+    tracker.startCounting();
+    budget.start(drain ? env.shutdownDeadlineMs : drainDelayMs);
+    if (drain) {
+      this.#armGuardian();
+      tracker.closeAfterCurrentResponses();
+    }
+    if (readiness) {
+      lifecycle.to(DRAINING);
+      log.info({ event: 'readiness-flipped', drainDelayMs, state: lifecycle.state }, `/readyz fails from now; serving on for ${drainDelayMs} ms`);
+      await sleep(drainDelayMs);
+    }
+    if (!drain) return this.#naiveExit();
+
+    lifecycle.to(CLOSING);
+    if (!readiness) log.info({ event: 'readiness-flipped', drainDelayMs: 0, state: lifecycle.state }, '/readyz fails from now, together with the listener close');
+    this.#closeListeners();
+    await tracker.whenEmpty();
+    log.info({ event: 'connections-drained', ...tracker.counts, ms: Date.now() - this.#signalAt }, `connections drained: ${tracker.counts.idle} idle closed, ${tracker.counts.afterResponse} closed after their last response`);
+    // Reverse dependency order: the producer writes through Redis, so it goes first.
+    await this.#closeDep('queue', 1, () => closeQueue(this.#ctx.deps));
+    await this.#closeDep('redis', 2, () => closeRedis(this.#ctx.deps.redis));
+    lifecycle.to(CLOSED_DEPS);
+    this.#exit(EXIT_CLEAN, 'clean shutdown');
+  }
+
+  #closeListeners(): void {
+    const { env, log, tracker } = this.#ctx;
+    const jitterMs = env.fixes.has('surge') ? env.closeJitterMs : 0;
+    const idle = tracker.idleSockets();
+    for (const server of this.#servers) {
+      const done = () => undefined; // ERR_SERVER_NOT_RUNNING from a server that never listened is harmless here
+      if (jitterMs > 0) {
+        // Node >= 19's http.Server.close() also destroys every idle keep-alive socket at the same
+        // instant: the thundering reconnect the surge lever exists to avoid. net.Server's close
+        // stops only the listener; the idle sockets are closed below, spread over the window.
+        NetServer.prototype.close.call(server, done);
+      } else {
+        tracker.markIdleClose(idle);
+        server.close(done);
+      }
+    }
+    log.info({ event: 'listener-closed', openSockets: tracker.openSockets, idleSockets: idle.length, inFlight: tracker.inFlightCount, jitterMs }, `listener closed; ${idle.length} idle keep-alive sockets closing${jitterMs > 0 ? ` over ${jitterMs} ms` : ' now'}`);
+    if (jitterMs > 0) {
+      for (const socket of idle) setTimeout(() => tracker.closeIfIdle(socket), Math.random() * jitterMs);
+    }
+  }
+
+  async #closeDep(name: string, order: number, close: () => Promise<void>): Promise<void> {
+    const t0 = Date.now();
+    await close();
+    this.#openDeps.delete(name);
+    this.#ctx.log.info({ event: 'dependency-closed', dependency: name, order, ms: Date.now() - t0, inFlight: this.#ctx.tracker.inFlightCount }, `${name} closed`);
+  }
+
+  /** What many services do on SIGTERM: close Redis, exit; in-flight requests and open sockets are cut. */
+  async #naiveExit(): Promise<void> {
+    await this.#closeDep('redis', 1, () => closeRedis(this.#ctx.deps.redis));
+    await this.#closeDep('queue', 2, () => closeQueue(this.#ctx.deps));
+    this.#ctx.lifecycle.to(CLOSED_DEPS);
+    this.#forceClose('exit');
+    this.#exit(EXIT_CLEAN, 'exit without draining');
+  }
+
+  #armGuardian(): void {
+    const { env, log, lifecycle, tracker, metrics } = this.#ctx;
+    setTimeout(() => {
+      metrics.deadlineMisses.inc();
+      const now = Date.now();
+      const requests = tracker.inFlight().slice(0, REPORTED_REQUESTS).map((r) => ({ method: r.method, url: r.url, ageMs: now - r.startedAt }));
+      log.error({
+        event: 'guardian-fired', deadlineMs: env.shutdownDeadlineMs, state: lifecycle.state, inFlight: tracker.inFlightCount,
+        requests, openSockets: tracker.openSockets, openDependencies: [...this.#openDeps],
+      }, `shutdown deadline of ${env.shutdownDeadlineMs} ms passed with ${tracker.inFlightCount} requests in flight, ${tracker.openSockets} sockets and [${[...this.#openDeps].join(', ')}] still open; forcing exit ${EXIT_GUARDIAN}`);
+      this.#forceClose('guardian');
+      this.#exit(EXIT_GUARDIAN, 'guardian deadline fired');
+    }, env.shutdownDeadlineMs);
+  }
+
+  #secondSignal(signal: NodeJS.Signals): void {
+    const { log, lifecycle, tracker } = this.#ctx;
+    log.warn({ event: 'second-signal', signal, state: lifecycle.state, inFlight: tracker.inFlightCount, openSockets: tracker.openSockets, sinceFirstMs: Date.now() - this.#signalAt }, `second signal (${signal}) during shutdown: exiting at once`);
+    this.#forceClose('second-signal');
+    this.#exit(EXIT_SECOND_SIGNAL, 'second signal during shutdown');
+  }
+
+  #forceClose(by: string): void {
+    const { log, tracker } = this.#ctx;
+    const { count, withRequest } = tracker.forceCloseAll();
+    log.warn({ event: 'sockets-force-closed', by, count, withRequest }, `${count} sockets force-closed (${withRequest} with a request in flight)`);
+  }
+
+  #exit(code: number, msg: string): never {
+    const { log, lifecycle } = this.#ctx;
+    if (lifecycle.state !== EXITING) lifecycle.to(EXITING);
+    return exitWith(log, code, msg, { shutdownMs: this.#signalAt ? Date.now() - this.#signalAt : 0 });
+  }
+}

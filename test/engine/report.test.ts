@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { regenerateReport } from '../../lab/report/index.js';
+import { median, percentile, relativeSpread, spread } from '../../lab/report/stats.js';
+import { summarize } from '../../lab/report/summarize.js';
+import { renderTimeline } from '../../lab/report/svg-timeline.js';
+import type { RequestRecord } from '../../loadtest/records.js';
+import { fakeSummary, storeRun } from './fixtures.js';
+
+test('median, nearest-rank percentile and spread', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99), 10);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
+  assert.deepEqual(spread([10, 30, 12]), { median: 12, min: 10, max: 30, n: 3 });
+  assert.ok(Math.abs(relativeSpread(spread([10, 30, 12])) - 18 / 12) < 1e-9);
+});
+
+test('tables: median [min–max] over the reps of the latest batch of each arm', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    // an older batch of before that must be ignored
+    storeRun(dir, 'old-before-rep1', fakeSummary('before', 1, { http_502: 999, batch: 'a0' }));
+    storeRun(dir, 'b-before-rep1', fakeSummary('before', 1, { http_502: 10, refused: 5, sigkills: 6, dup: 3 }));
+    storeRun(dir, 'b-before-rep2', fakeSummary('before', 2, { http_502: 30, refused: 5, sigkills: 6, dup: 4 }));
+    storeRun(dir, 'b-before-rep3', fakeSummary('before', 3, { http_502: 12, refused: 5, sigkills: 6, dup: 5 }));
+    for (const rep of [1, 2, 3]) storeRun(dir, `b-after-rep${rep}`, fakeSummary('after', rep, { levers: ['pid1', 'readiness', 'drain', 'requeue', 'surge'] }));
+    const r = regenerateReport(dir);
+    assert.equal(r.runs, 7);
+    const md = readFileSync(join(dir, 'before-after.md'), 'utf8');
+    const beforeRow = md.split('\n').find((l) => l.startsWith('| `before`'))!;
+    assert.ok(beforeRow.includes('| 12 [10–30] |'), beforeRow);
+    assert.ok(!md.includes('999'), 'the older batch is not mixed in');
+    assert.ok(beforeRow.includes('| 4 [3–5] |'), 'duplicated side effects');
+    const afterRow = md.split('\n').find((l) => l.startsWith('| `after`'))!;
+    assert.ok(afterRow.includes('| 0.00 % |'), afterRow);
+    const csv = readFileSync(join(dir, 'before-after.csv'), 'utf8').trim().split('\n');
+    const head = csv[0]!.split(',');
+    const row = csv[1]!.split(',');
+    assert.equal(row[head.indexOf('http_502_median')], '12');
+    assert.equal(row[head.indexOf('http_502_min')], '10');
+    assert.equal(row[head.indexOf('http_502_max')], '30');
+    const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+    assert.match(readme, /before-after\.md/);
+    assert.match(readme, /npm run lab -- before/);
+    assert.ok(!existsSync(join(dir, 'ladder.md')), 'no ladder table without ladder runs');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('ladder write-up names each lever with its measured numbers', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    storeRun(dir, 'l0', fakeSummary('before', 1, { reset: 80, sigkills: 6 }));
+    storeRun(dir, 'l1', fakeSummary('ladder-1-pid1', 1, { reset: 7, refused: 40, levers: ['pid1'] }));
+    storeRun(dir, 'l2', fakeSummary('ladder-2-readiness', 1, { reset: 7, levers: ['pid1', 'readiness'] }));
+    regenerateReport(dir);
+    const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
+    assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`\)/);
+    assert.match(w, /SIGKILLs: 6 → \*\*0\*\*/);
+    assert.match(w, /## 2\. `readiness`/);
+    assert.match(w, /refused: 40 → \*\*0\*\*/);
+    const ladder = readFileSync(join(dir, 'ladder.md'), 'utf8');
+    assert.match(ladder, /Δ failed in window/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('summarize attributes requests to the window by scheduled time; SVG has every panel', () => {
+  const rec = (t: number, cls: RequestRecord['class'], lat = 10): RequestRecord => ({ t_sched: t, t_start: t, t_end: t + lat, route: 'fast', path: 'l4', status: cls === 'ok' ? 200 : 0, class: cls });
+  const records = [rec(100, 'ok', 5), rec(200, 'ok', 7), rec(1500, 'refused', 1), rec(1600, 'ok', 900), rec(5000, 'ok')];
+  const s = summarize({
+    arm: 'before', levers: [], target: 'local', rep: 1, command: 'x', commit: 'c', date: 'd',
+    params: { rate: 1, deploys: 1, propagationDelayMs: 1000, keepAlive: true, paths: ['l4'] }, notes: [], records, dropped: 0,
+    events: [{ t: 1400, kind: 'rollout-start' }, { t: 1800, kind: 'sigkill', pod: 'p' }, { t: 2000, kind: 'rollout-done' }],
+    baseline: { start: 0, end: 1000 }, window: { start: 1400, end: 2000 }, deployDurationsMs: [600],
+    readySamples: [{ t: 1300, ready: { service: 3 } }, { t: 1500, ready: { service: 2 } }, { t: 1900, ready: { service: 3 } }],
+    servingDeployment: 'service', jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
+  });
+  assert.equal(s.windowCounts.refused, 1);
+  assert.equal(s.windowCounts.ok, 1);
+  assert.equal(s.windowErrorRate, 0.5);
+  assert.equal(s.p99SteadyMs, 7);
+  assert.equal(s.p99RollMs, 900);
+  assert.equal(s.minReadyPods, 2);
+  assert.equal(s.sigkills, 1);
+  const svg = renderTimeline({ records, summary: s, timeline: { events: [{ t: 1400, kind: 'rollout-start' }, { t: 1800, kind: 'sigkill' }], phases: [{ name: 'deploy', start: 1400, end: 2000 }], readySamples: [{ t: 1300, ready: { service: 3 } }] } });
+  for (const label of ['requests/s', 'errors/s by class', 'p99 latency', 'ready pods', 'refused', 'SIGKILL', 'rollout start']) assert.ok(svg.includes(label), label);
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+});

@@ -1,0 +1,63 @@
+import { request as httpRequest, type Agent } from 'node:http';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers/proc.js';
+
+export interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  ms: number;
+  reusedSocket: boolean;
+  peerFingerprint?: string;
+}
+
+/** The real service once it is built; the plugin-only stand-in before that. */
+export const SERVICE_SCRIPT = existsSync(join(ROOT, 'dist/service/main.js')) ? 'dist/service/main.js' : 'dist/test/reload/fixture-service.js';
+
+/** One real HTTP(S) request, bounded by timeoutMs. */
+export function get(url: string, opts: { localAddress?: string; agent?: Agent | HttpsAgent | false; timeoutMs?: number; ca?: string } = {}): Promise<Res> {
+  const t0 = performance.now();
+  const u = new URL(url);
+  const fn = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = fn(u, {
+      method: 'GET',
+      agent: opts.agent ?? false,
+      localAddress: opts.localAddress,
+      rejectUnauthorized: false,
+      timeout: opts.timeoutMs ?? 10_000,
+    } as any, (res) => {
+      const chunks: Buffer[] = [];
+      const peer = (res.socket as any).getPeerCertificate?.();
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        let body: any = text;
+        try { body = JSON.parse(text); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - t0, reusedSocket: req.reusedSocket, peerFingerprint: peer?.fingerprint256 });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000} ms: ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls until pred holds, at most timeoutMs. */
+export async function until<T>(what: string, fn: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 10_000, everyMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (let i = 0; Date.now() < end && i < 10_000; i++) {
+    try {
+      last = await fn();
+      if (pred(last)) return last;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,88 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { get, sleep } from './client.js';
+import { startService, type RunningService } from './service.js';
+
+const running: RunningService[] = [];
+after(async () => { await Promise.all(running.map((s) => s.stop())); });
+async function service(...args: Parameters<typeof startService>): Promise<RunningService> {
+  const s = await startService(...args);
+  running.push(s);
+  return s;
+}
+
+const GOOD = 'slowDefaultMs: 50\nrateLimit: {perClientPerSecond: 0}\nblocklist: [127.0.0.9]\n';
+
+test('every bad config is refused on reload: running config, behaviour and /readyz untouched', async () => {
+  const s = await service({ 'config.yaml': GOOD });
+  const before = await s.config();
+  assert.equal(before.version, 1);
+  assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.9' })).status, 403, 'blocklist in effect before');
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ['syntax', { 'config.yaml': 'slowDefaultMs: [50,\n' }, /\(syntax\)/],
+    ['schema (unknown key)', { 'config.yaml': GOOD + 'blockList: []\n' }, /blockList: unknown key/],
+    ['negative value', { 'config.yaml': 'slowDefaultMs: -1\nblocklist: []\n' }, /slowDefaultMs: -1 is out of range/],
+    ['malformed CIDR', { 'config.yaml': 'blocklist: [127.0.0.10, 127.0.0.0/40]\n' }, /blocklist\[1\]: "127.0.0.0\/40"/],
+    // A ConfigMap key removed from the volume: CONFIG_FILE's link now points at nothing.
+    ['unreadable file', { 'other.yaml': GOOD }, /cannot read .*config\.yaml \(ENOENT\)/],
+  ];
+  for (const [i, [name, files, error]] of bad.entries()) {
+    await s.publish(files);
+    await s.nth('config-reload-failed', i + 1);
+    const now = await s.config();
+    assert.equal(now.version, 1, `${name}: version unchanged`);
+    assert.equal(now.checksum, before.checksum, `${name}: checksum unchanged`);
+    assert.equal(now.lastReload.result, 'failure', name);
+    assert.match(now.lastReload.error, /LAB_BAD_CONFIG/, name);
+    assert.match(now.lastReload.error, error, name);
+    assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.9' })).status, 403, `${name}: old blocklist still applied`);
+    assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.10' })).status, 200, `${name}: nothing half-applied`);
+    assert.equal((await get(`${s.base}/readyz`)).status, 200, `${name}: /readyz healthy`);
+  }
+  // Putting the original back is recognised by its checksum: no swap, no new version.
+  await s.publish({ 'config.yaml': GOOD });
+  await s.nth('config-unchanged', 1);
+  assert.equal(s.count('config-swapped'), 0, 'no bad or identical input ever swapped');
+  const metrics = (await get(`${s.base}/metrics`)).body as string;
+  assert.match(metrics, /lab_config_reloads_total\{result="failure"\} 5/);
+  assert.match(metrics, /lab_config_active_version 1/);
+});
+
+test('in-flight requests finish on the config they started with; the old config retires after them', async () => {
+  const s = await service({ 'config.yaml': 'slowDefaultMs: 1500\nblocklist: []\n' });
+  const t0 = performance.now();
+  const inflight = get(`${s.base}/slow`, { localAddress: '127.0.0.20' });
+  await sleep(300);
+  await s.publish({ 'config.yaml': 'slowDefaultMs: 20\nblocklist: [127.0.0.20]\n' });
+  await s.nth('config-swapped', 1);
+  const mid = await s.config();
+  assert.equal(mid.version, 2);
+  assert.equal(mid.awaitingRetirement, 1, 'v1 is still held by the in-flight /slow');
+  assert.equal(s.count('config-retired'), 0);
+
+  assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.20' })).status, 403, 'new requests see the new blocklist');
+  const fresh = await get(`${s.base}/slow`, { localAddress: '127.0.0.21' });
+  assert.equal(fresh.status, 200);
+  assert.ok(fresh.ms < 1000, `new /slow uses the new default (took ${fresh.ms.toFixed(0)} ms)`);
+
+  const old = await inflight;
+  assert.equal(old.status, 200, 'the in-flight request was not blocked by the config that arrived during it');
+  assert.ok(performance.now() - t0 >= 1400, 'it slept its own snapshot\'s 1500 ms default');
+  const retired = await s.nth('config-retired', 1);
+  assert.equal(retired.version, 1);
+  assert.equal((await s.config()).awaitingRetirement, 0);
+});
+
+test('a burst of 20 SIGHUPs gives one reload', async () => {
+  const s = await service({ 'config.yaml': 'slowDefaultMs: 10\n' }, { env: { CONFIG_DEBOUNCE_MS: '200' } });
+  await s.publish({ 'config.yaml': 'slowDefaultMs: 11\n' });
+  await s.nth('config-swapped', 1);
+  for (let i = 0; i < 20; i++) process.kill(s.proc.child.pid!, 'SIGHUP');
+  await s.nth('config-reload-triggered', 2);
+  await sleep(1000);
+  assert.equal(s.count('config-reload-triggered'), 2, 'one for the publish, one for the whole burst');
+  assert.equal(s.count('config-unchanged'), 1);
+  assert.equal(s.proc.child.exitCode, null, 'SIGHUP does not kill the service');
+  assert.equal((await s.config()).lastReload.trigger, 'SIGHUP');
+});
