@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Pool } from 'undici';
+import { LabError } from '../common/errors.js';
 import { LoadGenerator, type LoadTarget } from '../loadtest/generator.js';
 import type { Scenario } from '../loadtest/scenario.js';
 import { auditJobs } from '../worker/ledger.js';
@@ -58,9 +60,10 @@ export function plannedRunMs(s: Scenario, deploys: number, deployMs = 20_000): n
     + deploys * deployMs + 8000;
 }
 
-function describeRollout(p: RolloutProgress): string {
-  const f = (k: string) => (p[k] === undefined ? '' : `${k}=${p[k]}`);
-  return [p.deployment ?? '', f('updated'), f('ready'), f('available'), f('old')].filter(Boolean).join(' ');
+function describeRollout(all: Map<string, RolloutProgress>): string {
+  return [...all.values()]
+    .map((p) => `${p.deployment} ${p.updated ?? '?'}/${p.replicas ?? '?'} updated, ${p.ready ?? '?'} ready, ${p.oldTerminating ?? 0} old terminating`)
+    .join('; ');
 }
 
 async function waitForQueueDrain(redisUrl: string, queueName: string, timeoutMs: number): Promise<{ drained: boolean; pending: number; waitedMs: number }> {
@@ -78,6 +81,37 @@ async function waitForQueueDrain(redisUrl: string, queueName: string, timeoutMs:
     return { drained: false, pending, waitedMs: Date.now() - t0 };
   } finally {
     await queue.close();
+  }
+}
+
+/**
+ * Without a readiness probe a pod counts as ready before it listens (as in Kubernetes), so the
+ * lab waits until GET /fast answers 200 several times in a row on every path before the load
+ * starts: the run measures deploys, not the cluster's boot.
+ */
+async function waitServing(targets: LoadTarget[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const t of targets) {
+    const pool = new Pool(t.origin, t.connect ? { connect: t.connect } : {});
+    try {
+      let streak = 0;
+      let last = '';
+      while (streak < 5) {
+        if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `${t.path} path did not answer GET /fast within ${timeoutMs} ms (last: ${last})`);
+        try {
+          const r = await pool.request({ path: '/fast', method: 'GET', reset: true, headersTimeout: 2000, bodyTimeout: 2000 });
+          await r.body.arrayBuffer();
+          last = `HTTP ${r.statusCode}`;
+          streak = r.statusCode === 200 ? streak + 1 : 0;
+        } catch (e) {
+          last = String((e as NodeJS.ErrnoException).code ?? e);
+          streak = 0;
+        }
+        await sleep(100);
+      }
+    } finally {
+      await pool.destroy();
+    }
   }
 }
 
@@ -124,14 +158,31 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const unregister = onTeardown(() => teardown(true));
   try {
     enter('starting');
-    cluster = await startLocalCluster({ manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch });
+    const rolloutState = new Map<string, RolloutProgress>();
+    cluster = await startLocalCluster({
+      manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
+      onProgress: (p) => {
+        if (phase !== 'deploy') return;
+        rolloutState.set(p.deployment, p);
+        show({ rollout: describeRollout(rolloutState) });
+      },
+    });
     const c = cluster;
     notes.push(...c.notes);
     const propagationDelayMs = c.propagationDelayMs ?? o.propagationDelayMs ?? null;
+    if (!c.redisUrl) throw new LabError('LAB_UNSUPPORTED_MANIFEST', `${manifestFile} runs no redis Service the lab can reach: the job audit needs it`);
+    // The routing view learns of the pods propagationDelayMs after they are ready; load sent before
+    // that would measure the cluster's start, not a deploy.
+    const viewDeadline = Date.now() + (propagationDelayMs ?? 0) + 15_000;
+    while (c.viewSize(SERVING_DEPLOYMENT) < c.readyPods(SERVING_DEPLOYMENT) || c.viewSize(SERVING_DEPLOYMENT) === 0) {
+      if (Date.now() > viewDeadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVING_DEPLOYMENT} did not list its ready pods within ${viewDeadline - started.getTime()} ms of start`);
+      await sleep(50);
+    }
     const targets: LoadTarget[] = [
       { path: 'l4', origin: 'http://service', connect: c.l4Connect('service') },
       { path: 'ingress', origin: c.ingressUrl },
     ];
+    await waitServing(targets, 30_000);
     const keepAlive = o.keepAlive ?? o.scenario.keepAlive;
     gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive, runId: runName });
     sampler = setInterval(() => {
@@ -153,7 +204,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         ownEvents.push({ t: Date.now(), kind: 'note', detail: `deploy ${d}/${o.deploys}` });
         const t0 = Date.now();
         windowStart ||= t0;
-        await c.rolloutRestart([...ROLLED_DEPLOYMENTS], (p) => show({ rollout: describeRollout(p) }));
+        rolloutState.clear();
+        await c.rolloutRestart([...ROLLED_DEPLOYMENTS]);
         windowEnd = Date.now();
         deployDurationsMs.push(windowEnd - t0);
         show({ rollout: `${d}/${o.deploys} done in ${((windowEnd - t0) / 1000).toFixed(1)}s` });

@@ -1,4 +1,4 @@
-import { isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError } from '../common/errors.js';
 import { parseKmjOptions, type KmjOptions } from './killmidjob-options.js';
@@ -38,7 +38,8 @@ export async function killMidJob(argv: string[]): Promise<number> {
   const v = verdicts(rows);
   const out = isAbsolute(o.out) ? o.out : join(REPO_ROOT, o.out);
   writeResults(out, {
-    command: `npm run lab -- kill-mid-job${argv.length ? ' ' + argv.join(' ') : ''}`,
+    // The command line as it really ran (the lab CLI, make, or this file directly).
+    command: ['node', relative(REPO_ROOT, process.argv[1] ?? 'dist/lab/kill-mid-job.js'), ...process.argv.slice(2)].join(' '),
     target: 'local processes',
     commit: currentCommit(),
     date,

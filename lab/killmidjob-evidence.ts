@@ -3,7 +3,7 @@ import type { LogLine } from './killmidjob-procs.js';
 // What the worker logs prove, across every worker process of one mode (killed ones included).
 
 export interface Deliveries {
-  redelivered: number; // jobs started more than once
+  redelivered: number; // jobs delivered more than once
   redeliveredAfterEffect: number; // ... whose earlier delivery had already applied the effect
   suppressed: number; // job-duplicate-suppressed lines
   requeued: number; // job-requeued lines (explicit hand-back on SIGTERM)
@@ -47,7 +47,10 @@ export function analyseDeliveries(lines: LogLine[]): Deliveries {
   let after = 0;
   const completed = new Set<string>();
   for (const [k, list] of keys) {
-    if (list.filter((l) => l.event === 'job-started').length > 1) redelivered++;
+    // `attempt` is BullMQ's attemptsStarted: it also counts a delivery whose process died before
+    // it could log job-started.
+    const starts = list.filter((l) => l.event === 'job-started');
+    if (starts.length > 1 || starts.some((l) => Number(l.attempt) > 1)) redelivered++;
     if (redeliveredAfterEffect(list)) after++;
     if (list.some((l) => l.event === 'job-completed')) completed.add(k);
   }

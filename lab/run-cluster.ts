@@ -8,13 +8,15 @@ import type { TimelineEvent } from './schema.js';
 // docs/architecture.md. The local target is loaded dynamically so that this module, the CLI and the
 // reports work (and fail clearly) when lab/local is absent.
 
+/** The local target's rollout progress (lab/local/deployment-controller.ts), one Deployment at a time. */
 export interface RolloutProgress {
-  deployment?: string;
+  deployment: string;
+  replicas?: number;
   updated?: number;
   ready?: number;
   available?: number;
-  old?: number;
-  [k: string]: unknown;
+  oldTerminating?: number;
+  total?: number;
 }
 
 export interface ClusterHandle {
@@ -22,10 +24,13 @@ export interface ClusterHandle {
   readonly redisUrl: string;
   readonly events: TimelineEvent[];
   readonly notes: string[];
-  readonly propagationDelayMs?: number;
+  readonly propagationDelayMs: number | null;
   l4Connect(service: string): buildConnector.connector;
-  rolloutRestart(names?: string[], onProgress?: (p: RolloutProgress) => void): Promise<unknown>;
+  /** resolves when every named rollout is complete and its last old pod has exited */
+  rolloutRestart(names: string[]): Promise<unknown>;
   readyPods(deployment: string): number;
+  /** endpoints the routing layer currently believes in (the lagged view) */
+  viewSize(service: string): number;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export interface StartClusterOptions {
   propagationDelayMs?: number;
   runDir: string;
   onEvent?: (e: TimelineEvent) => void;
+  onProgress?: (p: RolloutProgress) => void;
 }
 
 const LOCAL_CLUSTER = fileURLToPath(new URL('./local/cluster.js', import.meta.url));
@@ -51,7 +57,20 @@ export async function startLocalCluster(opts: StartClusterOptions): Promise<Clus
   if (typeof LocalCluster?.start !== 'function') {
     throw new LabError('LAB_MISSING_TOOL', `${LOCAL_CLUSTER} does not export LocalCluster.start`);
   }
-  const start: Record<string, unknown> = { manifestFile: opts.manifestFile, manifest: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent };
+  const start: Record<string, unknown> = { manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress };
   if (opts.propagationDelayMs !== undefined) start.propagationDelayMs = opts.propagationDelayMs;
-  return (await LocalCluster.start(start)) as ClusterHandle;
+  const c = await LocalCluster.start(start);
+  // readyPods returns the Pod objects there; the engine only needs the count
+  return {
+    get ingressUrl() { return c.ingressUrl; },
+    get redisUrl() { return c.redisUrl; },
+    events: c.events,
+    notes: c.notes,
+    propagationDelayMs: c.propagationDelayMs ?? null,
+    l4Connect: (service) => c.l4Connect(service),
+    rolloutRestart: (names) => c.rolloutRestart(names),
+    readyPods: (d) => c.readyPods(d).length,
+    viewSize: (svc) => c.view(svc).endpoints().length,
+    close: () => c.close(),
+  };
 }

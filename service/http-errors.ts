@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { isLabError, LabError, type LabErrorCode } from '../common/errors.js';
 
 const STATUS: Partial<Record<LabErrorCode, number>> = {
@@ -18,7 +19,7 @@ export function labErrorBody(err: LabError): ErrorBody {
 }
 
 /** Every error leaves as `{error: <stable code>, message}`; fastify's own 4xx on /jobs (bad JSON, wrong media type) become LAB_BAD_JOB. */
-export function errorHandler(err: FastifyError | LabError, request: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(log: Logger, err: FastifyError | LabError, request: FastifyRequest, reply: FastifyReply): void {
   if (isLabError(err)) {
     reply.code(STATUS[err.code] ?? 500).send(labErrorBody(err));
     return;
@@ -28,6 +29,6 @@ export function errorHandler(err: FastifyError | LabError, request: FastifyReque
     reply.code(status).send(labErrorBody(new LabError('LAB_BAD_JOB', err.message)));
     return;
   }
-  if (status >= 500) request.log.error({ event: 'request-failed', err, url: request.url }, err.message);
+  if (status >= 500) log.error({ event: 'request-failed', err, url: request.url }, err.message);
   reply.code(status).send({ error: err.code ?? 'INTERNAL', message: err.message });
 }

@@ -42,7 +42,9 @@ async function main(): Promise<void> {
   const queueRedis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
   for (const c of [effectRedis, queueRedis]) c.on('error', (err) => log.warn({ event: 'redis-error', err: err.message }, 'redis connection error'));
   const effect = createEffect(effectRedis, cfg.effectMode);
-  const server = await startMetricsServer(cfg.host, cfg.metricsPort, metrics.registry, () => ({ ok: lifecycle.state === 'running', state: lifecycle.state }));
+  // Liveness, not readiness: a draining worker is alive and must not be restarted mid-requeue.
+  const health = () => ({ ok: lifecycle.state !== 'closed', state: lifecycle.state });
+  const server = await startMetricsServer(cfg.host, cfg.metricsPort, metrics.registry, health);
 
   const worker = new Worker(cfg.queueName, createProcessor({ effect, jobMs: cfg.jobMs, log, metrics, active }), {
     connection: queueRedis,
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  log.error({ event: 'fatal', err }, 'worker failed to start');
+  if (isLabError(err)) log.error({ event: 'bad-config', code: err.code }, err.message);
+  else log.error({ event: 'fatal', err }, 'worker failed to start');
   exitWith(log, 1, 'fatal error at start');
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LabError } from '../common/errors.js';
 
 export type WorkerMetrics = ReturnType<typeof createMetrics>;
 
@@ -56,8 +57,10 @@ export async function startMetricsServer(
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => { server.off('error', reject); resolve(); });
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `METRICS_PORT ${host}:${port} is already in use`, { cause: err }) : err);
+    server.once('error', onError);
+    server.listen(port, host, () => { server.off('error', onError); resolve(); });
   });
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,4 @@
-// Worker lifecycle. /healthz reports ok only while `running`.
+// Worker lifecycle; /healthz (liveness) reports it and is ok until `closed`.
 export const WORKER_STATES = ['starting', 'running', 'draining', 'closing', 'closed'] as const;
 export type WorkerState = (typeof WORKER_STATES)[number];
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -13,6 +14,7 @@ import { AUDIT_BEGIN, AUDIT_END } from './constants.js';
 // Redis, so the lab needs no port-forward: `reset` empties the ledger before a repetition, `audit`
 // waits for the queue to drain and audits Redis against the jobs k6 saw accepted.
 // Usage: node dist/lab/kind/audit-main.js reset | audit <k6-job-name>
+// LAB_K6_LOG_FILE, if set, is read instead of the k6 pod's log (outside a cluster, and in tests).
 
 function emit(result: unknown): void {
   process.stdout.write(`${AUDIT_BEGIN}\n${JSON.stringify(result)}\n${AUDIT_END}\n`);
@@ -71,7 +73,8 @@ async function main(argv: string[]): Promise<void> {
       emit({ mode, deleted, drain });
       return;
     }
-    const { accepted, malformed } = parseAcceptedJobs(await k6Log(namespace, k6Job!));
+    const logFile = process.env.LAB_K6_LOG_FILE;
+    const { accepted, malformed } = parseAcceptedJobs(logFile ? readFileSync(logFile, 'utf8') : await k6Log(namespace, k6Job!));
     const drain = await queueDrain(redisUrl, queueName, 60_000);
     const audit = await auditJobs(redis, accepted);
     emit({ mode, audit, malformedLines: malformed, drain });

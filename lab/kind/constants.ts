@@ -17,6 +17,8 @@ export const K6_UID = 12345;
 export const APP_UID = 10001;
 
 export const INGRESS_NGINX_VERSION = 'controller-v1.15.1';
+export const INGRESS_NAMESPACE = 'ingress-nginx';
+export const INGRESS_SELECTOR = 'app.kubernetes.io/component=controller';
 export const INGRESS_URL_DEFAULT = 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local';
 export const L4_URL_DEFAULT = `http://service.${NAMESPACE}.svc.cluster.local`;
 

@@ -177,7 +177,8 @@ export class RealExecutor implements Executor {
     // The API server ends watches after a few minutes; restart them (bounded) until stopped.
     const start = async (resource: WatchedResource, path: string, restarts: number): Promise<void> => {
       if (stopped || restarts > 200) return;
-      const c = await w.watch(path, {}, (type, obj) => sink(resource, type, obj, Date.now()), () => {
+      // Only object events reach the timeline; BOOKMARK/ERROR carry no pod or slice state.
+      const c = await w.watch(path, {}, (type, obj) => { if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') sink(resource, type, obj, Date.now()); }, () => {
         controllers.delete(c);
         if (!stopped) void sleep(POLL_MS).then(() => start(resource, path, restarts + 1));
       });

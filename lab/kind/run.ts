@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { LabError } from '../../common/errors.js';
 import { loadScenario, type Scenario } from '../../loadtest/scenario.js';
 import { findArm, type Arm } from '../arms.js';
-import { currentCommit, REPO_ROOT } from '../run-meta.js';
+import { currentCommit, REPO_ROOT, stamp } from '../run-meta.js';
 import type { JobAudit, RunSummary } from '../schema.js';
 import {
   AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
-  KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
+  INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
 import type { Executor } from './executor.js';
@@ -30,6 +30,7 @@ export interface KindOptions {
   deploys: number;
   dryRun: boolean;
   context?: string;
+  /** Parent of the per-run directories (default results/runs); each run writes <stamp>-<arm>-kind-rep<N>/. */
   runDir?: string;
 }
 
@@ -39,6 +40,8 @@ export interface KindDeps {
   renderedDir?: string;
   out?: (line: string) => void;
   env?: Record<string, string | undefined>;
+  /** The dry run's recorder (tests read its calls, e.g. to prove bad input recorded none). */
+  recorder?: RecordingExecutor;
 }
 
 const PATHS = ['l4', 'ingress'];
@@ -95,7 +98,7 @@ export async function planKind(o: KindOptions, deps: KindDeps = {}): Promise<str
   validate(o);
   const env = deps.env ?? process.env;
   const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
-  const rec = new RecordingExecutor();
+  const rec = deps.recorder ?? new RecordingExecutor();
   await orchestrate(rec, o, deps, context);
   return [`# dry run of the kind target: arm ${o.arm}, context ${context}, ${o.reps} rep(s), ${o.deploys} deploy(s), rate ${o.rate}/s; nothing was executed`, ...rec.calls.map((c, i) => `${String(i + 1).padStart(3)}  ${c}`)];
 }
@@ -150,7 +153,8 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   const { exec, manifest, plan, o } = c;
   const started = new Date();
   const runId = `${c.arm.name}-r${rep}-${exec.dryRun ? 'dryrun' : started.getTime().toString(36)}`;
-  const runDir = o.runDir && !exec.dryRun ? join(o.runDir, runId) : undefined;
+  // The directory name the lab CLI expects (lab/cli.ts keeps a summary.json found there).
+  const runDir = exec.dryRun ? undefined : join(o.runDir ?? join(c.root, 'results', 'runs'), `${stamp(started)}-${c.arm.name}-kind-rep${rep}`);
   if (runDir) mkdirSync(join(runDir, 'pods'), { recursive: true });
   const notes: string[] = [];
 
@@ -171,6 +175,11 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     let w = logs.get(pod);
     if (!w) logs.set(pod, (w = createWriteStream(join(runDir, 'pods', `${pod}.log`))));
     w.write(`${line}\n`);
+  });
+  // The service logs no requests; ingress-nginx's access log says which pod answered each one.
+  const stopIngressLogs = await exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
+    const { t, text } = splitTimestamp(line);
+    timeline.onIngressLogLine(t, text);
   });
 
   const k6Name = `k6-${runId}`;
@@ -217,6 +226,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   } finally {
     stopWatch();
     stopLogs();
+    stopIngressLogs();
     for (const w of logs.values()) w.end();
   }
 
@@ -235,7 +245,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
   const deregistration = timeline.deregistrations();
   if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
-    notes.push('the service logged no per-request lines, so the last request each old pod served was not measured');
+    notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
     const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null).sort((a, b) => a - b);
@@ -277,7 +287,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     sigkills: timeline.sigkills(),
     jobs,
   });
-  if (runDir) writeFileSync(join(runDir, 'summary.json'), JSON.stringify(result, null, 2));
+  if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
 

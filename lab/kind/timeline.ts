@@ -38,6 +38,7 @@ export class Timeline {
   /** pod → last known state in the service's EndpointSlices (slice name → endpoint conditions) */
   private readonly endpoints = new Map<string, Map<string, { ready: boolean; serving: boolean; terminating: boolean }>>();
   private readonly readySamples: Array<{ t: number; ready: number }> = [];
+  private readonly podByIp = new Map<string, string>();
 
   constructor(private readonly serviceName = 'service') {}
 
@@ -67,6 +68,7 @@ export class Timeline {
     const known = this.pods.has(name);
     const p = this.track(name, deployment);
     if (!known && type !== 'DELETED') this.push({ t, kind: 'pod-created', deployment, pod: name });
+    if (pod.status?.podIP) this.podByIp.set(pod.status.podIP, name);
     const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
     if (ready && !p.ready) this.push({ t, kind: 'pod-ready', deployment, pod: name });
     if (!ready && p.ready) {
@@ -124,9 +126,36 @@ export class Timeline {
     this.readySamples.push({ t, ready });
   }
 
-  /** A line of a pod's log (kubelet timestamp in ms); request-completion lines move the pod's last request. */
+  /**
+   * A line of a service pod's log (kubelet timestamp in ms). The service logs lifecycle events, not
+   * requests (no per-request logger, for speed), so these mark SIGTERM and the shutdown steps.
+   */
   onLogLine(pod: string, t: number | null, text: string): void {
-    if (t === null || !isRequestLine(text)) return;
+    if (t === null || !text.startsWith('{')) return;
+    let o: any;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (isRequestLine(text)) this.served(pod, t);
+    if (typeof o?.event !== 'string') return;
+    if (o.event === 'signal') this.push({ t, kind: 'sigterm', deployment: this.serviceName, pod, detail: String(o.signal ?? '') });
+    else if (LIFECYCLE.has(o.event)) this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: o.event });
+  }
+
+  /**
+   * A line of the ingress-nginx controller's access log: the upstream address(es) it sent the
+   * request to, the last being the one that answered. That pod served a request at `t`.
+   */
+  onIngressLogLine(t: number | null, text: string): void {
+    if (t === null) return;
+    const ip = lastUpstreamIp(text);
+    const pod = ip ? this.podByIp.get(ip) : undefined;
+    if (pod) this.served(pod, t);
+  }
+
+  private served(pod: string, t: number): void {
     const p = this.track(pod, this.serviceName);
     if (p.lastRequestAt === undefined || t > p.lastRequestAt) p.lastRequestAt = t;
   }
@@ -159,6 +188,20 @@ export class Timeline {
   sigkills(): number {
     return this.events.filter((e) => e.kind === 'sigkill').length;
   }
+}
+
+const LIFECYCLE = new Set(['readiness-flipped', 'listener-closed', 'connections-drained', 'sockets-force-closed', 'dependency-closed', 'guardian-fired', 'second-signal', 'exit']);
+
+/**
+ * ingress-nginx's default log format ends `... [$proxy_upstream_name] [$proxy_alternative_upstream_name]
+ * $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id`;
+ * $upstream_addr is `ip:port` or, after a retry, `ip:port, ip:port`.
+ */
+export function lastUpstreamIp(line: string): string | null {
+  const m = /\] \[[^\]]*\] ((?:\d{1,3}(?:\.\d{1,3}){3}:\d+(?:, )?)+)/.exec(line);
+  if (!m) return null;
+  const last = m[1]!.split(', ').pop()!;
+  return last.slice(0, last.lastIndexOf(':'));
 }
 
 /** A pino line of a completed request (fastify's "request completed" with res.statusCode). */

@@ -11,7 +11,7 @@ const LEFT = 70;
 const RIGHT = 150; // legend column
 const PANEL_H = 120;
 const GAP = 34;
-const TOP = 56;
+const TOP = 76;
 
 const CLASS_COLOR: Record<string, string> = {
   http_502: '#d62728', http_503: '#ff7f0e', http_5xx_other: '#8c564b', reset: '#9467bd',
@@ -38,8 +38,9 @@ export interface TimelineInput {
 }
 
 export function renderTimeline({ records, timeline, summary }: TimelineInput): string {
-  const starts = [...records.map((r) => r.t_sched), ...timeline.phases.map((p) => p.start)];
-  const t0 = starts.length ? Math.min(...starts) : Date.now();
+  // time zero is the first scheduled request (the start of the load), not the cluster's boot
+  const firstSched = records.reduce((m, r) => Math.min(m, r.t_sched), Infinity);
+  const t0 = Number.isFinite(firstSched) ? firstSched : (timeline.phases[0]?.start ?? Date.now());
   const tEnd = Math.max(t0 + 1000, ...records.map((r) => r.t_sched), ...timeline.phases.map((p) => p.end || p.start));
   const seconds = Math.ceil((tEnd - t0) / 1000);
   const buckets = perSecond(records, t0, seconds);
@@ -60,11 +61,11 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   // phase bands (deploy windows shaded) behind every panel
   for (const p of timeline.phases) {
     if (p.name !== 'deploy' && p.name !== 'baseline') continue;
-    const x1 = xt(p.start);
+    const x1 = xt(Math.max(t0, p.start));
     const x2 = xt(p.end || tEnd);
     const fill = p.name === 'deploy' ? '#fff3c4' : '#eef3f8';
     for (let i = 0; i < panels.length; i++) out.push(`<rect x="${f1(x1)}" y="${panelTop(i)}" width="${f1(Math.max(1, x2 - x1))}" height="${PANEL_H}" fill="${fill}"/>`);
-    out.push(`<text x="${f1(x1 + 2)}" y="${TOP - 4}" fill="#777" font-size="9">${p.name}</text>`);
+    out.push(`<text x="${f1(x1 + 2)}" y="${TOP - 22}" fill="#777" font-size="9">${p.name}</text>`);
   }
 
   const axis = (i: number, label: string, top: number, step: number, unit = '') => {
@@ -119,6 +120,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
     const pts: Array<[number, number]> = [];
     let prev: number | undefined;
     for (const s of timeline.readySamples) {
+      if (s.t < t0 || s.t > tEnd) continue;
       const v = s.ready[d] ?? 0;
       const px = xt(s.t);
       if (prev !== undefined && v !== prev) pts.push([px, yOf(3, prev, rp.top)]);

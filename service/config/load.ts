@@ -19,7 +19,7 @@ export interface TlsMaterial {
 export interface Config {
   readonly version: number;
   readonly loadedAt: string;
-  /** sha256 of the source bytes; null for the built-in defaults */
+  /** sha256 of the source bytes (config file, then cert and key if any); null for the defaults */
   readonly checksum: string | null;
   /** the config file path, or 'defaults' when CONFIG_FILE is unset */
   readonly source: string;
@@ -131,14 +131,17 @@ export function defaultConfig(version: number): Config {
 
 /** Parses from text already read (the benchmark times this without disk I/O). */
 export async function buildConfig(file: string, text: string, version: number): Promise<Config> {
-  const checksum = createHash('sha256').update(text).digest('hex');
   const { values, entries } = validateConfig(file, parseDocument(file, text));
   // Relative TLS paths are relative to the config file, so a ConfigMap and Secret mounted side by
   // side can refer to each other without knowing the mount point.
   const tls = values.tls
     ? await loadTlsMaterial(file, resolve(dirname(file), values.tls.certFile), resolve(dirname(file), values.tls.keyFile))
     : undefined;
-  return assemble(version, file, checksum, values, entries, tls);
+  // The certificate and key are part of the source: a Secret update that only rotates them must
+  // not look "unchanged".
+  const hash = createHash('sha256').update(text);
+  if (tls) hash.update('\0').update(tls.cert).update('\0').update(tls.key);
+  return assemble(version, file, hash.digest('hex'), values, entries, tls);
 }
 
 /** Reads, parses, validates and freezes the config file. Throws LabError naming file, field and problem. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once as onceEvent } from 'node:events';
 import { Client } from 'undici';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
@@ -77,6 +78,17 @@ export async function once(url: string, path: string, init: Parameters<typeof se
 
 export function postJob(url: string, body: unknown, raw?: string): Promise<Outcome> {
   return once(url, '/jobs', { method: 'POST', body: raw ?? JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+}
+
+/**
+ * proc.exited plus the rest of stdout: the child's 'exit' can fire before its last log lines are
+ * read, and the lines after a forced exit are exactly what the tests assert on.
+ */
+export async function exitedWithLogs(proc: Proc): Promise<Awaited<Proc['exited']>> {
+  const exit = await proc.exited;
+  const out = proc.child.stdout!;
+  if (!out.destroyed && !out.readableEnded) await onceEvent(out, 'close', { signal: AbortSignal.timeout(5000) });
+  return exit;
 }
 
 /** Log lines with the given event, in order. */

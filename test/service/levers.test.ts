@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { classifyError } from '../../loadtest/classes.js';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
-import { events, once, send, sleep, startService, until, type RunningService } from './harness.js';
+import { events, exitedWithLogs, once, send, sleep, startService, until, type RunningService } from './harness.js';
 
 let redis: ThrowawayRedis;
 before(async () => { redis = await startRedis(); });
@@ -28,7 +28,7 @@ function slowThenSigterm(fixes: string, extra: Record<string, string> = {}) {
     const slow = send(c, '/slow?ms=1500');
     await sleep(300);
     svc.proc.child.kill('SIGTERM');
-    const [outcome, exit] = await Promise.all([slow, svc.proc.exited]);
+    const [outcome, exit] = await Promise.all([slow, exitedWithLogs(svc.proc)]);
     return { outcome, exit, svc };
   });
 }
@@ -58,7 +58,7 @@ test('readiness: /readyz fails at once and new connections are still served for 
     await svc.proc.waitFor((l) => l.event === 'signal');
     await sleep(200);
     const [readyz, fast] = await Promise.all([once(svc.url, '/readyz'), once(svc.url, '/fast')]);
-    const exit = await svc.proc.exited;
+    const exit = await exitedWithLogs(svc.proc);
     return { readyz, fast, exit };
   });
   const off = await probe('pid1');
@@ -89,7 +89,7 @@ test('requeue: during shutdown a /slow that cannot finish gets 503 + Retry-After
     svc.proc.child.kill('SIGTERM');
     await svc.proc.waitFor((l) => l.event === 'readiness-flipped');
     const [long, short] = await Promise.all([once(svc.url, '/slow?ms=4000'), once(svc.url, '/slow?ms=100')]);
-    await svc.proc.exited;
+    await exitedWithLogs(svc.proc);
     return { long, short };
   });
   const off = await probe('pid1,readiness');
@@ -122,7 +122,7 @@ test('surge: idle keep-alive sockets are closed spread over CLOSE_JITTER_MS inst
     const { closedAt } = await idleSockets(svc.port, N);
     svc.proc.child.kill('SIGTERM');
     await until(() => closedAt.length === N, 5000, 'every idle socket closed');
-    await svc.proc.exited;
+    await exitedWithLogs(svc.proc);
     return Math.max(...closedAt) - Math.min(...closedAt);
   });
   const spreadOff = await probe('pid1,drain');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
-import { events, logTime, once, send, sleep, startService } from './harness.js';
+import { events, exitedWithLogs, logTime, once, send, sleep, startService } from './harness.js';
 
 let redis: ThrowawayRedis;
 before(async () => { redis = await startRedis(); });
@@ -42,7 +42,7 @@ test('all: SIGTERM with slow requests in flight on keep-alive connections drains
       assert.equal(r.headers!.connection, 'close', 'in-flight responses carry Connection: close');
     }
     const lastResponseAt = Math.max(...results.map((r) => r.at));
-    const exit = await svc.proc.exited;
+    const exit = await exitedWithLogs(svc.proc);
     const elapsed = Date.now() - killedAt;
     assert.equal(exit.code, 0);
     // About drain delay + remaining longest request (1700 ms here), with a generous margin.
@@ -75,7 +75,7 @@ test('all: a request longer than the deadline makes the guardian force exit 70 a
     await sleep(200);
     const killedAt = Date.now();
     svc.proc.child.kill('SIGTERM');
-    const exit = await svc.proc.exited;
+    const exit = await exitedWithLogs(svc.proc);
     const elapsed = Date.now() - killedAt;
     assert.equal(exit.code, 70);
     assert.ok(elapsed >= DEADLINE - 100 && elapsed < DEADLINE * 3, `guardian exit after ${elapsed} ms, deadline ${DEADLINE}`);
@@ -99,7 +99,7 @@ test('all: a second signal during shutdown exits 71 at once with a logged reason
     await svc.proc.waitFor((l) => l.event === 'readiness-flipped');
     const secondAt = Date.now();
     svc.proc.child.kill('SIGINT');
-    const exit = await svc.proc.exited;
+    const exit = await exitedWithLogs(svc.proc);
     assert.equal(exit.code, 71);
     assert.ok(Date.now() - secondAt < 1500, 'exited at once, not after the 3 s drain delay');
     const line = events(svc.proc, 'second-signal')[0];
@@ -120,7 +120,7 @@ test('all: during shutdown a /slow longer than the remaining budget gets 503 + R
     assert.equal(long.headers!['retry-after'], '1');
     assert.match(long.body!, /LAB_SHUTTING_DOWN/);
     assert.equal(short.status, 200);
-    assert.equal((await svc.proc.exited).code, 0);
+    assert.equal((await exitedWithLogs(svc.proc)).code, 0);
   } finally {
     await svc.stop();
   }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startNode } from '../helpers/proc.js';
+import { createServer } from 'node:net';
 import { freePort } from '../helpers/ports.js';
 import { events, job, JOB_OPTS, rig, WORKER } from './fixtures.js';
 
@@ -45,19 +46,29 @@ async function badStart(env: Record<string, string>) {
 
 test('bad environment: exit 1 with a line naming the problem', async () => {
   const port = await freePort();
-  const cases: Array<[Record<string, string>, RegExp]> = [
-    [{ LAB_FIXES: 'pid1,bogus' }, /LAB_UNKNOWN_LEVER.*bogus.*pid1, readiness, drain, requeue, surge/],
-    [{ JOB_MS: 'slow' }, /LAB_BAD_ENV.*JOB_MS="slow" is not an integer/],
-    [{ QUEUE_NAME: 'a:b' }, /LAB_BAD_ENV.*QUEUE_NAME="a:b" must match/],
-    [{ WORKER_CONCURRENCY: '0' }, /LAB_BAD_ENV.*WORKER_CONCURRENCY=0 is out of range/],
-    [{ REDIS_URL: 'http://127.0.0.1:1' }, /LAB_BAD_ENV.*REDIS_URL.*redis:\/\//],
-    [{ REDIS_URL: `redis://127.0.0.1:${port}` }, /LAB_REDIS_UNREACHABLE/],
-  ];
-  for (const [env, re] of cases) {
-    const { exit, text } = await badStart(env);
-    assert.equal(exit.code, 1, `${JSON.stringify(env)}: ${text}`);
-    assert.match(text, re);
-    assert.match(text, /^exit /m);
-    assert.ok(exit.elapsedMs < 15_000, `bounded: ${exit.elapsedMs} ms`);
+  const r = await rig();
+  // A port held by another listener, so the worker's metrics server cannot bind it.
+  const taken = { port: await freePort() };
+  const blocker = createServer().listen(taken.port, '127.0.0.1');
+  try {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ LAB_FIXES: 'pid1,bogus' }, /LAB_UNKNOWN_LEVER.*bogus.*pid1, readiness, drain, requeue, surge/],
+      [{ JOB_MS: 'slow' }, /LAB_BAD_ENV.*JOB_MS="slow" is not an integer/],
+      [{ QUEUE_NAME: 'a:b' }, /LAB_BAD_ENV.*QUEUE_NAME="a:b" must match/],
+      [{ WORKER_CONCURRENCY: '0' }, /LAB_BAD_ENV.*WORKER_CONCURRENCY=0 is out of range/],
+      [{ REDIS_URL: 'http://127.0.0.1:1' }, /LAB_BAD_ENV.*REDIS_URL.*redis:\/\//],
+      [{ REDIS_URL: `redis://127.0.0.1:${port}` }, /LAB_REDIS_UNREACHABLE/],
+      [{ REDIS_URL: r.redis.url, METRICS_PORT: String(taken.port) }, /LAB_PORT_TAKEN.*METRICS_PORT/],
+    ];
+    for (const [env, re] of cases) {
+      const { exit, text } = await badStart(env);
+      assert.equal(exit.code, 1, `${JSON.stringify(env)}: ${text}`);
+      assert.match(text, re);
+      assert.match(text, /^exit /m);
+      assert.ok(exit.elapsedMs < 15_000, `bounded: ${exit.elapsedMs} ms`);
+    }
+  } finally {
+    blocker.close();
+    await r.stop();
   }
 });

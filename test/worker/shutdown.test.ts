@@ -79,3 +79,23 @@ test('SIGTERM with pid1 but no requeue: closes at once, the job is left to stall
     await r.stop();
   }
 });
+
+test('a second SIGTERM during the requeue shutdown exits 71 at once', async () => {
+  const r = await rig();
+  try {
+    // The job fits the budget, so the first SIGTERM waits for it; the second one must not.
+    const a = await r.startWorker({ LAB_FIXES: 'all', JOB_MS: '4000', SHUTDOWN_DEADLINE_MS: '20000', WORKER_CONCURRENCY: '1' });
+    await r.queue.add('ledger', job('frank', 1), JOB_OPTS);
+    await a.waitFor((l) => l.event === 'job-started', 10_000);
+    a.child.kill('SIGTERM');
+    await a.waitFor((l) => l.event === 'fetching-stopped', 5000);
+    const t0 = Date.now();
+    a.child.kill('SIGTERM');
+    const exit = await a.exited;
+    assert.equal(exit.code, 71);
+    assert.ok(Date.now() - t0 < 2000, 'at once');
+    assert.equal(events(a, 'second-signal').length, 1);
+  } finally {
+    await r.stop();
+  }
+});

@@ -1,0 +1,86 @@
+// END-TO-END (real local target, real service/worker/redis processes, < 60 s in all).
+// Skipped with a message when the local target is not built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { findArm } from '../../lab/arms.js';
+import { runExperiment } from '../../lab/experiment.js';
+import { localTargetAvailable } from '../../lab/run-cluster.js';
+import { loadScenario } from '../../loadtest/scenario.js';
+import { ROOT } from '../helpers/proc.js';
+
+const skip = localTargetAvailable() ? false : 'local target (dist/lab/local/cluster.js) not built';
+
+/** Every live descendant of pid (walks /proc ppid links). */
+function descendants(pid: number): number[] {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* exited meanwhile */ }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => { for (const [c, pp] of parent) if (pp === p) { out.push(c); walk(c); } };
+  walk(pid);
+  return out;
+}
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+test('E2E: a short before run on the local target shows SIGKILLs and writes every artifact', { skip, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
+  try {
+    const base = loadScenario();
+    const scenario = { ...base, phases: { warmupSeconds: 1, baselineSeconds: 2, deploys: 1, pauseBetweenDeploysSeconds: 0, cooldownSeconds: 1 } };
+    const { summary, dir: runDir } = await runExperiment({
+      arm: findArm('before'), rep: 1, reps: 1, rate: 50, deploys: 1, scenario,
+      resultsDir: dir, workDir: join(dir, 'work'), command: 'e2e test', batch: 'e2e',
+    });
+    for (const f of ['requests.jsonl.gz', 'events.json', 'summary.json', 'timeline.svg']) assert.ok(existsSync(join(runDir, f)), f);
+    const lines = gunzipSync(readFileSync(join(runDir, 'requests.jsonl.gz'))).toString().trim().split('\n');
+    assert.equal(lines.length, summary.requests);
+    assert.ok(summary.requests > 200, `${summary.requests} requests`);
+    const paths = new Set(lines.map((l) => JSON.parse(l).path));
+    assert.deepEqual([...paths].sort(), ['ingress', 'l4']);
+    // no pid1 lever: the unhandled SIGTERM makes every old pod wait out its grace period and die by SIGKILL
+    assert.ok(summary.sigkills >= 3, `SIGKILLs ${summary.sigkills}`);
+    assert.ok(summary.window.end > summary.window.start);
+    assert.ok(summary.jobs.accepted > 0, 'jobs were accepted');
+    assert.equal(summary.params.propagationDelayMs, 1000);
+    assert.ok(summary.commit.length >= 7);
+    // every process the run started is gone
+    assert.deepEqual(descendants(process.pid).filter(alive), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('E2E: Ctrl-C mid-run exits 130 and leaves no process behind', { skip, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
+  const cli = spawn(process.execPath, ['dist/lab/cli.js', 'after', '--deploys', '1', '--rate', '50', '--results-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let err = '';
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no baseline phase within 40 s: ${err.slice(-1500)}`)), 40_000);
+      cli.stderr.on('data', (b: Buffer) => { err += b; if (err.includes('| baseline |')) { clearTimeout(t); resolve(); } });
+      cli.once('exit', () => { clearTimeout(t); reject(new Error(`exited early: ${err.slice(-1500)}`)); });
+    });
+    const tree = descendants(cli.pid!);
+    assert.ok(tree.length >= 5, `pods, redis running under the lab: ${tree.length} processes`);
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
+    cli.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+    assert.equal(code, 130);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(tree.filter(alive), [], 'no orphan survived the lab');
+    assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0, 'an interrupted run leaves no half-written result');
+  } finally {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

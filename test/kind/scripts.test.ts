@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ROOT } from '../helpers/proc.js';
+
+// The cluster scripts are run by an absolute bash with a PATH that lacks the tools: the errors
+// must name every missing tool and the version the lab needs, and nothing may run after them.
+
+const dirs: string[] = [];
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+function bin(tools: Record<string, string> = {}): string {
+  const d = mkdtempSync(join(tmpdir(), 'kind-path-'));
+  dirs.push(d);
+  for (const [name, out] of Object.entries(tools)) {
+    writeFileSync(join(d, name), `#!/bin/bash\necho "$*" >> "${d}/calls"\nprintf '%s\\n' ${JSON.stringify(out)}\n`);
+    chmodSync(join(d, name), 0o755);
+  }
+  return d;
+}
+
+function run(script: string, path: string, env: Record<string, string> = {}) {
+  return spawnSync('/bin/bash', [join(ROOT, 'scripts', script)], { encoding: 'utf8', timeout: 30_000, env: { PATH: path, HOME: path, ...env } });
+}
+
+describe('kind cluster scripts', () => {
+  it('make cluster names every missing tool with its version', () => {
+    const r = run('kind-cluster.sh', bin());
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^LAB_MISSING_TOOL: missing on PATH: docker kind kubectl\./);
+    assert.match(r.stderr, /docker >= 20\.10\.0 with a running engine/);
+    assert.match(r.stderr, /kind >= v0\.30\.0/);
+    assert.match(r.stderr, /kubectl >= v1\.33\.0/);
+    assert.equal(r.stdout, '');
+  });
+
+  it('names only the tool that is missing', () => {
+    const d = bin({ docker: '28.2.2', kubectl: 'Client Version: v1.34.1' });
+    const r = run('kind-cluster.sh', d);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /missing on PATH: kind\. The kind target needs:\n {2}- kind >= v0\.30\.0/);
+    assert.doesNotMatch(r.stderr, /docker >=|kubectl >=/);
+  });
+
+  it('refuses a tool that is too old, before creating anything', () => {
+    const d = bin({ docker: '28.2.2', kubectl: 'Client Version: v1.32.4-dispatcher', kind: 'kind v0.29.0 go1.24.2 linux/amd64' });
+    const r = run('kind-cluster.sh', d);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /too old:\n {2}- kind 0\.29\.0 is older than 0\.30\.0/);
+    assert.match(r.stderr, /kubectl 1\.32\.4-dispatcher is older than 1\.33\.0/);
+    assert.doesNotMatch(r.stderr, /docker .* is older/);
+    // only version queries ran: no create, no apply
+    const calls = spawnSync('/bin/cat', [join(d, 'calls')], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(calls, /create|apply|load/);
+  });
+
+  it('make clean-cluster needs kubectl and says so', () => {
+    const r = run('kind-clean.sh', bin(), { KUBE_CONTEXT: 'some-cluster' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^LAB_MISSING_TOOL: missing on PATH: kubectl\./);
+  });
+});

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isRequestLine, Timeline } from '../../lab/kind/timeline.js';
+import { splitTimestamp } from '../../lab/kind/markers.js';
+import { parseAcceptedJobs } from '../../lab/kind/accepted.js';
+
+// Watch objects shaped as the API server sends them (Pod, discovery.k8s.io/v1 EndpointSlice).
+const pod = (name: string, ready: boolean, extra: any = {}) => ({
+  metadata: { name, labels: { app: 'service' }, ...extra.metadata },
+  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: extra.containerStatuses ?? [] },
+});
+const slice = (eps: Array<[string, boolean, boolean]>) => ({
+  metadata: { name: 'service-abcde', labels: { 'kubernetes.io/service-name': 'service' } },
+  endpoints: eps.map(([p, ready, terminating]) => ({ targetRef: { kind: 'Pod', name: p }, conditions: { ready, serving: true, terminating } })),
+});
+
+describe('kind timeline', () => {
+  it('measures deregistration from deletion to endpoint not-ready, removal and last request', () => {
+    const tl = new Timeline('service');
+    tl.on('Pod', 'ADDED', pod('service-a', true), 1000);
+    tl.on('Pod', 'ADDED', pod('service-b', true), 1000);
+    tl.on('EndpointSlice', 'ADDED', slice([['service-a', true, false], ['service-b', true, false]]), 1100);
+    tl.on('Pod', 'MODIFIED', pod('service-a', true, { metadata: { deletionTimestamp: '2026-11-21T00:00:10Z' } }), 10_000);
+    tl.on('EndpointSlice', 'MODIFIED', slice([['service-a', false, true], ['service-b', true, false]]), 10_040);
+    tl.onLogLine('service-a', 10_500, '{"level":30,"msg":"request completed","res":{"statusCode":200},"responseTime":3}');
+    tl.onLogLine('service-a', 10_900, '{"level":30,"event":"listener-closed"}'); // not a request
+    tl.on('Pod', 'MODIFIED', pod('service-a', false, { metadata: { deletionTimestamp: 'x' }, containerStatuses: [{ state: { terminated: { exitCode: 137, reason: 'Error' } } }] }), 20_000);
+    tl.on('EndpointSlice', 'MODIFIED', slice([['service-b', true, false]]), 20_100);
+    assert.deepEqual(tl.deregistrations(), [{ pod: 'service-a', toEndpointNotReadyMs: 40, toEndpointRemovedMs: 10_100, toLastRequestMs: 500 }]);
+    assert.equal(tl.sigkills(), 1);
+    assert.equal(tl.minReadyEndpoints(0, 30_000), 1);
+    assert.equal(tl.minReadyEndpoints(1200, 5000), 2, 'the state entering the window counts');
+    const kinds = tl.events.map((e) => e.kind);
+    for (const k of ['pod-created', 'pod-ready', 'endpoint-added', 'pod-terminating', 'pod-unready', 'pod-exit', 'sigkill', 'endpoint-removed'] as const) assert.ok(kinds.includes(k), k);
+  });
+
+  it('ignores other services\' EndpointSlices', () => {
+    const tl = new Timeline('service');
+    tl.on('EndpointSlice', 'ADDED', { ...slice([['redis-x', true, false]]), metadata: { name: 'redis-1', labels: { 'kubernetes.io/service-name': 'redis' } } }, 1);
+    assert.equal(tl.events.length, 0);
+  });
+
+  it('parses kubelet timestamps and request lines', () => {
+    assert.deepEqual(splitTimestamp('2026-11-21T12:00:00.123456789Z {"a":1}'), { t: Date.parse('2026-11-21T12:00:00.123Z'), text: '{"a":1}' });
+    assert.deepEqual(splitTimestamp('no stamp'), { t: null, text: 'no stamp' });
+    assert.equal(isRequestLine('{"res":{"statusCode":502}}'), true);
+    assert.equal(isRequestLine('{"msg":"listening"}'), false);
+    assert.equal(isRequestLine('plain text'), false);
+  });
+
+  it('reads accepted jobs from the k6 log and counts malformed lines', () => {
+    const log = ['LAB_K6_T0 1 {}', 'LAB_JOB r1-1-0 acct-3 7', '2026-11-21T12:00:00Z LAB_JOB r1-2-0 acct-1 2', 'LAB_JOB broken', 'LAB_JOB r1-3-0 acct-1 two', 'other'].join('\n');
+    assert.deepEqual(parseAcceptedJobs(log), {
+      accepted: [{ idempotencyKey: 'r1-1-0', account: 'acct-3', amount: 7 }, { idempotencyKey: 'r1-2-0', account: 'acct-1', amount: 2 }],
+      malformed: 2,
+    });
+  });
+});

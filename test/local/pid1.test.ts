@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, describe, test } from 'node:test';
+import { LocalCluster } from '../../lab/local/cluster.js';
+import type { TimelineEvent } from '../../lab/schema.js';
+import { alive, deployment, workspace, type FixtureApp } from './helpers.js';
+
+// The PID-1 rule through a real rollout: the old pod of a 1-replica Deployment (surge 1) is
+// deleted, and what its command makes PID 1 decides whether SIGTERM does anything.
+
+const GRACE_S = 2;
+
+interface Termination { sigtermToExitMs: number; exit: TimelineEvent; sigkilled: boolean; sigterm: TimelineEvent; log: string; pid1: number | undefined }
+
+async function terminateOnce(app: FixtureApp, forceIsolationFallback = false): Promise<Termination> {
+  const ws = workspace(deployment({ replicas: 1, maxSurge: 1, maxUnavailable: 0, grace: GRACE_S, ...app }));
+  const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, forceIsolationFallback, startTimeoutMs: 20_000 });
+  try {
+    const [old] = cluster.readyPods('service');
+    assert.ok(old, 'one ready pod before the rollout');
+    const pid1 = old.pid1;
+    await cluster.rolloutRestart(['service']);
+    const mine = cluster.events.filter((e) => e.pod === old.name);
+    const sigterm = mine.find((e) => e.kind === 'sigterm');
+    const exit = mine.find((e) => e.kind === 'pod-exit');
+    assert.ok(sigterm && exit, `sigterm and pod-exit recorded: ${JSON.stringify(mine)}`);
+    return {
+      sigtermToExitMs: exit.t - sigterm.t, exit, sigterm, pid1,
+      sigkilled: mine.some((e) => e.kind === 'sigkill'),
+      log: readFileSync(old.logFile, 'utf8'),
+    };
+  } finally {
+    await cluster.close();
+    ws.remove();
+  }
+}
+
+describe('PID 1 and SIGTERM (real PID namespaces)', () => {
+  const pids: number[] = [];
+  after(() => { for (const p of pids) assert.equal(alive(p), false, `pid ${p} left running`); });
+
+  test('shell form: sh is PID 1 without a handler, node never hears SIGTERM, SIGKILL after the whole grace period', async () => {
+    const r = await terminateOnce({ form: 'shell', onSigterm: 'graceful' });
+    if (r.pid1) pids.push(r.pid1);
+    assert.match(r.sigterm.detail ?? '', /dropped-by-kernel-rule/);
+    assert.equal(r.sigkilled, true);
+    assert.equal(r.exit.exitCode, 137);
+    assert.ok(r.sigtermToExitMs >= GRACE_S * 1000 - 100 && r.sigtermToExitMs < GRACE_S * 1000 * 3, `lived the grace period: ${r.sigtermToExitMs} ms`);
+    assert.doesNotMatch(r.log, /"event":"signal"/, 'the app handler never ran');
+    assert.match(r.log, /"event":"listening"/);
+  });
+
+  test('exec form without a handler: node as PID 1 ignores SIGTERM too and is SIGKILLed', async () => {
+    const r = await terminateOnce({ form: 'exec', onSigterm: 'none' });
+    assert.equal(r.sigkilled, true);
+    assert.equal(r.exit.exitCode, 137);
+    assert.ok(r.sigtermToExitMs >= GRACE_S * 1000 - 100, `${r.sigtermToExitMs} ms`);
+  });
+
+  test('exec form with a handler: SIGTERM delivered, the handler runs at once, exit 0', async () => {
+    const r = await terminateOnce({ form: 'exec', onSigterm: 'graceful' });
+    assert.match(r.sigterm.detail ?? '', /delivered/);
+    assert.equal(r.sigkilled, false);
+    assert.equal(r.exit.exitCode, 0);
+    assert.ok(r.sigtermToExitMs < 1000, `exited promptly: ${r.sigtermToExitMs} ms`);
+    assert.match(r.log, /"event":"signal"/);
+  });
+
+  test('fallback without PID namespace applies the same rule from SigCgt', async () => {
+    const shell = await terminateOnce({ form: 'shell', onSigterm: 'graceful' }, true);
+    assert.match(shell.sigterm.detail ?? '', /dropped-by-kernel-rule/);
+    assert.equal(shell.sigkilled, true);
+    const exec = await terminateOnce({ form: 'exec', onSigterm: 'graceful' }, true);
+    assert.match(exec.sigterm.detail ?? '', /delivered/);
+    assert.equal(exec.exit.exitCode, 0);
+  });
+});
