@@ -10,6 +10,15 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
+import { Registry } from 'prom-client';
+import { createLogger } from '../common/log.js';
+import { lifecycleHook } from '../service/app.js';
+import { ShutdownBudget } from '../service/budget.js';
+import { ConnectionTracker } from '../service/connections.js';
+import type { ServiceContext } from '../service/context.js';
+import { parseServiceEnv } from '../service/env.js';
+import { Lifecycle, READY } from '../service/lifecycle.js';
+import { createMetrics } from '../service/metrics.js';
 import { freePort } from '../test/helpers/ports.js';
 import { ROOT } from '../test/helpers/proc.js';
 import { startRedis } from '../test/helpers/redis.js';
@@ -17,7 +26,9 @@ import { startRedis } from '../test/helpers/redis.js';
 const CONNECTIONS = 20;
 const ROUND_SECONDS = 5;
 const WARMUP_SECONDS = 2;
-const ORDER = ['bare', 'service', 'service', 'bare', 'bare', 'service'] as const;
+// bare: the route alone; lifecycle: the route plus the service's own lifecycle hook, connection
+// tracker and metrics (the machinery this issue adds), nothing else; service: the real process.
+const ORDER = ['bare', 'lifecycle', 'service', 'service', 'lifecycle', 'bare'] as const;
 type Target = (typeof ORDER)[number];
 const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
 
@@ -40,9 +51,21 @@ async function autocannon(opts: Record<string, unknown>): Promise<AutocannonResu
   return (mod.default ?? mod)(opts);
 }
 
-/** The bare app: the same /fast route with nothing else, in its own process like the service. */
-async function bareServer(port: number): Promise<void> {
+/** The same /fast route, in its own process like the service, bare or with the lifecycle machinery only. */
+async function benchServer(port: number, withLifecycle: boolean): Promise<void> {
   const app = Fastify({ logger: false });
+  if (withLifecycle) {
+    const lifecycle = new Lifecycle();
+    const metrics = createMetrics(lifecycle, new Registry());
+    const ctx = {
+      env: parseServiceEnv({ LAB_FIXES: 'all' }), log: createLogger('bench-lifecycle'), lifecycle, metrics,
+      tracker: new ConnectionTracker(metrics), budget: new ShutdownBudget(), shutdown: { active: false },
+      deps: undefined as never, // /fast never touches Redis
+    } satisfies ServiceContext;
+    app.addHook('onRequest', lifecycleHook(ctx));
+    ctx.tracker.watch(app.server);
+    lifecycle.to(READY);
+  }
   app.get('/fast', async () => ({ ok: true }));
   await app.listen({ port, host: '127.0.0.1' });
   process.stdout.write('listening\n');
@@ -77,18 +100,20 @@ async function main(): Promise<void> {
   const redis = await startRedis();
   let service: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
+  let lifecycle: ChildProcess | undefined;
   try {
-    const ports = { service: await freePort(), bare: await freePort() };
+    const ports = { service: await freePort(), bare: await freePort(), lifecycle: await freePort() };
     // Lifecycle lines only: the service writes no per-request logs, so info level costs nothing here.
     service = await spawnUntil(['dist/service/main.js'], {
       PORT: String(ports.service), HOST: '127.0.0.1', REDIS_URL: redis.url, LAB_FIXES: 'all', QUEUE_NAME: 'bench',
     }, '"event":"listening"');
     bare = await spawnUntil([fileURLToPath(import.meta.url), '--bare', String(ports.bare)], {}, 'listening');
+    lifecycle = await spawnUntil([fileURLToPath(import.meta.url), '--lifecycle', String(ports.lifecycle)], {}, 'listening');
     const url = (t: Target) => `http://127.0.0.1:${ports[t]}/fast`;
-    for (const t of ['bare', 'service'] as const) await autocannon({ url: url(t), connections: CONNECTIONS, duration: WARMUP_SECONDS });
+    for (const t of ['bare', 'lifecycle', 'service'] as const) await autocannon({ url: url(t), connections: CONNECTIONS, duration: WARMUP_SECONDS });
 
-    const pids = { service: service.pid!, bare: bare.pid! };
-    const runs: Record<Target, Array<{ r: AutocannonResult; cpuUsPerReq: number }>> = { bare: [], service: [] };
+    const pids = { service: service.pid!, bare: bare.pid!, lifecycle: lifecycle.pid! };
+    const runs: Record<Target, Array<{ r: AutocannonResult; cpuUsPerReq: number }>> = { bare: [], lifecycle: [], service: [] };
     for (const t of ORDER) {
       const cpu0 = cpuMs(pids[t]);
       const r = await autocannon({ url: url(t), connections: CONNECTIONS, duration: ROUND_SECONDS, pipelining: 1 });
@@ -108,32 +133,38 @@ async function main(): Promise<void> {
       };
     };
     const b = row('bare');
-    const s = row('service');
-    const overhead = ((b.rps - s.rps) / b.rps) * 100;
-    const cpuOverhead = ((s.cpu - b.cpu) / b.cpu) * 100;
+    const pct = (x: number, base: number) => `${(((x - base) / base) * 100).toFixed(1)} %`;
+    const table = (t: Target, label: string) => {
+      const x = row(t);
+      const vs = (v: string) => (t === 'bare' ? '—' : v);
+      return `| ${label} | ${Math.round(x.rps)} | ${x.rounds} | ${vs(pct(x.rps, b.rps))} | ${x.cpu.toFixed(1)} | ${vs(pct(x.cpu, b.cpu))} | ${x.p50} | ${x.p99} | ${x.errors} |`;
+    };
+    const l = row('lifecycle');
     const lines = [
       `command: npm run bench:service`,
       `date: ${new Date().toISOString()}`,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}; load generator on the same machine`,
       `load: autocannon, GET /fast, ${CONNECTIONS} keep-alive connections, pipelining 1, ${WARMUP_SECONDS} s warm-up each, rounds of ${ROUND_SECONDS} s in order ${ORDER.join(', ')}; medians of rounds`,
       '',
-      '| target | req/s | rounds req/s | server CPU µs/request | p50 ms | p99 ms | errors + non-2xx |',
-      '|---|---:|---|---:|---:|---:|---:|',
-      `| bare fastify, same route | ${Math.round(b.rps)} | ${b.rounds} | ${b.cpu.toFixed(1)} | ${b.p50} | ${b.p99} | ${b.errors} |`,
-      `| service, LAB_FIXES=all | ${Math.round(s.rps)} | ${s.rounds} | ${s.cpu.toFixed(1)} | ${s.p50} | ${s.p99} | ${s.errors} |`,
+      '| target | req/s | rounds req/s | req/s vs bare | server CPU µs/request | CPU vs bare | p50 ms | p99 ms | errors + non-2xx |',
+      '|---|---:|---|---:|---:|---:|---:|---:|---:|',
+      table('bare', 'bare fastify, same route'),
+      table('lifecycle', 'bare + lifecycle hook, tracker, metrics'),
+      table('service', 'service process, LAB_FIXES=all (+ config plugin, Redis, queue)'),
       '',
-      `overhead of the lifecycle machinery: ${overhead.toFixed(1)} % of requests/s, ${cpuOverhead.toFixed(1)} % CPU per request (target: under 3 %)`,
+      `lifecycle machinery alone costs ${(((b.rps - l.rps) / b.rps) * 100).toFixed(1)} % of requests/s and ${pct(l.cpu, b.cpu)} CPU per request (target: under 3 %)`,
     ];
     console.log(lines.join('\n'));
   } finally {
     await stop(service);
     await stop(bare);
+    await stop(lifecycle);
     await redis.stop();
   }
 }
 
-if (process.argv[2] === '--bare') {
-  bareServer(Number(process.argv[3])).catch((err) => { console.error(err); process.exit(1); });
+if (process.argv[2] === '--bare' || process.argv[2] === '--lifecycle') {
+  benchServer(Number(process.argv[3]), process.argv[2] === '--lifecycle').catch((err) => { console.error(err); process.exit(1); });
 } else {
   main().catch((err) => { console.error(err); process.exitCode = 1; });
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type onRequestHookHandler } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import type { ServiceContext } from './context.js';
 import { configPlugin } from './config/plugin.js';
 import { errorHandler } from './http-errors.js';
@@ -14,13 +14,13 @@ import { workRoute } from './routes/work.js';
  * Runs first on every request: counts it in flight until its response closes (metrics, drain,
  * guardian report) and, once a shutdown began, applies the per-request half of the levers.
  */
-function lifecycleHook(ctx: ServiceContext): onRequestHookHandler {
+export function lifecycleHook(ctx: ServiceContext): onRequestHookHandler {
   const drain = ctx.env.fixes.has('drain');
   const { metrics, tracker } = ctx;
   return (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const method = request.method;
-    tracker.begin(request.raw, reply.raw, () => metrics.requests.inc({ route, method, status: reply.raw.statusCode }));
+    tracker.begin(request.raw, reply.raw, () => metrics.countRequest(route, method, reply.raw.statusCode));
     if (ctx.shutdown.active) {
       // Tells keep-alive clients to reconnect elsewhere after this response.
       if (drain) reply.raw.setHeader('connection', 'close');
@@ -37,10 +37,9 @@ function lifecycleHook(ctx: ServiceContext): onRequestHookHandler {
 
 export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   const app = Fastify({
-    // No fastify logger: it would build a child logger per request (a third of /fast's
-    // throughput, measured) only to write request lines that would drown the lifecycle events.
-    // The service logs its own events through ctx.log.
-    logger: false,
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    // Per-request lines would drown the lifecycle events the lab reads.
+    logController: new LogController({ disableRequestLogging: true }),
     // The drain lever decides what a late request gets (served with Connection: close, or a
     // 503 + Retry-After from requeue); fastify's blanket 503-while-closing would hide that.
     return503OnClosing: false,

@@ -40,13 +40,13 @@ export class ConnectionTracker {
 
   constructor(metrics: ServiceMetrics) {
     this.#metrics = metrics;
+    metrics.observe(this);
   }
 
   /** `event` is 'connection' for HTTP, 'secureConnection' for an HTTPS server (the socket requests see). */
   watch(server: Server, event: 'connection' | 'secureConnection' = 'connection'): void {
     server.on(event, (socket: Socket) => {
       this.#sockets.set(socket, { busy: 0 });
-      this.#metrics.openConnections.inc();
       socket.once('close', () => this.#socketClosed(socket));
     });
   }
@@ -55,12 +55,10 @@ export class ConnectionTracker {
   begin(req: IncomingMessage, res: ServerResponse, onDone: (r: InFlightRequest) => void): InFlightRequest {
     const r: InFlightRequest = { method: req.method ?? '?', url: req.url ?? '?', startedAt: Date.now(), res };
     this.#inFlight.add(r);
-    this.#metrics.inFlight.inc();
     const st = this.#sockets.get(req.socket);
     if (st) st.busy++;
     res.once('close', () => {
       this.#inFlight.delete(r);
-      this.#metrics.inFlight.dec();
       if (st) st.busy--;
       onDone(r);
       this.#checkEmpty();
@@ -146,7 +144,6 @@ export class ConnectionTracker {
   #socketClosed(socket: Socket): void {
     const st = this.#sockets.get(socket);
     this.#sockets.delete(socket);
-    this.#metrics.openConnections.dec();
     if (this.#counting && st) {
       const how: CloseReason = st.closing ?? 'after-response';
       if (how === 'idle') this.counts.idle++;

@@ -194,6 +194,8 @@ export class RealExecutor implements Executor {
   async followLogs(namespace: string, labelSelector: string, sink: LogLineSink): Promise<() => void> {
     const log = new Log(this.kc);
     const followed = new Map<string, AbortController>();
+    // Only what happens from now on: a long-lived pod (the ingress controller) has hours of history.
+    const sinceTime = new Date().toISOString();
     let stopped = false;
     // Pods come and go during rollouts; a deleted pod's log is gone, so follow each from its start.
     const scan = async (): Promise<void> => {
@@ -216,7 +218,7 @@ export class RealExecutor implements Executor {
         });
         followed.set(name, new AbortController());
         try {
-          followed.set(name, await log.log(namespace, name, container, stream, { follow: true, timestamps: true }));
+          followed.set(name, await log.log(namespace, name, container, stream, { follow: true, timestamps: true, sinceTime }));
         } catch {
           followed.delete(name); // retried on the next scan
         }

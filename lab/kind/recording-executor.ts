@@ -74,7 +74,7 @@ export class RecordingExecutor implements Executor {
   }
 
   async followLogs(namespace: string, labelSelector: string, _sink: LogLineSink): Promise<() => void> {
-    this.rec(`WATCH v1/Pod ${namespace}?labelSelector=${labelSelector} + GET v1/Pod/log (follow=true timestamps=true) for each pod`);
+    this.rec(`WATCH v1/Pod ${namespace}?labelSelector=${labelSelector} + GET v1/Pod/log (follow=true timestamps=true sinceTime=<now>) for each pod`);
     return () => this.rec(`STOP log follows ${namespace}?labelSelector=${labelSelector}`);
   }
 

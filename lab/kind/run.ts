@@ -4,6 +4,7 @@ import { LabError } from '../../common/errors.js';
 import { loadScenario, type Scenario } from '../../loadtest/scenario.js';
 import { findArm, type Arm } from '../arms.js';
 import { currentCommit, REPO_ROOT, stamp } from '../run-meta.js';
+import { onTeardown } from '../run-teardown.js';
 import type { JobAudit, RunSummary } from '../schema.js';
 import {
   AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
@@ -75,6 +76,8 @@ interface Context {
   image: string;
   context: string;
   ingressUrl: string;
+  /** false = the no-reuse variant: k6 opens a new connection per request (noConnectionReuse). */
+  keepAlive: boolean;
   say: (line: string) => void;
 }
 
@@ -126,7 +129,8 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
   const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
   const ingressUrl = env.LAB_INGRESS_URL || INGRESS_URL_DEFAULT;
-  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, say };
+  const keepAlive = env.LAB_KEEPALIVE === undefined || env.LAB_KEEPALIVE === '' ? scenario.keepAlive : env.LAB_KEEPALIVE !== 'false';
+  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, keepAlive, say };
   const out: RunSummary[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     const s = await runRep(ctx, rep);
@@ -183,13 +187,16 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   });
 
   const k6Name = `k6-${runId}`;
+  const k6Ref = { apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name: k6Name };
+  // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through run-teardown too).
+  const unregister = onTeardown(() => exec.remove(k6Ref));
   const deployDurationsMs: number[] = [];
   let window = { start: 0, end: 0 };
   let k6Log = '';
   try {
     c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
     await exec.create(k6Job({
-      name: k6Name, runId, rate: o.rate, keepAlive: c.scenario.keepAlive, paths: PATHS, plan,
+      name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
       l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: manifest.ingressHost,
       timeoutSeconds: c.scenario.timeoutSeconds,
     }));
@@ -223,7 +230,11 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
     if (outcome === 'failed') notes.push('k6 exited non-zero (99 = a threshold was crossed, expected for arms that lose requests)');
     k6Log = await exec.podLog(NAMESPACE, k6Pod);
+  } catch (err) {
+    await exec.remove(k6Ref).catch(() => {});
+    throw err;
   } finally {
+    unregister();
     stopWatch();
     stopLogs();
     stopIngressLogs();
@@ -231,7 +242,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   }
 
   const audit = await ledgerJob(c, auditJob({ name: `ledger-audit-${runId}`, runId, image: c.image, mode: 'audit', k6Job: k6Name }));
-  await exec.remove({ apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name: k6Name });
+  await exec.remove(k6Ref);
   if (exec.dryRun) return null;
 
   const summaryText = between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
@@ -263,7 +274,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       rate: o.rate,
       deploys: o.deploys,
       propagationDelayMs: null,
-      keepAlive: c.scenario.keepAlive,
+      keepAlive: c.keepAlive,
       paths: PATHS,
       split: 'one constant-arrival-rate k6 scenario per path, rate/2 each',
       context: c.context,

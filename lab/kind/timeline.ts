@@ -4,7 +4,8 @@ import type { WatchedResource } from './executor.js';
 // Turns the watch streams (Deployments, Pods, EndpointSlices, Events) into the shared
 // TimelineEvent list and the measured deregistration delays: for every service pod that went
 // away, from its readiness failing or its deletion (whichever the lab saw first) to its endpoint
-// turning not-ready in, and leaving, the Service's EndpointSlice, and to the last request it served.
+// turning not-ready in, and leaving, the Service's EndpointSlice, and to the last request it served
+// (as ingress-nginx's access log records it; the L4 path keeps no per-request log).
 
 interface PodTrack {
   pod: string;
@@ -24,7 +25,7 @@ export interface Deregistration {
   toEndpointNotReadyMs: number | null;
   /** ms from readiness failing / deletion to the endpoint leaving the EndpointSlice */
   toEndpointRemovedMs: number | null;
-  /** ms from readiness failing / deletion to the last request the pod logged (null: none logged) */
+  /** ms from readiness failing / deletion to the last request ingress-nginx's access log shows it answering (null: none seen) */
   toLastRequestMs: number | null;
 }
 

@@ -51,6 +51,8 @@ export class Pod {
   private probes: ProbeWorker[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
   private terminated: Promise<void> | undefined;
+  /** the lab is shutting down: no restarts, no more events */
+  private tornDown = false;
   private containerStopping: Promise<void> | undefined;
   private readonly log: WriteStream;
   private readonly dir: string;
@@ -158,13 +160,14 @@ export class Pod {
   }
 
   private async startContainer(): Promise<void> {
-    if (this.terminating) return;
+    if (this.terminating || this.tornDown) return;
     const c = this.template.container;
     const cmd = localCommand(c, this.context());
     for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
-    if (this.terminating) return;
+    if (this.terminating || this.tornDown) return;
     const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, log: this.log });
     this.proc = proc;
+    if (this.tornDown) { proc.killNow(); return; }
     this.phase = POD_PHASES.Running;
     this.emit('pod-started', `pid1 ${proc.pid1 ?? '?'} (${this.env.isolation.mode}) ${cmd.argv.join(' ')}`);
     void proc.exited.then((exit) => this.onContainerExit(proc, exit));
@@ -200,7 +203,7 @@ export class Pod {
   private onContainerExit(proc: ContainerProcess, exit: ContainerExit): void {
     if (proc !== this.proc) return;
     this.lastExit = exit;
-    if (this.containerStopping || this.terminating) return; // the stop sequence records the exit itself
+    if (this.containerStopping || this.terminating || this.tornDown) return; // the stop sequence records the exit itself
     this.emit('pod-exit', `container exited on its own${exit.signal ? ` (${exit.signal})` : ''}`, exit.exitCode);
     this.stopProbes();
     this.setReady(false);
@@ -290,6 +293,7 @@ export class Pod {
 
   /** Teardown of the whole lab: SIGKILL now, no grace (this is not a Kubernetes action). Synchronous. */
   killNow(): void {
+    this.tornDown = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.stopProbes();
     this.proc?.killNow();

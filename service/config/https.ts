@@ -29,6 +29,11 @@ export function httpsListener(app: FastifyInstance, store: ConfigStore, port: nu
   const start = (config: Config) => {
     if (!config.tls || state !== 'off') return;
     server = createServer({ cert: config.tls.cert, key: config.tls.key, keepAlive: true }, (req, res) => app.routing(req, res));
+    // Same socket timeouts as fastify's HTTP server, so keep-alive behaves alike on both ports
+    // (Node's own default would close idle TLS connections after 5 s).
+    server.keepAliveTimeout = app.server.keepAliveTimeout;
+    server.requestTimeout = app.server.requestTimeout;
+    server.headersTimeout = app.server.headersTimeout;
     server.on('tlsClientError', (err) => log.debug({ event: 'tls-client-error', err: err.message }, 'TLS handshake failed'));
     server.listen(port, host, () => log.info({ event: 'https-listening', host, port, fingerprint256: config.tls?.fingerprint256 }, 'HTTPS listening'));
     server.on('error', (err) => log.error({ event: 'https-error', err: err.message }, 'HTTPS listener error'));

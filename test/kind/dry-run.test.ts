@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ARMS } from '../../lab/arms.js';
-import { imageTag } from '../../lab/kind/image.js';
 import { RecordingExecutor } from '../../lab/kind/recording-executor.js';
 import { planKind } from '../../lab/kind/run.js';
 import { isLabError } from '../../common/errors.js';
@@ -29,10 +28,10 @@ describe('kind dry run', () => {
   for (const arm of ARMS) {
     it(`prints the ordered plan for ${arm.name}`, async () => {
       const lines = body(await planKind({ arm: arm.name, reps: 1, rate: 100, deploys: DEPLOYS, dryRun: true }, { env }));
-      const tag = imageTag(ROOT);
-      assert.match(tag, /^deploy-loss-lab:[0-9a-f]{12}$/);
-      // image first: build, then kind load of exactly that tag
-      assert.match(lines[0]!, new RegExp(`^RUN docker build --tag ${tag} `));
+      // image first: build, then kind load of exactly that tag. (The tag is read from the plan:
+      // other areas' sources change under a running test, so recomputing it here could race.)
+      const tag = /^RUN docker build --tag (deploy-loss-lab:[0-9a-f]{12}) --file \S+\/Dockerfile \S+$/.exec(lines[0]!)?.[1];
+      assert.ok(tag, lines[0]);
       assert.equal(lines[1], `RUN kind load docker-image ${tag} --name deploy-loss-lab`);
       // server-side apply, Namespace first, every object in the lab namespace
       const applies = lines.filter((l) => l.startsWith('PATCH') && l.includes('apply-patch+yaml'));
@@ -48,7 +47,8 @@ describe('kind dry run', () => {
         /PATCH v1\/ConfigMap deploy-loss-lab\/lab-k6 /,
         /POST batch\/v1\/Job deploy-loss-lab\/ledger-reset-/,
         /WATCH discovery.k8s.io\/v1\/EndpointSlice deploy-loss-lab/,
-        /GET v1\/Pod\/log \(follow=true timestamps=true\)/,
+        /WATCH v1\/Pod deploy-loss-lab\?labelSelector=app=service \+ GET v1\/Pod\/log \(follow=true timestamps=true sinceTime=<now>\)/,
+        /WATCH v1\/Pod ingress-nginx\?labelSelector=app.kubernetes.io\/component=controller \+ GET v1\/Pod\/log \(follow=true/,
         /POST batch\/v1\/Job deploy-loss-lab\/k6-.* images=grafana\/k6:1\.8\.1/,
         /poll until "LAB_K6_T0"/,
         new RegExp(`^SLEEP ${(scenario.phases.warmupSeconds + scenario.phases.baselineSeconds) * 1000} ms$`),
@@ -79,7 +79,8 @@ describe('kind dry run', () => {
 
   it('pushes to LAB_REGISTRY instead of kind load on another context, and refuses without one', async () => {
     const lines = body(await planKind({ arm: 'before', reps: 1, rate: 50, deploys: 1, dryRun: true, context: 'prod-like' }, { env: { LAB_REGISTRY: 'registry.example/lab/' } }));
-    const tag = imageTag(ROOT);
+    const tag = /--tag (\S+)/.exec(lines[0]!)![1]!;
+    assert.match(tag, /^deploy-loss-lab:[0-9a-f]{12}$/);
     assert.equal(lines[1], `RUN docker tag ${tag} registry.example/lab/${tag}`);
     assert.equal(lines[2], `RUN docker push registry.example/lab/${tag}`);
     assert.ok(!lines.some((l) => l.startsWith('RUN kind')));

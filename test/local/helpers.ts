@@ -110,3 +110,16 @@ export function alive(pid: number): boolean {
 }
 
 export { ROOT };
+
+/** Waits (bounded) until a pod's log file contains `pattern`: e.g. the fixture's "listening" line. */
+export async function waitForLog(file: string, pattern: RegExp, timeoutMs = 10_000): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { /* not created yet */ }
+    if (pattern.test(text)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${file} did not show ${pattern} within ${timeoutMs} ms`);
+}

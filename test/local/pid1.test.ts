@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { LocalCluster } from '../../lab/local/cluster.js';
 import type { TimelineEvent } from '../../lab/schema.js';
-import { alive, deployment, workspace, type FixtureApp } from './helpers.js';
+import { alive, deployment, waitForLog, workspace, type FixtureApp } from './helpers.js';
 
 // The PID-1 rule through a real rollout: the old pod of a 1-replica Deployment (surge 1) is
 // deleted, and what its command makes PID 1 decides whether SIGTERM does anything.
@@ -19,6 +19,9 @@ async function terminateOnce(app: FixtureApp, forceIsolationFallback = false): P
     const [old] = cluster.readyPods('service');
     assert.ok(old, 'one ready pod before the rollout');
     const pid1 = old.pid1;
+    // Ready comes before the app has run a line (no readiness probe): wait until it listens, so
+    // its handler, if any, is installed.
+    await waitForLog(old.logFile, /"event":"listening"/);
     await cluster.rolloutRestart(['service']);
     const mine = cluster.events.filter((e) => e.pod === old.name);
     const sigterm = mine.find((e) => e.kind === 'sigterm');
