@@ -20,6 +20,7 @@ export const ERRORS = {
   LAB_SHUTTING_DOWN: 'the service is shutting down and this request cannot finish in the remaining budget',
   LAB_BAD_MANIFEST: 'Kubernetes manifest sources are incomplete or invalid',
   LAB_UNKNOWN_OBJECT: 'no such object in the manifest',
+  LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

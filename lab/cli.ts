@@ -45,7 +45,7 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
   if (typeof runKind !== 'function') throw new LabError('LAB_MISSING_TOOL', 'lab/kind/run.js does not export runKind()');
   const all: RunSummary[] = [];
   for (const arm of arms) {
-    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun });
+    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs') });
     if (args.dryRun) continue;
     for (const s of summaries) {
       const dir = join(resultsDir, 'runs', `${stamp(new Date(s.date))}-${s.arm}-kind-rep${s.rep}`);

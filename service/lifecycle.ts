@@ -27,11 +27,6 @@ export class Lifecycle {
     return this.#state === READY;
   }
 
-  /** True from the moment a shutdown began (DRAINING or later). */
-  get shuttingDown(): boolean {
-    return STATES.indexOf(this.#state) >= STATES.indexOf(DRAINING);
-  }
-
   onTransition(fn: TransitionListener): void {
     this.#listeners.push(fn);
   }

@@ -99,10 +99,10 @@ function pipeLines(child: ChildProcess, log: WriteStream): void {
       buf += b.toString('utf8');
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
-        if (!log.destroyed) log.write(`${new Date().toISOString()} ${name} ${buf.slice(0, i)}\n`);
+        if (log.writable) log.write(`${new Date().toISOString()} ${name} ${buf.slice(0, i)}\n`);
         buf = buf.slice(i + 1);
       }
     });
-    stream?.on('end', () => { if (buf && !log.destroyed) log.write(`${new Date().toISOString()} ${name} ${buf}\n`); buf = ''; });
+    stream?.on('end', () => { if (buf && log.writable) log.write(`${new Date().toISOString()} ${name} ${buf}\n`); buf = ''; });
   }
 }

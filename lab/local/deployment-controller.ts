@@ -20,6 +20,8 @@ export interface RolloutProgress {
   total: number;
 }
 
+interface Waiter { check(): void; fail(err: Error): void }
+
 interface ReplicaSet {
   hash: string;
   template: PodTemplateSpec;
@@ -47,7 +49,7 @@ export class DeploymentController {
   private template: PodTemplateSpec;
   private scheduled = false;
   private minReadyTimer: NodeJS.Timeout | undefined;
-  private waiters: Array<() => void> = [];
+  private waiters: Waiter[] = [];
   private closed = false;
   private lastProgress = '';
 
@@ -103,22 +105,21 @@ export class DeploymentController {
     this.kick();
   }
 
-  /** Resolves when complete() holds (checked after every reconcile); LAB_TIMEOUT after timeoutMs. */
+  /** Resolves when complete() holds (checked after every reconcile); LAB_TIMEOUT after timeoutMs, LAB_CLUSTER_CLOSED on close(). */
   waitComplete(timeoutMs: number): Promise<void> {
     if (this.complete()) return Promise.resolve();
+    if (this.closed) return Promise.reject(new LabError('LAB_CLUSTER_CLOSED', `Deployment/${this.name}`));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        const p = this.progress();
-        reject(new LabError('LAB_TIMEOUT', `Deployment/${this.name} not complete after ${timeoutMs} ms (updated ${p.updated}, available ${p.available}/${p.replicas}, old terminating ${p.oldTerminating}); see the pod logs`));
-      }, timeoutMs);
-      const check = () => {
-        if (!this.complete()) return;
-        clearTimeout(timer);
-        this.waiters = this.waiters.filter((w) => w !== check);
-        resolve();
+      const waiter: Waiter = {
+        check: () => { if (this.complete()) { done(); resolve(); } },
+        fail: (err) => { done(); reject(err); },
       };
-      this.waiters.push(check);
+      const timer = setTimeout(() => {
+        const p = this.progress();
+        waiter.fail(new LabError('LAB_TIMEOUT', `Deployment/${this.name} not complete after ${timeoutMs} ms (updated ${p.updated}, available ${p.available}/${p.replicas}, old terminating ${p.oldTerminating}); see the pod logs`));
+      }, timeoutMs);
+      const done = () => { clearTimeout(timer); this.waiters = this.waiters.filter((w) => w !== waiter); };
+      this.waiters.push(waiter);
     });
   }
 
@@ -184,7 +185,7 @@ export class DeploymentController {
     }
     this.scheduleMinReadyCheck(now);
     this.report();
-    for (const w of [...this.waiters]) w();
+    for (const w of [...this.waiters]) w.check();
   }
 
   /** The ReplicaSet controller: create or delete pods until the active count matches .replicas. */
@@ -226,8 +227,10 @@ export class DeploymentController {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     if (this.minReadyTimer) clearTimeout(this.minReadyTimer);
+    for (const w of [...this.waiters]) w.fail(new LabError('LAB_CLUSTER_CLOSED', `Deployment/${this.name} was mid-rollout`));
   }
 }
 

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { buildConnector } from 'undici';
 import type { LaggedView } from './endpoints.js';
 
 // The L4 path, as kube-proxy in iptables mode gives it: each NEW connection is DNAT-ed to an
@@ -6,11 +7,8 @@ import type { LaggedView } from './endpoints.js';
 // keeps it pinned there. So a client reaches a pod directly: a closed listener answers with a real
 // RST (ECONNREFUSED) and a killed pod resets the connection (ECONNRESET).
 
-/** undici's `connect` option signature (buildConnector.connector). */
-export type Connector = (
-  opts: { hostname?: string; host?: string; port?: string | number; [k: string]: unknown },
-  callback: (err: Error | null, socket: Socket | null) => void,
-) => void;
+/** undici's `connect` option (Client/Pool/Agent): called once per new connection. */
+export type Connector = buildConnector.connector;
 
 /** kube-proxy installs a REJECT rule for a Service without endpoints: the client sees ECONNREFUSED. */
 function noEndpoints(service: string): NodeJS.ErrnoException {

@@ -69,6 +69,7 @@ export class Pod {
     this.dir = join(env.runDir, 'pods', name);
     mkdirSync(this.dir, { recursive: true });
     this.log = createWriteStream(join(env.runDir, 'pods', `${name}.log`), { flags: 'a' });
+    this.log.on('error', () => undefined); // a log that cannot be written must not take the lab down
     this.emit('pod-created', `ip ${ip}`);
   }
 
@@ -96,7 +97,7 @@ export class Pod {
 
   private emit(kind: TimelineEvent['kind'], detail?: string, exitCode?: number | null): void {
     this.env.emit({ kind, deployment: this.deployment, pod: this.name, ...(detail !== undefined ? { detail } : {}), ...(exitCode !== undefined ? { exitCode } : {}) });
-    if (!this.log.destroyed) this.log.write(`${new Date().toISOString()} kubelet ${kind}${detail ? ` ${detail}` : ''}${exitCode !== undefined ? ` exitCode=${exitCode}` : ''}\n`);
+    if (this.log.writable) this.log.write(`${new Date().toISOString()} kubelet ${kind}${detail ? ` ${detail}` : ''}${exitCode !== undefined ? ` exitCode=${exitCode}` : ''}\n`);
   }
 
   private setReady(ready: boolean): void {

@@ -1,11 +1,11 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { BlockList } from 'node:net';
 import { dirname, extname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { LabError } from '../../common/errors.js';
-import { DEFAULT_VALUES, validateConfig, type BlockEntry, type ConfigValues } from './schema.js';
+import { buildLookups, matcherFrom, type Lookups } from './matcher.js';
+import { DEFAULT_VALUES, validateConfig, type ConfigValues } from './schema.js';
 
 /** Certificate and key from the same config, already checked to belong together. */
 export interface TlsMaterial {
@@ -34,25 +34,6 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
-}
-
-// The BlockList is native and mutable, so it is never exposed: only this closure can reach it.
-function buildMatcher(entries: readonly BlockEntry[]): (ip: string) => boolean {
-  if (entries.length === 0) return () => false;
-  const list = new BlockList();
-  for (const e of entries) {
-    if (e.kind === 'address') list.addAddress(e.address, e.family);
-    else list.addSubnet(e.address, e.prefix!, e.family);
-  }
-  return (ip: string) => {
-    // Dual-stack sockets report IPv4 peers as ::ffff:a.b.c.d; an IPv4 rule must still match them.
-    const v4 = ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : null;
-    try {
-      return v4 ? list.check(v4, 'ipv4') : list.check(ip, ip.includes(':') ? 'ipv6' : 'ipv4');
-    } catch {
-      return false;
-    }
-  };
 }
 
 /** Parses by extension (.json / .yaml / .yml), otherwise by content: JSON if it looks like JSON. */
@@ -112,25 +93,39 @@ export async function loadTlsMaterial(configFile: string, certFile: string, keyF
   return { cert, key, fingerprint256: x509.fingerprint256, validTo: x509.validTo };
 }
 
-function assemble(version: number, source: string, checksum: string | null, values: ConfigValues, entries: readonly BlockEntry[], tls?: TlsMaterial): Config {
+/** Everything a reload computes before the swap, as plain cloneable data (see parser.ts). */
+export interface ConfigParts {
+  readonly source: string;
+  readonly checksum: string;
+  readonly values: ConfigValues;
+  readonly lookups: Lookups;
+  readonly tls?: TlsMaterial;
+}
+
+/** The only part of a reload on the event loop: wrap the parts into a frozen Config. */
+export function assemble(version: number, parts: ConfigParts): Config {
   const config: Config = {
     version,
     loadedAt: new Date().toISOString(),
-    checksum,
-    source,
-    values,
-    ...(tls ? { tls } : {}),
-    isBlocked: buildMatcher(entries),
+    checksum: parts.checksum,
+    source: parts.source,
+    values: parts.values,
+    ...(parts.tls ? { tls: parts.tls } : {}),
+    isBlocked: matcherFrom(parts.lookups),
   };
   return deepFreeze(config);
 }
 
 export function defaultConfig(version: number): Config {
-  return assemble(version, 'defaults', null, structuredClone(DEFAULT_VALUES), []);
+  const config: Config = {
+    version, loadedAt: new Date().toISOString(), checksum: null, source: 'defaults',
+    values: structuredClone(DEFAULT_VALUES), isBlocked: () => false,
+  };
+  return deepFreeze(config);
 }
 
-/** Parses from text already read (the benchmark times this without disk I/O). */
-export async function buildConfig(file: string, text: string, version: number): Promise<Config> {
+/** Parse, validate, TLS check, checksum and blocklist index from text already read. */
+export async function partsFromText(file: string, text: string): Promise<ConfigParts> {
   const { values, entries } = validateConfig(file, parseDocument(file, text));
   // Relative TLS paths are relative to the config file, so a ConfigMap and Secret mounted side by
   // side can refer to each other without knowing the mount point.
@@ -141,10 +136,15 @@ export async function buildConfig(file: string, text: string, version: number): 
   // not look "unchanged".
   const hash = createHash('sha256').update(text);
   if (tls) hash.update('\0').update(tls.cert).update('\0').update(tls.key);
-  return assemble(version, file, hash.digest('hex'), values, entries, tls);
+  return { source: file, checksum: hash.digest('hex'), values, lookups: buildLookups(entries), ...(tls ? { tls } : {}) };
 }
 
-/** Reads, parses, validates and freezes the config file. Throws LabError naming file, field and problem. */
+/** Reads the file and computes its parts. Throws LabError naming file, field and problem. */
+export async function readParts(file: string): Promise<ConfigParts> {
+  return partsFromText(file, await readText(file, '(file)', file));
+}
+
+/** Reads, parses, validates and freezes the config file in this thread. */
 export async function loadConfig(file: string, version: number): Promise<Config> {
-  return buildConfig(file, await readText(file, '(file)', file), version);
+  return assemble(version, await readParts(file));
 }

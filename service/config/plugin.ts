@@ -5,6 +5,7 @@ import { configEnv, type ConfigEnv } from './env.js';
 import { httpsListener, type HttpsListener } from './https.js';
 import type { Config } from './load.js';
 import { configMetrics } from './metrics.js';
+import { ParserThread } from './parser.js';
 import { TokenBuckets } from './rate-limit.js';
 import { DEFAULT_VALUES } from './schema.js';
 import { ConfigStore, type Lease } from './store.js';
@@ -59,7 +60,8 @@ export function configView(store: ConfigStore, config: Config) {
 async function plugin(app: FastifyInstance, opts: ConfigPluginOptions): Promise<void> {
   const env = { ...configEnv(process.env), ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as ConfigEnv;
   const log = app.log as unknown as Logger;
-  const store = await ConfigStore.open(env.configFile, log, configMetrics(opts.registry));
+  const parser = new ParserThread();
+  const store = await ConfigStore.open(env.configFile, log, configMetrics(opts.registry), (file) => parser.parse(file));
   const buckets = new TokenBuckets();
   const https = httpsListener(app, store, env.httpsPort, env.host, log);
 
@@ -103,7 +105,7 @@ async function plugin(app: FastifyInstance, opts: ConfigPluginOptions): Promise<
   if (env.httpsPort > 0) app.addHook('onListen', async () => https.start());
   // Stop TLS accepts together with the main listener; onClose then waits (bounded) for the rest.
   app.addHook('preClose', async () => { watcher.close(); void https.close(opts.httpsCloseGraceMs ?? 2000); });
-  app.addHook('onClose', async () => { await https.close(opts.httpsCloseGraceMs ?? 2000); });
+  app.addHook('onClose', async () => { await Promise.all([https.close(opts.httpsCloseGraceMs ?? 2000), parser.close()]); });
 }
 
 // What fastify-plugin does: without this flag the hooks would only apply inside the plugin's own

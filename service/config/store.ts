@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { isLabError } from '../../common/errors.js';
-import { buildConfig, defaultConfig, loadConfig, type Config } from './load.js';
+import { assemble, defaultConfig, loadConfig, partsFromText, readParts, type Config, type ConfigParts } from './load.js';
 
 export const RELOAD_RESULTS = ['success', 'failure', 'unchanged'] as const;
 export type ReloadResult = (typeof RELOAD_RESULTS)[number];
@@ -16,7 +16,10 @@ export interface ReloadOutcome {
   readonly result: ReloadResult;
   readonly version: number;
   readonly error?: string;
+  /** trigger handled → swapped (or refused), including the off-thread read and parse */
   readonly durationMs: number;
+  /** the part on the event loop: freeze the parsed parts into a Config and swap the reference */
+  readonly swapMs?: number;
 }
 
 /** A request's hold on one config: the snapshot stays alive (not retired) until release(). */
@@ -57,21 +60,21 @@ export class ConfigStore {
     initial: Config,
     private readonly log: Logger,
     private readonly observer: StoreObserver,
+    private readonly read: (file: string) => Promise<ConfigParts>,
   ) {
     this.active = { config: initial, refs: 0 };
     this.nextVersion = initial.version + 1;
   }
 
   /** Loads the initial config; a bad file here is a start-up error (exit 1), not a failed reload. */
-  static async open(file: string | undefined, log: Logger, observer: StoreObserver = {}): Promise<ConfigStore> {
+  /**
+   * Loads the initial config in this thread (a bad file here is a start-up error, exit 1);
+   * later reloads use `read`, e.g. ParserThread.parse to keep parsing off the event loop.
+   */
+  static async open(file: string | undefined, log: Logger, observer: StoreObserver = {}, read: (file: string) => Promise<ConfigParts> = readParts): Promise<ConfigStore> {
     const initial = file ? await loadConfig(file, 1) : defaultConfig(1);
     log.info({ event: 'config-loaded', version: 1, source: initial.source, checksum: initial.checksum }, 'config loaded');
-    return new ConfigStore(file, initial, log, observer);
-  }
-
-  /** For the benchmark and tests: a store over text that is parsed in-process. */
-  static fromConfig(initial: Config, log: Logger, observer: StoreObserver = {}): ConfigStore {
-    return new ConfigStore(undefined, initial, log, observer);
+    return new ConfigStore(file, initial, log, observer, read);
   }
 
   get current(): Config {
@@ -124,7 +127,7 @@ export class ConfigStore {
 
   /** Swaps in config text directly (benchmark: isolates parse+validate+swap from disk I/O). */
   async reloadFromText(file: string, text: string): Promise<ReloadOutcome> {
-    return this.apply('bench', () => buildConfig(file, text, this.nextVersion));
+    return this.apply('bench', () => partsFromText(file, text));
   }
 
   private async runReload(trigger: string): Promise<ReloadOutcome> {
@@ -132,33 +135,35 @@ export class ConfigStore {
       return this.record(trigger, { result: 'unchanged', version: this.current.version, durationMs: 0 });
     }
     const file = this.file;
-    return this.apply(trigger, () => loadConfig(file, this.nextVersion));
+    return this.apply(trigger, () => this.read(file));
   }
 
-  private async apply(trigger: string, build: () => Promise<Config>): Promise<ReloadOutcome> {
+  private async apply(trigger: string, build: () => Promise<ConfigParts>): Promise<ReloadOutcome> {
     const t0 = performance.now();
-    let next: Config;
+    let parts: ConfigParts;
     try {
-      next = await build();
+      parts = await build();
     } catch (err) {
       const error = isLabError(err) ? err.message : `LAB_BAD_CONFIG: ${(err as Error).message}`;
       const outcome: ReloadOutcome = { result: 'failure', version: this.current.version, error, durationMs: performance.now() - t0 };
       this.log.warn({ event: 'config-reload-failed', trigger, version: this.current.version, err: error }, 'config reload refused; running config kept');
       return this.record(trigger, outcome);
     }
-    if (next.checksum !== null && next.checksum === this.current.checksum) {
+    if (parts.checksum === this.current.checksum) {
       const outcome: ReloadOutcome = { result: 'unchanged', version: this.current.version, durationMs: performance.now() - t0 };
       this.log.info({ event: 'config-unchanged', trigger, version: this.current.version }, 'config unchanged');
       return this.record(trigger, outcome);
     }
-    this.nextVersion++;
+    const tSwap = performance.now();
+    const next = assemble(this.nextVersion++, parts);
     const previous = this.active;
     this.active = { config: next, refs: 0 };
+    const swapMs = performance.now() - tSwap;
     const durationMs = performance.now() - t0;
     this.awaiting.add(previous);
     if (previous.refs === 0) this.retire(previous);
     this.log.info(
-      { event: 'config-swapped', trigger, version: next.version, previousVersion: previous.config.version, checksum: next.checksum, durationMs, awaiting: this.awaiting.size },
+      { event: 'config-swapped', trigger, version: next.version, previousVersion: previous.config.version, checksum: next.checksum, durationMs, swapMs, awaiting: this.awaiting.size },
       'config swapped',
     );
     this.observer.swapped?.(next, previous.config);
@@ -169,7 +174,7 @@ export class ConfigStore {
         this.log.error({ event: 'config-swap-listener-failed', err: (err as Error).message }, 'swap listener failed');
       }
     }
-    return this.record(trigger, { result: 'success', version: next.version, durationMs });
+    return this.record(trigger, { result: 'success', version: next.version, durationMs, swapMs });
   }
 
   private record(trigger: string, outcome: ReloadOutcome): ReloadOutcome {

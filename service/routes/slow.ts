@@ -6,17 +6,15 @@ import { mustRequeue, replyRequeue } from './requeue.js';
 
 export const SLOW_DEFAULT_MS = 1000;
 
-/**
- * /slow's delay when the request gives no `ms`. The hot-reload plugin replaces the body of this
- * function with a read of the request's config snapshot (taken at request start).
- */
+/** /slow's delay when the request gives no `ms`: the request's config snapshot (hot reload), else 1 s. */
 export function slowDefaultMs(request: FastifyRequest): number {
   return request.labConfig?.values.slowDefaultMs ?? SLOW_DEFAULT_MS;
 }
 
 /** Parses `ms`: a decimal integer in 0..max, else LAB_BAD_QUERY naming the parameter and the range. */
 export function parseSlowMs(raw: unknown, def: number, max: number): number {
-  if (raw === undefined) return def;
+  // The configured default obeys the same bound as an explicit ms: /slow is bounded, whoever sets it.
+  if (raw === undefined) return Math.min(def, max);
   if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || Number(raw) > max) {
     throw new LabError('LAB_BAD_QUERY', `ms=${JSON.stringify(raw)} must be an integer 0..${max} (milliseconds)`);
   }

@@ -30,7 +30,20 @@ function descendants(pid: number): number[] {
   walk(pid);
   return out;
 }
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+/** Running, not a zombie waiting for a reaper (kill(pid, 0) succeeds on zombies too). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+async function noneAliveWithin(pids: number[], ms: number): Promise<number[]> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && pids.some(alive)) await new Promise((r) => setTimeout(r, 100));
+  return pids.filter(alive);
+}
 
 test('E2E: a short before run on the local target shows SIGKILLs and writes every artifact', { skip, timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
@@ -39,7 +52,8 @@ test('E2E: a short before run on the local target shows SIGKILLs and writes ever
     const scenario = { ...base, phases: { warmupSeconds: 1, baselineSeconds: 2, deploys: 1, pauseBetweenDeploysSeconds: 0, cooldownSeconds: 1 } };
     const { summary, dir: runDir } = await runExperiment({
       arm: findArm('before'), rep: 1, reps: 1, rate: 50, deploys: 1, scenario,
-      resultsDir: dir, workDir: join(dir, 'work'), command: 'e2e test', batch: 'e2e',
+      // pod scratch space inside the repo like a real run (.lab/ is git-ignored)
+      resultsDir: dir, workDir: join(ROOT, '.lab', `test-e2e-${process.pid}`), command: 'e2e test', batch: 'e2e',
     });
     for (const f of ['requests.jsonl.gz', 'events.json', 'summary.json', 'timeline.svg']) assert.ok(existsSync(join(runDir, f)), f);
     const lines = gunzipSync(readFileSync(join(runDir, 'requests.jsonl.gz'))).toString().trim().split('\n');
@@ -54,9 +68,10 @@ test('E2E: a short before run on the local target shows SIGKILLs and writes ever
     assert.equal(summary.params.propagationDelayMs, 1000);
     assert.ok(summary.commit.length >= 7);
     // every process the run started is gone
-    assert.deepEqual(descendants(process.pid).filter(alive), []);
+    assert.deepEqual(await noneAliveWithin(descendants(process.pid), 5000), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(join(ROOT, '.lab', `test-e2e-${process.pid}`), { recursive: true, force: true });
   }
 });
 
@@ -76,8 +91,7 @@ test('E2E: Ctrl-C mid-run exits 130 and leaves no process behind', { skip, timeo
     cli.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
     assert.equal(code, 130);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(tree.filter(alive), [], 'no orphan survived the lab');
+    assert.deepEqual(await noneAliveWithin(tree, 5000), [], 'no orphan survived the lab');
     assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0, 'an interrupted run leaves no half-written result');
   } finally {
     if (cli.exitCode === null) cli.kill('SIGKILL');

@@ -39,7 +39,7 @@ export function startNode(script: string, env: Record<string, string>, args: str
   });
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((res) =>
-    child.once('exit', (code, signal) => { for (const w of waiters) w(); res({ code, signal, elapsedMs: Date.now() - started }); }),
+    child.once('close', (code, signal) => { for (const w of waiters) w(); res({ code, signal, elapsedMs: Date.now() - started }); }),
   );
   return {
     child,

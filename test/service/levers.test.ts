@@ -45,7 +45,6 @@ test('pid1 alone: a handler exists (logged signal, exit 0), but without drain th
   const { outcome, exit, svc } = await slowThenSigterm('pid1');
   assert.equal(exit.code, 0);
   assert.equal(events(svc.proc, 'signal').length, 1);
-  assert.ok(exit.elapsedMs > 0);
   // The naive teardown: Redis first, then exit with the request still open.
   assert.deepEqual(events(svc.proc, 'dependency-closed').map((d) => d.dependency), ['redis', 'queue']);
   assert.equal(events(svc.proc, 'sockets-force-closed')[0]!.withRequest, 1);
@@ -54,12 +53,13 @@ test('pid1 alone: a handler exists (logged signal, exit 0), but without drain th
 
 test('readiness: /readyz fails at once and new connections are still served for the drain delay', async () => {
   const probe = (fixes: string) => withService({ LAB_FIXES: fixes, DRAIN_DELAY_MS: '1500' }, async (svc) => {
+    const killedAt = Date.now();
     svc.proc.child.kill('SIGTERM');
     await svc.proc.waitFor((l) => l.event === 'signal');
     await sleep(200);
     const [readyz, fast] = await Promise.all([once(svc.url, '/readyz'), once(svc.url, '/fast')]);
     const exit = await exitedWithLogs(svc.proc);
-    return { readyz, fast, exit };
+    return { readyz, fast, exit, livedMs: Date.now() - killedAt };
   });
   const off = await probe('pid1');
   assert.equal(classifyError(off.fast.error), 'refused', 'without readiness the listener is gone right after SIGTERM');
@@ -68,7 +68,7 @@ test('readiness: /readyz fails at once and new connections are still served for 
   assert.match(on.readyz.body!, /DRAINING/);
   assert.equal(on.fast.status, 200, 'still serving new connections during the drain delay');
   assert.equal(on.exit.code, 0);
-  assert.ok(on.exit.elapsedMs > off.exit.elapsedMs + 1000, 'the process lived on for the drain delay');
+  assert.ok(on.livedMs >= 1400 && on.livedMs < 1500 * 3, `the process lived on for the drain delay (${on.livedMs} ms after SIGTERM)`);
 });
 
 test('drain: the in-flight request on a keep-alive socket completes with Connection: close, then Redis closes', async () => {
