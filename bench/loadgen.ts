@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     say('|---|---|---|---|---|---|---|---|');
     const row = (r: StepResult) => say(`| ${r.target} | ${r.achieved.toFixed(0)} | ${r.okRate.toFixed(0)} | ${r.droppedPct.toFixed(2)} | ${r.errors} | ${r.p99Ms.toFixed(1)} ms | ${r.sendLagP99Ms.toFixed(1)} ms | ${sustained(r) ? 'yes' : 'no'} |`);
     let best = 0;
-    for (const rate of [1000, 2000, 3000, 4000, 5000, 6000, 8000]) {
+    for (const rate of [1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000]) {
       const r = await step(origin, rate, STEP_SECONDS);
       row(r);
       if (!sustained(r)) break;

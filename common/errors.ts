@@ -21,6 +21,8 @@ export const ERRORS = {
   LAB_BAD_MANIFEST: 'Kubernetes manifest sources are incomplete or invalid',
   LAB_UNKNOWN_OBJECT: 'no such object in the manifest',
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
+  LAB_BLOCKED: 'client address is on the configured blocklist',
+  LAB_RATE_LIMITED: 'per-client rate limit exceeded',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -54,23 +54,25 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** One row per method: requests/s and errors/s, p99 per second; change windows shaded. */
 export function timelineSvg(runs: MethodRun[], title: string): string {
   const W = 1000; const L = 70; const R = 20; const PH = 110; const GAP = 40; const TOP = 40;
-  const H = TOP + runs.length * 2 * (PH + GAP) + 10;
+  const H = TOP + runs.length * 3 * (PH + GAP) + 10;
   const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${L}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`];
   let row = 0;
+  // One time scale for every method, so the length of a change reads the same across rows.
+  const secs = Math.max(1, ...runs.map((run) => Math.ceil((Math.max(...run.records.map((r) => r.t_sched), run.baseline.start) - run.baseline.start + 1000) / 1000)));
   for (const run of runs) {
     const t0 = run.baseline.start - 1000;
-    const tEnd = Math.max(...run.records.map((r) => r.t_sched), t0 + 1000);
-    const secs = Math.ceil((tEnd - t0) / 1000);
     const b = perSecond(run.records, t0, secs);
-    const x = (s: number) => L + (s / Math.max(1, secs)) * (W - L - R);
+    const fast = perSecond(run.records.filter((r) => r.route === 'fast'), t0, secs);
+    const x = (s: number) => L + (s / secs) * (W - L - R);
     const panels: Array<{ name: string; series: Array<{ v: number[]; color: string; label: string }> }> = [
       { name: `${run.method}: requests/s and errors/s`, series: [{ v: b.map((k) => k.requests), color: '#999', label: 'requests/s' }, { v: b.map((k) => k.requests - k.counts.ok), color: '#d62728', label: 'errors/s' }] },
-      { name: `${run.method}: p99 latency per second (ms)`, series: [{ v: b.map((k) => k.p99Ms), color: '#1f77b4', label: 'p99 ms' }] },
+      { name: `${run.method}: p99 latency per second, all routes (ms; /slow sleeps 1000 ms)`, series: [{ v: b.map((k) => k.p99Ms), color: '#1f77b4', label: 'p99 ms' }] },
+      { name: `${run.method}: p99 latency per second, /fast only (ms)`, series: [{ v: fast.map((k) => k.p99Ms), color: '#9467bd', label: 'p99 /fast' }] },
     ];
     for (const p of panels) {
       const y0 = TOP + row * (PH + GAP) + 14;
-      const max = Math.max(1, ...p.series.flatMap((s) => s.v));
+      const max = Math.max(1, ...p.series.flatMap((s) => s.v)) * 1.1;
       const y = (v: number) => y0 + PH - (v / max) * PH;
       out.push(`<text x="${L}" y="${y0 - 4}" font-weight="bold">${esc(p.name)}</text>`);
       for (const c of run.changes) {

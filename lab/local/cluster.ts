@@ -194,6 +194,7 @@ export class LocalCluster {
       for (const c of group) c.start();
       await this.orFatal(Promise.all(group.map((c) => c.waitComplete(Math.max(1, deadline - Date.now())))));
     }
+    await this.orFatal(this.viewsCaughtUp(Math.max(1, deadline - Date.now()) + this.propagationDelayMs));
     const spec = this.manifest.ingresses[0];
     if (spec) {
       if (this.manifest.ingresses.length > 1) this.notes.push(`only Ingress/${spec.name} is served; ${this.manifest.ingresses.length - 1} more ignored`);
@@ -208,6 +209,19 @@ export class LocalCluster {
       this.ingressUrl = this.ingress.url;
     }
     this.state = CLUSTER_STATES.Running;
+  }
+
+  /** Start is over when the routing layer can reach every published endpoint, not merely when the API lists it. */
+  private async viewsCaughtUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const same = () => [...this.endpoints.values()].every((ep) => {
+      const published = ep.published().map((e) => e.pod).sort().join();
+      return ep.view.endpoints().map((e) => e.pod).sort().join() === published;
+    });
+    while (!same()) {
+      if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `routing view did not catch up with the published endpoints within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private controller(name: string): DeploymentController {
@@ -294,7 +308,8 @@ export class LocalCluster {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.state = CLUSTER_STATES.Closing;
-      this.killNow();
+      for (const c of this.controllers.values()) c.close();
+      await Promise.all(this.pods().map((p) => p.kill()));
       for (const e of this.endpoints.values()) e.close();
       await Promise.all([
         ...this.pods().map((p) => p.closeLog()),

@@ -45,13 +45,12 @@ function rewriteServiceHost(value: string, ctx: PodContext): string {
   return addr ? `${addr}${m![2] ?? ''}` : value;
 }
 
+/** One pass over all mount paths (longest first), so a rewritten path is never rewritten again (runDir may live under /tmp). */
 function rewriteMountPaths(value: string, ctx: PodContext): string {
-  let out = value;
-  for (const { mountPath, dir } of ctx.mounts) {
-    const esc = mountPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    out = out.replace(new RegExp(`(^|=)${esc}(?=/|$)`, 'g'), (_m, pre: string) => `${pre}${dir}`);
-  }
-  return out;
+  if (ctx.mounts.length === 0) return value;
+  const byPath = new Map(ctx.mounts.map((m) => [m.mountPath.replace(/\/+$/, ''), m.dir]));
+  const alternatives = [...byPath.keys()].sort((a, b) => b.length - a.length).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return value.replace(new RegExp(`(^|=)(${alternatives.join('|')})(?=/|$)`, 'g'), (_m, pre: string, path: string) => `${pre}${byPath.get(path)}`);
 }
 
 function fieldRefValue(path: string, ctx: PodContext): string {

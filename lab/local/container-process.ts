@@ -80,6 +80,21 @@ export class ContainerProcess {
     return caught ? 'delivered' : 'dropped-by-kernel-rule';
   }
 
+  /**
+   * SIGKILL to PID 1 only, so unshare (its parent) reaps it and exits by itself; then the group.
+   * Killing both at once leaves PID 1 a zombie until the machine's init reaps it.
+   */
+  async kill(): Promise<void> {
+    if (this.done) return;
+    if (this.pid1 !== undefined && this.isolation.mode !== 'fallback') {
+      this.killedBySigkill = true;
+      try { process.kill(this.pid1, 'SIGKILL'); } catch { /* gone */ }
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    }
+    this.killNow();
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+  }
+
   /** SIGKILL to PID 1 (the kernel then kills the whole namespace) and to the process group; synchronous, for exit hooks. */
   killNow(): void {
     if (this.done) return;

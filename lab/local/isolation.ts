@@ -33,9 +33,10 @@ export function detectIsolation(forceFallback = false): Isolation {
   if (!forceFallback && works([...ns, 'true'])) result = { mode: 'pid-namespace', prefix: [...deathSig, ...ns], notes };
   else if (!forceFallback && works([...userNs, 'true'])) result = { mode: 'user+pid-namespace', prefix: [...deathSig, ...userNs], notes };
   else {
-    notes.push(`NO PID NAMESPACE (${forceFallback ? 'fallback forced' : 'unshare --pid not permitted'}): pods run as plain processes and the PID-1 rule is emulated '
-      + 'by reading SigCgt in /proc/<pid>/status; a SIGTERM the command does not catch is not delivered. '
-      + 'A command that catches SIGTERM only to re-raise it (node without a handler) dies here but would survive as a real PID 1.`);
+    const why = forceFallback ? 'fallback forced' : 'unshare --pid not permitted';
+    notes.push(`NO PID NAMESPACE (${why}): pods run as plain processes and the PID-1 rule is emulated by reading `
+      + 'SigCgt in /proc/<pid>/status; a SIGTERM the command does not catch is not delivered. A command that catches '
+      + 'SIGTERM only to re-raise it (node without a handler) dies here but would survive as a real PID 1.');
     result = { mode: 'fallback', prefix: deathSig, notes };
   }
   if (!forceFallback) detected = result;

@@ -300,6 +300,14 @@ export class Pod {
     this.proc?.killNow();
   }
 
+  /** Teardown, asynchronous: SIGKILL and wait for the exit (no grace; not a Kubernetes action). */
+  async kill(): Promise<void> {
+    this.tornDown = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.stopProbes();
+    await this.proc?.kill();
+  }
+
   async closeLog(): Promise<void> {
     if (this.proc?.running) await Promise.race([this.proc.exited, sleep(EXIT_AFTER_SIGKILL_MS)]);
     if (!this.log.writableEnded) await new Promise<void>((r) => this.log.end(r));

@@ -1,4 +1,4 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../arms.js';
 import { latestByArm, loadRuns } from './load.js';
@@ -50,7 +50,11 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       written.push('ladder-writeup.md');
     }
   }
-  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString() }));
+  const others = readdirSync(resultsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'runs')
+    .map((d) => ({ dir: d.name, files: readdirSync(join(resultsDir, d.name)).filter((f) => /\.(md|csv|json|svg)$/.test(f)).sort() }))
+    .filter((o) => o.files.length > 0);
+  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others }));
   written.push('README.md');
   return { written, runs: runs.length };
 }

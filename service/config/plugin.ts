@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ERRORS, type LabErrorCode } from '../../common/errors.js';
 import { configEnv, type ConfigEnv } from './env.js';
 import { httpsListener, type HttpsListener } from './https.js';
 import type { Config } from './load.js';
@@ -89,11 +90,11 @@ async function plugin(app: FastifyInstance, opts: ConfigPluginOptions): Promise<
     reply.raw.once('close', lease.release);
     if (OPS_PATHS.has(request.url.split('?', 1)[0]!)) return;
     if (lease.config.isBlocked(request.ip)) {
-      return reply.code(403).send({ error: 'blocked', code: 'LAB_BLOCKED', ip: request.ip });
+      return reply.code(403).send({ error: 'LAB_BLOCKED' satisfies LabErrorCode, message: `${ERRORS.LAB_BLOCKED}: ${request.ip}` });
     }
     const take = buckets.take(request.ip, lease.config.values.rateLimit.perClientPerSecond);
     if (!take.ok) {
-      return reply.code(429).header('retry-after', String(take.retryAfterS)).send({ error: 'rate limited', code: 'LAB_RATE_LIMITED' });
+      return reply.code(429).header('retry-after', String(take.retryAfterS)).send({ error: 'LAB_RATE_LIMITED' satisfies LabErrorCode, message: `${ERRORS.LAB_RATE_LIMITED}: retry after ${take.retryAfterS} s` });
     }
   });
   const release = async (request: FastifyRequest) => { request.labConfigLease?.release(); };

@@ -93,3 +93,11 @@ test('summarize attributes requests to the window by scheduled time; SVG has eve
   for (const label of ['requests/s', 'errors/s by class', 'p99 latency', 'ready pods', 'refused', 'SIGKILL', 'rollout start']) assert.ok(svg.includes(label), label);
   assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
 });
+
+test('progress line: arm, rep, phase, rollout, non-zero classes, elapsed and remaining', async () => {
+  const { formatProgress } = await import('../../lab/progress.js');
+  const { emptyCounts } = await import('../../loadtest/classes.js');
+  const counts = { ...emptyCounts(), ok: 120, reset: 3 };
+  const line = formatProgress({ arm: 'before', rep: 2, reps: 3, phase: 'deploy', rollout: 'service 1/3 updated', counts, startedAt: 0, etaAt: 90_000 }, 30_000);
+  assert.equal(line, '[before rep 2/3] | deploy | rollout service 1/3 updated | ok=120 reset=3 | elapsed 30s | remaining ~60s');
+});

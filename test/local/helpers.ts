@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -23,6 +23,8 @@ export interface FixtureApp {
   readiness?: boolean;
   preStopSleep?: number;
   env?: Record<string, string>;
+  /** mount this ConfigMap at /etc/lab */
+  configMap?: string;
 }
 
 export function deployment(app: FixtureApp): Record<string, unknown>[] {
@@ -42,6 +44,7 @@ export function deployment(app: FixtureApp): Record<string, unknown>[] {
     securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true },
   };
   if (app.readiness) container.readinessProbe = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1, failureThreshold: 1 };
+  if (app.configMap) container.volumeMounts = [{ name: 'config', mountPath: '/etc/lab', readOnly: true }];
   if (app.preStopSleep !== undefined) container.lifecycle = { preStop: { sleep: { seconds: app.preStopSleep } } };
   return [
     {
@@ -53,7 +56,11 @@ export function deployment(app: FixtureApp): Record<string, unknown>[] {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: app.maxSurge ?? 0, maxUnavailable: app.maxUnavailable ?? 1 } },
         template: {
           metadata: { labels: { app: name } },
-          spec: { terminationGracePeriodSeconds: app.grace ?? 5, containers: [container] },
+          spec: {
+            terminationGracePeriodSeconds: app.grace ?? 5,
+            containers: [container],
+            ...(app.configMap ? { volumes: [{ name: 'config', configMap: { name: app.configMap } }] } : {}),
+          },
         },
       },
     },
@@ -105,8 +112,11 @@ export function workspace(objects: unknown[] | string): { manifestFile: string; 
   return { manifestFile, runDir: join(dir, 'run'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Running (a zombie waiting for the machine's init to reap it counts as dead: it holds nothing). */
 export function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z';
+  } catch { return false; }
 }
 
 export { ROOT };

@@ -11,13 +11,18 @@ interface Sample { ready: number; total: number }
 
 async function rollAndSample(app: FixtureApp): Promise<{ samples: Sample[]; minReady: number; maxTotal: number; durationMs: number }> {
   const ws = workspace(deployment({ replicas: 3, grace: 5, readiness: true, onSigterm: 'graceful', ...app }));
-  const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, startTimeoutMs: 30_000 });
+  const samples: Sample[] = [];
+  let rolling = false;
+  // Every controller change is reported, so no transition slips between the timer's samples.
+  const onProgress = (p: { deployment: string; ready: number; total: number; oldTerminating: number }) => {
+    if (rolling && p.deployment === 'service') samples.push({ ready: p.ready, total: p.total - p.oldTerminating });
+  };
+  const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, startTimeoutMs: 30_000, onProgress });
   try {
     assert.equal(cluster.readyPods('service').length, 3);
-    const samples: Sample[] = [];
+    rolling = true;
     const sample = () => samples.push({ ready: cluster.readyPods('service').length, total: cluster.pods().filter((p) => !p.terminating).length });
     const timer = setInterval(sample, 10);
-    // The progress callback fires on every change, so no transition can slip between samples.
     const rolled = cluster.rolloutRestart(['service']);
     const { durationMs } = await rolled;
     clearInterval(timer);

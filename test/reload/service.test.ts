@@ -17,7 +17,9 @@ test('every bad config is refused on reload: running config, behaviour and /read
   const s = await service({ 'config.yaml': GOOD });
   const before = await s.config();
   assert.equal(before.version, 1);
-  assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.9' })).status, 403, 'blocklist in effect before');
+  const blocked = await get(`${s.base}/fast`, { localAddress: '127.0.0.9' });
+  assert.equal(blocked.status, 403, 'blocklist in effect before');
+  assert.equal(blocked.body.error, 'LAB_BLOCKED');
 
   const bad: Array<[string, Record<string, string>, RegExp]> = [
     ['syntax', { 'config.yaml': 'slowDefaultMs: [50,\n' }, /\(syntax\)/],
@@ -85,4 +87,26 @@ test('a burst of 20 SIGHUPs gives one reload', async () => {
   assert.equal(s.count('config-unchanged'), 1);
   assert.equal(s.proc.child.exitCode, null, 'SIGHUP does not kill the service');
   assert.equal((await s.config()).lastReload.trigger, 'SIGHUP');
+});
+
+test('rate limit: 429 + Retry-After per client, probes exempt; a reload to 0 turns it off', async () => {
+  const s = await service({ 'config.yaml': 'rateLimit: {perClientPerSecond: 5}\n' });
+  const burst = async (ip: string, path = '/fast') => {
+    const out: number[] = [];
+    for (let i = 0; i < 12; i++) out.push((await get(`${s.base}${path}`, { localAddress: ip })).status);
+    return out;
+  };
+  const a = await burst('127.0.0.30');
+  assert.ok(a.filter((x) => x === 200).length >= 5, `the bucket's 5 tokens are served (${a})`);
+  assert.ok(a.filter((x) => x === 429).length >= 4, `the rest are limited (${a})`);
+  const limited = await get(`${s.base}/fast`, { localAddress: '127.0.0.30' });
+  assert.equal(limited.status, 429);
+  assert.ok(Number(limited.headers['retry-after']) >= 1, 'Retry-After in whole seconds');
+  assert.equal(limited.body.error, 'LAB_RATE_LIMITED');
+  assert.equal((await get(`${s.base}/fast`, { localAddress: '127.0.0.31' })).status, 200, 'another client has its own bucket');
+  assert.deepEqual([...new Set(await burst('127.0.0.30', '/readyz'))], [200], 'probes are never limited');
+
+  await s.publish({ 'config.yaml': 'rateLimit: {perClientPerSecond: 0}\n' });
+  await s.nth('config-swapped', 1);
+  assert.deepEqual([...new Set(await burst('127.0.0.30'))], [200], '0 turns the limit off without a restart');
 });
