@@ -22,6 +22,7 @@ const ROWS: Row[] = [
   { label: 'p99 change vs steady', value: (s) => `${s.p99ChangeVsSteady >= 0 ? '+' : ''}${(s.p99ChangeVsSteady * 100).toFixed(1)} %` },
   { label: 'p99 steady (/fast)', value: (s) => ms(s.p99FastSteadyMs) },
   { label: 'p99 during the changes (/fast)', value: (s) => ms(s.p99FastChangeMs) },
+  { label: '· per change (/fast)', value: (s) => s.p99FastPerChangeMs.map((v) => Math.round(v)).join(' / ') + ' ms' },
   { label: 'new config in effect on every pod (median [min–max])', value: (s) => `${ms(s.inEffectMs.median)} [${s.inEffectMs.min}–${s.inEffectMs.max}]` },
   { label: 'persistent connections closed during the changes (by the server)', value: (s) => `${s.connsClosedDuringChange} (${s.connsClosedByServerDuringChange})` },
   { label: 'new connections opened during the changes', value: (s) => String(s.connsOpenedDuringChange) },

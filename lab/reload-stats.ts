@@ -22,6 +22,8 @@ export interface MethodStats {
   p99ChangeVsSteady: number;
   p99FastSteadyMs: number;
   p99FastChangeMs: number;
+  /** /fast p99 in each change window, in order */
+  p99FastPerChangeMs: number[];
   inEffectMs: Spread;
   inEffectAllMs: number[];
   connsOpenedSteadyPerS: number;
@@ -62,6 +64,7 @@ export function methodStats(run: MethodRun): MethodStats {
     p99ChangeVsSteady: steadyP99 > 0 ? Math.round((changeP99 / steadyP99 - 1) * 1000) / 1000 : 0,
     p99FastSteadyMs: p99(fast(steady)),
     p99FastChangeMs: p99(fast(during)),
+    p99FastPerChangeMs: windows.map((w) => p99(fast(run.records.filter((r) => r.t_sched >= w.start && r.t_sched < w.end)))),
     inEffectMs: spread(windows.map((w) => w.inEffectMs)),
     inEffectAllMs: windows.map((w) => w.inEffectMs),
     connsOpenedSteadyPerS: Math.round((opensSteady / Math.max(1, (run.baseline.end - run.baseline.start) / 1000)) * 100) / 100,

@@ -6,21 +6,21 @@ import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
 
-export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean }> = [
-  { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER] },
-  { name: 'ladder', title: 'Ladder (one lever added at a time, in order)', arms: LADDER, marginal: true },
-  { name: 'leave-one-out', title: 'Leave-one-out (all levers but one)', arms: LEAVE_ONE_OUT },
+export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[] }> = [
+  { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER], suites: [BEFORE.name, AFTER.name] },
+  { name: 'ladder', title: 'Ladder (one lever added at a time, in order)', arms: LADDER, marginal: true, suites: ['ladder'] },
+  { name: 'leave-one-out', title: 'Leave-one-out (all levers but one)', arms: LEAVE_ONE_OUT, suites: ['leave-one-out'] },
 ];
 
 /** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
   mkdirSync(resultsDir, { recursive: true });
   const runs = loadRuns(resultsDir, warn);
-  const latest = latestByArm(runs);
   const targets = [...new Set(runs.map((r) => r.summary.target))].sort();
   const written: string[] = [];
   const counts: Array<{ name: string; title: string; arms: number }> = [];
   for (const t of TABLES) {
+    const latest = latestByArm(runs, t.suites);
     const rows = targets.flatMap((target) => rowsFor(t.arms, latest, target));
     // before/after alone do not make a ladder or leave-one-out table: those need their own arms
     const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after';
@@ -33,14 +33,14 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       `# ${t.title}`, '',
       `Generated from ${used.length} stored runs (${dates[0]} … ${dates.at(-1)}) by: ${cmds.map((c) => `\`${c}\``).join(', ')}.`,
       `Parameters: ${[...new Set(used.map((r) => `${r.summary.target}, ${r.summary.params.rate} req/s, ${r.summary.params.deploys} deploys, propagationDelayMs ${r.summary.params.propagationDelayMs ?? 'n/a'}`))].join('; ')}.`,
-      'Cells: median [min–max] over repetitions; counts are requests scheduled inside the deploy window (first rollout event → last old pod gone).',
+      'Cells: median [min–max] over repetitions; window counts are requests alive at some moment of the deploy window (first rollout event → last old pod gone); "failed in whole run" counts every failure from the start of the load to its end.',
       '',
     ].join('\n');
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
     if (t.name === 'ladder' && rows.length > 1) {
-      const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latest, target));
+      const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
       const p = rows[0]!.runs[0]!.summary.params;
       writeFileSync(join(resultsDir, 'ladder-writeup.md'), ladderWriteup(rows, looRows, {
         command: cmds.join(' / '),

@@ -26,8 +26,23 @@ export function loadRuns(resultsDir: string, warn: (m: string) => void = () => {
 
 const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
 
-/** Per arm and target, the repetitions of the most recent invocation that ran it. */
-export function latestByArm(runs: readonly StoredRun[]): Map<string, StoredRun[]> {
+/** The command word of the invocation that made a run: an arm name, `ladder` or `leave-one-out`. */
+export function suiteOf(r: StoredRun): string {
+  const words = r.summary.command.split(/\s+/);
+  const after = words.indexOf('--');
+  return words.slice(after + 1).find((w) => w && !w.startsWith('-')) ?? r.summary.arm;
+}
+
+/**
+ * Per arm and target, the repetitions of the most recent invocation that ran it. With `prefer`, runs
+ * made by those suites win over more recent ones made by others (the ladder table shows the `ladder`
+ * invocation, the before/after table `before` and `after`), falling back to any suite.
+ */
+export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = []): Map<string, StoredRun[]> {
+  const preferred = all.filter((r) => prefer.includes(suiteOf(r)));
+  const keyOf = (r: StoredRun) => `${r.summary.arm}|${r.summary.target}`;
+  const preferredKeys = new Set(preferred.map(keyOf));
+  const runs = [...preferred, ...all.filter((r) => !preferredKeys.has(keyOf(r)))];
   const groups = new Map<string, StoredRun[]>();
   for (const r of runs) {
     const key = `${r.summary.arm}|${r.summary.target}`;

@@ -46,10 +46,16 @@ export function failures(c: ClassCounts): number {
 }
 
 const inside = (t: number, i: Interval) => t >= i.start && t <= i.end;
+/** The request's life (scheduled → ended) overlaps the interval. */
+const overlaps = (r: RequestRecord, i: Interval) => r.t_sched <= i.end && r.t_end >= i.start;
 
-/** Builds the RunSummary of lab/schema.ts; requests are attributed to the interval they were scheduled in. */
+/**
+ * Builds the RunSummary of lab/schema.ts. The baseline holds the requests scheduled in it; the deploy
+ * window holds every request alive at some moment of it, so a /slow request sent just before the
+ * first rollout event and reset by it counts as a deploy failure, not as nothing.
+ */
 export function summarize(x: SummaryInput): RunSummary {
-  const inWindow = x.records.filter((r) => inside(r.t_sched, x.window));
+  const inWindow = x.records.filter((r) => overlaps(r, x.window));
   const inBaseline = x.records.filter((r) => inside(r.t_sched, x.baseline));
   const windowCounts = countClasses(inWindow);
   const windowTotal = inWindow.length;

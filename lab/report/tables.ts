@@ -22,6 +22,7 @@ export const METRICS: readonly Metric[] = [
   { key: 'requests', header: 'requests', get: (s) => s.requests, fmt: int },
   { key: 'window_error_rate', header: 'deploy-window error rate', get: (s) => s.windowErrorRate, fmt: pct },
   { key: 'window_failures', header: 'failed in window', get: (s) => failures(s.windowCounts), fmt: int },
+  { key: 'run_failures', header: 'failed in whole run', get: (s) => failures(s.totalCounts), fmt: int },
   { key: 'http_502', header: '502', get: (s) => s.windowCounts.http_502, fmt: int },
   { key: 'http_503', header: '503', get: (s) => s.windowCounts.http_503, fmt: int },
   { key: 'reset', header: 'reset', get: (s) => s.windowCounts.reset, fmt: int },
@@ -67,13 +68,14 @@ export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, 
 
 export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean } = {}): string {
   const headers = ['arm', 'levers', 'target', 'reps', ...METRICS.map((m) => m.header)];
-  if (opts.marginal) headers.push('Δ failed in window vs previous step');
+  if (opts.marginal) headers.push('Δ failed in whole run vs previous step');
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   rows.forEach((r, i) => {
     const cells = [`\`${r.arm}\``, r.title, r.target, String(r.reps), ...METRICS.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
     if (opts.marginal) {
       const prev = rows[i - 1];
-      const d = prev ? r.cells.window_failures!.median - prev.cells.window_failures!.median : NaN;
+      // whole run, not window: an arm without readiness keeps failing after its last old pod is gone
+      const d = prev ? r.cells.run_failures!.median - prev.cells.run_failures!.median : NaN;
       cells.push(prev ? `${d > 0 ? '+' : ''}${int(d)}` : '—');
     }
     lines.push(`| ${cells.join(' | ')} |`);

@@ -5,7 +5,7 @@ import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { LabError } from '../../common/errors.js';
 import { buildLookups, matcherFrom, type Lookups } from './matcher.js';
-import { DEFAULT_VALUES, validateConfig, type ConfigValues } from './schema.js';
+import { DEFAULT_VALUES, runtimeValues, validateConfig, type RuntimeValues } from './schema.js';
 
 /** Certificate and key from the same config, already checked to belong together. */
 export interface TlsMaterial {
@@ -23,7 +23,7 @@ export interface Config {
   readonly checksum: string | null;
   /** the config file path, or 'defaults' when CONFIG_FILE is unset */
   readonly source: string;
-  readonly values: ConfigValues;
+  readonly values: RuntimeValues;
   readonly tls?: TlsMaterial;
   isBlocked(ip: string): boolean;
 }
@@ -97,7 +97,7 @@ export async function loadTlsMaterial(configFile: string, certFile: string, keyF
 export interface ConfigParts {
   readonly source: string;
   readonly checksum: string;
-  readonly values: ConfigValues;
+  readonly values: RuntimeValues;
   readonly lookups: Lookups;
   readonly tls?: TlsMaterial;
 }
@@ -119,7 +119,7 @@ export function assemble(version: number, parts: ConfigParts): Config {
 export function defaultConfig(version: number): Config {
   const config: Config = {
     version, loadedAt: new Date().toISOString(), checksum: null, source: 'defaults',
-    values: structuredClone(DEFAULT_VALUES), isBlocked: () => false,
+    values: runtimeValues(structuredClone(DEFAULT_VALUES)), isBlocked: () => false,
   };
   return deepFreeze(config);
 }
@@ -136,7 +136,7 @@ export async function partsFromText(file: string, text: string): Promise<ConfigP
   // not look "unchanged".
   const hash = createHash('sha256').update(text);
   if (tls) hash.update('\0').update(tls.cert).update('\0').update(tls.key);
-  return { source: file, checksum: hash.digest('hex'), values, lookups: buildLookups(entries), ...(tls ? { tls } : {}) };
+  return { source: file, checksum: hash.digest('hex'), values: runtimeValues(values), lookups: buildLookups(entries), ...(tls ? { tls } : {}) };
 }
 
 /** Reads the file and computes its parts. Throws LabError naming file, field and problem. */

@@ -25,6 +25,11 @@ export class ParserThread {
 
   constructor(private readonly timeoutMs = 10_000) {}
 
+  /** Starts the thread ahead of the first reload (loading its modules takes a few hundred ms on a busy machine). */
+  warm(): void {
+    if (this.state !== 'closed') this.ensure();
+  }
+
   parse(file: string): Promise<ConfigParts> {
     if (this.state === 'closed') return Promise.reject(new LabError('LAB_BAD_CONFIG', `${file}: (reload): the service is shutting down`));
     const w = this.ensure();

@@ -52,7 +52,7 @@ export function configView(store: ConfigStore, config: Config) {
     values: {
       slowDefaultMs: config.values.slowDefaultMs,
       rateLimit: config.values.rateLimit,
-      blocklistEntries: config.values.blocklist.length,
+      blocklistEntries: config.values.blocklistEntries,
     },
     tls: config.tls ? { fingerprint256: config.tls.fingerprint256, validTo: config.tls.validTo } : null,
   };
@@ -103,6 +103,7 @@ async function plugin(app: FastifyInstance, opts: ConfigPluginOptions): Promise<
 
   app.get('/config', async (request) => configView(store, request.labConfig));
 
+  if (env.configFile) app.addHook('onListen', async () => parser.warm());
   if (env.httpsPort > 0) app.addHook('onListen', async () => https.start());
   // Stop TLS accepts together with the main listener; onClose then waits (bounded) for the rest.
   app.addHook('preClose', async () => { watcher.close(); void https.close(opts.httpsCloseGraceMs ?? 2000); });

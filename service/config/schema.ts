@@ -18,6 +18,21 @@ export interface ConfigValues {
   readonly tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
+/**
+ * What a running Config carries: the validated values without the raw blocklist (its matcher
+ * holds the index), so a 10,000-entry list is not copied back from the parser thread.
+ */
+export interface RuntimeValues {
+  readonly slowDefaultMs: number;
+  readonly rateLimit: { readonly perClientPerSecond: number };
+  readonly blocklistEntries: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+}
+
+export function runtimeValues({ blocklist, ...rest }: ConfigValues): RuntimeValues {
+  return { ...rest, blocklistEntries: blocklist.length };
+}
+
 export const DEFAULT_VALUES: ConfigValues = {
   slowDefaultMs: 1000,
   rateLimit: { perClientPerSecond: 0 },

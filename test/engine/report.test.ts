@@ -28,12 +28,17 @@ test('tables: median [min–max] over the reps of the latest batch of each arm',
     storeRun(dir, 'b-before-rep2', fakeSummary('before', 2, { http_502: 30, refused: 5, sigkills: 6, dup: 4 }));
     storeRun(dir, 'b-before-rep3', fakeSummary('before', 3, { http_502: 12, refused: 5, sigkills: 6, dup: 5 }));
     for (const rep of [1, 2, 3]) storeRun(dir, `b-after-rep${rep}`, fakeSummary('after', rep, { levers: ['pid1', 'readiness', 'drain', 'requeue', 'surge'] }));
+    // a later ladder invocation also ran before: the ladder table shows it, the before/after table does not
+    storeRun(dir, 'z-before-rep1', fakeSummary('before', 1, { http_502: 777, batch: 'c9', command: 'npm run lab -- ladder' }));
+    storeRun(dir, 'z-l1-rep1', fakeSummary('ladder-1-pid1', 1, { batch: 'c9', command: 'npm run lab -- ladder', levers: ['pid1'] }));
     const r = regenerateReport(dir);
-    assert.equal(r.runs, 7);
+    assert.equal(r.runs, 9);
+    assert.match(readFileSync(join(dir, 'ladder.md'), 'utf8'), /\| 777 \|/);
     const md = readFileSync(join(dir, 'before-after.md'), 'utf8');
     const beforeRow = md.split('\n').find((l) => l.startsWith('| `before`'))!;
     assert.ok(beforeRow.includes('| 12 [10–30] |'), beforeRow);
     assert.ok(!md.includes('999'), 'the older batch is not mixed in');
+    assert.ok(!md.includes('777'), 'the ladder invocation does not replace the before run');
     assert.ok(beforeRow.includes('| 4 [3–5] |'), 'duplicated side effects');
     const afterRow = md.split('\n').find((l) => l.startsWith('| `after`'))!;
     assert.ok(afterRow.includes('| 0.00 % |'), afterRow);
@@ -46,7 +51,20 @@ test('tables: median [min–max] over the reps of the latest batch of each arm',
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     assert.match(readme, /before-after\.md/);
     assert.match(readme, /npm run lab -- before/);
-    assert.ok(!existsSync(join(dir, 'ladder.md')), 'no ladder table without ladder runs');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('no ladder or leave-one-out table from before/after runs alone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    storeRun(dir, 'a', fakeSummary('before', 1));
+    storeRun(dir, 'b', fakeSummary('after', 1));
+    regenerateReport(dir);
+    assert.ok(existsSync(join(dir, 'before-after.md')));
+    assert.ok(!existsSync(join(dir, 'ladder.md')));
+    assert.ok(!existsSync(join(dir, 'leave-one-out.md')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -65,15 +83,19 @@ test('ladder write-up names each lever with its measured numbers', () => {
     assert.match(w, /## 2\. `readiness`/);
     assert.match(w, /refused: 40 → \*\*0\*\*/);
     const ladder = readFileSync(join(dir, 'ladder.md'), 'utf8');
-    assert.match(ladder, /Δ failed in window/);
+    assert.match(ladder, /Δ failed in whole run vs previous step/);
+    // whole-run failures: before 80 resets, pid1 7 resets + 40 refused → 47 - 80 = -33
+    const row = ladder.split('\n').find((l) => l.startsWith('| `ladder-1-pid1`'))!;
+    assert.match(row, /\| -33 \|$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('summarize attributes requests to the window by scheduled time; SVG has every panel', () => {
+test('summarize: the window holds every request alive during it, the baseline those scheduled in it; SVG has every panel', () => {
   const rec = (t: number, cls: RequestRecord['class'], lat = 10): RequestRecord => ({ t_sched: t, t_start: t, t_end: t + lat, route: 'fast', path: 'l4', status: cls === 'ok' ? 200 : 0, class: cls });
-  const records = [rec(100, 'ok', 5), rec(200, 'ok', 7), rec(1500, 'refused', 1), rec(1600, 'ok', 900), rec(5000, 'ok')];
+  // rec(1300) was sent before the first rollout event and reset during it: a deploy failure
+  const records = [rec(100, 'ok', 5), rec(200, 'ok', 7), rec(1300, 'reset', 200), rec(1500, 'refused', 1), rec(1600, 'ok', 900), rec(5000, 'ok')];
   const s = summarize({
     arm: 'before', levers: [], target: 'local', rep: 1, command: 'x', commit: 'c', date: 'd',
     params: { rate: 1, deploys: 1, propagationDelayMs: 1000, keepAlive: true, paths: ['l4'] }, notes: [], records, dropped: 0,
@@ -83,8 +105,9 @@ test('summarize attributes requests to the window by scheduled time; SVG has eve
     servingDeployment: 'service', jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
   });
   assert.equal(s.windowCounts.refused, 1);
+  assert.equal(s.windowCounts.reset, 1);
   assert.equal(s.windowCounts.ok, 1);
-  assert.equal(s.windowErrorRate, 0.5);
+  assert.equal(s.windowErrorRate, 2 / 3);
   assert.equal(s.p99SteadyMs, 7);
   assert.equal(s.p99RollMs, 900);
   assert.equal(s.minReadyPods, 2);

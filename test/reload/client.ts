@@ -1,8 +1,5 @@
 import { request as httpRequest, type Agent } from 'node:http';
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from '../helpers/proc.js';
 
 export interface Res {
   status: number;
@@ -13,8 +10,7 @@ export interface Res {
   peerFingerprint?: string;
 }
 
-/** The real service once it is built; the plugin-only stand-in before that. */
-export const SERVICE_SCRIPT = existsSync(join(ROOT, 'dist/service/main.js')) ? 'dist/service/main.js' : 'dist/test/reload/fixture-service.js';
+export const SERVICE_SCRIPT = 'dist/service/main.js';
 
 /** One real HTTP(S) request, bounded by timeoutMs. */
 export function get(url: string, opts: { localAddress?: string; agent?: Agent | HttpsAgent | false; timeoutMs?: number; ca?: string } = {}): Promise<Res> {

@@ -41,7 +41,8 @@ test('YAML and JSON load into a deeply frozen config with checksum and a working
   const y = await loadConfig(file('ok.yaml', 'slowDefaultMs: 250\nrateLimit: {perClientPerSecond: 5}\nblocklist: [10.0.0.0/8, "2001:db8::1", 192.0.2.7]\n'), 1);
   assert.equal(y.values.slowDefaultMs, 250);
   assert.match(y.checksum!, /^[0-9a-f]{64}$/);
-  assert.ok(Object.isFrozen(y) && Object.isFrozen(y.values) && Object.isFrozen(y.values.blocklist) && Object.isFrozen(y.values.rateLimit));
+  assert.ok(Object.isFrozen(y) && Object.isFrozen(y.values) && Object.isFrozen(y.values.rateLimit));
+  assert.equal(y.values.blocklistEntries, 3);
   assert.throws(() => { (y.values as { slowDefaultMs: number }).slowDefaultMs = 1; }, TypeError);
   assert.equal(y.isBlocked('10.1.2.3'), true);
   assert.equal(y.isBlocked('::ffff:10.1.2.3'), true, 'IPv4-mapped peers match IPv4 rules');

@@ -40,10 +40,8 @@ export async function startService(files: Record<string, string>, opts: { https?
     ...(opts.https ? { HTTPS_PORT: String(httpsPort) } : {}),
     ...opts.env,
   };
-  if (SERVICE_SCRIPT === 'dist/service/main.js') {
-    redis = await startRedis();
-    env.REDIS_URL = redis.url;
-  }
+  redis = await startRedis();
+  env.REDIS_URL = redis.url;
   const proc = startNode(SERVICE_SCRIPT, env);
   const base = `http://127.0.0.1:${port}`;
   const httpsBase = `https://127.0.0.1:${httpsPort}`;
