@@ -17,7 +17,7 @@ function stampDirName(now = new Date()): string {
 }
 
 /** Writes (or atomically replaces) the payload of a configMap/secret volume at `dir`. Keys are file paths relative to `dir`. */
-export async function writeAtomicVolume(dir: string, payload: Record<string, string>): Promise<void> {
+export async function writeAtomicVolume(dir: string, payload: Record<string, string | Buffer>): Promise<void> {
   await mkdir(dir, { recursive: true });
   let old: string | undefined;
   try { old = await readlink(join(dir, '..data')); } catch { /* first write */ }

@@ -25,6 +25,7 @@ export const METRICS: readonly Metric[] = [
   { key: 'run_failures', header: 'failed in whole run', get: (s) => failures(s.totalCounts), fmt: int },
   { key: 'http_502', header: '502', get: (s) => s.windowCounts.http_502, fmt: int },
   { key: 'http_503', header: '503', get: (s) => s.windowCounts.http_503, fmt: int },
+  { key: 'http_5xx_other', header: 'other 5xx', get: (s) => s.windowCounts.http_5xx_other, fmt: int },
   { key: 'reset', header: 'reset', get: (s) => s.windowCounts.reset, fmt: int },
   { key: 'refused', header: 'refused', get: (s) => s.windowCounts.refused, fmt: int },
   { key: 'timeout', header: 'timeout', get: (s) => s.windowCounts.timeout, fmt: int },

@@ -76,12 +76,16 @@ test('ladder write-up names each lever with its measured numbers', () => {
     storeRun(dir, 'l0', fakeSummary('before', 1, { reset: 80, sigkills: 6 }));
     storeRun(dir, 'l1', fakeSummary('ladder-1-pid1', 1, { reset: 7, refused: 40, levers: ['pid1'] }));
     storeRun(dir, 'l2', fakeSummary('ladder-2-readiness', 1, { reset: 7, levers: ['pid1', 'readiness'] }));
+    storeRun(dir, 'l3', fakeSummary('ladder-3-drain', 1, { dup: 5, levers: ['pid1', 'readiness', 'drain'] }));
+    storeRun(dir, 'l4', fakeSummary('ladder-4-requeue', 1, { levers: ['pid1', 'readiness', 'drain', 'requeue'] }));
+    storeRun(dir, 'l5', fakeSummary('after', 1, { levers: ['pid1', 'readiness', 'drain', 'requeue', 'surge'] }));
     regenerateReport(dir);
     const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
     assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`\)/);
     assert.match(w, /SIGKILLs: 6 → \*\*0\*\*/);
     assert.match(w, /## 2\. `readiness`/);
     assert.match(w, /refused: 40 → \*\*0\*\*/);
+    assert.match(w, /## 3\. `drain`[\s\S]*## 4\. `requeue`[\s\S]*side effects duplicated: 5 → \*\*0\*\*[\s\S]*## 5\. `surge`/);
     const ladder = readFileSync(join(dir, 'ladder.md'), 'utf8');
     assert.match(ladder, /Δ failed in whole run vs previous step/);
     // whole-run failures: before 80 resets, pid1 7 resets + 40 refused → 47 - 80 = -33
