@@ -11,8 +11,8 @@ if [ "$have" = "none" ] || [ "${have%%.*}" -lt "$need_node_major" ]; then
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "» npm ci"
-  npm ci --no-audit --no-fund
+  echo "» npm install"
+  npm install --no-audit --no-fund
 fi
 
 if ! command -v redis-server >/dev/null 2>&1; then

@@ -1,5 +1,5 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
-import { latencyMs, type RequestRecord } from '../../loadtest/records.js';
+import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
 import { percentile } from './stats.js';
 
 export interface SecondBucket {
@@ -21,7 +21,7 @@ export function perSecond(records: readonly RequestRecord[], t0: number, seconds
     const b = buckets[i]!;
     b.requests++;
     b.counts[r.class]++;
-    lat[i]!.push(latencyMs(r));
+    if (countsForLatency(r)) lat[i]!.push(latencyMs(r));
   }
   buckets.forEach((b, i) => { b.p99Ms = percentile(lat[i]!, 99); });
   return buckets;

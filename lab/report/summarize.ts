@@ -1,5 +1,5 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
-import { latencyMs, type RequestRecord } from '../../loadtest/records.js';
+import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
 import type { JobAudit, RunParams, RunSummary, TimelineEvent } from '../schema.js';
 import { median, percentile } from './stats.js';
 
@@ -76,8 +76,8 @@ export function summarize(x: SummaryInput): RunSummary {
     windowCounts,
     totalCounts: countClasses(x.records),
     windowErrorRate: windowTotal ? failures(windowCounts) / windowTotal : 0,
-    p99SteadyMs: Math.round(percentile(inBaseline.map(latencyMs), 99)),
-    p99RollMs: Math.round(percentile(inWindow.map(latencyMs), 99)),
+    p99SteadyMs: Math.round(percentile(inBaseline.filter(countsForLatency).map(latencyMs), 99)),
+    p99RollMs: Math.round(percentile(inWindow.filter(countsForLatency).map(latencyMs), 99)),
     deployDurationMs: Math.round(median(x.deployDurationsMs)),
     minReadyPods: readyInWindow.length ? Math.min(...readyInWindow) : 0,
     sigkills: x.events.filter((e) => e.kind === 'sigkill').length,

@@ -48,7 +48,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   const x = (tSec: number) => LEFT + (tSec / seconds) * plotW;
   const xt = (t: number) => x((t - t0) / 1000);
   const out: string[] = [];
-  const panels = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second', 'ready pods'];
+  const panels = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods'];
   const H = TOP + panels.length * (PANEL_H + GAP) + 30;
   const panelTop = (i: number) => TOP + i * (PANEL_H + GAP);
 

@@ -160,7 +160,8 @@ export function hit(data) {
   const cls = classifyK6(res.error_code, res.status);
   const tags = { class: cls, phase, path };
   requests.add(1, tags);
-  latency.add(Date.now() - start, { phase, path });
+  // Same rule as the local generator (loadtest/records.ts countsForLatency): /slow's latency is its parameter.
+  if (route.name !== 'slow') latency.add(Date.now() - start, { phase, path });
   if (cls !== 'ok') errors.add(1, { phase, path, class: cls });
   if (route.method === 'POST' && res.status === 202) {
     accepted.add(1);
