@@ -89,10 +89,10 @@ export class ContainerProcess {
     if (this.pid1 !== undefined && this.isolation.mode !== 'fallback') {
       this.killedBySigkill = true;
       try { process.kill(this.pid1, 'SIGKILL'); } catch { /* gone */ }
-      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+      await settledWithin(this.exited, 2000);
     }
     this.killNow();
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    await settledWithin(this.exited, 5000);
   }
 
   /** SIGKILL to PID 1 (the kernel then kills the whole namespace) and to the process group; synchronous, for exit hooks. */
@@ -105,6 +105,13 @@ export class ContainerProcess {
       try { process.kill(this.child.pid, 'SIGKILL'); } catch { /* gone */ }
     }
   }
+}
+
+/** Waits for `p` at most `ms`, clearing the timer so a finished wait never keeps the lab alive. */
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
 }
 
 function pipeLines(child: ChildProcess, log: WriteStream): void {
