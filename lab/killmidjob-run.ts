@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { mulberry32 } from '../common/random.js';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -41,21 +42,9 @@ const DRAIN_LIMIT_MS = 120_000;
 const SERVICE_SCRIPT = 'dist/service/main.js';
 const WORKER_SCRIPT = 'dist/worker/main.js';
 
-/** mulberry32: a tiny seeded PRNG so a run's amounts and kill timings can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function runMode(mode: KmjMode, o: KmjOptions, root: string, say: (phase: string) => void): Promise<ModeResult> {
   const t0 = Date.now();
-  const rnd = prng(o.seed);
+  const rnd = mulberry32(o.seed);
   const procs: LabProc[] = [];
   const redis = await startLabRedis();
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });

@@ -1,18 +1,8 @@
 import type { MixEntry, Scenario } from './scenario.js';
+import { mulberry32 } from '../common/random.js';
 
 // Deterministic request mix: the same seed gives the same sequence of routes, accounts and amounts,
-// so repetitions of an arm see identical load. mulberry32 is hand-written because it is 6 lines
-// and a dependency for a seeded PRNG would be heavier than the code.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// so repetitions of an arm see identical load.
 
 export interface Pick {
   entry: MixEntry;

@@ -1,0 +1,12 @@
+// mulberry32: a seeded PRNG, so a run's request mix, amounts and kill timings can be reproduced.
+// Hand-written because it is six lines; a dependency would weigh more than the code.
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
