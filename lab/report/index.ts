@@ -1,6 +1,8 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../arms.js';
+import { REPO_ROOT } from '../run-meta.js';
+import { updateReadmeBlock } from './readme-block.js';
 import { latestByArm, loadRuns } from './load.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
@@ -39,6 +41,11 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
+    // Only the repository's own results feed its README; a --results-dir elsewhere never does.
+    if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
+      const source = `Measured by \`${cmds.join('`, `')}\` (${dates.at(-1)!.slice(0, 10)}; median [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md)):`;
+      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows, source)) written.push('../README.md');
+    }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
       const p = rows[0]!.runs[0]!.summary.params;

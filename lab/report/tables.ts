@@ -67,12 +67,13 @@ export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, 
   });
 }
 
-export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean } = {}): string {
-  const headers = ['arm', 'levers', 'target', 'reps', ...METRICS.map((m) => m.header)];
+export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?: readonly string[] } = {}): string {
+  const metrics = opts.only ? METRICS.filter((m) => opts.only!.includes(m.key)) : METRICS;
+  const headers = ['arm', 'levers', 'target', 'reps', ...metrics.map((m) => m.header)];
   if (opts.marginal) headers.push('Δ failed in whole run vs previous step');
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   rows.forEach((r, i) => {
-    const cells = [`\`${r.arm}\``, r.title, r.target, String(r.reps), ...METRICS.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
+    const cells = [`\`${r.arm}\``, r.title, r.target, String(r.reps), ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
     if (opts.marginal) {
       const prev = rows[i - 1];
       // whole run, not window: an arm without readiness keeps failing after its last old pod is gone
