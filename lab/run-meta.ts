@@ -6,12 +6,12 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '
 
 /**
  * The commit the run was made from; `-dirty` when its code differs from it (read-only git calls).
- * Generated output (results/, the README's results block) does not count: a run writes it.
+ * Generated output and prose (results/, *.md) do not count: a run writes some of it, and neither is code.
  */
 export function currentCommit(): string {
   try {
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!results', ':!README.md'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!results', ':!*.md'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return dirty ? `${sha}-dirty` : sha;
   } catch {
     return 'unknown';
