@@ -59,3 +59,6 @@ export interface RunSummary {
   sigkills: number;
   jobs: JobAudit;
 }
+
+/** What identifies a run and how it was made: shared by both targets' summary builders. */
+export type RunMeta = Pick<RunSummary, 'arm' | 'levers' | 'target' | 'rep' | 'command' | 'commit' | 'date' | 'params' | 'notes'>;

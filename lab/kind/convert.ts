@@ -1,6 +1,6 @@
 import { LabError } from '../../common/errors.js';
 import { CLASSES, emptyCounts, type ClassCounts, type ErrorClass } from '../../loadtest/classes.js';
-import type { JobAudit, RunParams, RunSummary, TimelineEvent } from '../schema.js';
+import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../schema.js';
 
 // k6 handleSummary data (https://grafana.com/docs/k6/latest/results-output/end-of-test/custom-summary/,
 // "Summary data reference") → the RunSummary the local target writes. Per-class counts come from
@@ -86,15 +86,7 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export interface ConvertInput {
-  arm: string;
-  levers: string[];
-  rep: number;
-  command: string;
-  commit: string;
-  date: string;
-  params: RunParams;
-  notes: string[];
+export interface ConvertInput extends Omit<RunMeta, 'target'> {
   summary: K6Summary;
   window: { start: number; end: number };
   deployDurationsMs: number[];

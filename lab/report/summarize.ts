@@ -1,6 +1,6 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
 import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
-import type { JobAudit, RunParams, RunSummary, TimelineEvent } from '../schema.js';
+import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../schema.js';
 import { median, percentile } from './stats.js';
 
 export interface ReadySample {
@@ -13,16 +13,7 @@ export interface Interval {
   end: number;
 }
 
-export interface SummaryInput {
-  arm: string;
-  levers: string[];
-  target: 'local' | 'kind';
-  rep: number;
-  command: string;
-  commit: string;
-  date: string;
-  params: RunParams;
-  notes: string[];
+export interface SummaryInput extends RunMeta {
   records: readonly RequestRecord[];
   dropped: number;
   events: readonly TimelineEvent[];
