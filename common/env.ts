@@ -33,3 +33,14 @@ export function envRedisUrl(env: Env, name = 'REDIS_URL', def = 'redis://127.0.0
   }
   return raw;
 }
+
+/** A Redis URL as it may appear in logs: the password masked (an unparseable one is not echoed at all). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { LabError } from '../common/errors.js';
+import { redactUrl } from '../common/env.js';
 
 export interface ServiceDeps {
   /** The service's own Redis client (/work, /accounts). */
@@ -10,17 +11,6 @@ export interface ServiceDeps {
   /** The BullMQ producer and the connection it runs on. */
   readonly queue: Queue;
   readonly queueConnection: Redis;
-}
-
-/** REDIS_URL as it may appear in logs: a password is masked. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 // Fail fast instead of queueing: with Redis gone, a request should get a clear 503 now rather

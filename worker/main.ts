@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { createLogger, exitWith } from '../common/log.js';
 import { isLabError } from '../common/errors.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
-import { probeRedis, redact } from './redis-probe.js';
+import { probeRedis } from './redis-probe.js';
+import { redactUrl } from '../common/env.js';
 import { createEffect } from './effect.js';
 import { createMetrics, startMetricsServer } from './metrics.js';
 import { createProcessor } from './processor.js';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   log.info({
     event: 'listening',
     queue: cfg.queueName,
-    redis: redact(cfg.redisUrl),
+    redis: redactUrl(cfg.redisUrl),
     metricsPort: server.port,
     host: cfg.host,
     fixes: cfg.fixesText,

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { LabError } from '../common/errors.js';
+import { redactUrl } from '../common/env.js';
 
 /**
  * PINGs Redis until it answers or `withinMs` runs out. BullMQ itself retries forever, so without
@@ -29,16 +30,6 @@ export async function probeRedis(url: string, withinMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, Math.min(250, Math.max(0, until - Date.now()))));
   }
   const why = last instanceof Error ? last.message : String(last ?? 'timed out');
-  throw new LabError('LAB_REDIS_UNREACHABLE', `${redact(url)} did not answer PING within ${withinMs} ms (${why})`);
+  throw new LabError('LAB_REDIS_UNREACHABLE', `${redactUrl(url)} did not answer PING within ${withinMs} ms (${why})`);
 }
 
-/** The URL without its password, for logs. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable url>';
-  }
-}
