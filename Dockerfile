@@ -5,8 +5,8 @@
 FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm install, not npm ci: see .ci/run (the lock omits other platforms' optional msgpackr-extract builds).
-RUN npm install --no-audit --no-fund
+# npm ci: the lockfile is complete for every platform.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY common common
 COPY service service
@@ -19,7 +19,7 @@ FROM node:20-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 # Read at runtime through paths relative to dist/ (loadtest/scenario.ts).
 COPY loadtest/scenario.json loadtest/scenario.json

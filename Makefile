@@ -8,7 +8,7 @@ LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if
 .PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench
 
 deps:
-	@scripts/ensure-deps.sh
+	@scripts/ensure-deps.sh $(TARGET)
 
 build: deps
 	@npm run --silent build
