@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { LoadGenerator } from '../loadtest/generator.js';
 import type { Scenario } from '../loadtest/scenario.js';
 import { percentile } from '../lab/report/stats.js';
-import { REPO_ROOT } from '../lab/run-meta.js';
+import { REPO_ROOT } from '../lab/engine/meta.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startNode } from '../test/helpers/proc.js';
 import { startRedis } from '../test/helpers/redis.js';

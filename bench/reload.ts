@@ -12,10 +12,10 @@ import pino from 'pino';
 import { LoadGenerator } from '../loadtest/generator.js';
 import { latencyMs } from '../loadtest/records.js';
 import type { Scenario } from '../loadtest/scenario.js';
-import { freePort, spawnNode, startLabRedis } from '../lab/killmidjob-procs.js';
-import { writeConfigMapDir } from '../lab/reload-configmap.js';
+import { freePort, spawnNode, startLabRedis } from '../lab/shared/procs.js';
+import { writeConfigMapDir } from '../lab/experiments/reload-vs-restart/configmap.js';
 import { percentile } from '../lab/report/stats.js';
-import { currentCommit, REPO_ROOT } from '../lab/run-meta.js';
+import { currentCommit, REPO_ROOT } from '../lab/engine/meta.js';
 import { ParserThread } from '../service/config/parser.js';
 import { ConfigStore } from '../service/config/store.js';
 

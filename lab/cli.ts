@@ -4,27 +4,27 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError, LabError } from '../common/errors.js';
 import { loadScenario } from '../loadtest/scenario.js';
-import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './arms.js';
-import { plannedRunMs, runExperiment } from './experiment.js';
-import { Progress } from './progress.js';
-import { parseLabArgs, USAGE, type LabArgs } from './run-args.js';
-import { REPO_ROOT, stamp } from './run-meta.js';
-import { installSignalTeardown, teardownAll } from './run-teardown.js';
+import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
+import { plannedRunMs, runExperiment } from './engine/protocol.js';
+import { Progress } from './engine/progress.js';
+import { parseLabArgs, USAGE, type LabArgs } from './engine/args.js';
+import { REPO_ROOT, stamp } from './engine/meta.js';
+import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
+import { killMidJob } from './experiments/kill-mid-job/main.js';
+import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
+import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
-import type { RunSummary } from './schema.js';
+import type { RunSummary } from './engine/schema.js';
 
 // Exit codes: 0 done; 1 a run failed; 2 bad command line (nothing was started or written).
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-async function dispatchExternal(file: string, exportName: string, argv: string[]): Promise<number> {
-  const path = join(REPO_ROOT, 'dist/lab', file);
-  if (!existsSync(path)) throw new LabError('LAB_MISSING_TOOL', `${file} is not built (${path} missing); its area may not be finished yet`);
-  const mod: any = await import(pathToFileURL(path).href);
-  if (typeof mod[exportName] !== 'function') throw new LabError('LAB_MISSING_TOOL', `${file} does not export ${exportName}()`);
-  const r = await mod[exportName](argv);
-  return typeof r === 'number' ? r : 0;
-}
+/** Experiments with their own options: each takes the argv after its name; a number it returns is the exit code. */
+const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
+  'kill-mid-job': killMidJob,
+  'reload-vs-restart': reloadVsRestart,
+};
 
 function armsFor(command: string): Arm[] {
   if (command === 'ladder') return [...LADDER];
@@ -39,10 +39,6 @@ function tableFor(command: string): string {
 }
 
 async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number): Promise<RunSummary[]> {
-  const path = join(REPO_ROOT, 'dist/lab/kind/run.js');
-  if (!existsSync(path)) throw new LabError('LAB_MISSING_TOOL', `the kind target is not built (${path} missing)`);
-  const { runKind } = (await import(pathToFileURL(path).href)) as { runKind?: (o: object) => Promise<RunSummary[]> };
-  if (typeof runKind !== 'function') throw new LabError('LAB_MISSING_TOOL', 'lab/kind/run.js does not export runKind()');
   const all: RunSummary[] = [];
   for (const arm of arms) {
     const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs') });
@@ -62,8 +58,8 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
 }
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'kill-mid-job') return dispatchExternal('kill-mid-job.js', 'killMidJob', argv.slice(1));
-  if (argv[0] === 'reload-vs-restart') return dispatchExternal('reload-vs-restart.js', 'reloadVsRestart', argv.slice(1));
+  const experiment = EXPERIMENTS[argv[0] ?? ''];
+  if (experiment) return experiment(argv.slice(1));
   const args = parseLabArgs(argv);
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates k8s/arms/<arm>/kustomization.yaml (scripts/gen-arms.ts, from lab/arms.ts) and renders
+# Regenerates k8s/arms/<arm>/kustomization.yaml (scripts/gen-arms.ts, from lab/engine/arms.ts) and renders
 # each arm with `kubectl kustomize` into k8s/rendered/<arm>.yaml, the files both targets run.
 # All arms are rendered into a staging folder first, so a failure leaves k8s/rendered untouched.
 #   K8S_DIR=DIR   render another copy of the k8s/ tree (the drift test renders into a temp copy)
@@ -15,7 +15,7 @@ fi
 
 gen=dist/scripts/gen-arms.js
 if [ "${SKIP_BUILD:-}" != 1 ]; then
-  for src in scripts/gen-arms.ts lab/arms.ts common/levers.ts; do
+  for src in scripts/gen-arms.ts lab/engine/arms.ts common/levers.ts; do
     if [ ! -f "$gen" ] || [ "$src" -nt "$gen" ]; then
       # tsc emits even when another area has type errors; only a missing output is fatal here.
       npx tsc -p tsconfig.json >/dev/null || true

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../arms.js';
-import { REPO_ROOT } from '../run-meta.js';
+import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
+import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
 import { latestByArm, loadRuns } from './load.js';
 import { resultsReadme } from './readme.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSummary } from '../schema.js';
+import type { RunSummary } from '../engine/schema.js';
 
 export interface StoredRun {
   dir: string; // relative to results/, e.g. runs/20261121-124000-before-rep1

@@ -1,6 +1,6 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
 import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
-import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../schema.js';
+import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../engine/schema.js';
 import { median, percentile } from './stats.js';
 
 export interface ReadySample {
@@ -41,7 +41,7 @@ const inside = (t: number, i: Interval) => t >= i.start && t <= i.end;
 const overlaps = (r: RequestRecord, i: Interval) => r.t_sched <= i.end && r.t_end >= i.start;
 
 /**
- * Builds the RunSummary of lab/schema.ts. The baseline holds the requests scheduled in it; the deploy
+ * Builds the RunSummary of lab/engine/schema.ts. The baseline holds the requests scheduled in it; the deploy
  * window holds every request alive at some moment of it, so a /slow request sent just before the
  * first rollout event and reset by it counts as a deploy failure, not as nothing.
  */

@@ -1,6 +1,6 @@
 import type { RequestRecord } from '../../loadtest/records.js';
-import type { RunTimeline } from '../run-artifacts.js';
-import type { RunSummary } from '../schema.js';
+import type { RunTimeline } from '../engine/artifacts.js';
+import type { RunSummary } from '../engine/schema.js';
 import { ERROR_CLASSES, perSecond } from './buckets.js';
 
 // Hand-written SVG (no chart dependency): four panels sharing one time axis, so the moment a

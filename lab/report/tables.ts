@@ -1,5 +1,5 @@
-import type { Arm } from '../arms.js';
-import type { RunSummary } from '../schema.js';
+import type { Arm } from '../engine/arms.js';
+import type { RunSummary } from '../engine/schema.js';
 import { failures } from './summarize.js';
 import { spread, type Spread } from './stats.js';
 import type { StoredRun } from './load.js';

@@ -7,13 +7,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { findArm } from '../../lab/arms.js';
-import { runExperiment } from '../../lab/experiment.js';
-import { localTargetAvailable } from '../../lab/run-cluster.js';
+import { findArm } from '../../lab/engine/arms.js';
+import { runExperiment } from '../../lab/engine/protocol.js';
 import { loadScenario } from '../../loadtest/scenario.js';
 import { ROOT } from '../helpers/proc.js';
 
-const skip = localTargetAvailable() ? false : 'local target (dist/lab/local/cluster.js) not built';
 
 /** Every live descendant of pid (walks /proc ppid links). */
 function descendants(pid: number): number[] {
@@ -45,7 +43,7 @@ async function noneAliveWithin(pids: number[], ms: number): Promise<number[]> {
   return pids.filter(alive);
 }
 
-test('E2E: a short before run on the local target shows SIGKILLs and writes every artifact', { skip, timeout: 90_000 }, async () => {
+test('E2E: a short before run on the local target shows SIGKILLs and writes every artifact', { timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
   try {
     const base = loadScenario();
@@ -75,7 +73,7 @@ test('E2E: a short before run on the local target shows SIGKILLs and writes ever
   }
 });
 
-test('E2E: Ctrl-C mid-run exits 130 and leaves no process behind', { skip, timeout: 60_000 }, async () => {
+test('E2E: Ctrl-C mid-run exits 130 and leaves no process behind', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-'));
   const cli = spawn(process.execPath, ['dist/lab/cli.js', 'after', '--deploys', '1', '--rate', '50', '--results-dir', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   try {

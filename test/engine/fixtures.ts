@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { emptyCounts } from '../../loadtest/classes.js';
-import type { RunSummary } from '../../lab/schema.js';
+import type { RunSummary } from '../../lab/engine/schema.js';
 
 /** A stored summary as a real run writes it; only the fields a test varies are passed. */
 export function fakeSummary(arm: string, rep: number, over: { http_502?: number; refused?: number; reset?: number; lost?: number; dup?: number; levers?: string[]; batch?: string; sigkills?: number; command?: string } = {}): RunSummary {

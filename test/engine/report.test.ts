@@ -122,7 +122,7 @@ test('summarize: the window holds every request alive during it, the baseline th
 });
 
 test('progress line: arm, rep, phase, rollout, non-zero classes, elapsed and remaining', async () => {
-  const { formatProgress } = await import('../../lab/progress.js');
+  const { formatProgress } = await import('../../lab/engine/progress.js');
   const { emptyCounts } = await import('../../loadtest/classes.js');
   const counts = { ...emptyCounts(), ok: 120, reset: 3 };
   const line = formatProgress({ arm: 'before', rep: 2, reps: 3, phase: 'deploy', rollout: 'service 1/3 updated', counts, startedAt: 0, etaAt: 90_000 }, 30_000);

@@ -2,7 +2,7 @@
 // and the numbers the levers rely on (grace period, preStop, deadline) keep fitting together.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARMS, findArm } from '../../lab/arms.js';
+import { ARMS, findArm } from '../../lab/engine/arms.js';
 import { LEVERS, type Lever } from '../../common/levers.js';
 import { changedPaths, containerEnv, copyK8s, hasKubectl, loadRendered, renderLevers, type K8sObject } from './manifests.js';
 

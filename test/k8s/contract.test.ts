@@ -1,7 +1,7 @@
 // The conventions the local and kind targets read from every rendered arm (docs/architecture.md, "Manifests").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARMS } from '../../lab/arms.js';
+import { ARMS } from '../../lab/engine/arms.js';
 import { loadRendered, type K8sObject } from './manifests.js';
 
 const get = (objs: K8sObject[], kind: string, name: string) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARMS } from '../../lab/arms.js';
+import { ARMS } from '../../lab/engine/arms.js';
 import { K8S, NO_KUBECTL, RENDER_SH, copyK8s, hasKubectl } from './manifests.js';
 
 function filesUnder(dir: string): string[] {
@@ -14,7 +14,7 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-test('k8s/arms and k8s/rendered hold one overlay and one rendered file per arm of lab/arms.ts', () => {
+test('k8s/arms and k8s/rendered hold one overlay and one rendered file per arm of lab/engine/arms.ts', () => {
   const names = ARMS.map((a) => a.name).sort();
   assert.deepEqual(filesUnder(join(K8S, 'arms')), names.map((n) => `${n}/kustomization.yaml`).sort());
   assert.deepEqual(filesUnder(join(K8S, 'rendered')), names.map((n) => `${n}.yaml`).sort());

@@ -5,7 +5,7 @@ import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ARMS } from '../../lab/arms.js';
+import { ARMS } from '../../lab/engine/arms.js';
 import { formatFixes } from '../../common/levers.js';
 import { containerEnv, loadRendered, objKey, type K8sObject } from './manifests.js';
 import { unknownFields } from './strict-fields.js';

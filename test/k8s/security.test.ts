@@ -2,7 +2,7 @@
 // namespace also enforces on a real cluster.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARMS } from '../../lab/arms.js';
+import { ARMS } from '../../lab/engine/arms.js';
 import { loadRendered, podSpecs, type K8sObject } from './manifests.js';
 
 /** Violations of the restricted profile (plus a read-only root fs), with the container-over-pod precedence Kubernetes applies. */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { between } from '../../lab/kind/markers.js';
+import { between } from '../../lab/targets/kind/markers.js';
 import { ROOT } from '../helpers/proc.js';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
 
@@ -27,7 +27,7 @@ after(async () => {
 });
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['dist/lab/kind/audit-main.js', ...args], {
+  const r = spawnSync(process.execPath, ['dist/lab/targets/kind/audit-main.js', ...args], {
     cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH ?? '', REDIS_URL: redis.url, QUEUE_NAME: `kind-audit-${process.pid}`, ...env },
   });
   const text = between(r.stdout, 'LAB_AUDIT_BEGIN', 'LAB_AUDIT_END');

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLASSES } from '../../loadtest/classes.js';
 import { isLabError } from '../../common/errors.js';
-import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput } from '../../lab/kind/convert.js';
-import { between } from '../../lab/kind/markers.js';
+import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput } from '../../lab/targets/kind/convert.js';
+import { between } from '../../lab/targets/kind/markers.js';
 import { ROOT } from '../helpers/proc.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
@@ -13,7 +13,7 @@ const jobs = { accepted: 1510, applied: 1509, lost: 1, duplicated: 0, unacknowle
 
 function input(summaryText: string): ConvertInput {
   return {
-    arm: 'before', levers: [], rep: 1, command: 'node dist/lab/kind/main.js before', commit: 'abc', date: '2026-11-21T00:00:00.000Z',
+    arm: 'before', levers: [], rep: 1, command: 'node dist/lab/targets/kind/main.js before', commit: 'abc', date: '2026-11-21T00:00:00.000Z',
     params: { rate: 200, deploys: 1, propagationDelayMs: null, keepAlive: true, paths: ['l4', 'ingress'] },
     notes: [], summary: parseK6Summary(summaryText), window: { start: 1000, end: 61000 }, deployDurationsMs: [30000, 34000, 31000],
     minReadyPods: 2, sigkills: 3, jobs,

@@ -4,9 +4,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ARMS } from '../../lab/arms.js';
-import { RecordingExecutor } from '../../lab/kind/recording-executor.js';
-import { planKind } from '../../lab/kind/run.js';
+import { ARMS } from '../../lab/engine/arms.js';
+import { RecordingExecutor } from '../../lab/targets/kind/recording-executor.js';
+import { planKind } from '../../lab/targets/kind/run.js';
 import { isLabError } from '../../common/errors.js';
 import { ROOT } from '../helpers/proc.js';
 
@@ -121,13 +121,13 @@ describe('kind dry run', () => {
   it('runs as a process without kubeconfig, docker or kind on PATH', () => {
     const empty = mkdtempSync(join(tmpdir(), 'kind-nopath-'));
     try {
-      const r = spawnSync(process.execPath, ['dist/lab/kind/main.js', 'before', '--dry-run', '--deploys', '2'], {
+      const r = spawnSync(process.execPath, ['dist/lab/targets/kind/main.js', 'before', '--dry-run', '--deploys', '2'], {
         cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: empty, HOME: empty, KUBECONFIG: join(empty, 'none') },
       });
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^# dry run of the kind target: arm before/);
       assert.equal((r.stdout.match(/restartedAt/g) ?? []).length, 4);
-      const bad = spawnSync(process.execPath, ['dist/lab/kind/main.js', 'befor', '--dry-run'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: empty, HOME: empty } });
+      const bad = spawnSync(process.execPath, ['dist/lab/targets/kind/main.js', 'befor', '--dry-run'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { PATH: empty, HOME: empty } });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /^LAB_UNKNOWN_ARM: unknown arm: "befor"/);
       assert.equal(bad.stdout, '');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isLabError } from '../../common/errors.js';
-import { contentHash, imageFiles, imageTag } from '../../lab/kind/image.js';
+import { contentHash, imageFiles, imageTag } from '../../lab/targets/kind/image.js';
 import { ROOT } from '../helpers/proc.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kind-image-'));

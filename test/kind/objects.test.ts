@@ -6,9 +6,9 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { ARMS } from '../../lab/arms.js';
-import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds } from '../../lab/kind/objects.js';
-import { loadArmManifest } from '../../lab/kind/manifest.js';
+import { ARMS } from '../../lab/engine/arms.js';
+import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds } from '../../lab/targets/kind/objects.js';
+import { loadArmManifest } from '../../lab/targets/kind/manifest.js';
 import { ROOT } from '../helpers/proc.js';
 import { join } from 'node:path';
 
@@ -95,7 +95,7 @@ describe('kind objects validate against the Kubernetes schemas', () => {
     }
     assert.equal(reset.spec.template.spec.automountServiceAccountToken, false);
     assert.equal(audit.spec.template.spec.automountServiceAccountToken, true);
-    assert.deepEqual(audit.spec.template.spec.containers[0].args, ['dist/lab/kind/audit-main.js', 'audit', 'k6-x']);
+    assert.deepEqual(audit.spec.template.spec.containers[0].args, ['dist/lab/targets/kind/audit-main.js', 'audit', 'k6-x']);
   });
 
   it('the validation is live: a wrong field type is rejected', () => {

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isLabError } from '../../common/errors.js';
-import { auditJob } from '../../lab/kind/objects.js';
-import { loadArmManifest } from '../../lab/kind/manifest.js';
-import { loadKubeConfig, RealExecutor } from '../../lab/kind/real-executor.js';
+import { auditJob } from '../../lab/targets/kind/objects.js';
+import { loadArmManifest } from '../../lab/targets/kind/manifest.js';
+import { loadKubeConfig, RealExecutor } from '../../lab/targets/kind/real-executor.js';
 import { ROOT } from '../helpers/proc.js';
 import { kubeconfigYaml, startApiFixture, type ApiFixture } from './api-fixture.js';
 

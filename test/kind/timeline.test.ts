@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isRequestLine, lastUpstreamIp, Timeline } from '../../lab/kind/timeline.js';
-import { splitTimestamp } from '../../lab/kind/markers.js';
-import { parseAcceptedJobs } from '../../lab/kind/accepted.js';
+import { isRequestLine, lastUpstreamIp, Timeline } from '../../lab/targets/kind/timeline.js';
+import { splitTimestamp } from '../../lab/targets/kind/markers.js';
+import { parseAcceptedJobs } from '../../lab/targets/kind/accepted.js';
 
 // Watch objects shaped as the API server sends them (Pod, discovery.k8s.io/v1 EndpointSlice).
 const pod = (name: string, ready: boolean, extra: any = {}) => ({

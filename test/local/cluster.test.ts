@@ -4,8 +4,8 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { dirname } from 'node:path';
 import { describe, test } from 'node:test';
-import { AddressBlock } from '../../lab/local/addresses.js';
-import { LocalCluster } from '../../lab/local/cluster.js';
+import { AddressBlock } from '../../lab/targets/local/addresses.js';
+import { LocalCluster } from '../../lab/targets/local/cluster.js';
 import { startNode } from '../helpers/proc.js';
 import { alive, deployment, REDIS_OBJECTS, ROOT, workspace } from './helpers.js';
 

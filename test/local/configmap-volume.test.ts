@@ -3,7 +3,7 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeAtomicVolume } from '../../lab/local/configmap-volume.js';
+import { writeAtomicVolume } from '../../lab/targets/local/configmap-volume.js';
 
 test('ConfigMap volume: kubelet atomic-writer layout, swapped by one rename, stale keys removed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-cm-'));

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, test } from 'node:test';
 import { request } from 'undici';
-import { LaggedView } from '../../lab/local/endpoints.js';
-import { INGRESS_NGINX_DEFAULTS, IngressProxy, type Attempt } from '../../lab/local/ingress.js';
+import { LaggedView } from '../../lab/targets/local/endpoints.js';
+import { INGRESS_NGINX_DEFAULTS, IngressProxy, type Attempt } from '../../lab/targets/local/ingress.js';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
 import { FIXTURE_SERVER } from './helpers.js';

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { expandVars, localCommand, type PodContext } from '../../lab/local/container-env.js';
-import { parseManifest, readManifest } from '../../lab/local/manifest.js';
+import { expandVars, localCommand, type PodContext } from '../../lab/targets/local/container-env.js';
+import { parseManifest, readManifest } from '../../lab/targets/local/manifest.js';
 import { deployment, REDIS_OBJECTS, ROOT, toYaml } from './helpers.js';
 
 // The manifest model: every rendered arm parses; anything the local target does not implement is

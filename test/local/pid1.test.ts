@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { LocalCluster } from '../../lab/local/cluster.js';
-import type { TimelineEvent } from '../../lab/schema.js';
+import { LocalCluster } from '../../lab/targets/local/cluster.js';
+import type { TimelineEvent } from '../../lab/engine/schema.js';
 import { alive, deployment, waitForLog, workspace, type FixtureApp } from './helpers.js';
 
 // The PID-1 rule through a real rollout: the old pod of a 1-replica Deployment (surge 1) is

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LocalCluster } from '../../lab/local/cluster.js';
-import { resolveFenceposts } from '../../lab/local/rollout-math.js';
+import { LocalCluster } from '../../lab/targets/local/cluster.js';
+import { resolveFenceposts } from '../../lab/targets/local/rollout-math.js';
 import { deployment, workspace, type FixtureApp } from './helpers.js';
 
 // The Deployment controller's arithmetic, on real pods: how many are Ready at every moment of a

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Client, request } from 'undici';
 import { classifyError } from '../../loadtest/classes.js';
-import { LocalCluster } from '../../lab/local/cluster.js';
-import type { Attempt } from '../../lab/local/ingress.js';
+import { LocalCluster } from '../../lab/targets/local/cluster.js';
+import type { Attempt } from '../../lab/targets/local/ingress.js';
 import { deployment, INGRESS_OBJECT, waitForLog, workspace } from './helpers.js';
 
 // The deregistration race end to end: a pod whose listener closes on SIGTERM is still in the

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { writeConfigMapDir, writeInPlace } from '../../lab/reload-configmap.js';
+import { writeConfigMapDir, writeInPlace } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { startService, type RunningService } from './service.js';
 import { sleep } from './client.js';
 

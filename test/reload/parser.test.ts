@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { isLabError } from '../../common/errors.js';
 import { assemble } from '../../service/config/load.js';
 import { ParserThread } from '../../service/config/parser.js';
-import { parseReloadArgs } from '../../lab/reload-options.js';
+import { parseReloadArgs } from '../../lab/experiments/reload-vs-restart/options.js';
 import { makeCert } from './certs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lab-parser-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
-import { writeConfigMapDir } from '../../lab/reload-configmap.js';
+import { writeConfigMapDir } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { get, SERVICE_SCRIPT, until } from './client.js';
 
 export interface RunningService {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCert, makeExpiredCert } from './certs.js';
 import { get, SERVICE_SCRIPT, sleep } from './client.js';
-import { writeConfigMapDir } from '../../lab/reload-configmap.js';
+import { writeConfigMapDir } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { freePort } from '../helpers/ports.js';
 import { startNode } from '../helpers/proc.js';
 import { startRedis } from '../helpers/redis.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode } from '../helpers/proc.js';
 
-const SCRIPT = 'dist/lab/kill-mid-job.js';
+const SCRIPT = 'dist/lab/experiments/kill-mid-job/main.js';
 
 test('kill-mid-job rejects a bad option with LAB_BAD_OPTION, exit 1, and writes nothing', async () => {
   const out = mkdtempSync(join(tmpdir(), 'kmj-bad-'));

@@ -1,0 +1,64 @@
+import type { ClassCounts } from '../../loadtest/classes.js';
+
+// The result schema of DESIGN.md. Both targets write RunSummary; tables aggregate them per arm.
+
+/** One timeline event, from the local target's simulated control plane or the kind target's watches. */
+export interface TimelineEvent {
+  /** epoch milliseconds */
+  t: number;
+  kind:
+    | 'rollout-start' | 'rollout-done'
+    | 'pod-created' | 'pod-started' | 'pod-ready' | 'pod-unready' | 'pod-terminating'
+    | 'prestop-done' | 'sigterm' | 'pod-exit' | 'sigkill'
+    | 'endpoint-added' | 'endpoint-removed' | 'view-added' | 'view-removed'
+    | 'phase' | 'note';
+  deployment?: string;
+  pod?: string;
+  detail?: string;
+  exitCode?: number | null;
+}
+
+export interface JobAudit {
+  accepted: number;      // 202 received by the load generator
+  applied: number;       // distinct accepted jobs whose side effect was applied
+  lost: number;          // accepted, never applied
+  duplicated: number;    // side effects applied more than once (extra applications)
+  unacknowledged: number; // applied although the client never got a 202 (the request failed mid-way)
+  balanceMismatches: number; // accounts whose balance != sum of applied amounts of accepted jobs
+}
+
+export interface RunParams {
+  rate: number;
+  deploys: number;
+  propagationDelayMs: number | null; // null on kind: measured, not modeled
+  keepAlive: boolean;
+  paths: string[];                   // 'l4' | 'ingress'
+  [k: string]: unknown;
+}
+
+export interface RunSummary {
+  arm: string;
+  levers: string[];
+  target: 'local' | 'kind';
+  rep: number;
+  command: string;
+  commit: string;
+  date: string;                      // ISO
+  params: RunParams;
+  notes: string[];                   // loud caveats, e.g. "no PID namespace: fallback used"
+  requests: number;
+  droppedIterations: number;
+  window: { start: number; end: number }; // deploy window, epoch ms
+  windowCounts: ClassCounts;          // requests scheduled inside the deploy window
+  totalCounts: ClassCounts;
+  windowErrorRate: number;            // non-ok / all, inside the window
+  p99SteadyMs: number;
+  p99RollMs: number;
+  deployDurationMs: number;           // median over the N deploys
+  minReadyPods: number;
+  sigkills: number;
+  jobs: JobAudit;
+}
+
+/** What identifies a run and how it was made: shared by both targets' summary builders. */
+export type RunMeta = Pick<RunSummary, 'arm' | 'levers' | 'target' | 'rep' | 'command' | 'commit' | 'date' | 'params' | 'notes'>;

@@ -1,0 +1,53 @@
+import type { buildConnector } from 'undici';
+import { LocalCluster } from '../targets/local/cluster.js';
+import type { RolloutProgress } from '../targets/local/deployment-controller.js';
+import type { TimelineEvent } from './schema.js';
+
+// The engine's view of a running arm: what the experiment protocol drives (start, roll, watch,
+// collect, tear down). The local target implements it here; the kind target drives the same
+// protocol through k6 in the cluster (lab/targets/kind/run.ts) and converts to the same schema.
+
+export type { RolloutProgress };
+
+export interface Target {
+  readonly ingressUrl: string;
+  readonly redisUrl: string;
+  readonly events: TimelineEvent[];
+  readonly notes: string[];
+  readonly propagationDelayMs: number | null;
+  l4Connect(service: string): buildConnector.connector;
+  /** resolves when every named rollout is complete and its last old pod has exited */
+  rolloutRestart(names: string[]): Promise<unknown>;
+  readyPods(deployment: string): number;
+  /** endpoints the routing layer currently believes in (the lagged view) */
+  viewSize(service: string): number;
+  close(): Promise<void>;
+}
+
+export interface StartTargetOptions {
+  manifestFile: string;
+  propagationDelayMs?: number;
+  runDir: string;
+  onEvent?: (e: TimelineEvent) => void;
+  onProgress?: (p: RolloutProgress) => void;
+}
+
+export async function startLocalTarget(opts: StartTargetOptions): Promise<Target> {
+  const c = await LocalCluster.start({
+    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress,
+    ...(opts.propagationDelayMs !== undefined ? { propagationDelayMs: opts.propagationDelayMs } : {}),
+  });
+  return {
+    get ingressUrl() { return c.ingressUrl; },
+    get redisUrl() { return c.redisUrl; },
+    events: c.events,
+    notes: c.notes,
+    propagationDelayMs: c.propagationDelayMs,
+    l4Connect: (service) => c.l4Connect(service),
+    rolloutRestart: (names) => c.rolloutRestart(names),
+    // the local cluster returns the Pod objects; the engine only needs the count
+    readyPods: (d) => c.readyPods(d).length,
+    viewSize: (svc) => c.view(svc).endpoints().length,
+    close: () => c.close(),
+  };
+}

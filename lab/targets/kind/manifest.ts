@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { LabError } from '../../../common/errors.js';
+import { NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
+
+export interface ArmManifest {
+  file: string;
+  /** Objects in apply order: the Namespace first, the rest in the rendered file's order. */
+  objects: KubernetesObject[];
+  deployments: string[];
+  /** Deployment name → its pod label selector (`k=v,k=v`, from spec.selector.matchLabels). */
+  selectors: Record<string, string>;
+  /** Host of the Ingress's first rule, if it has one (k6 sends it as the Host header). */
+  ingressHost: string | null;
+}
+
+function podSpecs(obj: any): any[] {
+  const spec = obj?.spec?.template?.spec;
+  return spec ? [spec] : [];
+}
+
+/**
+ * Reads k8s/rendered/<arm>.yaml and swaps the placeholder image for the content-derived tag.
+ * A manifest that has no container with the placeholder would run some other image: refused.
+ */
+export function loadArmManifest(renderedDir: string, arm: string, image: string): ArmManifest {
+  const file = join(renderedDir, `${arm}.yaml`);
+  if (!existsSync(file)) {
+    throw new LabError('LAB_MISSING_MANIFEST', `${file} does not exist; run \`make render\` (scripts/render.sh) first`);
+  }
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  const objects: KubernetesObject[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw new LabError('LAB_MISSING_MANIFEST', `${file}: ${d.errors[0]!.message}`);
+    const o = d.toJS() as KubernetesObject | null;
+    if (!o) continue;
+    if (!o.apiVersion || !o.kind || !o.metadata?.name) throw new LabError('LAB_MISSING_MANIFEST', `${file}: a document lacks apiVersion, kind or metadata.name`);
+    objects.push(o);
+  }
+  let replaced = 0;
+  for (const o of objects) {
+    for (const spec of podSpecs(o)) {
+      for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+        if (c.image === PLACEHOLDER_IMAGE) {
+          c.image = image;
+          replaced++;
+        }
+      }
+    }
+    if (o.kind !== 'Namespace' && o.metadata!.namespace && o.metadata!.namespace !== NAMESPACE) {
+      throw new LabError('LAB_MISSING_MANIFEST', `${file}: ${o.kind}/${o.metadata!.name} is in namespace ${o.metadata!.namespace}, expected ${NAMESPACE}`);
+    }
+  }
+  if (replaced === 0) throw new LabError('LAB_MISSING_MANIFEST', `${file}: no container uses ${PLACEHOLDER_IMAGE}, so the lab image would not run`);
+  objects.sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+  const ingress: any = objects.find((o) => o.kind === 'Ingress');
+  return {
+    file,
+    objects,
+    deployments: objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata!.name!),
+    selectors: Object.fromEntries(
+      objects
+        .filter((o) => o.kind === 'Deployment')
+        .map((o: any) => [o.metadata.name, Object.entries(o.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')]),
+    ),
+    ingressHost: ingress?.spec?.rules?.[0]?.host ?? null,
+  };
+}

@@ -1,0 +1,308 @@
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../../../common/errors.js';
+import { loadScenario, type Scenario } from '../../../loadtest/scenario.js';
+import { findArm, type Arm } from '../../engine/arms.js';
+import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
+import { onTeardown } from '../../engine/teardown.js';
+import type { JobAudit, RunSummary } from '../../engine/schema.js';
+import {
+  AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
+  INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
+} from './constants.js';
+import { toRunSummary, parseK6Summary } from './convert.js';
+import type { Executor } from './executor.js';
+import { buildAndLoad, imageTag } from './image.js';
+import { loadArmManifest, type ArmManifest } from './manifest.js';
+import { between, splitTimestamp } from './markers.js';
+import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds, type PhasePlan } from './objects.js';
+import { loadKubeConfig, RealExecutor } from './real-executor.js';
+import { RecordingExecutor } from './recording-executor.js';
+import { Timeline } from './timeline.js';
+
+// The kind target (or any kubeconfig context): the experiment protocol of DESIGN.md on a real
+// cluster. One repetition: apply the arm → reset the ledger → watch + follow service logs →
+// k6 Job → N rollouts in the k6 deploy phase → k6 summary → in-cluster ledger audit → RunSummary.
+
+export interface KindOptions {
+  arm: string;
+  reps: number;
+  rate: number;
+  deploys: number;
+  dryRun: boolean;
+  context?: string;
+  /** Parent of the per-run directories (default results/runs); each run writes <stamp>-<arm>-kind-rep<N>/. */
+  runDir?: string;
+}
+
+/** Where to find the repo and the rendered manifests, and where a dry run prints (tests override these). */
+export interface KindDeps {
+  root?: string;
+  renderedDir?: string;
+  out?: (line: string) => void;
+  env?: Record<string, string | undefined>;
+  /** The dry run's recorder (tests read its calls, e.g. to prove bad input recorded none). */
+  recorder?: RecordingExecutor;
+}
+
+const PATHS = ['l4', 'ingress'];
+
+function validate(o: KindOptions): void {
+  const int = (v: number, name: string, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new LabError('LAB_BAD_OPTION', `${name}=${v}: expected an integer >= ${min}`);
+  };
+  int(o.reps, '--reps', 1);
+  int(o.deploys, '--deploys', 1);
+  if (!Number.isFinite(o.rate) || o.rate <= 0) throw new LabError('LAB_BAD_OPTION', `--rate=${o.rate}: expected a positive number of requests/s`);
+}
+
+function envSeconds(env: Record<string, string | undefined>, name: string, def: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new LabError('LAB_BAD_ENV', `${name}="${raw}": expected whole seconds 1..3600`);
+  return n;
+}
+
+interface Context {
+  exec: Executor;
+  arm: Arm;
+  o: KindOptions;
+  root: string;
+  manifest: ArmManifest;
+  scenario: Scenario;
+  plan: PhasePlan;
+  rolloutBudgetS: number;
+  image: string;
+  context: string;
+  ingressUrl: string;
+  /** false = the no-reuse variant: k6 opens a new connection per request (noConnectionReuse). */
+  keepAlive: boolean;
+  say: (line: string) => void;
+}
+
+/** Runs an arm on the cluster; with dryRun, prints every command and API call instead and returns []. */
+export async function runKind(o: KindOptions, deps: KindDeps = {}): Promise<RunSummary[]> {
+  if (o.dryRun) {
+    const lines = await planKind(o, deps);
+    const out = deps.out ?? ((l: string) => process.stdout.write(`${l}\n`));
+    for (const l of lines) out(l);
+    return [];
+  }
+  validate(o);
+  const env = deps.env ?? process.env;
+  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const exec = new RealExecutor(loadKubeConfig(context));
+  return orchestrate(exec, o, deps, context);
+}
+
+/** The dry run: the ordered list of commands and API calls a run would make; touches nothing. */
+export async function planKind(o: KindOptions, deps: KindDeps = {}): Promise<string[]> {
+  validate(o);
+  const env = deps.env ?? process.env;
+  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const rec = deps.recorder ?? new RecordingExecutor();
+  await orchestrate(rec, o, deps, context);
+  return [`# dry run of the kind target: arm ${o.arm}, context ${context}, ${o.reps} rep(s), ${o.deploys} deploy(s), rate ${o.rate}/s; nothing was executed`, ...rec.calls.map((c, i) => `${String(i + 1).padStart(3)}  ${c}`)];
+}
+
+async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, context: string): Promise<RunSummary[]> {
+  const env = deps.env ?? process.env;
+  const arm = findArm(o.arm);
+  const root = deps.root ?? REPO_ROOT;
+  const scenario = loadScenario(join(root, 'loadtest/scenario.json'));
+  const isKind = context === KIND_CONTEXT;
+  const tag = imageTag(root);
+  const registry = env.LAB_REGISTRY;
+  // Resolve the image reference up front so a missing manifest fails before a long build.
+  const image = isKind || !registry ? tag : `${registry.replace(/\/+$/, '')}/${tag}`;
+  const manifest = loadArmManifest(deps.renderedDir ?? join(root, 'k8s/rendered'), arm.name, image);
+  const rolloutBudgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
+  const ph = scenario.phases;
+  const plan: PhasePlan = {
+    warmupSeconds: ph.warmupSeconds,
+    baselineSeconds: ph.baselineSeconds,
+    deploySeconds: o.deploys * rolloutBudgetS + (o.deploys - 1) * ph.pauseBetweenDeploysSeconds,
+    cooldownSeconds: ph.cooldownSeconds,
+  };
+  const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind] ${l}\n`);
+  say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
+  const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
+  const ingressUrl = env.LAB_INGRESS_URL || INGRESS_URL_DEFAULT;
+  const keepAlive = env.LAB_KEEPALIVE === undefined || env.LAB_KEEPALIVE === '' ? scenario.keepAlive : env.LAB_KEEPALIVE !== 'false';
+  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, keepAlive, say };
+  const out: RunSummary[] = [];
+  for (let rep = 1; rep <= o.reps; rep++) {
+    const s = await runRep(ctx, rep);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Runs a ledger Job (reset or audit) to completion and returns the JSON it printed between markers. */
+async function ledgerJob(c: Context, job: ReturnType<typeof auditJob>): Promise<any> {
+  const name = job.metadata!.name!;
+  await c.exec.create(job);
+  const pod = await c.exec.waitJobPod(NAMESPACE, name, 180_000);
+  const outcome = await c.exec.waitJobFinished(NAMESPACE, name, 180_000);
+  const log = await c.exec.podLog(NAMESPACE, pod);
+  await c.exec.remove({ apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name });
+  if (c.exec.dryRun) return null;
+  const text = between(log, AUDIT_BEGIN, AUDIT_END);
+  if (outcome !== 'succeeded' || text === null) throw new LabError('LAB_K8S_API', `ledger Job ${name} ${outcome}; log tail: ${log.slice(-1500)}`);
+  return JSON.parse(text);
+}
+
+async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
+  const { exec, manifest, plan, o } = c;
+  const started = new Date();
+  const runId = `${c.arm.name}-r${rep}-${exec.dryRun ? 'dryrun' : started.getTime().toString(36)}`;
+  // The directory name the lab CLI expects (lab/cli.ts keeps a summary.json found there).
+  const runDir = exec.dryRun ? undefined : join(o.runDir ?? join(c.root, 'results', 'runs'), `${stamp(started)}-${c.arm.name}-kind-rep${rep}`);
+  if (runDir) mkdirSync(join(runDir, 'pods'), { recursive: true });
+  const notes: string[] = [];
+
+  c.say(`${runId}: applying ${manifest.file}`);
+  for (const obj of manifest.objects) await exec.apply(obj);
+  await exec.waitDeploymentsAvailable(NAMESPACE, manifest.deployments, 300_000);
+  for (const obj of auditorRbac()) await exec.apply(obj);
+  await exec.apply(k6ConfigMap(c.root));
+  await ledgerJob(c, auditJob({ name: `ledger-reset-${runId}`, runId, image: c.image, mode: 'reset' }));
+
+  const timeline = new Timeline('service');
+  const logs = new Map<string, WriteStream>();
+  const stopWatch = await exec.watch(NAMESPACE, (r, type, obj, t) => timeline.on(r, type, obj, t));
+  const stopLogs = await exec.followLogs(NAMESPACE, manifest.selectors.service ?? 'app=service', (pod, line) => {
+    const { t, text } = splitTimestamp(line);
+    timeline.onLogLine(pod, t, text);
+    if (!runDir) return;
+    let w = logs.get(pod);
+    if (!w) logs.set(pod, (w = createWriteStream(join(runDir, 'pods', `${pod}.log`))));
+    w.write(`${line}\n`);
+  });
+  // The service logs no requests; ingress-nginx's access log says which pod answered each one.
+  const stopIngressLogs = await exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
+    const { t, text } = splitTimestamp(line);
+    timeline.onIngressLogLine(t, text);
+  });
+
+  const k6Name = `k6-${runId}`;
+  const k6Ref = { apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name: k6Name };
+  // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through run-teardown too).
+  const unregister = onTeardown(() => exec.remove(k6Ref));
+  const deployDurationsMs: number[] = [];
+  let window = { start: 0, end: 0 };
+  let k6Log = '';
+  try {
+    c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
+    await exec.create(k6Job({
+      name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
+      l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: manifest.ingressHost,
+      timeoutSeconds: c.scenario.timeoutSeconds,
+    }));
+    const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
+    const head = await exec.waitLogLine(NAMESPACE, k6Pod, K6_T0_MARKER, 120_000);
+    const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
+    if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
+    const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
+    const deployEnd = deployStart + plan.deploySeconds * 1000;
+    window = { start: deployStart, end: deployEnd };
+    // Dry run: the planned wait, so the printed plan does not depend on the clock.
+    await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, deployStart - Date.now()));
+    const rolled = ROLLED.filter((d) => manifest.deployments.includes(d));
+    for (let d = 1; d <= o.deploys; d++) {
+      const t = Date.now();
+      c.say(`${runId}: rollout ${d}/${o.deploys} of ${rolled.join(', ')}`);
+      timeline.push({ t, kind: 'rollout-start', detail: `deploy ${d}/${o.deploys}` });
+      const at = exec.dryRun ? `<deploy ${d} time>` : new Date(t).toISOString();
+      for (const dep of rolled) await exec.restartDeployment(NAMESPACE, dep, at);
+      for (const dep of rolled) await exec.waitRolloutComplete(NAMESPACE, dep, manifest.selectors[dep]!, c.rolloutBudgetS * 3000);
+      const done = Date.now();
+      timeline.push({ t: done, kind: 'rollout-done', detail: `deploy ${d}/${o.deploys}` });
+      deployDurationsMs.push(done - t);
+      if (d < o.deploys) await exec.sleep(c.scenario.phases.pauseBetweenDeploysSeconds * 1000);
+    }
+    const lastDone = Date.now();
+    if (!exec.dryRun && lastDone > deployEnd) {
+      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: errors after it count as cooldown; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
+    }
+    const remainingMs = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
+    const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
+    if (outcome === 'failed') notes.push('k6 exited non-zero (99 = a threshold was crossed, expected for arms that lose requests)');
+    k6Log = await exec.podLog(NAMESPACE, k6Pod);
+  } catch (err) {
+    await exec.remove(k6Ref).catch(() => {});
+    throw err;
+  } finally {
+    unregister();
+    stopWatch();
+    stopLogs();
+    stopIngressLogs();
+    for (const w of logs.values()) w.end();
+  }
+
+  const audit = await ledgerJob(c, auditJob({ name: `ledger-audit-${runId}`, runId, image: c.image, mode: 'audit', k6Job: k6Name }));
+  await exec.remove(k6Ref);
+  if (exec.dryRun) return null;
+
+  const summaryText = between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
+  if (runDir) {
+    writeFileSync(join(runDir, 'k6.log'), k6Log);
+    writeFileSync(join(runDir, 'timeline.json'), JSON.stringify(timeline.events, null, 1));
+    writeFileSync(join(runDir, 'audit.json'), JSON.stringify(audit, null, 2));
+  }
+  const summary = parseK6Summary(summaryText);
+  if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
+  if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
+  const deregistration = timeline.deregistrations();
+  if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
+    notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
+  }
+  const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
+    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null).sort((a, b) => a - b);
+    return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
+  };
+  const jobs: JobAudit = audit.audit;
+  const result = toRunSummary({
+    arm: c.arm.name,
+    levers: [...c.arm.levers],
+    rep,
+    command: ['node', ...process.argv.slice(1)].join(' '),
+    commit: currentCommit(),
+    date: started.toISOString(),
+    params: {
+      rate: o.rate,
+      deploys: o.deploys,
+      propagationDelayMs: null,
+      keepAlive: c.keepAlive,
+      paths: PATHS,
+      split: 'one constant-arrival-rate k6 scenario per path, rate/2 each',
+      context: c.context,
+      image: c.image,
+      k6Image: K6_IMAGE,
+      ingressNginx: INGRESS_NGINX_VERSION,
+      manifest: `k8s/rendered/${c.arm.name}.yaml`,
+      phasePlanSeconds: plan,
+      rolloutBudgetSeconds: c.rolloutBudgetS,
+      timeoutSeconds: c.scenario.timeoutSeconds,
+      window: 'the k6 deploy phase (a fixed schedule on the k6 clock; the rollouts run inside it)',
+      measuredRolloutWindow: { start: window.start, end: lastRolloutEnd(timeline.events) },
+      deregistrationMedianMs: { toEndpointNotReady: med('toEndpointNotReadyMs'), toEndpointRemoved: med('toEndpointRemovedMs'), toLastRequest: med('toLastRequestMs') },
+      deregistration,
+    },
+    notes,
+    summary,
+    window,
+    deployDurationsMs,
+    minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
+    sigkills: timeline.sigkills(),
+    jobs,
+  });
+  if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+function lastRolloutEnd(events: { t: number; kind: string }[]): number | null {
+  const done = events.filter((e) => e.kind === 'rollout-done').map((e) => e.t);
+  return done.length ? Math.max(...done) : null;
+}

@@ -1,0 +1,217 @@
+import type { TimelineEvent } from '../../engine/schema.js';
+import type { WatchedResource } from './executor.js';
+
+// Turns the watch streams (Deployments, Pods, EndpointSlices, Events) into the shared
+// TimelineEvent list and the measured deregistration delays: for every service pod that went
+// away, from its readiness failing or its deletion (whichever the lab saw first) to its endpoint
+// turning not-ready in, and leaving, the Service's EndpointSlice, and to the last request it served
+// (as ingress-nginx's access log records it; the L4 path keeps no per-request log).
+
+interface PodTrack {
+  pod: string;
+  deployment: string;
+  ready: boolean;
+  unreadyAt?: number;
+  terminatingAt?: number;
+  sliceNotReadyAt?: number;
+  sliceRemovedAt?: number;
+  lastRequestAt?: number;
+  exitCode?: number;
+}
+
+export interface Deregistration {
+  pod: string;
+  /** ms from readiness failing / deletion to the endpoint's ready=false in the EndpointSlice */
+  toEndpointNotReadyMs: number | null;
+  /** ms from readiness failing / deletion to the endpoint leaving the EndpointSlice */
+  toEndpointRemovedMs: number | null;
+  /** ms from readiness failing / deletion to the last request ingress-nginx's access log shows it answering (null: none seen) */
+  toLastRequestMs: number | null;
+}
+
+function deploymentOf(pod: any): string {
+  return pod?.metadata?.labels?.app ?? pod?.metadata?.name?.replace(/-[a-z0-9]+-[a-z0-9]+$/, '') ?? '?';
+}
+
+export class Timeline {
+  readonly events: TimelineEvent[] = [];
+  private readonly pods = new Map<string, PodTrack>();
+  /** pod → last known state in the service's EndpointSlices (slice name → endpoint conditions) */
+  private readonly endpoints = new Map<string, Map<string, { ready: boolean; serving: boolean; terminating: boolean }>>();
+  private readonly readySamples: Array<{ t: number; ready: number }> = [];
+  private readonly podByIp = new Map<string, string>();
+
+  constructor(private readonly serviceName = 'service') {}
+
+  push(e: TimelineEvent): void {
+    this.events.push(e);
+  }
+
+  private track(name: string, deployment: string): PodTrack {
+    let p = this.pods.get(name);
+    if (!p) this.pods.set(name, (p = { pod: name, deployment, ready: false }));
+    return p;
+  }
+
+  on(resource: WatchedResource, type: string, obj: any, t: number): void {
+    if (resource === 'Pod') this.onPod(type, obj, t);
+    else if (resource === 'EndpointSlice') this.onSlice(type, obj, t);
+    else if (resource === 'Event') {
+      const io = obj?.involvedObject;
+      this.push({ t, kind: 'note', detail: `event ${obj?.reason ?? '?'} ${io?.kind ?? '?'}/${io?.name ?? '?'}: ${obj?.message ?? ''}`.slice(0, 300) });
+    }
+  }
+
+  private onPod(type: string, pod: any, t: number): void {
+    const name: string | undefined = pod?.metadata?.name;
+    if (!name) return;
+    const deployment = deploymentOf(pod);
+    const known = this.pods.has(name);
+    const p = this.track(name, deployment);
+    if (!known && type !== 'DELETED') this.push({ t, kind: 'pod-created', deployment, pod: name });
+    if (pod.status?.podIP) this.podByIp.set(pod.status.podIP, name);
+    const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+    if (ready && !p.ready) this.push({ t, kind: 'pod-ready', deployment, pod: name });
+    if (!ready && p.ready) {
+      p.unreadyAt ??= t;
+      this.push({ t, kind: 'pod-unready', deployment, pod: name });
+    }
+    p.ready = ready;
+    if (pod.metadata?.deletionTimestamp && p.terminatingAt === undefined) {
+      p.terminatingAt = t;
+      this.push({ t, kind: 'pod-terminating', deployment, pod: name });
+    }
+    for (const cs of pod.status?.containerStatuses ?? []) {
+      const term = cs?.state?.terminated;
+      if (term && p.exitCode === undefined) {
+        p.exitCode = term.exitCode;
+        this.push({ t, kind: 'pod-exit', deployment, pod: name, exitCode: term.exitCode ?? null, detail: term.reason });
+        // 137 = 128 + SIGKILL: the kubelet killed it at the end of the grace period.
+        if (term.exitCode === 137) this.push({ t, kind: 'sigkill', deployment, pod: name });
+      }
+    }
+  }
+
+  private onSlice(type: string, slice: any, t: number): void {
+    if (slice?.metadata?.labels?.['kubernetes.io/service-name'] !== this.serviceName) return;
+    const sliceName: string = slice.metadata.name;
+    const present = new Set<string>();
+    for (const ep of type === 'DELETED' ? [] : slice.endpoints ?? []) {
+      const pod = ep?.targetRef?.kind === 'Pod' ? (ep.targetRef.name as string) : undefined;
+      if (!pod) continue;
+      present.add(pod);
+      const c = { ready: ep.conditions?.ready !== false, serving: ep.conditions?.serving !== false, terminating: ep.conditions?.terminating === true };
+      const states = this.endpoints.get(pod) ?? new Map();
+      const prev = states.get(sliceName);
+      const p = this.track(pod, this.serviceName);
+      if (!prev) this.push({ t, kind: 'endpoint-added', deployment: this.serviceName, pod, detail: `ready=${c.ready} serving=${c.serving} terminating=${c.terminating}` });
+      else if (prev.ready !== c.ready || prev.serving !== c.serving || prev.terminating !== c.terminating) {
+        this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: `endpoint ready=${c.ready} serving=${c.serving} terminating=${c.terminating}` });
+      }
+      if (!c.ready) p.sliceNotReadyAt ??= t;
+      states.set(sliceName, c);
+      this.endpoints.set(pod, states);
+    }
+    for (const [pod, states] of this.endpoints) {
+      if (!states.has(sliceName) || present.has(pod)) continue;
+      states.delete(sliceName);
+      if (states.size === 0) {
+        this.endpoints.delete(pod);
+        const p = this.track(pod, this.serviceName);
+        p.sliceRemovedAt ??= t;
+        this.push({ t, kind: 'endpoint-removed', deployment: this.serviceName, pod });
+      }
+    }
+    let ready = 0;
+    for (const states of this.endpoints.values()) if ([...states.values()].some((s) => s.ready)) ready++;
+    this.readySamples.push({ t, ready });
+  }
+
+  /**
+   * A line of a service pod's log (kubelet timestamp in ms). The service logs lifecycle events, not
+   * requests (no per-request logger, for speed), so these mark SIGTERM and the shutdown steps.
+   */
+  onLogLine(pod: string, t: number | null, text: string): void {
+    if (t === null || !text.startsWith('{')) return;
+    let o: any;
+    try {
+      o = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (isRequestLine(text)) this.served(pod, t);
+    if (typeof o?.event !== 'string') return;
+    if (o.event === 'signal') this.push({ t, kind: 'sigterm', deployment: this.serviceName, pod, detail: String(o.signal ?? '') });
+    else if (LIFECYCLE.has(o.event)) this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: o.event });
+  }
+
+  /**
+   * A line of the ingress-nginx controller's access log: the upstream address(es) it sent the
+   * request to, the last being the one that answered. That pod served a request at `t`.
+   */
+  onIngressLogLine(t: number | null, text: string): void {
+    if (t === null) return;
+    const ip = lastUpstreamIp(text);
+    const pod = ip ? this.podByIp.get(ip) : undefined;
+    if (pod) this.served(pod, t);
+  }
+
+  private served(pod: string, t: number): void {
+    const p = this.track(pod, this.serviceName);
+    if (p.lastRequestAt === undefined || t > p.lastRequestAt) p.lastRequestAt = t;
+  }
+
+  deregistrations(): Deregistration[] {
+    const out: Deregistration[] = [];
+    for (const p of this.pods.values()) {
+      if (p.deployment !== this.serviceName) continue;
+      const from = [p.unreadyAt, p.terminatingAt].filter((x): x is number => x !== undefined);
+      if (from.length === 0) continue;
+      const start = Math.min(...from);
+      const d = (x: number | undefined) => (x === undefined ? null : x - start);
+      out.push({ pod: p.pod, toEndpointNotReadyMs: d(p.sliceNotReadyAt), toEndpointRemovedMs: d(p.sliceRemovedAt), toLastRequestMs: d(p.lastRequestAt) });
+    }
+    return out;
+  }
+
+  /** Fewest service endpoints ready in the EndpointSlices during [start, end] (the state entering the window counts). */
+  minReadyEndpoints(start: number, end: number): number | null {
+    let before: number | null = null;
+    let min: number | null = null;
+    for (const s of this.readySamples) {
+      if (s.t < start) before = s.ready;
+      else if (s.t <= end) min = Math.min(min ?? s.ready, s.ready);
+    }
+    if (before !== null) min = Math.min(min ?? before, before);
+    return min;
+  }
+
+  sigkills(): number {
+    return this.events.filter((e) => e.kind === 'sigkill').length;
+  }
+}
+
+const LIFECYCLE = new Set(['readiness-flipped', 'listener-closed', 'connections-drained', 'sockets-force-closed', 'dependency-closed', 'guardian-fired', 'second-signal', 'exit']);
+
+/**
+ * ingress-nginx's default log format ends `... [$proxy_upstream_name] [$proxy_alternative_upstream_name]
+ * $upstream_addr $upstream_response_length $upstream_response_time $upstream_status $req_id`;
+ * $upstream_addr is `ip:port` or, after a retry, `ip:port, ip:port`.
+ */
+export function lastUpstreamIp(line: string): string | null {
+  const m = /\] \[[^\]]*\] ((?:\d{1,3}(?:\.\d{1,3}){3}:\d+(?:, )?)+)/.exec(line);
+  if (!m) return null;
+  const last = m[1]!.split(', ').pop()!;
+  return last.slice(0, last.lastIndexOf(':'));
+}
+
+/** A pino line of a completed request (fastify's "request completed" with res.statusCode). */
+export function isRequestLine(text: string): boolean {
+  if (!text.startsWith('{')) return false;
+  try {
+    const o = JSON.parse(text);
+    return typeof o?.res?.statusCode === 'number' || o?.msg === 'request completed' || o?.event === 'request';
+  } catch {
+    return false;
+  }
+}

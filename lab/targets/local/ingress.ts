@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Pool } from 'undici';
+import { LabError } from '../../../common/errors.js';
+import type { Endpoint, LaggedView } from './endpoints.js';
+import type { IngressSpec } from './manifest.js';
+
+// An L7 proxy with ingress-nginx's defaults, because that is where 502s come from in a rollout:
+// - upstream chosen round-robin from the lagged endpoint view (the Lua balancer's copy);
+// - proxy_next_upstream "error timeout", proxy_next_upstream_tries 3: a failed try moves to another
+//   endpoint, EXCEPT that nginx never passes a non-idempotent request (POST, PATCH, LOCK) to the
+//   next upstream once it was sent; a refused connect was never sent, so that one is retried;
+// - upstream keep-alive (upstream-keepalive-timeout 60 s, 10 000 requests per connection), which
+//   outlives Node's 5 s keepAliveTimeout: nginx reuses a connection the app is closing → 502;
+// - nginx's own 502/503/504 pages; 503 when the backend has no endpoints at all.
+// undici's Pool does the upstream HTTP; the retry policy above is written here, since no library
+// implements nginx's rule set (undici's RetryAgent retries on its own terms).
+
+export interface IngressTuning {
+  nextUpstream: ReadonlySet<string>;
+  tries: number;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  sendTimeoutMs: number;
+  upstreamKeepaliveTimeoutMs: number;
+  upstreamKeepaliveRequests: number;
+  clientKeepaliveTimeoutMs: number;
+  clientMaxBodyBytes: number;
+}
+
+/** ingress-nginx controller ConfigMap defaults. */
+export const INGRESS_NGINX_DEFAULTS: IngressTuning = {
+  nextUpstream: new Set(['error', 'timeout']),
+  tries: 3,
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 60_000,
+  sendTimeoutMs: 60_000,
+  upstreamKeepaliveTimeoutMs: 60_000,
+  upstreamKeepaliveRequests: 10_000,
+  clientKeepaliveTimeoutMs: 75_000,
+  clientMaxBodyBytes: 1024 * 1024,
+};
+
+const NON_IDEMPOTENT = new Set(['POST', 'PATCH', 'LOCK']);
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization', 'expect']);
+/** Errors raised before a single byte of the request went out: nothing was sent. */
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_ERRORS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+const TITLES: Record<number, string> = { 404: '404 Not Found', 413: '413 Request Entity Too Large', 502: '502 Bad Gateway', 503: '503 Service Temporarily Unavailable', 504: '504 Gateway Time-out' };
+
+function nginxPage(res: ServerResponse, status: number): void {
+  const title = TITLES[status] ?? String(status);
+  const body = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+  if (res.headersSent) { res.destroy(); return; }
+  res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export interface Attempt { method: string; path: string; pod: string; sent: boolean; outcome: number | string }
+export interface Backend { view: LaggedView; portIndex: number }
+/** Picks the backend for a request, or undefined for nginx's default backend (404). */
+export type Router = (req: IncomingMessage) => Backend | undefined;
+
+function errCode(err: unknown): string {
+  let e: any = err;
+  for (let i = 0; e && i < 5; i++, e = e.cause) if (typeof e.code === 'string') return e.code;
+  return 'UNKNOWN';
+}
+
+/** Tuning from the Ingress's nginx.ingress.kubernetes.io/* annotations on top of the defaults. */
+export function tuningFor(spec: IngressSpec | undefined): IngressTuning {
+  const t: IngressTuning = { ...INGRESS_NGINX_DEFAULTS };
+  const o = spec?.options ?? {};
+  const secs = (v: string | undefined, name: string) => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new LabError('LAB_BAD_MANIFEST', `Ingress/${spec!.name}: ${name}="${v}" is not a whole number of seconds`);
+    return Number(v) * 1000;
+  };
+  if (o.nextUpstream !== undefined) t.nextUpstream = new Set(o.nextUpstream.split(/\s+/).filter(Boolean));
+  if (o.nextUpstreamTries !== undefined) {
+    if (!/^\d+$/.test(o.nextUpstreamTries)) throw new LabError('LAB_BAD_MANIFEST', `Ingress/${spec!.name}: proxy-next-upstream-tries="${o.nextUpstreamTries}"`);
+    t.tries = Number(o.nextUpstreamTries) || Number.MAX_SAFE_INTEGER; // nginx: 0 means unlimited
+  }
+  t.connectTimeoutMs = secs(o.connectTimeoutS, 'proxy-connect-timeout') ?? t.connectTimeoutMs;
+  t.readTimeoutMs = secs(o.readTimeoutS, 'proxy-read-timeout') ?? t.readTimeoutMs;
+  t.sendTimeoutMs = secs(o.sendTimeoutS, 'proxy-send-timeout') ?? t.sendTimeoutMs;
+  return t;
+}
+
+/** Ingress rules → a Router (host match, Exact/Prefix paths, longest path wins), as ingress-nginx orders them. */
+export function ingressRouter(spec: IngressSpec, backendFor: (service: string, port: number | string) => Backend | undefined): Router {
+  const matches = (pathType: string, rulePath: string, path: string) => {
+    if (pathType === 'Exact') return path === rulePath;
+    const base = rulePath.replace(/\/+$/, '');
+    return base === '' || path === base || path.startsWith(`${base}/`);
+  };
+  return (req) => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    const path = (req.url ?? '/').split('?')[0]!;
+    let best: { len: number; backend: IngressSpec['rules'][number]['paths'][number]['backend'] } | undefined;
+    for (const rule of spec.rules) {
+      if (rule.host !== undefined && rule.host !== host) continue;
+      for (const p of rule.paths) {
+        if (matches(p.pathType, p.path, path) && (!best || p.path.length > best.len)) best = { len: p.path.length, backend: p.backend };
+      }
+    }
+    const chosen = best?.backend ?? spec.defaultBackend;
+    return chosen ? backendFor(chosen.service, chosen.port) : undefined;
+  };
+}
+
+export class IngressProxy {
+  private server: Server | undefined;
+  private readonly pools = new Map<string, Pool>();
+  private readonly sockets = new Set<Socket>();
+  private closing: Promise<void> | undefined;
+  url = '';
+
+  constructor(private readonly route: Router, private readonly tuning: IngressTuning = INGRESS_NGINX_DEFAULTS, private readonly onAttempt?: (a: Attempt) => void) {}
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((req, res) => { void this.handle(req, res); });
+      server.keepAliveTimeout = this.tuning.clientKeepaliveTimeoutMs;
+      server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+      server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${host}:${port} (ingress) is already in use`) : e));
+      server.listen({ host, port, exclusive: true }, () => {
+        const a = server.address();
+        this.url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
+        resolve();
+      });
+      this.server = server;
+    });
+  }
+
+  private pool(ep: Endpoint, portIndex: number): Pool {
+    const origin = `http://${ep.ip}:${ep.ports[portIndex]}`;
+    let p = this.pools.get(origin);
+    if (!p) {
+      p = new Pool(origin, {
+        pipelining: 1,
+        connect: { timeout: this.tuning.connectTimeoutMs },
+        headersTimeout: this.tuning.readTimeoutMs,
+        bodyTimeout: this.tuning.readTimeoutMs,
+        keepAliveTimeout: this.tuning.upstreamKeepaliveTimeoutMs,
+        keepAliveMaxTimeout: this.tuning.upstreamKeepaliveTimeoutMs,
+        // nginx ignores the upstream's "Keep-Alive: timeout=5" hint; undici would honour it
+        // (min(hint − threshold, max)). A threshold of −timeout makes the min always the 60 s.
+        keepAliveTimeoutThreshold: -this.tuning.upstreamKeepaliveTimeoutMs,
+        maxRequestsPerClient: this.tuning.upstreamKeepaliveRequests,
+      });
+      this.pools.set(origin, p);
+    }
+    return p;
+  }
+
+  private readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => { size += c.length; if (size <= this.tuning.clientMaxBodyBytes) chunks.push(c); });
+      req.on('end', () => resolve(size > this.tuning.clientMaxBodyBytes ? 'too-large' : Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+  }
+
+  private upstreamHeaders(req: IncomingMessage): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+    const client = req.socket.remoteAddress ?? '';
+    out['x-request-id'] = randomBytes(16).toString('hex');
+    out['x-real-ip'] = client;
+    out['x-forwarded-for'] = client;
+    out['x-forwarded-host'] = req.headers.host ?? '';
+    out['x-forwarded-port'] = String(req.socket.localPort ?? '');
+    out['x-forwarded-proto'] = 'http';
+    out['x-scheme'] = 'http';
+    return out;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    let body: Buffer | 'too-large';
+    try { body = await this.readBody(req); } catch { res.destroy(); return; }
+    if (body === 'too-large') { nginxPage(res, 413); return; }
+    const backend = this.route(req);
+    if (!backend) { nginxPage(res, 404); return; }
+    const aborter = new AbortController();
+    res.once('close', () => { if (!res.writableFinished) aborter.abort(); }); // proxy_ignore_client_abort off
+    const headers = this.upstreamHeaders(req);
+    const tried = new Set<string>();
+    let failure = 502;
+    for (let attempt = 1; attempt <= this.tuning.tries; attempt++) {
+      const ep = backend.view.pickRoundRobin(tried);
+      if (!ep) { if (attempt === 1) failure = 503; break; }
+      tried.add(ep.pod);
+      try {
+        const up = await this.pool(ep, backend.portIndex).request({
+          method: method as 'GET', path, headers, body: body.length > 0 ? body : undefined, signal: aborter.signal,
+        });
+        this.onAttempt?.({ method, path, pod: ep.pod, sent: true, outcome: up.statusCode });
+        const outHeaders: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+        res.writeHead(up.statusCode, outHeaders);
+        try {
+          for await (const chunk of up.body) res.write(chunk);
+          res.end();
+        } catch {
+          res.destroy(); // the upstream broke mid-body: nginx can only cut the client connection
+        }
+        return;
+      } catch (err) {
+        if (aborter.signal.aborted) return;
+        const code = errCode(err);
+        const sent = !CONNECT_ERRORS.has(code);
+        const timedOut = TIMEOUT_ERRORS.has(code);
+        this.onAttempt?.({ method, path, pod: ep.pod, sent, outcome: code });
+        failure = timedOut ? 504 : 502;
+        const allowed = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error');
+        if (!allowed || (sent && NON_IDEMPOTENT.has(method))) break;
+      }
+    }
+    nginxPage(res, failure);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.server) {
+        const closed = new Promise<void>((r) => this.server!.close(() => r()));
+        this.server.closeAllConnections();
+        for (const s of this.sockets) s.destroy();
+        await closed;
+      }
+      await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    })();
+    return this.closing;
+  }
+}
