@@ -4,6 +4,7 @@ import { isLabError, LabError } from '../common/errors.js';
 import { formatFixes } from '../common/levers.js';
 import { createLogger, exitWith } from '../common/log.js';
 import { buildApp } from './app.js';
+import { ArrivalRecorder } from './arrivals.js';
 import { ShutdownBudget } from './budget.js';
 import { ConnectionTracker } from './connections.js';
 import type { ServiceContext } from './context.js';
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
     tracker: new ConnectionTracker(metrics),
     budget: new ShutdownBudget(),
     shutdown: { active: false },
+    arrivals: new ArrivalRecorder(log),
   };
+  ctx.arrivals.start();
   const shutdown = new Shutdown(ctx);
   shutdown.installSignalHandlers();
   const app = await buildApp(ctx);

@@ -14,6 +14,7 @@ import { startLocalTarget, type RolloutProgress, type Target } from './target.js
 import { writeRunArtifacts, type PhaseMark } from './artifacts.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
+import { deregistrationFromPodLogs } from './pod-arrivals.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { summarize, type ReadySample } from '../report/summarize.js';
 
@@ -46,6 +47,8 @@ export interface ExperimentOptions {
   etaAt?: () => number | undefined;
   /** upper bound for the queue to drain before the audit */
   drainTimeoutMs?: number;
+  /** a variant of the arm's manifest (e.g. tune's preStop overrides); default k8s/rendered/<arm>.yaml */
+  manifestFile?: string;
 }
 
 export interface ExperimentResult {
@@ -121,7 +124,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const dir = join(o.resultsDir, 'runs', runName);
   const scratch = join(o.workDir, runName);
   mkdirSync(scratch, { recursive: true });
-  const manifestFile = resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
+  const manifestFile = o.manifestFile ?? resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
   const progress = o.progress;
   const ownEvents: TimelineEvent[] = [];
   const phases: PhaseMark[] = [];
@@ -264,7 +267,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           mix: o.scenario.mix.map((m) => `${m.method} ${m.path} ×${m.weight}`),
           timeoutSeconds: o.scenario.timeoutSeconds,
           accounts: o.scenario.accounts,
-          manifest: `k8s/rendered/${o.arm.name}.yaml`,
+          manifest: o.manifestFile ?? `k8s/rendered/${o.arm.name}.yaml`,
           batch: o.batch,
           sent: genSummary.sent,
           queueDrainMs: drain.waitedMs,
@@ -280,6 +283,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         servingDeployment: SERVING_DEPLOYMENT,
         jobs,
       });
+      summary.deregistration = deregistrationFromPodLogs(events, join(scratch, 'pods'), SERVING_DEPLOYMENT, c.ingressSourceAddress);
       await writeRunArtifacts(dir, gen.records, { events, phases, readySamples }, summary);
       return { summary, dir };
     } finally {
