@@ -2,6 +2,7 @@ import type { RequestRecord } from '../../loadtest/records.js';
 import type { RunTimeline } from '../engine/artifacts.js';
 import type { RunSummary } from '../engine/schema.js';
 import { ERROR_CLASSES, perSecond } from './buckets.js';
+import { deregistrationLegend, deregistrationMarks } from './svg-deregistration.js';
 
 // Hand-written SVG (no chart dependency): four panels sharing one time axis, so the moment a
 // rollout event happens can be read straight across errors, throughput, latency and capacity.
@@ -129,6 +130,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
     }
     if (pts.length) polyline(pts, DEPLOY_COLOR[d] ?? '#000', 2);
   }
+  out.push(...deregistrationMarks(summary, xt, panelTop(3), PANEL_H));
 
   // rollout events across all panels
   const bottom = panelTop(panels.length - 1) + PANEL_H;
@@ -168,6 +170,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
     ly += 15;
   }
   out.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="#fff3c4"/><text x="${lx + 14}" y="${ly + 9}">deploy in progress</text>`);
+  out.push(...deregistrationLegend(summary, lx, panelTop(3) + 4 + deployments.length * 15 + 4));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
