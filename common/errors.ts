@@ -23,6 +23,8 @@ export const ERRORS = {
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
   LAB_BLOCKED: 'client address is on the configured blocklist',
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
+  LAB_NEEDS_READINESS: 'this experiment needs an arm with the readiness lever (a preStop to size)',
+  LAB_NOT_MEASURABLE: 'no request reached a terminating pod after it left the endpoints: nothing to measure',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -267,7 +267,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           mix: o.scenario.mix.map((m) => `${m.method} ${m.path} ×${m.weight}`),
           timeoutSeconds: o.scenario.timeoutSeconds,
           accounts: o.scenario.accounts,
-          manifest: o.manifestFile ?? `k8s/rendered/${o.arm.name}.yaml`,
+          manifest: o.manifestFile ? relative(REPO_ROOT, o.manifestFile) : `k8s/rendered/${o.arm.name}.yaml`,
           batch: o.batch,
           sent: genSummary.sent,
           queueDrainMs: drain.waitedMs,
