@@ -44,13 +44,14 @@ function readRecords(dir: string): RequestRecord[] {
 }
 
 export async function runVariant(ctx: RunContext, label: string, timing: ServiceTiming | null, propagationDelayMs: number): Promise<VariantRun> {
-  const manifestFile = timing ? writeVariant(renderedArm(ctx.arm.name), timing, join(ctx.resultsDir, 'manifests', `${label}.yaml`), label) : undefined;
+  // the guessed-constant run is the arm exactly as rendered
+  const manifestFile = timing ? writeVariant(renderedArm(ctx.arm.name), timing, join(ctx.resultsDir, 'manifests', `${label}.yaml`), label) : renderedArm(ctx.arm.name);
   const { summary, dir } = await runExperiment({
     arm: { name: label, levers: ctx.arm.levers, title: `${ctx.arm.name}: ${label}` },
     rep: 1, reps: 1, rate: ctx.rate, deploys: 1, propagationDelayMs, scenario: ctx.scenario,
     resultsDir: ctx.resultsDir, workDir: ctx.workDir, command: ctx.command, batch: ctx.batch,
     progress: ctx.progress, invocationStartedAt: ctx.startedAt, etaAt: ctx.etaAt,
-    ...(manifestFile ? { manifestFile } : {}),
+    manifestFile,
   });
   const failed = failures(summary.totalCounts);
   ctx.progress.log(`${label}: ${failed} failed, rollout ${(summary.deployDurationMs / 1000).toFixed(1)} s, deregistration p99 ${summary.deregistration?.routed?.p99Ms ?? 'not measurable'} ms → ${dir}`);
