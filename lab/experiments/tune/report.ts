@@ -36,21 +36,23 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 const W = 760;
 const LEFT = 70;
-const RIGHT = 190;
+const RIGHT = 250;
 const PANEL_H = 170;
 const TOP = 70;
 const GAP = 50;
 
-function niceTop(max: number): number {
-  if (max <= 0) return 1;
-  const mag = 10 ** Math.floor(Math.log10(max));
-  return [1, 2, 2.5, 5, 10].map((m) => m * mag).find((t) => t >= max)!;
+/** 1, 2, 5 × 10^k step giving about four gridlines (whole numbers at least). */
+function niceAxis(max: number): { top: number; step: number } {
+  const raw = Math.max(1, max) / 4;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * mag).find((x) => x >= raw)!);
+  return { top: Math.ceil(Math.max(1, max) / step) * step, step };
 }
 
 /** Two panels over preStop seconds: failed requests, rollout duration; one line per propagation delay. */
 export function sweepSvg(sweeps: readonly Sweep[], subtitle: string): string {
   const steps = sweeps.flatMap((s) => s.steps);
-  const xMax = Math.max(1, ...steps.map((s) => s.preStopSeconds));
+  const xMax = Math.max(1, ...steps.map((s) => s.preStopSeconds), ...sweeps.map((s) => s.recommendedPreStopSeconds));
   const plotW = W - LEFT - RIGHT;
   const x = (v: number) => LEFT + (v / xMax) * plotW;
   const panels = [
@@ -62,11 +64,11 @@ export function sweepSvg(sweeps: readonly Sweep[], subtitle: string): string {
     `<text x="${LEFT}" y="22" font-size="15" font-weight="bold">How long should preStop be?</text>`, `<text x="${LEFT}" y="40" fill="#555">${esc(subtitle)}</text>`];
   panels.forEach((p, i) => {
     const top = TOP + i * (PANEL_H + GAP);
-    const yMax = niceTop(Math.max(...steps.map(p.get), 1));
+    const ax = niceAxis(Math.max(...steps.map(p.get)));
+    const yMax = ax.top;
     const y = (v: number) => top + PANEL_H - (v / yMax) * PANEL_H;
     out.push(`<text x="${LEFT}" y="${top - 8}" font-weight="bold">${esc(p.title)}</text>`);
-    for (let k = 0; k <= 4; k++) {
-      const v = (yMax * k) / 4;
+    for (let v = 0; v <= yMax; v += ax.step) {
       out.push(`<line x1="${LEFT}" x2="${LEFT + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/><text x="${LEFT - 6}" y="${y(v) + 4}" text-anchor="end" fill="#444">${p.fmt(v)}</text>`);
     }
     for (let s = 0; s <= xMax; s++) out.push(`<text x="${x(s)}" y="${top + PANEL_H + 14}" text-anchor="middle" fill="#444">${s}s</text>`);
@@ -79,7 +81,7 @@ export function sweepSvg(sweeps: readonly Sweep[], subtitle: string): string {
       out.push(`<line x1="${rx}" x2="${rx}" y1="${top}" y2="${top + PANEL_H}" stroke="${color}" stroke-dasharray="5,4"/>`);
     });
   });
-  out.push(`<text x="${LEFT + plotW / 2}" y="${H - 8}" text-anchor="middle" fill="#444">preStop sleep (s), steps = multiples of the measured p99 deregistration delay, rounded up to whole seconds</text>`);
+  out.push(`<text x="${LEFT}" y="${H - 8}" fill="#444">preStop sleep (s): multiples of the measured p99 deregistration delay, rounded up to whole seconds</text>`);
   let ly = TOP;
   sweeps.forEach((sw, j) => {
     const color = COLORS[j % COLORS.length]!;
