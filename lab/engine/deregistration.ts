@@ -86,12 +86,18 @@ export function stats(values: readonly number[]): DelayStats | null {
 
 const grid = <T>(f: () => T): Record<RoutePath, Record<ConnKind, T>> => ({ l4: { new: f(), reused: f() }, ingress: { new: f(), reused: f() } });
 
-function measurePod(left: LeftEndpoints, buckets: readonly ArrivalBucket[], ingressSources: ReadonlySet<string>): PodDeregistration {
+/** Which path an arrival came by, from its peer address (IPv4-mapped IPv6 is unwrapped first). */
+export type PathOf = (remote: string) => RoutePath;
+
+/** Local target: the ingress connects from its own address; anything else is L4. */
+export const ingressFrom = (sources: ReadonlySet<string>): PathOf => (remote) => (sources.has(remote) ? 'ingress' : 'l4');
+
+function measurePod(left: LeftEndpoints, buckets: readonly ArrivalBucket[], pathOf: PathOf): PodDeregistration {
   const lastAfterLeft = grid<number | null>(() => null);
   const lateCount = grid(() => 0);
   for (const b of buckets) {
     if (b.last <= left.leftAt) continue;
-    const path: RoutePath = ingressSources.has(b.remote) ? 'ingress' : 'l4';
+    const path = pathOf(b.remote.replace(/^::ffff:/, ''));
     const conn: ConnKind = b.reused ? 'reused' : 'new';
     lastAfterLeft[path][conn] = Math.max(lastAfterLeft[path][conn] ?? 0, b.last);
     // a bucket straddling leftAt: only part of its n arrived late; count it as at least one
@@ -102,8 +108,8 @@ function measurePod(left: LeftEndpoints, buckets: readonly ArrivalBucket[], ingr
 }
 
 /** The report for one run: `arrivals` maps pod name → its parsed buckets (missing = no log). */
-export function measureDeregistration(left: readonly LeftEndpoints[], arrivals: ReadonlyMap<string, readonly ArrivalBucket[]>, ingressSources: ReadonlySet<string>): DeregistrationReport {
-  const pods = left.map((l) => measurePod(l, arrivals.get(l.pod) ?? [], ingressSources));
+export function measureDeregistration(left: readonly LeftEndpoints[], arrivals: ReadonlyMap<string, readonly ArrivalBucket[]>, pathOf: PathOf): DeregistrationReport {
+  const pods = left.map((l) => measurePod(l, arrivals.get(l.pod) ?? [], pathOf));
   const byPath = grid<DelayStats | null>(() => null);
   for (const p of PATHS) for (const c of CONNS) {
     byPath[p][c] = stats(pods.flatMap((d) => (d.lastAfterLeft[p][c] === null ? [] : [d.lastAfterLeft[p][c]! - d.leftAt])));

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { leftEndpointsFromEvents, measureDeregistration, parseArrivals, type ArrivalBucket, type DeregistrationReport, type EventLike } from './deregistration.js';
+import { ingressFrom, leftEndpointsFromEvents, measureDeregistration, parseArrivals, type ArrivalBucket, type DeregistrationReport, type EventLike } from './deregistration.js';
 
 // The local target's side of the measurement: pod logs are files under <runDir>/pods/<pod>.log.
 
@@ -11,5 +11,5 @@ export function deregistrationFromPodLogs(events: readonly EventLike[], podsDir:
     const file = join(podsDir, `${l.pod}.log`);
     if (existsSync(file)) arrivals.set(l.pod, parseArrivals(readFileSync(file, 'utf8')));
   }
-  return measureDeregistration(left, arrivals, new Set(ingressSource ? [ingressSource] : []));
+  return measureDeregistration(left, arrivals, ingressFrom(new Set(ingressSource ? [ingressSource] : [])));
 }

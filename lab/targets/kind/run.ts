@@ -298,6 +298,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     sigkills: timeline.sigkills(),
     jobs,
   });
+  result.deregistration = timeline.deregistrationReport();
   if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }
