@@ -53,7 +53,7 @@ export function parseTuneOptions(argv: readonly string[]): TuneOptions {
     const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     if (!(flag in INT_OPTS) && !['--arm', '--sweep', '--out'].includes(flag)) throw new LabError('LAB_BAD_OPTION', `unknown option "${argv[i]}"; usage: ${TUNE_USAGE}`);
     const value = inline ?? argv[i + 1];
-    if (value === undefined || value === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value; usage: ${TUNE_USAGE}`);
+    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new LabError('LAB_BAD_OPTION', `${flag} needs a value; usage: ${TUNE_USAGE}`);
     if (inline === undefined) i++;
     if (flag === '--arm') o.arm = findArm(value);
     else if (flag === '--sweep') o.sweep = parseSweep(value);
