@@ -3,7 +3,7 @@ import type { RunSummary } from '../engine/schema.js';
 import type { ArmRow } from './tables.js';
 
 // results/deregistration.{md,csv}: the measured deregistration delay per arm and path, pooled over
-// the pods of every repetition (each pod is one sample; p99 is nearest-rank, so an observed value).
+// the pods of every repetition (each pod is one sample; percentiles as lab/report/stats.ts defines them).
 
 type Pick = (d: NonNullable<RunSummary['deregistration']>) => DelayStats | null;
 

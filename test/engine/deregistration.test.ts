@@ -41,7 +41,7 @@ describe('deregistration delay', () => {
     assert.deepEqual(r.byPath.l4.reused, { count: 1, p50Ms: 3000, p99Ms: 3000, maxMs: 3000 });
     assert.deepEqual(r.byPath.ingress.reused, { count: 1, p50Ms: 950, p99Ms: 950, maxMs: 950 });
     assert.deepEqual(r.byPath.ingress.new, { count: 1, p50Ms: 1100, p99Ms: 1100, maxMs: 1100 });
-    assert.deepEqual(r.routed, { count: 2, p50Ms: 1100, p99Ms: 1900, maxMs: 1900 });
+    assert.deepEqual(r.routed, { count: 2, p50Ms: 1500, p99Ms: 1892, maxMs: 1900 }, 'k6\'s interpolating percentile (lab/report/stats.ts)');
     assert.deepEqual(r.routingLag, { count: 2, p50Ms: 1000, p99Ms: 1000, maxMs: 1000 });
     assert.equal(r.pods[0]!.lateCount.l4.new, 3);
   });
@@ -69,8 +69,9 @@ describe('deregistration delay', () => {
     assert.deepEqual(leftEndpointsFromEvents(ev, 'service'), [{ pod: 'service-a', leftAt: 1000, routingStoppedAt: 2001 }]);
   });
 
-  it('nearest-rank stats: an observed value, null for none', () => {
+  it('stats with the lab\'s percentile, null for none', () => {
     assert.equal(stats([]), null);
     assert.deepEqual(stats([5, 1, 3]), { count: 3, p50Ms: 3, p99Ms: 5, maxMs: 5 });
+    assert.deepEqual(stats([0, 1000]), { count: 2, p50Ms: 500, p99Ms: 990, maxMs: 1000 });
   });
 });

@@ -25,12 +25,12 @@ describe('tune', () => {
       const cases: Array<[string[], RegExp]> = [
         [['--sweep', '0,half,1'], /LAB_BAD_OPTION: .*--sweep step "half" is not a number/],
         [['--sweep', '0,11'], /--sweep step 11 is out of range 0\.\.10/],
-        [['--propagation-delay-ms', '20001'], /--propagation-delay-ms=20001 is out of range 0\.\.20000/],
-        [['--second-propagation-delay-ms', 'soon'], /--second-propagation-delay-ms=soon is not an integer/],
+        [['--propagation-delay-ms', '20001'], /--propagation-delay-ms 20001 is out of range 0\.\.20000/],
+        [['--second-propagation-delay-ms', 'soon'], /--second-propagation-delay-ms needs an integer 0\.\.20000, got "soon"/],
         [['--arm', 'before'], /LAB_NEEDS_READINESS: .*arm before has no readiness lever.*arms with it: ladder-2-readiness/],
         [['--arm', 'nope'], /LAB_UNKNOWN_ARM/],
         [['--frobnicate'], /unknown option "--frobnicate"/],
-        [['--rate'], /--rate needs a value/],
+        [['--rate='], /--rate needs an integer 1\.\.2000, got ""/],
       ];
       for (const [args, re] of cases) {
         const r = spawnSync(process.execPath, ['dist/lab/cli.js', 'tune', ...args, '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
@@ -52,14 +52,14 @@ describe('tune', () => {
     );
     const records = [rec('fast', 5), rec('slow', 1000), rec('slow', 1100), rec('work', 20), rec('slow', 9000, 502)];
     const r = recommend(d, records, { preStopSeconds: 3, shutdownDeadlineMs: 6000, drainDelayMs: 1000, terminationGracePeriodSeconds: 10 });
-    assert.equal(r.deregistrationDelayP99Ms, 1234);
-    assert.equal(r.preStopSeconds, 4, 'ceil(3 × 1.234 s)');
-    assert.deepEqual(r.longest, { route: 'slow', count: 2, p99Ms: 1100 }, 'a 502 says nothing about how long the route takes');
-    assert.equal(r.drainDeadlineSeconds, 4, 'ceil(3 × 1.1 s)');
+    assert.equal(r.deregistrationDelayP99Ms, 1231, 'p99 of [900, 1234] with k6\'s estimator');
+    assert.equal(r.preStopSeconds, 4, 'ceil(3 × 1.231 s)');
+    assert.deepEqual(r.longest, { route: 'slow', count: 2, p99Ms: 1099 }, 'a 502 says nothing about how long the route takes');
+    assert.equal(r.drainDeadlineSeconds, 4, 'ceil(3 × 1.099 s)');
     assert.equal(r.shutdownDeadlineMs, 5000, 'drain delay 1 s + 4 s');
     assert.equal(r.marginSeconds, 3, '25 % of 9 s, rounded up');
     assert.equal(r.terminationGracePeriodSeconds, 12);
-    assert.ok(r.reasoning.some((l) => l.includes('1234 ms')));
+    assert.ok(r.reasoning.some((l) => l.includes('p99 1231 ms')));
   });
 
   it('refuses to recommend when nothing reached a terminating pod (LAB_NOT_MEASURABLE, no number)', () => {

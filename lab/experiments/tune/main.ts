@@ -74,8 +74,12 @@ export async function tune(argv: string[]): Promise<number> {
     o = parseTuneOptions(argv);
   } catch (err) {
     if (!isLabError(err)) throw err;
-    say(`${err.message}\nusage: npm run lab -- ${TUNE_USAGE}`);
+    say(`${err.message}\n\n${TUNE_USAGE}`);
     return 2;
+  }
+  if (o.help) {
+    process.stdout.write(`${TUNE_USAGE}\n`);
+    return 0;
   }
   const out = isAbsolute(o.out) ? o.out : join(REPO_ROOT, o.out);
   mkdirSync(out, { recursive: true });

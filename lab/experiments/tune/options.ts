@@ -1,8 +1,9 @@
 import { LabError } from '../../../common/errors.js';
 import { ARMS, findArm, type Arm } from '../../engine/arms.js';
+import { parseOptions, usage } from '../../engine/args.js';
 
-// Options of `npm run lab -- tune`. Hand-parsed like the other experiments: node:util parseArgs
-// cannot check ranges or name the valid values in its errors.
+// Options of `npm run lab -- tune`, declared as data for the lab's one parser (lab/engine/args.ts);
+// the arm (must carry readiness) and the sweep (a list of numbers) are checked here.
 
 export interface TuneOptions {
   /** the arm whose preStop and drain window are sized; it must carry the readiness lever */
@@ -19,23 +20,27 @@ export interface TuneOptions {
   /** seconds of warm-up, baseline and cool-down around the one deploy of every run */
   phaseSeconds: number;
   out: string;
+  help: boolean;
 }
 
-const INT_OPTS: Record<string, [keyof TuneOptions, number, number]> = {
-  '--rate': ['rate', 1, 2000],
-  '--propagation-delay-ms': ['propagationDelayMs', 0, 20_000],
-  '--second-propagation-delay-ms': ['secondPropagationDelayMs', 0, 20_000],
-  '--generous-prestop-s': ['generousPreStopSeconds', 1, 120],
-  '--phase-seconds': ['phaseSeconds', 1, 60],
-};
+const WITH_READINESS = ARMS.filter((a) => a.levers.includes('readiness')).map((a) => a.name);
 
-export const TUNE_USAGE = `tune [--arm ${ARMS.filter((a) => a.levers.includes('readiness')).map((a) => a.name).join('|')}] [--rate 1..2000] `
-  + '[--propagation-delay-ms 0..20000] [--second-propagation-delay-ms 0..20000 (0: none)] [--generous-prestop-s 1..120] '
-  + '[--sweep 0,0.5,1,2,3] [--phase-seconds 1..60] [--out DIR]';
+export const TUNE_OPTIONS = {
+  arm: { type: 'string', default: 'after', arg: 'ARM', help: `the arm to size, one with the readiness lever: ${WITH_READINESS.join(', ')}` },
+  rate: { type: 'int', min: 1, max: 2000, default: 40, help: 'arrivals per second (light: the sweep runs 14 short runs)' },
+  'propagation-delay-ms': { type: 'int', min: 0, max: 20_000, default: 1000, help: 'local target: endpoint propagation delay of the measurement, tuned run and first sweep' },
+  'second-propagation-delay-ms': { type: 'int', min: 0, max: 20_000, default: 3000, help: 'the second sweep\'s propagation delay (0: none)' },
+  'generous-prestop-s': { type: 'int', min: 0, max: 120, default: 0, help: 'preStop of the measuring run (0: 3 × the propagation delay + 2 s, at least 6 s)' },
+  sweep: { type: 'string', default: '0,0.5,1,2,3', arg: 'LIST', help: 'preStop steps as multiples of the measured p99, each 0..10' },
+  'phase-seconds': { type: 'int', min: 1, max: 60, default: 2, help: 'warm-up, baseline and cool-down around the one deploy of each run' },
+  out: { type: 'string', default: 'results/tune', arg: 'DIR', help: 'where the recommendation, sweep and runs go' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
+
+export const TUNE_USAGE = usage('usage: npm run lab -- tune [options]', TUNE_OPTIONS);
 
 function parseSweep(raw: string): number[] {
-  const steps = raw.split(',').map((x) => x.trim());
-  return steps.map((x) => {
+  return raw.split(',').map((x) => x.trim()).map((x) => {
     if (!/^\d+(\.\d+)?$/.test(x)) throw new LabError('LAB_BAD_OPTION', `--sweep step "${x}" is not a number; give multiples of the measured p99, e.g. --sweep 0,0.5,1,2,3`);
     const n = Number(x);
     if (n > 10) throw new LabError('LAB_BAD_OPTION', `--sweep step ${x} is out of range 0..10 (multiples of the measured p99)`);
@@ -43,33 +48,17 @@ function parseSweep(raw: string): number[] {
   });
 }
 
-/** Throws LAB_BAD_OPTION (naming the option and its valid values) or LAB_NEEDS_READINESS. */
+/** Throws LAB_BAD_OPTION (naming the option and its valid values), LAB_UNKNOWN_ARM or LAB_NEEDS_READINESS. */
 export function parseTuneOptions(argv: readonly string[]): TuneOptions {
-  const o: TuneOptions = {
-    arm: findArm('after'), rate: 100, propagationDelayMs: 1000, secondPropagationDelayMs: 3000,
-    generousPreStopSeconds: 0, sweep: [0, 0.5, 1, 2, 3], phaseSeconds: 2, out: 'results/tune',
+  const { values: v } = parseOptions(TUNE_OPTIONS, argv);
+  const arm = findArm(v.arm);
+  if (!v.help && !arm.levers.includes('readiness')) {
+    throw new LabError('LAB_NEEDS_READINESS', `arm ${arm.name} has no readiness lever, so no preStop to size; arms with it: ${WITH_READINESS.join(', ')}`);
+  }
+  return {
+    arm, rate: v.rate, propagationDelayMs: v.propagationDelayMs, secondPropagationDelayMs: v.secondPropagationDelayMs,
+    generousPreStopSeconds: v.generousPrestopS, sweep: parseSweep(v.sweep), phaseSeconds: v.phaseSeconds, out: v.out, help: v.help,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    if (!(flag in INT_OPTS) && !['--arm', '--sweep', '--out'].includes(flag)) throw new LabError('LAB_BAD_OPTION', `unknown option "${argv[i]}"; usage: ${TUNE_USAGE}`);
-    const value = inline ?? argv[i + 1];
-    if (value === undefined || value === '' || (inline === undefined && value.startsWith('--'))) throw new LabError('LAB_BAD_OPTION', `${flag} needs a value; usage: ${TUNE_USAGE}`);
-    if (inline === undefined) i++;
-    if (flag === '--arm') o.arm = findArm(value);
-    else if (flag === '--sweep') o.sweep = parseSweep(value);
-    else if (flag === '--out') o.out = value;
-    else {
-      const [key, min, max] = INT_OPTS[flag]!;
-      if (!/^-?\d+$/.test(value)) throw new LabError('LAB_BAD_OPTION', `${flag}=${value} is not an integer (${min}..${max})`);
-      const n = Number(value);
-      if (n < min || n > max) throw new LabError('LAB_BAD_OPTION', `${flag}=${n} is out of range ${min}..${max}`);
-      (o[key] as number) = n;
-    }
-  }
-  if (!o.arm.levers.includes('readiness')) {
-    throw new LabError('LAB_NEEDS_READINESS', `arm ${o.arm.name} has no readiness lever, so no preStop to size; arms with it: ${ARMS.filter((a) => a.levers.includes('readiness')).map((a) => a.name).join(', ')}`);
-  }
-  return o;
 }
 
 /** The measuring run's preStop: the option, else well past what the routing layer could take (3 × the delay + 2 s, 6 s at least). */
