@@ -1,3 +1,4 @@
+import { esc } from '../../report/svg.js';
 import type { VariantRun } from './run.js';
 
 // The sweep as a table and a chart ("how long should preStop be"): failed requests and rollout
@@ -32,7 +33,6 @@ export function sweepCsv(sweeps: readonly Sweep[]): string {
   return `${rows.join('\n')}\n`;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
 const W = 760;
 const LEFT = 70;
