@@ -5,6 +5,7 @@ import type { ErrorClass } from '../../../loadtest/classes.js';
 import type { PathKind, RequestRecord } from '../../../loadtest/records.js';
 import type { TimelineEvent } from '../../engine/schema.js';
 import type { StoredRun } from '../../report/load.js';
+import { percentile } from '../../report/stats.js';
 
 // Where each failed request of a stored run sits relative to the rollout events: the signature an
 // on-call engineer sees in a dashboard (error class × path × when), measured on the lab's runs.
@@ -29,11 +30,11 @@ export interface Signature {
 
 export interface Failure { cls: ErrorClass; path: PathKind; t: number }
 
+/** p10/p50/p90 with the lab's one percentile estimator (lab/report/stats.ts). */
 function spread(xs: number[]): Spread | null {
   if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-  return { p50: Math.round(q(0.5)), p10: Math.round(q(0.1)), p90: Math.round(q(0.9)), n: s.length };
+  const q = (p: number) => Math.round(percentile(xs, p));
+  return { p50: q(50), p10: q(10), p90: q(90), n: xs.length };
 }
 
 export function failuresOf(dir: string): { failures: Failure[]; events: TimelineEvent[] } | undefined {
