@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor triage
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor triage graph
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -61,3 +61,7 @@ clean-cluster:
 
 bench: build
 	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload
+
+# lab/'s import graph per folder; fails on an import cycle, a computed import() or service/worker/common importing lab/.
+graph: build
+	node dist/scripts/import-graph.js --dirs
