@@ -81,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = `npm run lab -- ${argv.join(' ')}`;
   const perRunMs = plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}) at ${rate} req/s, ${deploys} deploys each; `
     + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
   if (args.target === 'kind') {
     const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
@@ -114,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
         const t0 = Date.now();
         currentStart = t0;
         const { summary, dir } = await runExperiment({
-          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, scenario,
+          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, scenario,
           resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
         });
         measured.push(Date.now() - t0);

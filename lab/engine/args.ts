@@ -1,5 +1,6 @@
 import { LabError } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
+import { DEFAULT_L7, L7_PROFILES, type L7Name } from '../targets/local/l7-profile.js';
 
 // Command line of `npm run lab -- …`. Hand-parsed (node:util parseArgs cannot check integer ranges
 // or list the valid values in its errors, which is what a user needs here).
@@ -11,6 +12,8 @@ export type Target = (typeof TARGETS)[number];
 export interface LabArgs {
   command: string; // an arm name or one of COMMANDS
   target: Target;
+  /** the L7 path: ingress-nginx (default) or envoy-gateway (Gateway API) */
+  l7: L7Name;
   reps: number;
   rate?: number;
   deploys?: number;
@@ -26,12 +29,13 @@ const NUMERIC = {
   '--deploys': { key: 'deploys', min: 1, max: 20 },
   '--propagation-delay-ms': { key: 'propagationDelayMs', min: 0, max: 60_000 },
 } as const;
-export const OPTIONS = ['--target', ...Object.keys(NUMERIC), '--results-dir', '--dry-run', '--help'] as const;
+export const OPTIONS = ['--target', ...Object.keys(NUMERIC), '--l7', '--results-dir', '--dry-run', '--help'] as const;
 
 export const USAGE = `usage: npm run lab -- <command> [options]
 commands: ${ARMS.map((a) => a.name).join(' | ')} | ${COMMANDS.join(' | ')}
 options:
   --target local|kind          where to run (default local)
+  --l7 ingress-nginx|envoy-gateway  the L7 path: Ingress via ingress-nginx (default) or Gateway API via Envoy Gateway
   --reps N                     repetitions per arm, 1..20 (default 1)
   --rate R                     arrivals per second, 1..5000 (default: loadtest/scenario.json)
   --deploys N                  rolling restarts per run, 1..20 (default: scenario.json)
@@ -49,7 +53,7 @@ function intOption(name: keyof typeof NUMERIC, raw: string | undefined): number 
 
 /** Throws LabError LAB_UNKNOWN_ARM / LAB_BAD_OPTION naming the problem and the valid values. */
 export function parseLabArgs(argv: readonly string[]): LabArgs {
-  const out: LabArgs = { command: '', target: 'local', reps: 1, dryRun: false, help: false };
+  const out: LabArgs = { command: '', target: 'local', l7: DEFAULT_L7, reps: 1, dryRun: false, help: false };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -65,6 +69,10 @@ export function parseLabArgs(argv: readonly string[]): LabArgs {
       const t = value();
       if (!TARGETS.includes(t as Target)) throw new LabError('LAB_BAD_OPTION', `--target must be one of ${TARGETS.join(', ')}, got ${t === undefined ? 'nothing' : `"${t}"`}`);
       out.target = t as Target;
+    } else if (name === '--l7') {
+      const l = value();
+      if (!L7_PROFILES.includes(l as L7Name)) throw new LabError('LAB_BAD_OPTION', `--l7 must be one of ${L7_PROFILES.join(', ')}, got ${l === undefined ? 'nothing' : `"${l}"`}`);
+      out.l7 = l as L7Name;
     } else if (name === '--results-dir') {
       const d = value();
       if (!d) throw new LabError('LAB_BAD_OPTION', '--results-dir needs a directory');

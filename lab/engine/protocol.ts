@@ -15,6 +15,7 @@ import { writeRunArtifacts, type PhaseMark } from './artifacts.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
+import { DEFAULT_L7, type L7Name } from '../targets/local/l7-profile.js';
 import { summarize, type ReadySample } from '../report/summarize.js';
 
 // The experiment protocol of DESIGN.md, identical for every arm:
@@ -32,6 +33,8 @@ export interface ExperimentOptions {
   rate: number;
   deploys: number;
   propagationDelayMs?: number;
+  /** the L7 path's implementation (default ingress-nginx) */
+  l7?: L7Name;
   scenario: Scenario;
   keepAlive?: boolean;
   /** results/ (run directories go under results/runs/) */
@@ -160,7 +163,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     enter('starting');
     const rolloutState = new Map<string, RolloutProgress>();
     cluster = await startLocalTarget({
-      manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
+      manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch, l7: o.l7 ?? DEFAULT_L7,
       onProgress: (p) => {
         if (phase !== 'deploy') return;
         rolloutState.set(p.deployment, p);
@@ -265,6 +268,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           timeoutSeconds: o.scenario.timeoutSeconds,
           accounts: o.scenario.accounts,
           manifest: `k8s/rendered/${o.arm.name}.yaml`,
+          l7: o.l7 ?? DEFAULT_L7,
           batch: o.batch,
           sent: genSummary.sent,
           queueDrainMs: drain.waitedMs,
