@@ -254,7 +254,9 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   const summary = parseK6Summary(summaryText);
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
-  const deregistration = timeline.deregistrations();
+  // Terminations count when they start inside this run's deploy window (or the rollouts' overrun).
+  const counted = { start: window.start, end: Math.max(window.end, lastRolloutEnd(timeline.events) ?? 0) };
+  const deregistration = timeline.deregistrations(counted);
   if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
@@ -295,7 +297,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     window,
     deployDurationsMs,
     minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
-    sigkills: timeline.sigkills(),
+    sigkills: timeline.sigkills(counted),
     jobs,
   });
   if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
