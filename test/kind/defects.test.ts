@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { isLabError } from '../../common/errors.js';
 import { loadKubeConfig, RealExecutor } from '../../lab/targets/kind/real-executor.js';
 import { Timeline } from '../../lab/targets/kind/timeline.js';
@@ -112,5 +113,11 @@ describe('kind target defects (issue 15)', () => {
       assert.equal(n.extraPortMappings, undefined, 'a busy host port would stop `kind create cluster`');
       assert.equal(n.labels?.['ingress-ready'], undefined, 'the pinned ingress-nginx manifest has no nodeSelector on it');
     }
+  });
+  it('estimates a kind run from its k6 schedule (~4.3 min for 3 deploys), not the local ~1.5 min (the CLI dry run)', () => {
+    const r = spawnSync(process.execPath, ['dist/lab/cli.js', 'before', '--target', 'kind', '--dry-run'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBE_CONTEXT: '', LAB_REGISTRY: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    // 4 s warm-up + 8 s baseline + 3 × 60 s + 2 × 2 s + 4 s cool-down + ~60 s of Jobs and pod starts
+    assert.match(r.stderr, /1 arm\(s\) × 1 rep\(s\) on kind \(L7 ingress-nginx\) .* planned ~4\.3 min/);
   });
 });

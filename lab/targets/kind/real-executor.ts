@@ -152,6 +152,13 @@ export class RealExecutor implements Executor {
     });
   }
 
+  async waitServiceName(namespace: string, labelSelector: string, timeoutMs: number): Promise<string> {
+    return this.until(`a Service ${namespace}?labelSelector=${labelSelector}`, timeoutMs, async () => {
+      const list = await this.core.listNamespacedService({ namespace, labelSelector });
+      return list.items[0]?.metadata?.name;
+    });
+  }
+
   async waitLogLine(namespace: string, pod: string, marker: string, timeoutMs: number): Promise<string> {
     return this.until(`"${marker}" in the log of ${namespace}/${pod}`, timeoutMs, async () => {
       const log = await this.podLog(namespace, pod).catch(() => '');

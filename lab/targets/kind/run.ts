@@ -9,11 +9,13 @@ import type { JobAudit, RunSummary } from '../../engine/schema.js';
 import {
   AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
   INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
+  ENVOY_GATEWAY_VERSION, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
-import { loadArmManifest, type ArmManifest } from './manifest.js';
+import { loadArmManifest, loadL7Objects, type ArmManifest } from './manifest.js';
+import { DEFAULT_L7, L7_PROFILES, type L7Name } from '../local/l7-profile.js';
 import { between, splitTimestamp } from './markers.js';
 import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds, type PhasePlan } from './objects.js';
 import { loadKubeConfig, RealExecutor } from './real-executor.js';
@@ -33,6 +35,12 @@ export interface KindOptions {
   context?: string;
   /** Parent of the per-run directories (default results/runs); each run writes <stamp>-<arm>-kind-rep<N>/. */
   runDir?: string;
+  /** The invocation's start (ISO), shared by every run it makes: the report keeps all repetitions of one batch. */
+  batch?: string;
+  /** The command as the user typed it (`npm run lab -- …`); default this process's argv. */
+  command?: string;
+  /** The L7 path: ingress-nginx (the arm's Ingress) or envoy-gateway (Gateway + HTTPRoute, k8s/rendered-l7/). */
+  l7?: L7Name;
 }
 
 /** Where to find the repo and the rendered manifests, and where a dry run prints (tests override these). */
@@ -53,6 +61,7 @@ function validate(o: KindOptions): void {
   };
   int(o.reps, '--reps', 1);
   int(o.deploys, '--deploys', 1);
+  if (o.l7 !== undefined && !L7_PROFILES.includes(o.l7)) throw new LabError('LAB_BAD_OPTION', `--l7 must be one of ${L7_PROFILES.join(', ')}, got "${o.l7}"`);
   if (!Number.isFinite(o.rate) || o.rate <= 0) throw new LabError('LAB_BAD_OPTION', `--rate=${o.rate}: expected a positive number of requests/s`);
 }
 
@@ -62,6 +71,16 @@ function envSeconds(env: Record<string, string | undefined>, name: string, def: 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 3600) throw new LabError('LAB_BAD_ENV', `${name}="${raw}": expected whole seconds 1..3600`);
   return n;
+}
+
+/**
+ * Planned length of one kind run: the k6 schedule (each rollout gets its full budget, since k6's
+ * deploy phase is fixed) plus about a minute of applies, pod starts and the two ledger Jobs.
+ */
+export function kindPlannedRunMs(scenario: Scenario, deploys: number, env: Record<string, string | undefined> = process.env): number {
+  const p = scenario.phases;
+  const budgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
+  return (p.warmupSeconds + p.baselineSeconds + deploys * budgetS + (deploys - 1) * p.pauseBetweenDeploysSeconds + p.cooldownSeconds) * 1000 + 60_000;
 }
 
 interface Context {
@@ -76,8 +95,12 @@ interface Context {
   image: string;
   context: string;
   ingressUrl: string;
+  l7: L7Name;
   /** false = the no-reuse variant: k6 opens a new connection per request (noConnectionReuse). */
   keepAlive: boolean;
+  /** one per invocation: every repetition and arm of it carries the same batch and command */
+  batch: string;
+  command: string;
   say: (line: string) => void;
 }
 
@@ -91,7 +114,7 @@ export async function runKind(o: KindOptions, deps: KindDeps = {}): Promise<RunS
   }
   validate(o);
   const env = deps.env ?? process.env;
-  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const context = o.context ?? (env.KUBE_CONTEXT || KIND_CONTEXT);
   const exec = new RealExecutor(loadKubeConfig(context));
   return orchestrate(exec, o, deps, context);
 }
@@ -100,7 +123,7 @@ export async function runKind(o: KindOptions, deps: KindDeps = {}): Promise<RunS
 export async function planKind(o: KindOptions, deps: KindDeps = {}): Promise<string[]> {
   validate(o);
   const env = deps.env ?? process.env;
-  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const context = o.context ?? (env.KUBE_CONTEXT || KIND_CONTEXT);
   const rec = deps.recorder ?? new RecordingExecutor();
   await orchestrate(rec, o, deps, context);
   return [`# dry run of the kind target: arm ${o.arm}, context ${context}, ${o.reps} rep(s), ${o.deploys} deploy(s), rate ${o.rate}/s; nothing was executed`, ...rec.calls.map((c, i) => `${String(i + 1).padStart(3)}  ${c}`)];
@@ -117,6 +140,13 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   // Resolve the image reference up front so a missing manifest fails before a long build.
   const image = isKind || !registry ? tag : `${registry.replace(/\/+$/, '')}/${tag}`;
   const manifest = loadArmManifest(deps.renderedDir ?? join(root, 'k8s/rendered'), arm.name, image);
+  const l7 = o.l7 ?? DEFAULT_L7;
+  if (l7 !== 'ingress-nginx') {
+    // the same arm, routed by a Gateway + HTTPRoute instead of its Ingress (k8s/components/gateway-api)
+    const routing = loadL7Objects(join(deps.renderedDir ?? join(root, 'k8s/rendered'), '..', 'rendered-l7'), l7);
+    manifest.objects = [...manifest.objects.filter((x) => x.kind !== 'Ingress'), ...routing];
+    manifest.ingressHost = null;
+  }
   const rolloutBudgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
   const ph = scenario.phases;
   const plan: PhasePlan = {
@@ -128,9 +158,11 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind] ${l}\n`);
   say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
   const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
-  const ingressUrl = env.LAB_INGRESS_URL || INGRESS_URL_DEFAULT;
+  const ingressUrl = env.LAB_INGRESS_URL || (l7 === 'ingress-nginx' ? INGRESS_URL_DEFAULT : '');
   const keepAlive = env.LAB_KEEPALIVE === undefined || env.LAB_KEEPALIVE === '' ? scenario.keepAlive : env.LAB_KEEPALIVE !== 'false';
-  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, keepAlive, say };
+  const batch = o.batch ?? new Date().toISOString();
+  const command = o.command ?? ['node', ...process.argv.slice(1)].join(' ');
+  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, l7, keepAlive, batch, command, say };
   const out: RunSummary[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     const s = await runRep(ctx, rep);
@@ -162,9 +194,13 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   if (runDir) mkdirSync(join(runDir, 'pods'), { recursive: true });
   const notes: string[] = [];
 
-  c.say(`${runId}: applying ${manifest.file}`);
+  c.say(`${runId}: applying ${manifest.file}${c.l7 === 'ingress-nginx' ? '' : ` routed by ${c.l7}`}`);
   for (const obj of manifest.objects) await exec.apply(obj);
+  // an Ingress an ingress-nginx run left behind would be a second L7 path to the same pods
+  if (c.l7 !== 'ingress-nginx') await exec.remove({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: NAMESPACE, name: 'service' });
   await exec.waitDeploymentsAvailable(NAMESPACE, manifest.deployments, 300_000);
+  // Envoy Gateway names the Gateway's Envoy Service itself; k6 sends the L7 half to it in-cluster.
+  const ingressUrl = c.ingressUrl || `http://${await exec.waitServiceName(ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000)}.${ENVOY_NAMESPACE}.svc.cluster.local`;
   for (const obj of auditorRbac()) await exec.apply(obj);
   await exec.apply(k6ConfigMap(c.root));
   await ledgerJob(c, auditJob({ name: `ledger-reset-${runId}`, runId, image: c.image, mode: 'reset' }));
@@ -181,7 +217,8 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     w.write(`${line}\n`);
   });
   // The service logs no requests; ingress-nginx's access log says which pod answered each one.
-  const stopIngressLogs = await exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
+  // (Envoy's access log has another format: on that path the last request per pod is not measured.)
+  const stopIngressLogs = c.l7 !== 'ingress-nginx' ? () => {} : await exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
     const { t, text } = splitTimestamp(line);
     timeline.onIngressLogLine(t, text);
   });
@@ -197,7 +234,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
     await exec.create(k6Job({
       name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
-      l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: manifest.ingressHost,
+      l4Url: L4_URL_DEFAULT, ingressUrl, ingressHost: manifest.ingressHost,
       timeoutSeconds: c.scenario.timeoutSeconds,
     }));
     const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
@@ -257,7 +294,8 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   // Terminations count when they start inside this run's deploy window (or the rollouts' overrun).
   const counted = { start: window.start, end: Math.max(window.end, lastRolloutEnd(timeline.events) ?? 0) };
   const deregistration = timeline.deregistrations(counted);
-  if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
+  if (c.l7 !== 'ingress-nginx') notes.push(`L7 path ${c.l7}: the last request each old pod served is not measured (only ingress-nginx's access log is read)`);
+  else if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
@@ -269,7 +307,7 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     arm: c.arm.name,
     levers: [...c.arm.levers],
     rep,
-    command: ['node', ...process.argv.slice(1)].join(' '),
+    command: c.command,
     commit: currentCommit(),
     date: started.toISOString(),
     params: {
@@ -282,8 +320,10 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       context: c.context,
       image: c.image,
       k6Image: K6_IMAGE,
-      ingressNginx: INGRESS_NGINX_VERSION,
+      l7: c.l7,
+      ...(c.l7 === 'ingress-nginx' ? { ingressNginx: INGRESS_NGINX_VERSION } : { envoyGateway: ENVOY_GATEWAY_VERSION }),
       manifest: `k8s/rendered/${c.arm.name}.yaml`,
+      batch: c.batch,
       phasePlanSeconds: plan,
       rolloutBudgetSeconds: c.rolloutBudgetS,
       timeoutSeconds: c.scenario.timeoutSeconds,
