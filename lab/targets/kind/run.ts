@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { loadScenario, type Scenario } from '../../../loadtest/scenario.js';
 import { findArm, type Arm } from '../../engine/arms.js';
+import { checkRange, LAB_OPTIONS } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { onTeardown } from '../../engine/teardown.js';
 import type { JobAudit, RunSummary } from '../../engine/schema.js';
@@ -12,6 +13,8 @@ import {
   ENVOY_GATEWAY_VERSION, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
+import { parseRequestLines } from './requests.js';
+import { deployWindow, median } from '../../report/stats.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
 import { loadArmManifest, loadL7Objects, type ArmManifest } from './manifest.js';
@@ -22,8 +25,8 @@ import { loadKubeConfig, RealExecutor } from './real-executor.js';
 import { RecordingExecutor } from './recording-executor.js';
 import { Timeline } from './timeline.js';
 
-// The kind target (or any kubeconfig context): the experiment protocol of DESIGN.md on a real
-// cluster. One repetition: apply the arm → reset the ledger → watch + follow service logs →
+// The kind target (or any kubeconfig context): the experiment protocol of lab/engine/protocol.ts on a
+// real cluster. One repetition: apply the arm → reset the ledger → watch + follow service logs →
 // k6 Job → N rollouts in the k6 deploy phase → k6 summary → in-cluster ledger audit → RunSummary.
 
 export interface KindOptions {
@@ -55,14 +58,10 @@ export interface KindDeps {
 
 const PATHS = ['l4', 'ingress'];
 
+/** The lab CLI's ranges (lab/engine/args.ts), for callers that reach runKind without the CLI. */
 function validate(o: KindOptions): void {
-  const int = (v: number, name: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new LabError('LAB_BAD_OPTION', `${name}=${v}: expected an integer >= ${min}`);
-  };
-  int(o.reps, '--reps', 1);
-  int(o.deploys, '--deploys', 1);
+  for (const name of ['reps', 'rate', 'deploys'] as const) checkRange(`--${name}`, o[name], LAB_OPTIONS[name].min, LAB_OPTIONS[name].max);
   if (o.l7 !== undefined && !L7_PROFILES.includes(o.l7)) throw new LabError('LAB_BAD_OPTION', `--l7 must be one of ${L7_PROFILES.join(', ')}, got "${o.l7}"`);
-  if (!Number.isFinite(o.rate) || o.rate <= 0) throw new LabError('LAB_BAD_OPTION', `--rate=${o.rate}: expected a positive number of requests/s`);
 }
 
 function envSeconds(env: Record<string, string | undefined>, name: string, def: number): number {
@@ -228,7 +227,9 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through run-teardown too).
   const unregister = onTeardown(() => exec.remove(k6Ref));
   const deployDurationsMs: number[] = [];
-  let window = { start: 0, end: 0 };
+  let k6Phases = { baseline: { start: 0, end: 0 }, deploy: { start: 0, end: 0 } };
+  let firstCallAt = 0;
+  let lastDone = 0;
   let k6Log = '';
   try {
     c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
@@ -243,12 +244,13 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
     const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
     const deployEnd = deployStart + plan.deploySeconds * 1000;
-    window = { start: deployStart, end: deployEnd };
+    k6Phases = { baseline: { start: t0 + plan.warmupSeconds * 1000, end: deployStart }, deploy: { start: deployStart, end: deployEnd } };
     // Dry run: the planned wait, so the printed plan does not depend on the clock.
     await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, deployStart - Date.now()));
     const rolled = ROLLED.filter((d) => manifest.deployments.includes(d));
     for (let d = 1; d <= o.deploys; d++) {
       const t = Date.now();
+      firstCallAt ||= t;
       c.say(`${runId}: rollout ${d}/${o.deploys} of ${rolled.join(', ')}`);
       timeline.push({ t, kind: 'rollout-start', detail: `deploy ${d}/${o.deploys}` });
       const at = exec.dryRun ? `<deploy ${d} time>` : new Date(t).toISOString();
@@ -259,9 +261,9 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       deployDurationsMs.push(done - t);
       if (d < o.deploys) await exec.sleep(c.scenario.phases.pauseBetweenDeploysSeconds * 1000);
     }
-    const lastDone = Date.now();
+    lastDone = Date.now();
     if (!exec.dryRun && lastDone > deployEnd) {
-      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: errors after it count as cooldown; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
+      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: the window still covers them, but the load's cool-down ran at the same time; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
     }
     const remainingMs = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
@@ -291,17 +293,20 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   const summary = parseK6Summary(summaryText);
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
-  // Terminations count when they start inside this run's deploy window (or the rollouts' overrun).
-  const counted = { start: window.start, end: Math.max(window.end, lastRolloutEnd(timeline.events) ?? 0) };
-  const deregistration = timeline.deregistrations(counted);
+  const window = deployWindow(timeline.events, firstCallAt, lastDone);
+  // Only terminations that start inside this run's deploy window are this run's: a pod of the
+  // previous arm still in its grace period when the run began is not.
+  const deregistration = timeline.deregistrations(window);
   if (c.l7 !== 'ingress-nginx') notes.push(`L7 path ${c.l7}: the last request each old pod served is not measured (only ingress-nginx's access log is read)`);
   else if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
-    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
+    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null);
+    return xs.length ? median(xs) : null;
   };
+  const { records, malformed } = parseRequestLines(k6Log);
+  if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
   const jobs: JobAudit = audit.audit;
   const result = toRunSummary({
     arm: c.arm.name,
@@ -327,24 +332,21 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       phasePlanSeconds: plan,
       rolloutBudgetSeconds: c.rolloutBudgetS,
       timeoutSeconds: c.scenario.timeoutSeconds,
-      window: 'the k6 deploy phase (a fixed schedule on the k6 clock; the rollouts run inside it)',
-      measuredRolloutWindow: { start: window.start, end: lastRolloutEnd(timeline.events) },
+      window: 'measured: first rollout call → last rollout complete (lab/report/stats.ts deployWindow), inside the k6 deploy phase',
+      k6DeployPhase: k6Phases.deploy,
       deregistrationMedianMs: { toEndpointNotReady: med('toEndpointNotReadyMs'), toEndpointRemoved: med('toEndpointRemovedMs'), toLastRequest: med('toLastRequestMs') },
       deregistration,
     },
     notes,
     summary,
+    records,
+    baseline: k6Phases.baseline,
     window,
     deployDurationsMs,
     minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
-    sigkills: timeline.sigkills(counted),
+    sigkills: timeline.sigkills(window),
     jobs,
   });
   if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
-}
-
-function lastRolloutEnd(events: { t: number; kind: string }[]): number | null {
-  const done = events.filter((e) => e.kind === 'rollout-done').map((e) => e.t);
-  return done.length ? Math.max(...done) : null;
 }
