@@ -3,7 +3,7 @@ SHELL := /bin/bash
 TARGET ?= local
 REPS ?= 1
 LAB := node dist/lab/cli.js
-LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
+LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
 .PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart tune cluster clean-cluster bench doctor triage graph
 
@@ -57,7 +57,7 @@ render:
 	scripts/render.sh
 
 cluster:
-	scripts/kind-cluster.sh
+	LAB_L7=$(or $(L7),ingress-nginx) scripts/kind-cluster.sh
 
 clean-cluster:
 	scripts/kind-clean.sh

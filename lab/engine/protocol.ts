@@ -17,6 +17,7 @@ import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
 import { deregistrationFromPodLogs } from './pod-arrivals.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
+import { DEFAULT_L7, type L7Name } from '../targets/local/l7-profile.js';
 import { summarize } from '../report/summarize.js';
 import { deployWindow } from '../report/stats.js';
 
@@ -34,6 +35,8 @@ export interface ExperimentOptions {
   rate: number;
   deploys: number;
   propagationDelayMs?: number;
+  /** the L7 path's implementation (default ingress-nginx) */
+  l7?: L7Name;
   scenario: Scenario;
   keepAlive?: boolean;
   /** results/ (run directories go under results/runs/) */
@@ -106,7 +109,7 @@ async function startArm(o: ExperimentOptions, scratch: string, rec: RunRecorder)
   const manifestFile = o.manifestFile ?? resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
   const rolloutState = new Map<string, RolloutProgress>();
   const c = await startLocalTarget({
-    manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
+    manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch, l7: o.l7 ?? DEFAULT_L7,
     onProgress: (p) => {
       if (rec.phase !== 'deploy') return rolloutState.clear();
       rolloutState.set(p.deployment, p);
@@ -210,6 +213,7 @@ function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: 
       timeoutSeconds: o.scenario.timeoutSeconds,
       accounts: o.scenario.accounts,
       manifest: o.manifestFile ? relative(REPO_ROOT, o.manifestFile) : `k8s/rendered/${o.arm.name}.yaml`,
+      l7: o.l7 ?? DEFAULT_L7,
       batch: o.batch,
       sent: genSummary.sent,
       queueDrainMs: m.drainMs,

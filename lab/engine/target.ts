@@ -1,6 +1,7 @@
 import type { buildConnector } from 'undici';
 import { LocalCluster } from '../targets/local/cluster.js';
 import type { RolloutProgress } from '../targets/local/deployment-controller.js';
+import type { L7Name } from '../targets/local/l7-profile.js';
 import type { TimelineEvent } from './schema.js';
 
 // The engine's view of a running arm: what the experiment protocol drives (start, roll, watch,
@@ -32,11 +33,12 @@ export interface StartTargetOptions {
   runDir: string;
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
+  l7?: L7Name;
 }
 
 export async function startLocalTarget(opts: StartTargetOptions): Promise<Target> {
   const c = await LocalCluster.start({
-    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress,
+    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress, l7: opts.l7,
     ...(opts.propagationDelayMs !== undefined ? { propagationDelayMs: opts.propagationDelayMs } : {}),
   });
   return {

@@ -171,13 +171,18 @@ export class Timeline {
     if (p.lastRequestAt === undefined || t > p.lastRequestAt) p.lastRequestAt = t;
   }
 
-  deregistrations(): Deregistration[] {
+  /**
+   * Per old service pod, its deregistration delays. With `window`, only pods whose going-away
+   * started inside it: a pod of the previous arm still terminating when the run began is not this run's.
+   */
+  deregistrations(window?: Span): Deregistration[] {
     const out: Deregistration[] = [];
     for (const p of this.pods.values()) {
       if (p.deployment !== this.serviceName) continue;
       const from = [p.unreadyAt, p.terminatingAt].filter((x): x is number => x !== undefined);
       if (from.length === 0) continue;
       const start = Math.min(...from);
+      if (window && !inside(window, start)) continue;
       const d = (x: number | undefined) => (x === undefined ? null : x - start);
       out.push({ pod: p.pod, toEndpointNotReadyMs: d(p.sliceNotReadyAt), toEndpointRemovedMs: d(p.sliceRemovedAt), toLastRequestMs: d(p.lastRequestAt) });
     }
@@ -213,8 +218,17 @@ export class Timeline {
     return min;
   }
 
-  sigkills(): number {
-    return this.events.filter((e) => e.kind === 'sigkill').length;
+  /**
+   * SIGKILLs (exit 137). With `window`, only those of pods whose termination (deletion seen, else the
+   * kill itself) started inside it: the previous arm's pods finishing their grace period are not counted.
+   */
+  sigkills(window?: Span): number {
+    return this.events.filter((e) => {
+      if (e.kind !== 'sigkill') return false;
+      if (!window) return true;
+      const began = (e.pod ? this.pods.get(e.pod)?.terminatingAt : undefined) ?? e.t;
+      return inside(window, began);
+    }).length;
   }
 }
 
@@ -223,6 +237,9 @@ function triggerTimeOf(slice: any): number | null {
   const t = typeof v === 'string' ? Date.parse(v) : NaN;
   return Number.isNaN(t) ? null : t;
 }
+
+export interface Span { start: number; end: number }
+const inside = (w: Span, t: number) => t >= w.start && t <= w.end;
 
 const LIFECYCLE = new Set(['readiness-flipped', 'listener-closed', 'connections-drained', 'sockets-force-closed', 'dependency-closed', 'guardian-fired', 'second-signal', 'exit']);
 

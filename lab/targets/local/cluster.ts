@@ -8,6 +8,7 @@ import { serviceForDnsName } from './container-env.js';
 import { DeploymentController, podName, type RolloutProgress } from './deployment-controller.js';
 import { ServiceEndpoints, type LaggedView } from './endpoints.js';
 import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
+import { l7Profile, type L7Name } from './l7-profile.js';
 import { detectIsolation, type Isolation } from './isolation.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -38,6 +39,8 @@ export interface LocalClusterOptions {
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
   onIngressAttempt?: (a: Attempt) => void;
+  /** the L7 path's implementation: ingress-nginx (default) or envoy-gateway (lab/targets/local/l7-profile.ts) */
+  l7?: L7Name;
   /** start the manifest's `redis` Deployment first (the ledger every other pod needs); default true */
   redisFromManifest?: boolean;
   /** bound on everything becoming available at start; default 60 s */
@@ -205,7 +208,8 @@ export class LocalCluster {
         const i = ep.spec.ports.findIndex((p) => p.port === port || p.name === port);
         return i < 0 ? undefined : { view: ep.view, portIndex: i };
       });
-      this.ingress = new IngressProxy(router, tuningFor(spec), this.opts.onIngressAttempt);
+      const profile = l7Profile(this.opts.l7);
+      this.ingress = new IngressProxy(router, profile?.tuning ?? tuningFor(spec), this.opts.onIngressAttempt, profile);
       await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress));
       this.ingressUrl = this.ingress.url;
     }
