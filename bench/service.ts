@@ -61,6 +61,7 @@ async function benchServer(port: number, withLifecycle: boolean): Promise<void> 
       env: parseServiceEnv({ LAB_FIXES: 'all' }), log: createLogger('bench-lifecycle'), lifecycle, metrics,
       tracker: new ConnectionTracker(metrics), budget: new ShutdownBudget(), shutdown: { active: false },
       deps: undefined as never, // /fast never touches Redis
+      ticker: undefined as never, events: undefined as never, streams: undefined as never, // nor the event stream
     } satisfies ServiceContext;
     app.addHook('onRequest', lifecycleHook(ctx));
     ctx.tracker.watch(app.server);
