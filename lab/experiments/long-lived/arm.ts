@@ -98,7 +98,11 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
   };
   const unregister = onTeardown(async () => { await stopAll(); await cluster?.close(); });
   let phase = 'starting the local cluster';
+  let shown = { phase: '', at: 0 };
   const show = () => {
+    // A log file gets a line per phase change or per 5 s; a terminal gets the line rewritten each second.
+    if (!process.stderr.isTTY && phase === shown.phase && Date.now() - shown.at < 5000) return;
+    shown = { phase, at: Date.now() };
     const all = clients ? [...clients.sse, ...clients.ws].map((c) => c.rec) : [];
     const cut = all.reduce((n, r) => n + r.cut, 0);
     const clean = all.reduce((n, r) => n + r.clean, 0);
@@ -118,10 +122,12 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
     clients = buildClients(c, args.sseClients, args.wsClients);
     const streamClients = [...clients.sse, ...clients.ws];
     streamClients.forEach((cl, i) => setTimeout(() => { if (cl.state === 'idle') cl.start(); }, (i * CONNECT_SPREAD_MS) / Math.max(1, streamClients.length)).unref());
-    uploader = new Uploader(clients.uploadTargets, args.uploadEveryMs, args.uploadBytes, Math.ceil((args.uploadBytes / args.uploadBytesPerS) * 1000) + 30_000);
-    uploader.start();
     sampler = new StreamSampler(c, SAMPLE_EVERY_MS);
     sampler.start();
+    // Deploys start from a steady state: every client streaming (a pod may accept before it listens).
+    await waitFor('not every stream client connected', () => streamClients.every((cl) => cl.rec.opens > 0), 60_000, show);
+    uploader = new Uploader(clients.uploadTargets, args.uploadEveryMs, args.uploadBytes, Math.ceil((args.uploadBytes / args.uploadBytesPerS) * 1000) + 30_000);
+    uploader.start();
     phase = 'warm-up';
     await sleep(WARMUP_MS);
 

@@ -9,7 +9,7 @@ import { installSignalTeardown } from '../../engine/teardown.js';
 import { plannedArmMs, runArm, type ArmRun } from './arm.js';
 import { LONG_LIVED_USAGE, parseLongLivedArgs, QUICK_DEREGISTRATION_S, type LongLivedArgs } from './options.js';
 import { chartSvg, csvTable, markdownTable, type ArmStats } from './report.js';
-import { streamStats, uploadStats } from './stats.js';
+import { streamPauses, streamStats, uploadStats } from './stats.js';
 
 // `npm run lab -- long-lived`: SSE, WebSocket and upload clients through the ingress and L4 while
 // the service rolls `deploys` times with a deregistration delay, per arm (before: no levers,
@@ -34,6 +34,15 @@ export function armStats(run: ArmRun, args: LongLivedArgs): ArmStats {
     uploads: uploadStats(run.uploads),
     sigkills: run.events.filter((e) => e.kind === 'sigkill').length,
   };
+}
+
+/** Per client, without the id lists: what the table sums, plus why streams ended (for reading a surprise). */
+function clientDetail(runs: ArmRun[]) {
+  return Object.fromEntries(runs.map((r) => [r.arm, r.streams.map((c) => {
+    const s = streamStats([c], r.truth, r.stopAt);
+    return { kind: c.kind, path: c.path, received: c.ids.length, lost: s.lost, duplicated: s.duplicated, opens: c.opens, clean: c.clean, cut: c.cut, failedAttempts: c.failedAttempts, freshRestarts: c.freshRestarts, errors: c.errors, maxGapMs: s.gapMaxMs, gaps: c.gaps.map((g) => ({ atS: (g.at - r.startedAt) / 1000, ms: g.ms })), firstS: ((c.ids[0] ?? 0) / 1000 - r.startedAt) / 1000, lastS: ((c.ids.at(-1) ?? 0) / 1000 - r.startedAt) / 1000, stopS: (r.stopAt - r.startedAt) / 1000,
+      idJumps: streamPauses({ ids: c.ids, at: [] }, 200).map((p) => ({ ...p, streamHas: r.truth.ids.filter((id) => id > p.from * 1000 && id < (p.from + p.ms) * 1000).length })) };
+  })]));
 }
 
 /** The issue's acceptance for the `after` arm: nothing lost, nothing duplicated, no upload cut mid-body, ≥ 3 deploys. */
@@ -89,7 +98,8 @@ export async function longLived(argv: string[]): Promise<number> {
     parameters: { ...args, help: undefined, resultsDir: undefined, scaledDown: args.deregistrationS < 300, eventsIntervalMs: 200, nextDeployWhen: 'previous rollout complete (all new pods available); old pods drain concurrently' },
   };
   const notes = [...new Set(runs.flatMap((r) => r.notes))];
-  const summary = { ...meta, verdict: after ? verdict(after) : null, arms: stats, overrides: Object.fromEntries(runs.map((r) => [r.arm, r.overrides])), notes };
+  const pauses = Object.fromEntries(runs.map((r) => [r.arm, streamPauses(r.truth, 200)]));
+  const summary = { ...meta, verdict: after ? verdict(after) : null, arms: stats, streamPauses: pauses, overrides: Object.fromEntries(runs.map((r) => [r.arm, r.overrides])), notes };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const md = [
@@ -107,9 +117,10 @@ export async function longLived(argv: string[]): Promise<number> {
   ].join('\n');
   writeFileSync(join(outDir, 'table.md'), md);
   writeFileSync(join(outDir, 'table.csv'), csvTable(stats));
+  writeFileSync(join(outDir, 'clients.json'), `${JSON.stringify(clientDetail(runs), null, 1)}\n`);
   writeFileSync(join(outDir, 'chart.svg'), chartSvg(runs, `long-lived · deregistration ${args.deregistrationS} s · ${meta.date} · ${commit.slice(0, 12)}`));
   process.stdout.write(`${md}\n`);
-  say(`written: ${['summary.json', 'table.md', 'table.csv', 'chart.svg'].map((f) => join(outDir, f)).join(', ')}`);
+  say(`written: ${['summary.json', 'table.md', 'table.csv', 'chart.svg', 'clients.json'].map((f) => join(outDir, f)).join(', ')}`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ export function encodeId(id: string): number {
   return Number(ms) * 1000 + Number(seq ?? 0);
 }
 
+/** From the end of an open stream to the next open one (failed attempts before a client's first stream are not a gap). */
 export interface Gap {
   /** when the stream ended, epoch ms */
   at: number;
@@ -31,10 +32,12 @@ export interface StreamRecord {
   /** EventSource closed for good (non-200: WHATWG does not reconnect) and the app made a new one, which has no Last-Event-ID */
   freshRestarts: number;
   gaps: Gap[];
+  /** why attempts failed or streams ended, by message (status code or error), counted */
+  errors: Record<string, number>;
 }
 
 export function newStreamRecord(kind: StreamKind, path: Path): StreamRecord {
-  return { kind, path, ids: [], opens: 0, clean: 0, cut: 0, failedAttempts: 0, freshRestarts: 0, gaps: [] };
+  return { kind, path, ids: [], opens: 0, clean: 0, cut: 0, failedAttempts: 0, freshRestarts: 0, gaps: [], errors: {} };
 }
 
 export const UPLOAD_OUTCOMES = ['completed', 'refused', 'cut', 'corrupt', 'error'] as const;

@@ -41,8 +41,10 @@ export class SseClient {
     };
     es.onmessage = (e) => { this.rec.ids.push(encodeId(e.lastEventId)); };
     es.addEventListener('reconnect', () => { this.#sawReconnect = true; });
-    es.onerror = () => {
+    es.onerror = (ev) => {
       if (this.state !== CLIENT_STATES.Running) return;
+      const why = ev.code !== undefined ? `HTTP ${ev.code}` : (ev.message ?? 'error').slice(0, 80);
+      this.rec.errors[why] = (this.rec.errors[why] ?? 0) + 1;
       if (this.#open) {
         this.#open = false;
         this.#endedAt = Date.now();
@@ -50,7 +52,6 @@ export class SseClient {
         this.#sawReconnect = false;
       } else {
         this.rec.failedAttempts++;
-        this.#endedAt ??= Date.now();
       }
       if (es.readyState === es.CLOSED) {
         this.#timer = setTimeout(() => {

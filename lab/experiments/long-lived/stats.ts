@@ -99,3 +99,13 @@ export function uploadStats(recs: readonly UploadRecord[]): UploadStats {
   }
   return s;
 }
+
+/** Pauses of the stream itself (no pod appended for more than 3 intervals): not a client's loss, but worth seeing. */
+export function streamPauses(truth: Truth, intervalMs: number): Array<{ from: number; ms: number }> {
+  const out: Array<{ from: number; ms: number }> = [];
+  for (let i = 1; i < truth.ids.length; i++) {
+    const ms = (truth.ids[i]! - truth.ids[i - 1]!) / 1000;
+    if (ms > 3 * intervalMs) out.push({ from: truth.ids[i - 1]! / 1000, ms });
+  }
+  return out;
+}

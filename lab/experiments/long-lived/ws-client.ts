@@ -45,12 +45,13 @@ export class WsClient {
     ws.on('error', () => undefined); // 'close' follows and records it
     ws.on('close', (code) => {
       if (this.state !== CLIENT_STATES.Running) return;
+      const why = `close ${code}`;
+      this.rec.errors[why] = (this.rec.errors[why] ?? 0) + 1;
       if (opened) {
         this.#endedAt = Date.now();
         if (CLEAN_CODES.has(code)) this.rec.clean++; else this.rec.cut++;
       } else {
         this.rec.failedAttempts++;
-        this.#endedAt ??= Date.now();
       }
       this.#timer = setTimeout(() => { if (this.state === CLIENT_STATES.Running) this.#connect(); }, 500 + Math.random() * 1000);
     });
