@@ -26,14 +26,14 @@ test('out-of-range or malformed options are LAB_BAD_OPTION naming the flag and i
   const cases: Array<[string[], RegExp]> = [
     [['--deregistration-s', '0'], /--deregistration-s 0 is out of range 1\.\.3600/],
     [['--deregistration-s', '3601'], /--deregistration-s 3601 is out of range 1\.\.3600/],
-    [['--deregistration-s', '-5'], /--deregistration-s needs an integer 1\.\.3600/],
+    [['--deregistration-s', 'x5'], /--deregistration-s needs an integer 1\.\.3600/],
     [['--deregistration-s', '1.5'], /needs an integer/],
     [['--deregistration-s'], /got nothing/],
     [['--upload-every-ms', '50'], /0 or 100\.\.60000/],
-    [['--arms', 'sideways'], /valid arms are before, after/],
-    [['--target', 'kind'], /local target only/],
+    [['--arms', 'sideways'], /valid values are before, after/],
+    [['--target', 'kind'], /must be one of local/],
     [['--deregistration-s', '1', '--propagation-delay-ms', '5000'], /shorter than --propagation-delay-ms/],
-    [['--frobnicate'], /unknown argument "--frobnicate"/],
+    [['--frobnicate'], /unknown option "--frobnicate"/],
   ];
   for (const [argv, re] of cases) {
     assert.throws(() => parseLongLivedArgs(argv), (e: unknown) => isLabError(e, 'LAB_BAD_OPTION') && re.test((e as Error).message), argv.join(' '));

@@ -1,4 +1,5 @@
 import { LabError } from '../../../common/errors.js';
+import { parseOptions, usage } from '../../engine/args.js';
 
 // Command line of `npm run lab -- long-lived`. Accepts the flags the Makefile passes to every lab
 // command (--target local, --reps 1, --deploys, --rate) so `make long-lived` works unchanged.
@@ -28,77 +29,38 @@ export interface LongLivedArgs {
 /** The quick default: a scaled-down deregistration delay; the committed long run passes 600. */
 export const QUICK_DEREGISTRATION_S = 20;
 
-export const LONG_LIVED_USAGE = `usage: npm run lab -- long-lived [options]
-  --deregistration-s S      new connections keep reaching a terminating pod for S s, 1..3600 (default ${QUICK_DEREGISTRATION_S}, scaled down;
-                            the committed long run uses 600); preStop, grace and drain deadline are sized from it
-  --deploys N               rolling restarts of the service, 1..10 (default 3); the next starts once the
-                            previous is complete (all new pods available), old pods drain concurrently
-  --arms a,b                before and/or after (default before,after)
-  --sse-clients N           EventSource clients, 0..1000 (default 200)
-  --ws-clients N            WebSocket clients, 0..200 (default 20)
-  --upload-every-ms MS      start an upload every MS ms, 0 (none) or 100..60000 (default 1000)
-  --upload-bytes B          bytes per upload, 1024..1000000 (default 262144; under ingress-nginx's 1m body limit)
-  --upload-bytes-per-s R    service read rate for uploads, 1024..104857600 (default 131072)
-  --drain-window-s W        streams' reconnect signals spread over W s, 1..300 (default 5)
-  --propagation-delay-ms D  endpoint additions reach the routing layer after D ms, 0..60000 (default 1000)
-  --results-dir DIR         default results/ (writes DIR/long-lived/dereg-<S>s/)
-  --target local            the only target this experiment runs on`;
+export const LONG_LIVED_OPTIONS = {
+  'deregistration-s': { type: 'int', min: 1, max: 3600, default: QUICK_DEREGISTRATION_S, arg: 'S', help: `new connections keep reaching a terminating pod for S s (scaled-down default; the committed long run uses 600); preStop, grace and drain deadline are sized from it` },
+  deploys: { type: 'int', min: 1, max: 10, default: 3, help: 'rolling restarts of the service; the next starts once the previous is complete (all new pods available), old pods drain concurrently' },
+  arms: { type: 'list', choices: LONG_LIVED_ARMS, default: [...LONG_LIVED_ARMS], help: 'before (no levers) and/or after (every lever)' },
+  'sse-clients': { type: 'int', min: 0, max: 1000, default: 200, help: 'EventSource clients' },
+  'ws-clients': { type: 'int', min: 0, max: 200, default: 20, help: 'WebSocket clients' },
+  'upload-every-ms': { type: 'int', min: 0, max: 60_000, default: 1000, arg: 'MS', help: 'start an upload every MS ms; 0 = none, else at least 100' },
+  'upload-bytes': { type: 'int', min: 1024, max: 1_000_000, default: 262_144, arg: 'B', help: "bytes per upload (under ingress-nginx's 1m body limit)" },
+  'upload-bytes-per-s': { type: 'int', min: 1024, max: 104_857_600, default: 131_072, arg: 'R', help: 'the service reads uploads at this rate' },
+  'drain-window-s': { type: 'int', min: 1, max: 300, default: 5, arg: 'W', help: "a draining pod spreads its streams' reconnect signals over W s" },
+  'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, default: 1000, arg: 'D', help: 'endpoint additions reach the routing layer after D ms' },
+  'results-dir': { type: 'string', arg: 'DIR', help: 'default results/ (writes DIR/long-lived/dereg-<S>s/)' },
+  target: { type: 'choice', choices: ['local'], default: 'local', help: 'the only target this experiment runs on' },
+  reps: { type: 'int', min: 1, max: 1, default: 1, help: 'one repetition per arm' },
+  rate: { type: 'int', min: 1, max: 5000, help: "accepted for the Makefile's generic flags; this experiment's load is its clients" },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
 
-const NUMERIC: Record<string, { key: keyof LongLivedArgs; min: number; max: number; zeroOk?: boolean }> = {
-  '--deregistration-s': { key: 'deregistrationS', min: 1, max: 3600 },
-  '--deploys': { key: 'deploys', min: 1, max: 10 },
-  '--sse-clients': { key: 'sseClients', min: 0, max: 1000 },
-  '--ws-clients': { key: 'wsClients', min: 0, max: 200 },
-  '--upload-every-ms': { key: 'uploadEveryMs', min: 100, max: 60_000, zeroOk: true },
-  '--upload-bytes': { key: 'uploadBytes', min: 1024, max: 1_000_000 },
-  '--upload-bytes-per-s': { key: 'uploadBytesPerS', min: 1024, max: 104_857_600 },
-  '--drain-window-s': { key: 'drainWindowS', min: 1, max: 300 },
-  '--propagation-delay-ms': { key: 'propagationDelayMs', min: 0, max: 60_000 },
-};
-
-function numeric(name: string, raw: string | undefined): number {
-  const spec = NUMERIC[name]!;
-  if (raw === undefined || !/^\d{1,9}$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${spec.min}..${spec.max}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`);
-  const n = Number(raw);
-  if ((n < spec.min && !(spec.zeroOk && n === 0)) || n > spec.max) throw new LabError('LAB_BAD_OPTION', `${name} ${n} is out of range ${spec.zeroOk ? '0 or ' : ''}${spec.min}..${spec.max}`);
-  return n;
-}
+export const LONG_LIVED_USAGE = usage('usage: npm run lab -- long-lived [options]', LONG_LIVED_OPTIONS);
 
 /** Parses argv; LAB_BAD_OPTION naming the flag and its range on anything else. Pure: starts nothing. */
 export function parseLongLivedArgs(argv: readonly string[]): LongLivedArgs {
+  const v = parseOptions(LONG_LIVED_OPTIONS, argv).values;
+  if (v.uploadEveryMs > 0 && v.uploadEveryMs < 100) throw new LabError('LAB_BAD_OPTION', `--upload-every-ms ${v.uploadEveryMs} is out of range: 0 or 100..60000`);
+  if (v.deregistrationS * 1000 < v.propagationDelayMs) {
+    throw new LabError('LAB_BAD_OPTION', `--deregistration-s ${v.deregistrationS} is shorter than --propagation-delay-ms ${v.propagationDelayMs}`);
+  }
   const out: LongLivedArgs = {
-    deregistrationS: QUICK_DEREGISTRATION_S, deploys: 3, arms: [...LONG_LIVED_ARMS], sseClients: 200, wsClients: 20,
-    uploadEveryMs: 1000, uploadBytes: 262_144, uploadBytesPerS: 131_072, drainWindowS: 5, propagationDelayMs: 1000, help: false,
+    deregistrationS: v.deregistrationS, deploys: v.deploys, arms: LONG_LIVED_ARMS.filter((a) => v.arms.includes(a)),
+    sseClients: v.sseClients, wsClients: v.wsClients, uploadEveryMs: v.uploadEveryMs, uploadBytes: v.uploadBytes,
+    uploadBytesPerS: v.uploadBytesPerS, drainWindowS: v.drainWindowS, propagationDelayMs: v.propagationDelayMs, help: v.help,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = () => (eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i]);
-    if (NUMERIC[name]) (out as unknown as Record<string, number>)[NUMERIC[name].key] = numeric(name, value());
-    else if (name === '--arms') {
-      const v = value() ?? '';
-      const arms = v.split(',').filter(Boolean);
-      const bad = arms.filter((x) => !(LONG_LIVED_ARMS as readonly string[]).includes(x));
-      if (arms.length === 0 || bad.length) throw new LabError('LAB_BAD_OPTION', `--arms "${v}": valid arms are ${LONG_LIVED_ARMS.join(', ')} (comma-separated)`);
-      out.arms = LONG_LIVED_ARMS.filter((x) => arms.includes(x));
-    } else if (name === '--target') {
-      const t = value();
-      if (t !== 'local') throw new LabError('LAB_BAD_OPTION', `long-lived runs on the local target only (--target local), got ${t === undefined ? 'nothing' : `"${t}"`}`);
-    } else if (name === '--reps') {
-      const r = value();
-      if (r !== '1') throw new LabError('LAB_BAD_OPTION', `long-lived runs one repetition per arm (--reps 1), got ${r === undefined ? 'nothing' : `"${r}"`}`);
-    } else if (name === '--rate') {
-      value(); // the Makefile's generic --rate: this experiment's load is its clients, not a request rate
-    } else if (name === '--results-dir') {
-      const d = value();
-      if (!d) throw new LabError('LAB_BAD_OPTION', '--results-dir needs a directory');
-      out.resultsDir = d;
-    } else if (a === '--help' || a === '-h') out.help = true;
-    else throw new LabError('LAB_BAD_OPTION', `unknown argument "${a}"; valid: ${[...Object.keys(NUMERIC), '--arms', '--results-dir', '--target local', '--help'].join(', ')}`);
-  }
-  if (out.deregistrationS * 1000 < out.propagationDelayMs) {
-    throw new LabError('LAB_BAD_OPTION', `--deregistration-s ${out.deregistrationS} is shorter than --propagation-delay-ms ${out.propagationDelayMs}`);
-  }
+  if (v.resultsDir !== undefined) out.resultsDir = v.resultsDir;
   return out;
 }
