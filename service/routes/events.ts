@@ -27,7 +27,9 @@ export function eventsRoute(app: FastifyInstance, ctx: ServiceContext): void {
     const res = reply.raw;
     const write = (chunk: string) => {
       if (!res.headersSent) {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+        // Connection: close: a stream's connection is never reused. Reuse races the end of the stream:
+        // a proxy's pool (or a client) may write its next request into a socket the drain is closing.
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', connection: 'close' });
         res.write(`retry: ${ctx.env.sseRetryMs}\n\n`);
       }
       if (!res.destroyed) res.write(chunk);
@@ -47,8 +49,8 @@ export function eventsRoute(app: FastifyInstance, ctx: ServiceContext): void {
       reconnect() {
         const retryMs = jitteredRetryMs(ctx.env.sseRetryMs);
         write(`retry: ${retryMs}\nevent: reconnect\ndata: ${JSON.stringify({ reason: 'shutdown', retryMs })}\n\n`);
-        // End the chunked body, then the connection: a keep-alive socket left idle here would hold the drain.
-        res.end(() => res.socket?.end());
+        res.end(); // with Connection: close, Node closes the socket once the body is out
+
       },
     });
     res.once('close', () => { clearInterval(heartbeat); unsubscribe(); unregister(); });

@@ -38,11 +38,13 @@ export function armStats(run: ArmRun, args: LongLivedArgs): ArmStats {
 
 /** Per client, without the id lists: what the table sums, plus why streams ended (for reading a surprise). */
 function clientDetail(runs: ArmRun[]) {
-  return Object.fromEntries(runs.map((r) => [r.arm, r.streams.map((c) => {
+  const uploads = Object.fromEntries(runs.map((r) => [r.arm, r.uploads.filter((u) => u.outcome !== 'completed' || u.retry !== undefined)
+    .map((u) => ({ ...u, startS: (u.start - r.startedAt) / 1000, endS: (u.end - r.startedAt) / 1000 }))]));
+  return { uploadsNotCompleted: uploads, streams: Object.fromEntries(runs.map((r) => [r.arm, r.streams.map((c) => {
     const s = streamStats([c], r.truth, r.stopAt);
     return { kind: c.kind, path: c.path, received: c.ids.length, lost: s.lost, duplicated: s.duplicated, opens: c.opens, clean: c.clean, cut: c.cut, failedAttempts: c.failedAttempts, freshRestarts: c.freshRestarts, errors: c.errors, maxGapMs: s.gapMaxMs, gaps: c.gaps.map((g) => ({ atS: (g.at - r.startedAt) / 1000, ms: g.ms })), firstS: ((c.ids[0] ?? 0) / 1000 - r.startedAt) / 1000, lastS: ((c.ids.at(-1) ?? 0) / 1000 - r.startedAt) / 1000, stopS: (r.stopAt - r.startedAt) / 1000,
       idJumps: streamPauses({ ids: c.ids, at: [] }, 200).map((p) => ({ ...p, streamHas: r.truth.ids.filter((id) => id > p.from * 1000 && id < (p.from + p.ms) * 1000).length })) };
-  })]));
+  })])) };
 }
 
 /** The issue's acceptance for the `after` arm: nothing lost, nothing duplicated, no upload cut mid-body, ≥ 3 deploys. */

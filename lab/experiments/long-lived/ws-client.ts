@@ -42,7 +42,10 @@ export class WsClient {
       this.#lastId = e.id;
       this.rec.ids.push(encodeId(e.id));
     });
-    ws.on('error', () => undefined); // 'close' follows and records it
+    ws.on('error', (err: NodeJS.ErrnoException) => { // 'close' follows and counts it
+      const why = `error ${err.code ?? err.message.slice(0, 60)}`;
+      this.rec.errors[why] = (this.rec.errors[why] ?? 0) + 1;
+    });
     ws.on('close', (code) => {
       if (this.state !== CLIENT_STATES.Running) return;
       const why = `close ${code}`;
