@@ -75,7 +75,7 @@ function armPanel(run: ArmRun, top: number): string {
   const pods = [...new Set(run.samples.map((s) => s.pod))];
   const maxStreams = Math.max(1, ...run.samples.map((s) => s.sse + s.ws));
   const y = (v: number) => top + 20 + PANEL_H - (v / maxStreams) * PANEL_H;
-  const out: string[] = [`<text x="${L}" y="${top + 12}" font-size="13" font-weight="bold">${esc(run.arm)}: open streams per pod (SSE + WS; dashed = terminating), rollouts shaded</text>`];
+  const out: string[] = [`<text x="${L}" y="${top + 12}" font-size="13" font-weight="bold">${esc(run.arm)}: open streams per pod (SSE + WS; dashed = terminating, dotted = to 0 at exit; ticks: SIGTERM grey, SIGKILL red), rollouts shaded</text>`];
   for (const d of run.deploys) out.push(`<rect x="${x(d.start)}" y="${top + 20}" width="${Math.max(1, x(d.end) - x(d.start))}" height="${PANEL_H}" fill="#000" opacity="0.08"/><text x="${x(d.start) + 2}" y="${top + 32}" font-size="10">deploy ${d.n}</text>`);
   for (const e of run.events) if (e.kind === 'sigterm' || e.kind === 'sigkill') out.push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top + 20 + PANEL_H - 6}" y2="${top + 20 + PANEL_H}" stroke="${e.kind === 'sigkill' ? '#d62728' : '#555'}"/>`);
   pods.forEach((pod, i) => {
@@ -85,19 +85,25 @@ function armPanel(run: ArmRun, top: number): string {
       const a = pts[j - 1]!, b = pts[j]!;
       out.push(`<line x1="${x(a.t).toFixed(1)}" y1="${y(a.sse + a.ws).toFixed(1)}" x2="${x(b.t).toFixed(1)}" y2="${y(b.sse + b.ws).toFixed(1)}" stroke="${color}" stroke-width="1.5"${b.terminating ? ' stroke-dasharray="4 3"' : ''}/>`);
     }
+    // Once its listener closes a pod can no longer be scraped: a dotted drop from its last sample to 0 at its exit.
+    const exit = run.events.find((e) => e.kind === 'pod-exit' && e.pod === pod);
+    const last = pts.at(-1);
+    if (exit && last && exit.t >= last.t) out.push(`<line x1="${x(last.t).toFixed(1)}" y1="${y(last.sse + last.ws).toFixed(1)}" x2="${x(exit.t).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="${color}" stroke-width="1" stroke-dasharray="1 3"/>`);
   });
   out.push(`<line x1="${L}" x2="${W - R}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/><text x="${L - 6}" y="${y(maxStreams) + 4}" font-size="10" text-anchor="end">${maxStreams}</text><text x="${L - 6}" y="${y(0)}" font-size="10" text-anchor="end">0</text>`);
   const gTop = top + 40 + PANEL_H;
   const gaps = run.streams.flatMap((r) => r.gaps.map((g) => ({ ...g, kind: r.kind })));
   const maxGap = Math.max(1000, ...gaps.map((g) => g.ms));
   const gy = (v: number) => gTop + GAP_H - (Math.log10(1 + v) / Math.log10(1 + maxGap)) * GAP_H;
-  out.push(`<text x="${L}" y="${gTop - 4}" font-size="11">reconnect gaps (log scale, ● SSE ◆ WS), up to ${Math.round(maxGap)} ms</text>`);
+  out.push(`<text x="${L}" y="${gTop - 4}" font-size="11">reconnect gaps: stream end → next stream open (log scale, ● SSE ◆ WS), up to ${Math.round(maxGap)} ms</text>`);
   for (const g of gaps) {
     out.push(g.kind === 'sse'
       ? `<circle cx="${x(g.at).toFixed(1)}" cy="${gy(g.ms).toFixed(1)}" r="1.6" fill="#1f77b4" opacity="0.5"/>`
       : `<rect x="${(x(g.at) - 2).toFixed(1)}" y="${(gy(g.ms) - 2).toFixed(1)}" width="4" height="4" fill="#d62728" opacity="0.6" transform="rotate(45 ${x(g.at).toFixed(1)} ${gy(g.ms).toFixed(1)})"/>`);
   }
-  out.push(`<line x1="${L}" x2="${W - R}" y1="${gy(0)}" y2="${gy(0)}" stroke="#333"/><text x="${W - R}" y="${gy(0) + 14}" font-size="10" text-anchor="end">${Math.round(span / 1000)} s</text><text x="${L}" y="${gy(0) + 14}" font-size="10">0 s</text>`);
+  out.push(`<line x1="${L}" x2="${W - R}" y1="${gy(0)}" y2="${gy(0)}" stroke="#333"/>`);
+  const step = [10, 30, 60, 120, 300].find((st) => span / 1000 / st <= 12) ?? 600;
+  for (let t = 0; t <= span / 1000; t += step) out.push(`<line x1="${x(t0 + t * 1000)}" x2="${x(t0 + t * 1000)}" y1="${gy(0)}" y2="${gy(0) + 4}" stroke="#333"/><text x="${x(t0 + t * 1000)}" y="${gy(0) + 15}" font-size="10" text-anchor="middle">${t} s</text>`);
   return out.join('\n');
 }
 
