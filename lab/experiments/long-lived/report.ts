@@ -75,7 +75,7 @@ function armPanel(run: ArmRun, top: number): string {
   const pods = [...new Set(run.samples.map((s) => s.pod))];
   const maxStreams = Math.max(1, ...run.samples.map((s) => s.sse + s.ws));
   const y = (v: number) => top + 20 + PANEL_H - (v / maxStreams) * PANEL_H;
-  const out: string[] = [`<text x="${L}" y="${top + 12}" font-size="13" font-weight="bold">${esc(run.arm)}: open streams per pod (SSE + WS; dashed = terminating, dotted = to 0 at exit; ticks: SIGTERM grey, SIGKILL red), rollouts shaded</text>`];
+  const out: string[] = [`<text x="${L}" y="${top + 12}" font-size="13" font-weight="bold">${esc(run.arm)}: open streams per pod (dashed: terminating, dotted: to 0 at exit, ticks: SIGTERM grey / SIGKILL red)</text>`];
   for (const d of run.deploys) out.push(`<rect x="${x(d.start)}" y="${top + 20}" width="${Math.max(1, x(d.end) - x(d.start))}" height="${PANEL_H}" fill="#000" opacity="0.08"/><text x="${x(d.start) + 2}" y="${top + 32}" font-size="10">deploy ${d.n}</text>`);
   for (const e of run.events) if (e.kind === 'sigterm' || e.kind === 'sigkill') out.push(`<line x1="${x(e.t)}" x2="${x(e.t)}" y1="${top + 20 + PANEL_H - 6}" y2="${top + 20 + PANEL_H}" stroke="${e.kind === 'sigkill' ? '#d62728' : '#555'}"/>`);
   pods.forEach((pod, i) => {

@@ -15,6 +15,7 @@ export const UPLOADER_STATES = { Idle: 'idle', Running: 'running', Stopping: 'st
 export type UploaderState = (typeof UPLOADER_STATES)[keyof typeof UPLOADER_STATES];
 
 const MAX_IN_FLIGHT = 16;
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /**
  * A stream of uploads: one every `everyMs`, alternating paths and `Expect: 100-continue`, over
@@ -96,7 +97,8 @@ export class Uploader {
       });
       req.once('error', (e: NodeJS.ErrnoException) => {
         // A connection that failed before a byte of body went out lost nothing; one that broke after did.
-        const outcome: UploadOutcome = bodySent && req.socket && (req.socket.bytesWritten ?? 0) > 0 ? 'cut' : 'error';
+        // (A refused connect never sent anything, even if the body was already handed to the request.)
+        const outcome: UploadOutcome = bodySent && !CONNECT_ERRORS.has(e.code ?? '') ? 'cut' : 'error';
         finish({ outcome, detail: e.code ?? e.message });
       });
     });
