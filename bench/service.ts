@@ -64,6 +64,7 @@ async function benchServer(port: number, withLifecycle: boolean): Promise<void> 
       tracker: new ConnectionTracker(metrics), budget: new ShutdownBudget(), shutdown: { active: false },
       deps: undefined as never, // /fast never touches Redis
       arrivals: new ArrivalRecorder(createLogger('bench-arrivals')), // never started: records, never logs
+      ticker: undefined as never, events: undefined as never, streams: undefined as never, // nor the event stream
     } satisfies ServiceContext;
     app.addHook('onRequest', lifecycleHook(ctx));
     ctx.tracker.watch(app.server);
