@@ -23,6 +23,12 @@ export const ERRORS = {
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
   LAB_BLOCKED: 'client address is on the configured blocklist',
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
+  LAB_BAD_ROUTE: 'a --route is not METHOD:/path[@body-file][*weight]',
+  LAB_AMBIGUOUS_DEPLOYMENT: 'several Deployments and no --deployment to pick one',
+  LAB_NO_ENTRY_POINT: "the container command's entry point is not in the app directory",
+  LAB_UNKNOWN_CONTEXT: 'no such kubeconfig context',
+  LAB_FORBIDDEN: 'the Kubernetes API refused an action the check needs',
+  LAB_NOT_CONFIRMED: 'the check restarts a real Deployment and needs --yes',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

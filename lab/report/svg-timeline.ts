@@ -18,6 +18,9 @@ const CLASS_COLOR: Record<string, string> = {
   refused: '#1f77b4', timeout: '#e377c2', other: '#7f7f7f',
 };
 const DEPLOY_COLOR: Record<string, string> = { service: '#2ca02c', worker: '#17becf' };
+/** For series with other names (a user's Deployment under `check`): told apart by position. */
+const OTHER_COLORS = ['#2ca02c', '#17becf', '#bcbd22', '#7f7f7f'];
+const seriesColor = (d: string, i: number) => DEPLOY_COLOR[d] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f1 = (n: number) => (Math.round(n * 10) / 10).toString();
@@ -116,7 +119,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   const deployments = [...new Set(timeline.readySamples.flatMap((s) => Object.keys(s.ready)))];
   const rp = niceMax(Math.max(...timeline.readySamples.flatMap((s) => Object.values(s.ready)), 1), 4);
   axis(3, panels[3]!, Math.max(rp.top, 1), 1);
-  for (const d of deployments) {
+  for (const [i, d] of deployments.entries()) {
     const pts: Array<[number, number]> = [];
     let prev: number | undefined;
     for (const s of timeline.readySamples) {
@@ -127,7 +130,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
       pts.push([px, yOf(3, v, rp.top)]);
       prev = v;
     }
-    if (pts.length) polyline(pts, DEPLOY_COLOR[d] ?? '#000', 2);
+    if (pts.length) polyline(pts, seriesColor(d, i), 2);
   }
 
   // rollout events across all panels
@@ -158,8 +161,8 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
     ly += 15;
   }
   ly = panelTop(3) + 4;
-  for (const d of deployments) {
-    out.push(`<line x1="${lx}" x2="${lx + 10}" y1="${ly + 5}" y2="${ly + 5}" stroke="${DEPLOY_COLOR[d] ?? '#000'}" stroke-width="2"/><text x="${lx + 14}" y="${ly + 9}">${esc(d)}</text>`);
+  for (const [i, d] of deployments.entries()) {
+    out.push(`<line x1="${lx}" x2="${lx + 10}" y1="${ly + 5}" y2="${ly + 5}" stroke="${seriesColor(d, i)}" stroke-width="2"/><text x="${lx + 14}" y="${ly + 9}">${esc(d)}</text>`);
     ly += 15;
   }
   ly = panelTop(0) + 4;
