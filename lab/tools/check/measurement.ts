@@ -27,6 +27,8 @@ export interface Measurement {
   isolation?: string;
   /** cluster mode: measured per pod (ms from deletion to the EndpointSlice dropping it) */
   deregistrationMs?: number[];
+  /** cluster mode: the summary converted from k6's aggregates (there are no per-request records) */
+  summary?: RunSummary;
 }
 
 /** `check` has no job ledger: the audit block of the schema is all zeros, and says so in a note. */
@@ -46,11 +48,14 @@ export function deregistrationDelays(m: Measurement): number[] {
 
 export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'notes'>): RunSummary {
   const dereg = deregistrationDelays(m);
+  const notes = [...m.notes, 'check has no job ledger: the jobs columns do not apply (all 0)'];
+  const params = { ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
+  if (m.summary) return { ...m.summary, ...meta, target: m.target, notes, params };
   const summary = summarize({
     ...meta,
     target: m.target,
-    notes: [...m.notes, 'check has no job ledger: the jobs columns do not apply (all 0)'],
-    params: { ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length },
+    notes,
+    params,
     records: m.records,
     dropped: m.dropped,
     events: m.timeline.events,
