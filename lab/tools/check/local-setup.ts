@@ -45,7 +45,7 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
  */
 export function explainStartFailure(err: unknown, podsDir: string): unknown {
   if (!isLabError(err) || !['LAB_TIMEOUT', 'LAB_PORT_TAKEN'].includes(err.code)) return err;
-  let collided = false;
+  let collided = err.code === 'LAB_PORT_TAKEN'; // the pod's own address:port is taken: something bound the wildcard
   try {
     for (const f of readdirSync(podsDir).filter((x) => x.endsWith('.log'))) {
       if (/EADDRINUSE/.test(readFileSync(join(podsDir, f), 'utf8'))) { collided = true; break; }

@@ -45,7 +45,7 @@ export async function check(argv: string[]): Promise<number> {
   try { result = await measure(o, started); } catch (e) {
     if (!isLabError(e)) throw e;
     say(e.message);
-    return ['LAB_TIMEOUT', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY'].includes(e.code) ? 1 : 2;
+    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY'].includes(e.code) ? 1 : 2;
   }
   if (!result) return 0; // dry run: every API call was printed
   const { m, manifestPaths } = result;

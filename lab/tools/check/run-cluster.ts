@@ -42,7 +42,7 @@ export function clusterDeps(o: CheckOptions, out: (l: string) => void = (l) => p
   return { exec: new RealExecutor(kc), access: new RealClusterAccess(kc), out };
 }
 
-function scriptConfigMap(name: string, namespace: string, runId: string, scenario: object, root: string): KubernetesObject {
+export function scriptConfigMap(name: string, namespace: string, runId: string, scenario: object, root: string): KubernetesObject {
   const read = (p: string) => readFileSync(join(root, p), 'utf8');
   return {
     apiVersion: 'v1', kind: 'ConfigMap',
@@ -52,7 +52,7 @@ function scriptConfigMap(name: string, namespace: string, runId: string, scenari
 }
 
 /** The kind target's k6 Job, moved to the user's namespace and pointed at this run's script ConfigMap. */
-function checkJob(o: CheckOptions, name: string, configMap: string, runId: string, plan: PhasePlan): KubernetesObject {
+export function checkJob(o: CheckOptions, name: string, configMap: string, runId: string, plan: PhasePlan): KubernetesObject {
   const job = k6Job({ name, runId, rate: o.rate, keepAlive: true, paths: ['l4'], plan, l4Url: o.url!, ingressUrl: o.url!, ingressHost: null, timeoutSeconds: 10 }) as any;
   job.metadata.namespace = o.namespace;
   for (const v of job.spec.template.spec.volumes) if (v.configMap) v.configMap.name = configMap;
