@@ -114,7 +114,7 @@ describe('check refuses bad input before starting anything', () => {
 
   it('options of the other mode, and missing values', async () => {
     await refused(['--manifests', MANIFESTS], 'LAB_BAD_OPTION', /--app-dir is required/);
-    await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--rate', '0'], 'LAB_BAD_OPTION', /--rate=0 must be an integer 1\.\.2000/);
+    await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--rate', '0'], 'LAB_BAD_OPTION', /--rate 0 is out of range 1\.\.2000/);
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--url', 'http://x'], 'LAB_BAD_OPTION', /--url is for the cluster mode/);
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--env', 'NOEQUALS'], 'LAB_BAD_OPTION', /expected NAME=value/);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isLabError } from '../../common/errors.js';
+import { parseOptions } from '../../lab/engine/args.js';
 import { parseManifest } from '../../lab/targets/local/manifest.js';
 import { checkEntryPoint } from '../../lab/tools/check/entry-point.js';
 import { localize, toYaml } from '../../lab/tools/check/localize.js';
@@ -46,6 +47,13 @@ describe('check pieces', () => {
     assert.throws(() => checkEntryPoint(['/bin/sh', '-c', 'exec lab-no-such-runtime -jar app.jar'], ROOT, 'Deployment/x'),
       (e) => isLabError(e, 'LAB_NO_ENTRY_POINT') && /lab-no-such-runtime, which is not on this machine's PATH/.test((e as Error).message));
     assert.throws(() => checkEntryPoint(['node', 'missing.js'], ROOT, 'Deployment/x'), (e) => isLabError(e, 'LAB_NO_ENTRY_POINT'));
+  });
+
+  it('a repeatable option keeps every value in order (--route, --env)', () => {
+    const spec = { route: { type: 'repeat', help: 'r' } } as const;
+    assert.deepEqual(parseOptions(spec, ['--route', 'GET:/a', '--route=POST:/b']).values.route, ['GET:/a', 'POST:/b']);
+    assert.deepEqual(parseOptions(spec, []).values.route, []);
+    assert.throws(() => parseOptions(spec, ['--route']), (e) => isLabError(e, 'LAB_BAD_OPTION') && /--route needs a value/.test((e as Error).message));
   });
 
   it('the verdict fails only above --max-failed', () => {

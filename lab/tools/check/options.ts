@@ -2,14 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import type { MixEntry } from '../../../loadtest/scenario.js';
-import { parseRoute, ROUTE_USAGE } from './routes.js';
+import { parseOptions, usage } from '../../engine/args.js';
+import { parseRoute } from './routes.js';
 
 // The command line of `check`. Two modes: local (the user's manifests run as processes) and
 // cluster (an existing Deployment behind a kubeconfig context). Everything is validated here,
 // before anything is started.
-
-export const CHECK_USAGE = `check --manifests <file|dir> --app-dir <dir> [--deployment D] [--route ${ROUTE_USAGE}]… [--rate R] [--deploys N] [--env K=V]… [--max-failed N] [--propagation-delay-ms MS] [--out DIR]
-check --context C --namespace N --deployment D --url <in-cluster URL> --yes [--manifests <file|dir>] [--route …]… [--rate R] [--deploys N] [--max-failed N] [--dry-run] [--out DIR]`;
 
 export const CHECK_MODES = { Local: 'local', Cluster: 'cluster' } as const;
 export type CheckMode = (typeof CHECK_MODES)[keyof typeof CHECK_MODES];
@@ -33,15 +31,29 @@ export interface CheckOptions {
   dryRun: boolean;
 }
 
-const INTS: Record<string, ['rate' | 'deploys' | 'maxFailed' | 'propagationDelayMs', number, number]> = {
-  '--rate': ['rate', 1, 2000],
-  '--deploys': ['deploys', 1, 10],
-  '--max-failed': ['maxFailed', 0, 1_000_000],
-  '--propagation-delay-ms': ['propagationDelayMs', 0, 60_000],
-};
-const STRINGS = ['--manifests', '--app-dir', '--deployment', '--out', '--context', '--namespace', '--url'] as const;
-const FLAGS = ['--yes', '--dry-run'] as const;
-const bad = (detail: string): never => { throw new LabError('LAB_BAD_OPTION', `${detail}\nusage:\n${CHECK_USAGE}`); };
+export const CHECK_OPTIONS = {
+  manifests: { type: 'string', arg: 'FILE|DIR', help: 'the Deployment(s), Service(s), Ingress/HTTPRoute to run (local) or to review (cluster)' },
+  'app-dir': { type: 'string', arg: 'DIR', help: "local: the directory that stands for the image's workingDir" },
+  deployment: { type: 'string', arg: 'D', help: 'the Deployment to roll (required with several, and with --context)' },
+  route: { type: 'repeat', arg: 'METHOD:/path[@body][*weight]', help: `a route to load, e.g. GET:/health or POST:/orders@order.json*3 (default GET:/)` },
+  rate: { type: 'int', min: 1, max: 2000, default: 50, arg: 'R', help: 'open-model arrivals per second' },
+  deploys: { type: 'int', min: 1, max: 10, default: 2, help: 'rollout restarts' },
+  env: { type: 'repeat', arg: 'K=V', help: 'local: environment override for the Deployment (e.g. a dependency you started)' },
+  'max-failed': { type: 'int', min: 0, max: 1_000_000, help: 'verdict: exit 1 when more requests than this fail during the rollouts' },
+  'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local: endpoint propagation delay (default the local target's)" },
+  out: { type: 'string', arg: 'DIR', help: 'results directory (default results/check/<deployment>)' },
+  context: { type: 'string', arg: 'C', help: 'cluster mode: the kubeconfig context' },
+  namespace: { type: 'string', arg: 'N', help: "cluster mode: the Deployment's namespace" },
+  url: { type: 'string', arg: 'URL', help: 'cluster mode: the in-cluster URL the k6 Job calls, e.g. http://orders.shop:8080' },
+  yes: { type: 'flag', help: 'cluster mode: really restart the Deployment' },
+  'dry-run': { type: 'flag', help: 'cluster mode: print every API call, change nothing' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
+
+export const CHECK_USAGE = usage(`usage: npm run lab -- check --manifests <file|dir> --app-dir <dir> [options]          (local)
+       npm run lab -- check --context C --namespace N --deployment D --url URL --yes [options]  (any cluster)`, CHECK_OPTIONS);
+
+const bad = (detail: string): never => { throw new LabError('LAB_BAD_OPTION', `${detail}\n${CHECK_USAGE}`); };
 
 function pathThatExists(flag: string, value: string, cwd: string, dir: boolean): string {
   const p = resolve(cwd, value);
@@ -58,51 +70,32 @@ function envPair(v: string): [string, string] {
 
 /** Parses argv (after `check`); `cwd` resolves relative paths. Throws LAB_BAD_OPTION / LAB_BAD_ROUTE / LAB_NOT_CONFIRMED. */
 export function parseCheckOptions(argv: string[], cwd = process.cwd()): CheckOptions {
-  const o: CheckOptions = { mode: CHECK_MODES.Local, routes: [], rate: 50, deploys: 2, env: {}, yes: false, dryRun: false };
-  const str: Partial<Record<(typeof STRINGS)[number], string>> = {};
-  const routeSpecs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    if ((FLAGS as readonly string[]).includes(flag)) {
-      if (inline !== undefined) bad(`${flag} takes no value`);
-      if (flag === '--yes') o.yes = true; else o.dryRun = true;
-      continue;
-    }
-    const known = flag in INTS || (STRINGS as readonly string[]).includes(flag) || flag === '--route' || flag === '--env';
-    if (!known) bad(`unknown option "${argv[i]}"`);
-    const value = inline ?? argv[i + 1];
-    if (value === undefined || (inline === undefined && value.startsWith('--'))) bad(`${flag} needs a value`);
-    if (inline === undefined) i++;
-    if (flag === '--route') routeSpecs.push(value!);
-    else if (flag === '--env') { const [k, v] = envPair(value!); o.env[k] = v; }
-    else if (flag in INTS) {
-      const [key, min, max] = INTS[flag]!;
-      if (!/^\d+$/.test(value!) || Number(value) < min || Number(value) > max) bad(`${flag}=${value} must be an integer ${min}..${max}`);
-      o[key] = Number(value);
-    } else str[flag as (typeof STRINGS)[number]] = value!;
-  }
-  o.mode = str['--context'] !== undefined ? CHECK_MODES.Cluster : CHECK_MODES.Local;
-  o.deployment = str['--deployment'];
-  o.out = str['--out'] === undefined ? undefined : resolve(cwd, str['--out']);
-  if (str['--manifests'] !== undefined) o.manifests = pathThatExists('--manifests', str['--manifests'], cwd, false);
+  const v = parseOptions(CHECK_OPTIONS, argv).values;
+  const o: CheckOptions = {
+    mode: v.context !== undefined ? CHECK_MODES.Cluster : CHECK_MODES.Local, routes: [], rate: v.rate, deploys: v.deploys,
+    env: Object.fromEntries(v.env.map(envPair)), yes: v.yes, dryRun: v.dryRun, deployment: v.deployment,
+    maxFailed: v.maxFailed, propagationDelayMs: v.propagationDelayMs, out: v.out === undefined ? undefined : resolve(cwd, v.out),
+  };
+  if (v.manifests !== undefined) o.manifests = pathThatExists('--manifests', v.manifests, cwd, false);
   if (o.mode === CHECK_MODES.Local) {
-    for (const f of ['--namespace', '--url'] as const) if (str[f] !== undefined) bad(`${f} is for the cluster mode (give --context too)`);
+    for (const [f, x] of [['--namespace', v.namespace], ['--url', v.url]] as const) if (x !== undefined) bad(`${f} is for the cluster mode (give --context too)`);
     if (o.manifests === undefined) bad('--manifests is required (or --context for an existing cluster)');
-    if (str['--app-dir'] === undefined) bad('--app-dir is required: the directory that stands for the image\'s workingDir');
-    o.appDir = pathThatExists('--app-dir', str['--app-dir']!, cwd, true);
+    if (v.appDir === undefined) bad("--app-dir is required: the directory that stands for the image's workingDir");
+    o.appDir = pathThatExists('--app-dir', v.appDir!, cwd, true);
   } else {
-    if (str['--app-dir'] !== undefined) bad('--app-dir is for the local mode: on a cluster the image is what runs');
-    if (Object.keys(o.env).length > 0) bad('--env is for the local mode: on a cluster the Deployment keeps its own environment');
-    o.context = str['--context'];
-    o.namespace = str['--namespace'] ?? bad('--namespace is required with --context');
+    if (v.appDir !== undefined) bad('--app-dir is for the local mode: on a cluster the image is what runs');
+    if (v.env.length > 0) bad('--env is for the local mode: on a cluster the Deployment keeps its own environment');
+    o.context = v.context;
+    o.namespace = v.namespace ?? bad('--namespace is required with --context');
     if (o.deployment === undefined) bad('--deployment is required with --context');
-    o.url = str['--url'] ?? bad('--url is required with --context: the in-cluster URL the k6 Job calls, e.g. http://my-svc.my-ns:8080');
-    try { new URL(o.url!); } catch { bad(`--url ${o.url}: not a URL`); }
-    if (!/^https?:$/.test(new URL(o.url!).protocol)) bad(`--url ${o.url}: http or https only`);
+    o.url = v.url ?? bad('--url is required with --context: the in-cluster URL the k6 Job calls, e.g. http://my-svc.my-ns:8080');
+    let u: URL | undefined;
+    try { u = new URL(o.url!); } catch { bad(`--url ${o.url}: not a URL`); }
+    if (!/^https?:$/.test(u!.protocol)) bad(`--url ${o.url}: http or https only`);
     if (!o.yes && !o.dryRun) {
       throw new LabError('LAB_NOT_CONFIRMED', `check restarts Deployment ${o.namespace}/${o.deployment} in context ${o.context} ${o.deploys} time(s); add --yes to go ahead, or --dry-run to print every API call instead`);
     }
   }
-  o.routes = (routeSpecs.length ? routeSpecs : ['GET:/']).map((r) => parseRoute(r, cwd));
+  o.routes = (v.route.length ? v.route : ['GET:/']).map((r) => parseRoute(r, cwd));
   return o;
 }
