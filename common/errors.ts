@@ -29,6 +29,10 @@ export const ERRORS = {
   LAB_UNKNOWN_CONTEXT: 'no such kubeconfig context',
   LAB_FORBIDDEN: 'the Kubernetes API refused an action the check needs',
   LAB_NOT_CONFIRMED: 'the check restarts a real Deployment and needs --yes',
+  LAB_BAD_YAML: 'input is not valid YAML or not a Kubernetes object',
+  LAB_NO_KIND: 'a YAML document has no kind',
+  LAB_UNREADABLE_FILE: 'input file cannot be read',
+  LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;
