@@ -1,17 +1,11 @@
-// The one place `check` meets `doctor` (lab/tools/doctor, the static manifest review). Until that
-// module is on main this adapter answers "not available" with the same shapes, so the report
-// says so instead of showing an empty list as if doctor had found nothing.
+import { isLabError } from '../../../common/errors.js';
+import { formatText, runDoctor, type Finding } from '../doctor/index.js';
 
-export interface DoctorFinding {
-  id: string;
-  lever: string;
-  severity: string;
-  file: string;
-  object: string;
-  path: string;
-  why: string;
-  fix: string;
-}
+// The one place `check` meets `doctor` (lab/tools/doctor, the static manifest review): its
+// findings for the same manifests go next to the measured failures. A doctor that cannot read
+// the input says so in the report instead of looking like "no findings".
+
+export type DoctorFinding = Finding;
 
 export interface DoctorResult {
   available: boolean;
@@ -19,8 +13,13 @@ export interface DoctorResult {
   text: string;
 }
 
-export async function doctorFindings(paths: string[], opts: { deregistrationS?: number; drainS?: number } = {}): Promise<DoctorResult> {
-  void paths;
-  void opts;
-  return { available: false, findings: [], text: 'doctor: not available in this build (lab/tools/doctor is not merged yet)' };
+export async function doctorFindings(paths: string[], opts: { dockerfile?: string; deregistrationS?: number; drainS?: number } = {}): Promise<DoctorResult> {
+  if (paths.length === 0) return { available: false, findings: [], text: 'doctor: no --manifests given, nothing to review' };
+  try {
+    const report = await runDoctor({ paths, ...opts });
+    return { available: true, findings: report.findings, text: formatText(report) };
+  } catch (e) {
+    if (!isLabError(e)) throw e;
+    return { available: false, findings: [], text: `doctor could not review the manifests: ${e.message}` };
+  }
 }

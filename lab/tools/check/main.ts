@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
@@ -61,7 +62,10 @@ export async function check(argv: string[]): Promise<number> {
       ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, sent: m.sent,
     },
   });
-  const doctor = await doctorFindings(manifestPaths);
+  const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;
+  const dereg = summary.params.deregistrationMedianMs as number | null;
+  // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
+  const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.ceil(dereg / 1000)) } : {}) });
   const verdict = verdictOf(summary, o.maxFailed);
   const out = o.out ?? join(REPO_ROOT, 'results', 'check', deploymentName);
   const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });

@@ -9,6 +9,8 @@ import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER, LABEL_PART_OF
 import { parseK6Summary, toRunSummary } from '../../targets/kind/convert.js';
 import type { Executor } from '../../targets/kind/executor.js';
 import { between } from '../../targets/kind/markers.js';
+import { parseRequestLines } from '../../targets/kind/requests.js';
+import { deployWindow } from '../../report/stats.js';
 import { k6Job, planSeconds, type PhasePlan } from '../../targets/kind/objects.js';
 import { loadKubeConfig, RealExecutor } from '../../targets/kind/real-executor.js';
 import { RecordingExecutor } from '../../targets/kind/recording-executor.js';
@@ -90,7 +92,7 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
   const unregister = onTeardown(cleanup);
   const timeline = new Timeline(service);
   const stopWatch = await exec.watch(ns, (r, type, obj, t) => timeline.on(r, type, obj, t));
-  const rolled: { durations: number[]; window: { start: number; end: number } } = { durations: [], window: { start: 0, end: 0 } };
+  const rolled: Rolled = { durations: [], window: { start: 0, end: 0 }, baseline: { start: 0, end: 0 } };
   let k6Log = '';
   try {
     await exec.create(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
@@ -100,8 +102,9 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     const head = await exec.waitLogLine(ns, pod, K6_T0_MARKER, 120_000);
     const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
     if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `no ${K6_T0_MARKER} line in the k6 log`);
-    rolled.window = { start: t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000, end: t0 + (planSeconds(plan) - plan.cooldownSeconds) * 1000 };
-    await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, rolled.window.start - Date.now()));
+    rolled.baseline = { start: t0 + plan.warmupSeconds * 1000, end: t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000 };
+    await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, rolled.baseline.end - Date.now()));
+    const firstCallAt = Date.now();
     for (let i = 1; i <= o.deploys; i++) {
       const t = Date.now();
       if (!exec.dryRun) x.say(`check: rollout restart ${i}/${o.deploys} of ${ns}/${o.deployment}`);
@@ -112,6 +115,7 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
       rolled.durations.push(Date.now() - t);
       if (i < o.deploys) await exec.sleep(CHECK_PHASES.pauseBetweenDeploysSeconds * 1000);
     }
+    rolled.window = deployWindow(timeline.events, firstCallAt, Date.now());
     const left = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     await exec.waitJobFinished(ns, jobName, left + 200_000);
     k6Log = await exec.podLog(ns, pod);
@@ -126,23 +130,28 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
     return undefined;
   }
-  return measurementFrom(o, timeline, service, rolled, parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)));
+  return measurementFrom(o, timeline, service, rolled, k6Log);
 }
 
-function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: { durations: number[]; window: { start: number; end: number } }, k6: ReturnType<typeof parseK6Summary>): Measurement {
+interface Interval { start: number; end: number }
+interface Rolled { durations: number[]; window: Interval; baseline: Interval }
+
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string): Measurement {
   const dereg = timeline.deregistrations().map((r) => r.toEndpointRemovedMs).filter((v): v is number => v !== null);
+  const { records, malformed } = parseRequestLines(k6Log);
   const summary: RunSummary = toRunSummary({
     arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
     params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'] },
-    notes: ['k6 reports aggregates per phase, not per-request records: the chart\'s request panels are empty; the table is from the k6 summary'],
-    summary: k6, window: rolled.window, deployDurationsMs: rolled.durations,
+    notes: malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [],
+    summary: parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)), records, baseline: rolled.baseline,
+    window: rolled.window, deployDurationsMs: rolled.durations,
     minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(),
     jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
   });
   return {
-    target: 'kind', deployment: o.deployment!, service, records: [], dropped: summary.droppedIterations, sent: summary.requests,
+    target: 'kind', deployment: o.deployment!, service, records, dropped: summary.droppedIterations, sent: summary.requests,
     timeline: { events: [...timeline.events].sort((a, b) => a.t - b.t), phases: [], readySamples: [] },
-    window: rolled.window, baseline: rolled.window, deployDurationsMs: rolled.durations, servingSeries: service,
+    window: rolled.window, baseline: rolled.baseline, deployDurationsMs: rolled.durations, servingSeries: service,
     notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: dereg, summary,
   };
 }

@@ -9,6 +9,7 @@ import type { Progress } from '../../engine/progress.js';
 import type { TimelineEvent } from '../../engine/schema.js';
 import { onTeardown } from '../../engine/teardown.js';
 import type { ReadySample } from '../../report/summarize.js';
+import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
 import { explainStartFailure, type LocalPlan } from './local-setup.js';
 import type { Measurement } from './measurement.js';
@@ -152,6 +153,5 @@ async function drive(c: LocalCluster, x: LocalRunInput, scenario: Scenario, ente
   }
   enter('cooldown');
   await sleep(ph.cooldownSeconds * 1000);
-  const first = Math.min(start, ...c.events.filter((e) => e.kind === 'rollout-start' && e.t >= start - 1000).map((e) => e.t));
-  return { window: { start: first, end }, baseline, durations };
+  return { window: deployWindow(c.events, start, end), baseline, durations };
 }
