@@ -49,6 +49,9 @@ describe('check on the local target', () => {
     const ev = JSON.parse(readFileSync(join(out, 'evidence.json'), 'utf8'));
     assert.ok(ev.rolloutEvents.some((e: any) => e.kind === 'pod-terminating'));
     assert.ok(typeof ev.machine.cores === 'number' && ev.machine.loadavgBefore.length === 3);
+    assert.equal(ev.doctor.available, true, ev.doctor.text);
+    assert.ok(ev.doctor.findings.every((f: any) => f.file.endsWith('app.yaml')), 'doctor reviewed the same manifests');
+    assert.match(readFileSync(join(out, 'table.md'), 'utf8'), /## doctor/);
     assert.ok(existsSync(join(out, 'timeline.svg')) && existsSync(join(out, 'table.md')));
     assert.deepEqual(podsLeft(), []);
   });

@@ -65,7 +65,7 @@ export async function check(argv: string[]): Promise<number> {
   const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;
   const dereg = summary.params.deregistrationMedianMs as number | null;
   // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
-  const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.ceil(dereg / 1000)) } : {}) });
+  const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.round(dereg / 1000)) } : {}) });
   const verdict = verdictOf(summary, o.maxFailed);
   const out = o.out ?? join(REPO_ROOT, 'results', 'check', deploymentName);
   const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });
