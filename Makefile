@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench check check-examples doctor
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor triage graph check check-examples
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -44,6 +44,11 @@ doctor:
 	@npm run --silent build
 	@$(LAB) doctor $(FILE) $(DOCTOR_ARGS)
 
+# The runbook's spike-triage table from the stored runs (results/triage/, docs/runbook.md); no load.
+triage:
+	@npm run --silent build
+	$(LAB) triage
+
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:
 	scripts/render.sh
@@ -68,3 +73,7 @@ EXAMPLE_ROUTES := --route 'GET:/orders*3' --route POST:/orders@examples/order.js
 check-examples: build
 	$(LAB) check --manifests examples/naive/k8s --app-dir examples/naive $(EXAMPLE_ROUTES) --out results/check/naive
 	$(LAB) check --manifests examples/fixed/k8s --app-dir examples/fixed $(EXAMPLE_ROUTES) --max-failed 0 --out results/check/fixed
+
+# lab/'s import graph per folder; fails on an import cycle, a computed import() or service/worker/common importing lab/.
+graph: build
+	node dist/scripts/import-graph.js --dirs
