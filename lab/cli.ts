@@ -15,6 +15,7 @@ import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { tune } from './experiments/tune/main.js';
 import { longLived } from './experiments/long-lived/main.js';
+import { check } from './tools/check/main.js';
 import { doctor } from './tools/doctor/main.js';
 import { triageMain } from './tools/triage/main.js';
 import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
@@ -30,6 +31,7 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'reload-vs-restart': reloadVsRestart,
   tune,
   'long-lived': longLived,
+  check,
   doctor,
   triage: triageMain,
 };

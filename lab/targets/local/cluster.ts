@@ -55,6 +55,8 @@ export interface LocalClusterOptions {
   network?: number;
   /** run without PID namespaces even where they work (to test the fallback) */
   forceIsolationFallback?: boolean;
+  /** the directory workingDir /app stands for (the image's files); default the repository root */
+  appDir?: string;
 }
 
 export class LocalCluster {
@@ -155,7 +157,7 @@ export class LocalCluster {
   private createPod = (deployment: string, hash: string, template: Manifest['deployments'][number]['template']): Pod => {
     const pod = new Pod(podName(deployment, hash), deployment, hash, template, this.block.podAddress(), {
       namespace: this.manifest.namespace,
-      repoRoot: REPO_ROOT,
+      repoRoot: this.opts.appDir ?? REPO_ROOT,
       runDir: this.opts.runDir,
       isolation: this.isolation,
       manifest: this.manifest,
