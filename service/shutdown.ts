@@ -142,9 +142,11 @@ export class Shutdown {
 
   /** What many services do on SIGTERM: close Redis, exit; in-flight requests and open sockets are cut. */
   async #naiveExit(): Promise<void> {
+    // The event ticker and reader just stop with the process (not a dependency this teardown orders).
+    void this.#closeEvents();
+    this.#openDeps.delete('events');
     await this.#closeDep('redis', 1, () => closeRedis(this.#ctx.deps.redis));
     await this.#closeDep('queue', 2, () => closeQueue(this.#ctx.deps));
-    await this.#closeDep('events', 3, () => this.#closeEvents());
     this.#ctx.lifecycle.to(CLOSED_DEPS);
     this.#forceClose('exit');
     this.#exit(EXIT_CLEAN, 'exit without draining');

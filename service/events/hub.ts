@@ -101,13 +101,17 @@ export class EventHub {
 
   get subscribers(): number { return this.#subs.size; }
 
-  /** Stops reading and closes the reader connection; memoised. */
+  /**
+   * Stops reading and drops the reader connection; memoised. Not waiting for the read loop: a
+   * blocked XREAD would hold a QUIT (and the shutdown) for up to BLOCK_MS, and the loop ends by
+   * itself on the state change.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.state = HUB_STATES.Closed;
       this.#subs.clear();
-      this.#reader.disconnect(); // a blocked XREAD would hold QUIT for up to BLOCK_MS
-      await this.#loop?.catch(() => undefined);
+      this.#reader.disconnect();
+      void this.#loop?.catch(() => undefined);
     })();
     return this.#closing;
   }

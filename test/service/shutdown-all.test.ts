@@ -53,8 +53,8 @@ test('all: SIGTERM with slow requests in flight on keep-alive connections drains
     assert.ok(t('readiness-flipped') <= t('listener-closed'), '/readyz fails before the listener closes');
     assert.ok(t('listener-closed') - t('readiness-flipped') >= DRAIN_DELAY_MS - 50, 'serving went on for the drain delay');
     const deps = events(svc.proc, 'dependency-closed');
-    assert.deepEqual(deps.map((d) => d.dependency), ['queue', 'redis'], 'queue producer first, then Redis');
-    assert.ok(logTime(deps[1]!) >= lastResponseAt - 5, 'Redis closed only after the last in-flight response');
+    assert.deepEqual(deps.map((d) => d.dependency), ['events', 'queue', 'redis'], 'event stream ticker/reader, queue producer, then Redis');
+    assert.ok(logTime(deps[2]!) >= lastResponseAt - 5, 'Redis closed only after the last in-flight response');
     assert.ok(deps.every((d) => d.inFlight === 0));
     const drained = events(svc.proc, 'connections-drained')[0]!;
     assert.ok(drained.idle >= 1, `the idle keep-alive socket was closed gently: ${JSON.stringify(drained)}`);
@@ -83,7 +83,7 @@ test('all: a request longer than the deadline makes the guardian force exit 70 a
     assert.ok(fired, 'guardian-fired logged');
     assert.equal(fired.inFlight, 1);
     assert.equal(fired.requests[0].url, '/slow?ms=6000');
-    assert.deepEqual(fired.openDependencies, ['queue', 'redis']);
+    assert.deepEqual(fired.openDependencies, ['events', 'queue', 'redis']);
     assert.equal(events(svc.proc, 'sockets-force-closed')[0]!.withRequest, 1);
     assert.equal(events(svc.proc, 'exit')[0]!.exitCode, 70);
     assert.ok((await slow).error, 'the overlong request was cut');
