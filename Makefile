@@ -3,9 +3,9 @@ SHELL := /bin/bash
 TARGET ?= local
 REPS ?= 1
 LAB := node dist/lab/cli.js
-LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
+LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor triage graph check check-examples
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart tune cluster clean-cluster bench doctor triage graph long-lived check check-examples
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -37,6 +37,12 @@ kill-mid-job: build
 reload-vs-restart: build
 	$(LAB) reload-vs-restart $(LAB_ARGS)
 
+tune: build
+	$(LAB) tune $(LAB_ARGS)
+# DEREGISTRATION_S=600 for the long run (default: the quick, scaled-down 20 s).
+long-lived: build
+	$(LAB) long-lived $(LAB_ARGS) $(if $(DEREGISTRATION_S),--deregistration-s $(DEREGISTRATION_S))
+
 # Static check of manifests (docs/doctor.md): make doctor FILE=path/to/manifests.yaml [DOCTOR_ARGS="--sarif --fail-on warning"].
 # Needs no Redis, so it builds without the local target's dependency check.
 doctor:
@@ -54,7 +60,7 @@ render:
 	scripts/render.sh
 
 cluster:
-	scripts/kind-cluster.sh
+	LAB_L7=$(or $(L7),ingress-nginx) scripts/kind-cluster.sh
 
 clean-cluster:
 	scripts/kind-clean.sh

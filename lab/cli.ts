@@ -14,9 +14,11 @@ import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { check } from './tools/check/main.js';
+import { tune } from './experiments/tune/main.js';
+import { longLived } from './experiments/long-lived/main.js';
 import { doctor } from './tools/doctor/main.js';
 import { triageMain } from './tools/triage/main.js';
-import { runKind } from './targets/kind/run.js';
+import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
 
@@ -28,6 +30,8 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
   check,
+  tune,
+  'long-lived': longLived,
   doctor,
   triage: triageMain,
 };
@@ -45,10 +49,12 @@ function tableFor(command: string): string {
   return 'before-after';
 }
 
-async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number): Promise<RunSummary[]> {
+async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number, command: string): Promise<RunSummary[]> {
   const all: RunSummary[] = [];
+  // one batch per invocation, as locally: the report keeps every repetition of it
+  const batch = new Date().toISOString();
   for (const arm of arms) {
-    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs') });
+    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs'), batch, command, l7: args.l7 });
     if (args.dryRun) continue;
     for (const s of summaries) {
       const dir = join(resultsDir, 'runs', `${stamp(new Date(s.date))}-${s.arm}-kind-rep${s.rep}`);
@@ -97,7 +103,7 @@ async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, c
         const t0 = Date.now();
         currentStart = t0;
         const { summary, dir } = await runExperiment({
-          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, scenario,
+          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, scenario,
           resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
         });
         measured.push(Date.now() - t0);
@@ -141,11 +147,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const startedAt = Date.now();
   const command = `npm run lab -- ${argv.join(' ')}`;
-  const perRunMs = plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
+  // kind: k6's deploy phase gives every rollout its whole budget (60 s), so a run lasts ~4 min, not ~1.5
+  const perRunMs = args.target === 'kind' ? kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}) at ${rate} req/s, ${deploys} deploys each; `
     + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
   if (args.target === 'kind') {
-    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
+    // before anything is created: Ctrl-C must delete the k6 Job, not leave it loading the cluster
+    if (!args.dryRun) installSignalTeardown(say);
+    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys, command);
     if (!args.dryRun) regenerateReport(resultsDir, say);
     return summaries.length || args.dryRun ? 0 : 1;
   }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LabError } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
+import { DEFAULT_L7, L7_PROFILES } from '../targets/local/l7-profile.js';
 
 // The one argument parser of every lab command. A command declares its options as data
 // (name → type, range or choices, default, help); node's util.parseArgs splits the argv into tokens
@@ -135,6 +136,7 @@ export const LAB_OPTIONS = {
   rate: { type: 'int', min: 1, max: 5000, arg: 'R', help: 'arrivals per second (default: loadtest/scenario.json)' },
   deploys: { type: 'int', min: 1, max: 20, help: 'rolling restarts per run (default: scenario.json)' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local target: endpoint propagation delay (default: the local target's)" },
+  l7: { type: 'choice', choices: L7_PROFILES, default: DEFAULT_L7, help: 'the L7 path: Ingress via ingress-nginx, or Gateway API via Envoy Gateway' },
   'results-dir': { type: 'string', arg: 'DIR', help: 'where results go (default results/)' },
   'dry-run': { type: 'flag', help: 'print the plan, run nothing' },
   help: { type: 'flag', short: 'h', help: 'this text' },

@@ -42,7 +42,7 @@ describe('kind dry run', () => {
       assert.ok(!lines.some((l) => l.includes('deploy-loss-lab:dev')), 'placeholder image left in the plan');
       // order: apply → available → RBAC/ConfigMap → ledger reset → watches → k6 → wait → rollouts → k6 done → audit → delete
       const order = [
-        /apps\/v1\/Deployment deploy-loss-lab\/service \(poll until available/,
+        /apps\/v1\/Deployment deploy-loss-lab\/service \+ LIST v1\/Pod \(poll until available and no pod terminating/,
         /PATCH rbac.authorization.k8s.io\/v1\/RoleBinding deploy-loss-lab\/lab-auditor/,
         /PATCH v1\/ConfigMap deploy-loss-lab\/lab-k6 /,
         /POST batch\/v1\/Job deploy-loss-lab\/ledger-reset-/,

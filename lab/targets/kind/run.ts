@@ -10,13 +10,15 @@ import type { JobAudit, RunSummary } from '../../engine/schema.js';
 import {
   AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
   INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
+  ENVOY_GATEWAY_VERSION, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
 import { parseRequestLines } from './requests.js';
 import { deployWindow, median } from '../../report/stats.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
-import { loadArmManifest, type ArmManifest } from './manifest.js';
+import { loadArmManifest, loadL7Objects, type ArmManifest } from './manifest.js';
+import { DEFAULT_L7, L7_PROFILES, type L7Name } from '../local/l7-profile.js';
 import { between, splitTimestamp } from './markers.js';
 import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds, type PhasePlan } from './objects.js';
 import { loadKubeConfig, RealExecutor } from './real-executor.js';
@@ -36,6 +38,12 @@ export interface KindOptions {
   context?: string;
   /** Parent of the per-run directories (default results/runs); each run writes <stamp>-<arm>-kind-rep<N>/. */
   runDir?: string;
+  /** The invocation's start (ISO), shared by every run it makes: the report keeps all repetitions of one batch. */
+  batch?: string;
+  /** The command as the user typed it (`npm run lab -- …`); default this process's argv. */
+  command?: string;
+  /** The L7 path: ingress-nginx (the arm's Ingress) or envoy-gateway (Gateway + HTTPRoute, k8s/rendered-l7/). */
+  l7?: L7Name;
 }
 
 /** Where to find the repo and the rendered manifests, and where a dry run prints (tests override these). */
@@ -53,6 +61,7 @@ const PATHS = ['l4', 'ingress'];
 /** The lab CLI's ranges (lab/engine/args.ts), for callers that reach runKind without the CLI. */
 function validate(o: KindOptions): void {
   for (const name of ['reps', 'rate', 'deploys'] as const) checkRange(`--${name}`, o[name], LAB_OPTIONS[name].min, LAB_OPTIONS[name].max);
+  if (o.l7 !== undefined && !L7_PROFILES.includes(o.l7)) throw new LabError('LAB_BAD_OPTION', `--l7 must be one of ${L7_PROFILES.join(', ')}, got "${o.l7}"`);
 }
 
 function envSeconds(env: Record<string, string | undefined>, name: string, def: number): number {
@@ -61,6 +70,16 @@ function envSeconds(env: Record<string, string | undefined>, name: string, def: 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 3600) throw new LabError('LAB_BAD_ENV', `${name}="${raw}": expected whole seconds 1..3600`);
   return n;
+}
+
+/**
+ * Planned length of one kind run: the k6 schedule (each rollout gets its full budget, since k6's
+ * deploy phase is fixed) plus about a minute of applies, pod starts and the two ledger Jobs.
+ */
+export function kindPlannedRunMs(scenario: Scenario, deploys: number, env: Record<string, string | undefined> = process.env): number {
+  const p = scenario.phases;
+  const budgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
+  return (p.warmupSeconds + p.baselineSeconds + deploys * budgetS + (deploys - 1) * p.pauseBetweenDeploysSeconds + p.cooldownSeconds) * 1000 + 60_000;
 }
 
 interface Context {
@@ -74,7 +93,12 @@ interface Context {
   rolloutBudgetS: number;
   image: string;
   context: string;
+  /** '' until the Envoy Service of the Gateway is found (envoy-gateway path, first repetition) */
   ingressUrl: string;
+  l7: L7Name;
+  /** one per invocation: every repetition and arm of it carries the same batch and command */
+  batch: string;
+  command: string;
   /** false = the no-reuse variant: k6 opens a new connection per request (noConnectionReuse). */
   keepAlive: boolean;
   say: (line: string) => void;
@@ -90,7 +114,7 @@ export async function runKind(o: KindOptions, deps: KindDeps = {}): Promise<RunS
   }
   validate(o);
   const env = deps.env ?? process.env;
-  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const context = o.context ?? (env.KUBE_CONTEXT || KIND_CONTEXT);
   const exec = new RealExecutor(loadKubeConfig(context));
   return orchestrate(exec, o, deps, context);
 }
@@ -99,7 +123,7 @@ export async function runKind(o: KindOptions, deps: KindDeps = {}): Promise<RunS
 export async function planKind(o: KindOptions, deps: KindDeps = {}): Promise<string[]> {
   validate(o);
   const env = deps.env ?? process.env;
-  const context = o.context ?? env.KUBE_CONTEXT ?? KIND_CONTEXT;
+  const context = o.context ?? (env.KUBE_CONTEXT || KIND_CONTEXT);
   const rec = deps.recorder ?? new RecordingExecutor();
   await orchestrate(rec, o, deps, context);
   return [`# dry run of the kind target: arm ${o.arm}, context ${context}, ${o.reps} rep(s), ${o.deploys} deploy(s), rate ${o.rate}/s; nothing was executed`, ...rec.calls.map((c, i) => `${String(i + 1).padStart(3)}  ${c}`)];
@@ -115,7 +139,14 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   const registry = env.LAB_REGISTRY;
   // Resolve the image reference up front so a missing manifest fails before a long build.
   const image = isKind || !registry ? tag : `${registry.replace(/\/+$/, '')}/${tag}`;
-  const manifest = loadArmManifest(deps.renderedDir ?? join(root, 'k8s/rendered'), arm.name, image);
+  const rendered = deps.renderedDir ?? join(root, 'k8s/rendered');
+  const manifest = loadArmManifest(rendered, arm.name, image);
+  const l7 = o.l7 ?? DEFAULT_L7;
+  if (l7 !== 'ingress-nginx') {
+    // the same arm, routed by a Gateway + HTTPRoute instead of its Ingress (k8s/components/gateway-api)
+    manifest.objects = [...manifest.objects.filter((x) => x.kind !== 'Ingress'), ...loadL7Objects(join(rendered, '..', 'rendered-l7'), l7)];
+    manifest.ingressHost = null;
+  }
   const rolloutBudgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
   const ph = scenario.phases;
   const plan: PhasePlan = {
@@ -127,9 +158,11 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind] ${l}\n`);
   say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
   const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
-  const ingressUrl = env.LAB_INGRESS_URL || INGRESS_URL_DEFAULT;
+  const ingressUrl = env.LAB_INGRESS_URL || (l7 === 'ingress-nginx' ? INGRESS_URL_DEFAULT : '');
   const keepAlive = env.LAB_KEEPALIVE === undefined || env.LAB_KEEPALIVE === '' ? scenario.keepAlive : env.LAB_KEEPALIVE !== 'false';
-  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, keepAlive, say };
+  const batch = o.batch ?? new Date().toISOString();
+  const command = o.command ?? ['node', ...process.argv.slice(1)].join(' ');
+  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, l7, keepAlive, batch, command, say };
   const out: RunSummary[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     const s = await runRep(ctx, rep);
@@ -154,9 +187,13 @@ async function ledgerJob(c: Context, job: ReturnType<typeof auditJob>): Promise<
 
 /** Applies the arm, waits until it is available, and empties the ledger. */
 async function prepareRep(c: Context, runId: string): Promise<void> {
-  c.say(`${runId}: applying ${c.manifest.file}`);
+  c.say(`${runId}: applying ${c.manifest.file}${c.l7 === 'ingress-nginx' ? '' : ` routed by ${c.l7}`}`);
   for (const obj of c.manifest.objects) await c.exec.apply(obj);
+  // an Ingress an ingress-nginx run left behind would be a second L7 path to the same pods
+  if (c.l7 !== 'ingress-nginx') await c.exec.remove({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: NAMESPACE, name: 'service' });
   await c.exec.waitDeploymentsAvailable(NAMESPACE, c.manifest.deployments, 300_000);
+  // Envoy Gateway names the Gateway's Envoy Service itself; k6 sends the L7 half to it in-cluster.
+  c.ingressUrl ||= `http://${await c.exec.waitServiceName(ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000)}.${ENVOY_NAMESPACE}.svc.cluster.local`;
   for (const obj of auditorRbac()) await c.exec.apply(obj);
   await c.exec.apply(k6ConfigMap(c.root));
   await ledgerJob(c, auditJob({ name: `ledger-reset-${runId}`, runId, image: c.image, mode: 'reset' }));
@@ -176,7 +213,8 @@ async function followCluster(c: Context, runDir: string | undefined): Promise<{ 
     w.write(`${line}\n`);
   });
   // The service logs no requests; ingress-nginx's access log says which pod answered each one.
-  const stopIngressLogs = await c.exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
+  // (Envoy's access log has another format: on that path the last request per pod is not measured.)
+  const stopIngressLogs = c.l7 !== 'ingress-nginx' ? () => {} : await c.exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
     const { t, text } = splitTimestamp(line);
     timeline.onIngressLogLine(t, text);
   });
@@ -288,19 +326,22 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
   const summary = parseK6Summary(between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END));
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
-  const deregistration = timeline.deregistrations();
-  if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
+  const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
+  // Only terminations that start inside this run's deploy window are this run's: a pod of the
+  // previous arm still in its grace period when the run began is not.
+  const deregistration = timeline.deregistrations(window);
+  if (c.l7 !== 'ingress-nginx') notes.push(`L7 path ${c.l7}: the last request each old pod served is not measured (only ingress-nginx's access log is read)`);
+  else if (deregistration.length > 0 && deregistration.every((d) => d.toLastRequestMs === null)) {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
     const xs = deregistration.map((d) => d[k]).filter((v): v is number => v !== null);
     return xs.length ? median(xs) : null;
   };
-  const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
   const { records, malformed } = parseRequestLines(k6.log);
   if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
-  return toRunSummary({
-    arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: ['node', ...process.argv.slice(1)].join(' '),
+  const result = toRunSummary({
+    arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: c.command,
     commit: currentCommit(), date: x.started.toISOString(),
     params: {
       rate: o.rate,
@@ -312,8 +353,10 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
       context: c.context,
       image: c.image,
       k6Image: K6_IMAGE,
-      ingressNginx: INGRESS_NGINX_VERSION,
+      l7: c.l7,
+      ...(c.l7 === 'ingress-nginx' ? { ingressNginx: INGRESS_NGINX_VERSION } : { envoyGateway: ENVOY_GATEWAY_VERSION }),
       manifest: `k8s/rendered/${c.arm.name}.yaml`,
+      batch: c.batch,
       phasePlanSeconds: plan,
       rolloutBudgetSeconds: c.rolloutBudgetS,
       timeoutSeconds: c.scenario.timeoutSeconds,
@@ -329,7 +372,10 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
     window,
     deployDurationsMs: k6.rollouts.durationsMs,
     minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
-    sigkills: timeline.sigkills(),
+    sigkills: timeline.sigkills(window),
     jobs: audit.audit as JobAudit,
   });
+  // the lab's shared measurement, from the service pods' own arrivals lines (lab/engine/deregistration.ts)
+  result.deregistration = timeline.deregistrationReport();
+  return result;
 }
