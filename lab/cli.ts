@@ -13,6 +13,9 @@ import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
+import { tune } from './experiments/tune/main.js';
+import { longLived } from './experiments/long-lived/main.js';
+import { check } from './tools/check/main.js';
 import { doctor } from './tools/doctor/main.js';
 import { triageMain } from './tools/triage/main.js';
 import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
@@ -26,6 +29,9 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
+  tune,
+  'long-lived': longLived,
+  check,
   doctor,
   triage: triageMain,
 };

@@ -20,13 +20,16 @@ export interface ChoiceOption { readonly type: 'choice'; readonly choices: reado
 export interface ListOption { readonly type: 'list'; readonly choices: readonly string[]; readonly default?: readonly string[]; readonly help: string }
 export interface StringOption { readonly type: 'string'; readonly default?: string; readonly help: string; readonly arg?: string }
 export interface FlagOption { readonly type: 'flag'; readonly help: string; readonly short?: string }
-export type OptionSpec = IntOption | ChoiceOption | ListOption | StringOption | FlagOption;
+/** A string option that may be given several times (`--route A --route B`): every value, in order. */
+export interface RepeatOption { readonly type: 'repeat'; readonly help: string; readonly arg?: string }
+export type OptionSpec = IntOption | ChoiceOption | ListOption | StringOption | FlagOption | RepeatOption;
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 type CamelCase<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<CamelCase<B>>}` : S;
 type Defaulted<O, T> = O extends { readonly default: unknown } ? T : T | undefined;
 type ValueOf<O> =
   O extends FlagOption ? boolean
+  : O extends RepeatOption ? string[]
   : O extends IntOption ? Defaulted<O, number>
   : O extends ChoiceOption ? Defaulted<O, O['choices'][number]>
   : O extends ListOption ? Defaulted<O, Array<O['choices'][number]>>
@@ -54,8 +57,8 @@ export function checkInt(name: string, raw: string | undefined, min: number, max
 function convert(name: string, spec: Exclude<OptionSpec, FlagOption>, raw: string | undefined): unknown {
   const flag = `--${name}`;
   if (spec.type === 'int') return checkInt(flag, raw, spec.min, spec.max);
-  if (raw === undefined || raw === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value${spec.type === 'string' ? '' : ` (one of ${spec.choices.join(', ')})`}`);
-  if (spec.type === 'string') return raw;
+  if (raw === undefined || raw === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value${spec.type === 'string' || spec.type === 'repeat' ? '' : ` (one of ${spec.choices.join(', ')})`}`);
+  if (spec.type === 'string' || spec.type === 'repeat') return raw;
   if (spec.type === 'choice') {
     if (!spec.choices.includes(raw)) throw new LabError('LAB_BAD_OPTION', `${flag} must be one of ${spec.choices.join(', ')}, got ${shown(raw)}`);
     return raw;
@@ -77,7 +80,9 @@ export function parseOptions<const S extends OptionSpecs>(specs: S, argv: readon
   }
   const { tokens } = parseArgs({ args: [...argv], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) values[camel(name)] = spec.type === 'flag' ? false : spec.default === undefined ? undefined : structuredClone(spec.default);
+  for (const [name, spec] of Object.entries(specs)) {
+    values[camel(name)] = spec.type === 'flag' ? false : spec.type === 'repeat' ? [] : spec.default === undefined ? undefined : structuredClone(spec.default);
+  }
   const positionals: string[] = [];
   const valid = () => Object.keys(specs).map((n) => `--${n}`).join(', ');
   for (const t of tokens) {
@@ -92,6 +97,8 @@ export function parseOptions<const S extends OptionSpecs>(specs: S, argv: readon
     if (spec.type === 'flag') {
       if (t.inlineValue) throw new LabError('LAB_BAD_OPTION', `--${t.name} takes no value, got "${t.value}"`);
       values[camel(t.name)] = true;
+    } else if (spec.type === 'repeat') {
+      (values[camel(t.name)] as string[]).push(convert(t.name, spec, t.value) as string);
     } else {
       values[camel(t.name)] = convert(t.name, spec, t.value);
     }
@@ -104,6 +111,7 @@ function describe(name: string, spec: OptionSpec): [string, string] {
   if (spec.type === 'flag') return [flag, spec.help];
   if (spec.type === 'int') return [`${flag} ${spec.arg ?? 'N'}`, `${spec.min}..${spec.max}: ${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
   if (spec.type === 'string') return [`${flag} ${spec.arg ?? 'VALUE'}`, `${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
+  if (spec.type === 'repeat') return [`${flag} ${spec.arg ?? 'VALUE'}`, `${spec.help} (repeatable)`];
   const def = spec.default === undefined ? '' : ` (default ${[spec.default].flat().join(',')})`;
   return [`${flag} ${spec.choices.join(spec.type === 'list' ? ',' : '|')}`, `${spec.help}${def}`];
 }

@@ -2,6 +2,7 @@ import type { RequestRecord } from '../../loadtest/records.js';
 import type { RunSummary, RunTimeline } from '../engine/schema.js';
 import { ERROR_CLASSES, perSecond, type SecondBucket } from './buckets.js';
 import { maxOf, niceMax, Svg } from './svg.js';
+import { deregistrationLegend, deregistrationMarks } from './svg-deregistration.js';
 
 // The timeline of one run: four panels sharing one time axis, so the moment a rollout event
 // happens can be read straight across errors, throughput, latency and capacity.
@@ -20,6 +21,9 @@ const CLASS_COLOR: Record<string, string> = {
   refused: '#1f77b4', timeout: '#e377c2', other: '#7f7f7f',
 };
 const DEPLOY_COLOR: Record<string, string> = { service: '#2ca02c', worker: '#17becf' };
+/** For series with other names (a user's Deployment under `check`): told apart by position. */
+const OTHER_COLORS = ['#2ca02c', '#17becf', '#bcbd22', '#7f7f7f'];
+const seriesColor = (d: string, i: number) => DEPLOY_COLOR[d] ?? OTHER_COLORS[i % OTHER_COLORS.length]!;
 
 export interface TimelineInput {
   records: readonly RequestRecord[];
@@ -107,7 +111,7 @@ function readyPanel(f: Frame, timeline: RunTimeline): string[] {
   const deployments = [...new Set(timeline.readySamples.flatMap((s) => Object.keys(s.ready)))];
   const rp = niceMax(maxOf(timeline.readySamples.flatMap((s) => Object.values(s.ready)), 1), 4);
   axis(f, 3, Math.max(rp.top, 1), 1);
-  for (const d of deployments) {
+  for (const [i, d] of deployments.entries()) {
     const pts: Array<[number, number]> = [];
     let prev: number | undefined;
     for (const s of timeline.readySamples) {
@@ -117,7 +121,7 @@ function readyPanel(f: Frame, timeline: RunTimeline): string[] {
       pts.push([f.xt(s.t), f.y(3, v, rp.top)]);
       prev = v;
     }
-    if (pts.length) f.svg.polyline(pts, DEPLOY_COLOR[d] ?? '#000', 2);
+    if (pts.length) f.svg.polyline(pts, seriesColor(d, i), 2);
   }
   return deployments;
 }
@@ -149,7 +153,7 @@ function legend(f: Frame, deployments: string[]): void {
     f.svg.text(lx + 14, y + 9, label);
   };
   ERROR_CLASSES.forEach((c, i) => key(f.top(1) + 4 + i * 15, CLASS_COLOR[c]!, c, '', true));
-  deployments.forEach((d, i) => key(f.top(3) + 4 + i * 15, DEPLOY_COLOR[d] ?? '#000', d));
+  deployments.forEach((d, i) => key(f.top(3) + 4 + i * 15, seriesColor(d, i), d));
   const events = [['rollout start', '#1f4e9c', '4,3'], ['rollout done', '#2ca02c', '4,3'], ['SIGKILL', '#d62728', '']] as const;
   events.forEach(([label, color, dash], i) => key(f.top(0) + 4 + i * 15, color, label, dash));
   key(f.top(0) + 4 + events.length * 15, '#fff3c4', 'deploy in progress', '', true);
@@ -160,7 +164,9 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   header(f, summary, timeline);
   requestPanels(f, perSecond(records, f.t0, f.seconds));
   const deployments = readyPanel(f, timeline);
+  deregistrationMarks(f.svg, summary, f.xt, f.top(3), PANEL_H);
   eventsAndAxis(f, timeline);
   legend(f, deployments);
+  deregistrationLegend(f.svg, summary, LEFT + PLOT_W + 16, f.top(3) + 8 + deployments.length * 15);
   return f.svg.toString();
 }

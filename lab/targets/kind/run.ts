@@ -340,7 +340,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
   };
   const { records, malformed } = parseRequestLines(k6.log);
   if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
-  return toRunSummary({
+  const result = toRunSummary({
     arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: c.command,
     commit: currentCommit(), date: x.started.toISOString(),
     params: {
@@ -375,4 +375,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
     sigkills: timeline.sigkills(window),
     jobs: audit.audit as JobAudit,
   });
+  // the lab's shared measurement, from the service pods' own arrivals lines (lab/engine/deregistration.ts)
+  result.deregistration = timeline.deregistrationReport();
+  return result;
 }

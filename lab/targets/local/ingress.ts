@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { LabError } from '../../../common/errors.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { IngressSpec } from './manifest.js';
+import { proxyUpgrade } from './ingress-upgrade.js';
 
 // An L7 proxy with ingress-nginx's defaults, because that is where 502s come from in a rollout:
 // - upstream chosen round-robin from the lagged endpoint view (the Lua balancer's copy);
@@ -136,6 +137,8 @@ export class IngressProxy {
   private readonly sockets = new Set<Socket>();
   private closing: Promise<void> | undefined;
   url = '';
+  /** Upstream connections leave from the listen address, as ingress-nginx's come from its pod IP: the pod tells the path apart by its peer. */
+  sourceAddress = '';
 
   constructor(
     private readonly route: Router,
@@ -148,9 +151,12 @@ export class IngressProxy {
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => { void this.handle(req, res); });
       server.keepAliveTimeout = this.tuning.clientKeepaliveTimeoutMs;
-      server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+      const track = (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); };
+      server.on('connection', track);
+      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => proxyUpgrade({ route: this.route, connectTimeoutMs: this.tuning.connectTimeoutMs, tries: this.tuning.tries, onAttempt: this.onAttempt }, req, socket, head, track));
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${host}:${port} (ingress) is already in use`) : e));
       server.listen({ host, port, exclusive: true }, () => {
+        this.sourceAddress = host;
         const a = server.address();
         this.url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
         resolve();
@@ -166,6 +172,7 @@ export class IngressProxy {
       p = new Pool(origin, {
         pipelining: 1,
         connect: { timeout: this.tuning.connectTimeoutMs },
+        ...(this.sourceAddress ? { localAddress: this.sourceAddress } : {}),
         headersTimeout: this.tuning.readTimeoutMs,
         bodyTimeout: this.tuning.readTimeoutMs,
         keepAliveTimeout: this.tuning.upstreamKeepaliveTimeoutMs,

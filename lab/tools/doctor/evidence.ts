@@ -30,12 +30,13 @@ export function defaultDeregistration(root: string = REPO_ROOT): Deregistration 
 export type Metric = [label: string, pick: (s: RunSummary) => number];
 
 export class Evidence {
+  // the runs behind the headline tables: before/after of `make before after`, without-* of leave-one-out
   private runs: Map<string, StoredRun[]> | undefined;
 
   constructor(readonly root: string = REPO_ROOT) {}
 
   private latest(arm: string): StoredRun[] {
-    this.runs ??= latestByArm(loadRuns(join(this.root, 'results')), ['before', 'after', 'ladder', 'leave-one-out']);
+    this.runs ??= latestByArm(loadRuns(join(this.root, 'results')), ['before', 'after', 'leave-one-out']);
     return this.runs.get(`${arm}|local`) ?? this.runs.get(`${arm}|kind`) ?? [];
   }
 
