@@ -26,11 +26,14 @@ export function loadRuns(resultsDir: string, warn: (m: string) => void = () => {
 
 /** The L7 path a run measured; runs from before the option existed went through ingress-nginx. */
 export const l7Of = (s: RunSummary): string => String(s.params.l7 ?? 'ingress-nginx');
-/** Runs are compared within one target and one L7 path: `local|ingress-nginx`, `kind|envoy-gateway`, … */
-export const groupOf = (s: RunSummary): string => `${s.target}|${l7Of(s)}`;
+/**
+ * Runs are compared within one target and one L7 path: `local`, `kind` (ingress-nginx, the default,
+ * so `<arm>|local` keys keep their meaning for every reader), `local|envoy-gateway`, …
+ */
+export const groupOf = (s: RunSummary): string => (l7Of(s) === 'ingress-nginx' ? s.target : `${s.target}|${l7Of(s)}`);
 /** Groups in table order: target, then the default L7 path before the others. */
 export function groupsOf(runs: readonly StoredRun[]): string[] {
-  const rank = (g: string) => `${g.split('|')[0]}|${g.endsWith('|ingress-nginx') ? 0 : 1}|${g}`;
+  const rank = (g: string) => `${g.split('|')[0]}|${g.includes('|') ? 1 : 0}|${g}`;
   return [...new Set(runs.map((r) => groupOf(r.summary)))].sort((a, b) => rank(a).localeCompare(rank(b)));
 }
 

@@ -64,7 +64,7 @@ export function fmtSpread(s: Spread, fmt: (n: number) => string): string {
   return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 }
 
-/** Rows in the given arm order, skipping arms with no stored runs; `group` is `target|l7` (load.ts groupOf). */
+/** Rows in the given arm order, skipping arms with no stored runs; `group` is load.ts groupOf (`local`, `local|envoy-gateway`, …). */
 export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, group: string): ArmRow[] {
   return arms.flatMap((a) => {
     const runs = latest.get(`${a.name}|${group}`);

@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // A real HTTP server on 127.0.0.1 that answers the few kube-apiserver paths the kind target uses
 // (discovery, apply/patch/create/delete, status reads, logs) and records every request, so tests
@@ -82,4 +85,23 @@ export function kubeconfigYaml(server: string, context = 'fixture'): string {
     'users:', '- name: tester', '  user:', '    token: not-a-secret',
     'contexts:', `- name: ${context}`, '  context:', `    cluster: ${context}`, '    user: tester',
   ].join('\n');
+}
+
+/** A fixture API server plus a KUBECONFIG (context `fixture`) pointing at it, set for this process until close(). */
+export async function startFixtureKubeconfig(prefix: string): Promise<{ api: ApiFixture; dir: string; close(): Promise<void> }> {
+  const api = await startApiFixture();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'config'), kubeconfigYaml(api.url));
+  const saved = process.env.KUBECONFIG;
+  process.env.KUBECONFIG = join(dir, 'config');
+  return {
+    api,
+    dir,
+    async close() {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+      await api.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

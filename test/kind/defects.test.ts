@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -10,30 +8,22 @@ import { isLabError } from '../../common/errors.js';
 import { loadKubeConfig, RealExecutor } from '../../lab/targets/kind/real-executor.js';
 import { Timeline } from '../../lab/targets/kind/timeline.js';
 import { ROOT } from '../helpers/proc.js';
-import { kubeconfigYaml, startApiFixture, type ApiFixture } from './api-fixture.js';
+import { startFixtureKubeconfig, type ApiFixture } from './api-fixture.js';
 
 // Defects of the kind path found by review (issue 15), each pinned by a test that failed before
 // its fix: a stub API server on 127.0.0.1 (api-fixture.ts), recorded watch objects, the files.
 
 let api: ApiFixture;
-let dir: string;
 let exec: RealExecutor;
-const savedKubeconfig = process.env.KUBECONFIG;
-const NS = 'deploy-loss-lab';
+let fixture: Awaited<ReturnType<typeof startFixtureKubeconfig>>;
 
 before(async () => {
-  api = await startApiFixture();
-  dir = mkdtempSync(join(tmpdir(), 'kind-defects-'));
-  writeFileSync(join(dir, 'config'), kubeconfigYaml(api.url));
-  process.env.KUBECONFIG = join(dir, 'config');
+  fixture = await startFixtureKubeconfig('kind-defects-');
+  ({ api } = fixture);
   exec = new RealExecutor(loadKubeConfig('fixture'));
 });
-after(async () => {
-  if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-  else process.env.KUBECONFIG = savedKubeconfig;
-  await api.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fixture.close());
+const NS = 'deploy-loss-lab';
 
 const until = async (what: string, ok: () => boolean, ms = 8000) => {
   const deadline = Date.now() + ms;

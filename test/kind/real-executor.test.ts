@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isLabError } from '../../common/errors.js';
@@ -8,7 +6,7 @@ import { auditJob } from '../../lab/targets/kind/objects.js';
 import { loadArmManifest } from '../../lab/targets/kind/manifest.js';
 import { loadKubeConfig, RealExecutor } from '../../lab/targets/kind/real-executor.js';
 import { ROOT } from '../helpers/proc.js';
-import { kubeconfigYaml, startApiFixture, type ApiFixture } from './api-fixture.js';
+import { startFixtureKubeconfig, type ApiFixture } from './api-fixture.js';
 
 // The real executor against a recording HTTP server: the exact verbs, paths, query parameters and
 // content types @kubernetes/client-node sends for each step of the kind target.
@@ -16,21 +14,14 @@ import { kubeconfigYaml, startApiFixture, type ApiFixture } from './api-fixture.
 let api: ApiFixture;
 let dir: string;
 let exec: RealExecutor;
-const savedKubeconfig = process.env.KUBECONFIG;
+let fixture: Awaited<ReturnType<typeof startFixtureKubeconfig>>;
 
 before(async () => {
-  api = await startApiFixture();
-  dir = mkdtempSync(join(tmpdir(), 'kind-kubeconfig-'));
-  writeFileSync(join(dir, 'config'), kubeconfigYaml(api.url));
-  process.env.KUBECONFIG = join(dir, 'config');
+  fixture = await startFixtureKubeconfig('kind-kubeconfig-');
+  ({ api, dir } = fixture);
   exec = new RealExecutor(loadKubeConfig('fixture'));
 });
-after(async () => {
-  if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
-  else process.env.KUBECONFIG = savedKubeconfig;
-  await api.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => fixture.close());
 
 const writes = () => api.requests.filter((r) => r.method !== 'GET');
 
