@@ -9,6 +9,7 @@ import { probeRoutes } from './routes/probes.js';
 import { mustRequeue, replyRequeue } from './routes/requeue.js';
 import { slowRoute } from './routes/slow.js';
 import { workRoute } from './routes/work.js';
+import { testFaultRoute } from './routes/test-fault.js';
 
 /**
  * Runs first on every request: counts it in flight until its response closes (metrics, drain,
@@ -62,6 +63,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   workRoute(app, ctx);
   jobsRoute(app, ctx);
   accountsRoute(app, ctx);
+  if (ctx.env.testFaults) testFaultRoute(app);
   await app.ready();
   return app;
 }

@@ -17,6 +17,8 @@ export interface ServiceEnv {
   readonly slowMaxMs: number;
   readonly redisConnectTimeoutMs: number;
   readonly configFile: string | undefined;
+  /** LAB_TEST_FAULTS=1 adds GET /__test/fault (tests of the uncaught-error path only). */
+  readonly testFaults: boolean;
 }
 
 // BullMQ builds its Redis keys as `bull:<queue>:...`; a colon or space in the name would
@@ -49,5 +51,6 @@ export function parseServiceEnv(env: Env): ServiceEnv {
     slowMaxMs: envInt(env, 'SLOW_MAX_MS', 30_000, 0, 600_000),
     redisConnectTimeoutMs: envInt(env, 'REDIS_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
     configFile: configFile === '' ? undefined : configFile,
+    testFaults: env.LAB_TEST_FAULTS === '1',
   };
 }
