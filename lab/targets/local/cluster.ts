@@ -267,7 +267,7 @@ export class LocalCluster {
    * once as kubectl does; resolves when each rollout is complete and its last old pod has exited.
    */
   async rolloutRestart(names?: readonly string[]): Promise<{ durationMs: number }> {
-    if (this.state !== CLUSTER_STATES.Running) throw new LabError('LAB_BAD_OPTION', `cluster is ${this.state}`);
+    if (this.state !== CLUSTER_STATES.Running) throw new LabError('LAB_CLUSTER_CLOSED', `rolloutRestart: the cluster is ${this.state}`);
     const targets = (names ?? [...this.controllers.keys()].filter((n) => !STATEFUL_DEPLOYMENTS.includes(n))).map((n) => this.controller(n));
     const started = Date.now();
     await this.orFatal(Promise.all(targets.map(async (c) => {
