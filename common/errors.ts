@@ -27,6 +27,8 @@ export const ERRORS = {
   LAB_NO_KIND: 'a YAML document has no kind',
   LAB_UNREADABLE_FILE: 'input file cannot be read',
   LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
+  LAB_NEEDS_READINESS: 'this experiment needs an arm with the readiness lever (a preStop to size)',
+  LAB_NOT_MEASURABLE: 'no request reached a terminating pod after it left the endpoints: nothing to measure',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -13,7 +13,9 @@ import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
+import { tune } from './experiments/tune/main.js';
 import { doctor } from './tools/doctor/main.js';
+import { triageMain } from './tools/triage/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -25,7 +27,9 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
+  tune,
   doctor,
+  triage: triageMain,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 

@@ -50,6 +50,8 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   app.setErrorHandler((err: Parameters<typeof errorHandler>[1], request, reply) => errorHandler(ctx.log, err, request, reply));
+  // First: a request refused later (requeue, blocklist) was still routed to this pod.
+  app.addHook('onRequest', (request, _reply, done) => { ctx.arrivals.record(request.raw.socket, request.url); done(); });
   app.addHook('onRequest', lifecycleHook(ctx));
 
   // Hot-reload integration point: the config plugin (service/config/) is registered here, after

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ArrivalRecorder } from './arrivals.js';
 import type { ShutdownBudget } from './budget.js';
 import type { ConnectionTracker } from './connections.js';
 import type { ServiceDeps } from './deps.js';
@@ -15,6 +16,8 @@ export interface ServiceContext {
   readonly tracker: ConnectionTracker;
   readonly budget: ShutdownBudget;
   readonly deps: ServiceDeps;
+  /** what was routed to this pod, per peer and new/reused connection (lab/engine/deregistration.ts reads it) */
+  readonly arrivals: ArrivalRecorder;
   /** A plain flag for the per-request hot path; set once, when the first signal arrives. */
   readonly shutdown: { active: boolean };
 }

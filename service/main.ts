@@ -6,6 +6,7 @@ import { createLogger, exitWith } from '../common/log.js';
 import { EXIT_BAD_CONFIG } from '../common/exit-codes.js';
 import { installFatalHandlers } from '../common/fatal.js';
 import { buildApp } from './app.js';
+import { ArrivalRecorder } from './arrivals.js';
 import { ShutdownBudget } from './budget.js';
 import { ConnectionTracker } from './connections.js';
 import type { ServiceContext } from './context.js';
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
     tracker: new ConnectionTracker(metrics),
     budget: new ShutdownBudget(),
     shutdown: { active: false },
+    arrivals: new ArrivalRecorder(log),
   };
+  ctx.arrivals.start();
   const shutdown = new Shutdown(ctx);
   shutdown.installSignalHandlers();
   installFatalHandlers(log, () => shutdown.onFatal());

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
@@ -15,6 +15,7 @@ import { writeRunArtifacts } from './artifacts.js';
 import { RunRecorder } from './run-recorder.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
+import { deregistrationFromPodLogs } from './pod-arrivals.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { summarize } from '../report/summarize.js';
 import { deployWindow } from '../report/stats.js';
@@ -47,6 +48,8 @@ export interface ExperimentOptions {
   etaAt?: () => number | undefined;
   /** upper bound for the queue to drain before the audit */
   drainTimeoutMs?: number;
+  /** a variant of the arm's manifest (e.g. tune's preStop overrides); default k8s/rendered/<arm>.yaml */
+  manifestFile?: string;
 }
 
 export interface ExperimentResult {
@@ -100,7 +103,7 @@ async function waitServing(targets: LoadTarget[], timeoutMs: number): Promise<vo
 
 /** The arm's cluster, with the rollout's progress shown while a deploy runs. */
 async function startArm(o: ExperimentOptions, scratch: string, rec: RunRecorder): Promise<Target> {
-  const manifestFile = resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
+  const manifestFile = o.manifestFile ?? resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
   const rolloutState = new Map<string, RolloutProgress>();
   const c = await startLocalTarget({
     manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
@@ -206,7 +209,7 @@ function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: 
       mix: o.scenario.mix.map((x) => `${x.method} ${x.path} ×${x.weight}`),
       timeoutSeconds: o.scenario.timeoutSeconds,
       accounts: o.scenario.accounts,
-      manifest: `k8s/rendered/${o.arm.name}.yaml`,
+      manifest: o.manifestFile ? relative(REPO_ROOT, o.manifestFile) : `k8s/rendered/${o.arm.name}.yaml`,
       batch: o.batch,
       sent: genSummary.sent,
       queueDrainMs: m.drainMs,
@@ -258,6 +261,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     await teardown(false);
     rec.enter('done');
     const summary = buildSummary(o, started, rec, { c, gen: g, targets, deploys, jobs, drainMs });
+    summary.deregistration = deregistrationFromPodLogs(summaryEvents(c, rec), join(scratch, 'pods'), SERVING_DEPLOYMENT, c.ingressSourceAddress);
     const dir = join(o.resultsDir, 'runs', runName);
     await writeRunArtifacts(dir, g.records, { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples }, summary);
     return { summary, dir };

@@ -1,4 +1,5 @@
 import type { ClassCounts } from '../../loadtest/classes.js';
+import type { DeregistrationReport } from './deregistration.js';
 
 // The result schema (docs/results-guide.md explains each field). Both targets write RunSummary;
 // tables aggregate them per arm.
@@ -59,6 +60,8 @@ export interface RunSummary {
   minReadyPods: number;
   sigkills: number;
   jobs: JobAudit;
+  /** measured deregistration delay (lab/engine/deregistration.ts); absent in runs made before it existed */
+  deregistration?: DeregistrationReport;
 }
 
 /** What identifies a run and how it was made: shared by both targets' summary builders. */

@@ -15,6 +15,8 @@ export interface Target {
   readonly events: TimelineEvent[];
   readonly notes: string[];
   readonly propagationDelayMs: number | null;
+  /** the address the ingress connects to pods from: a pod's arrivals from it came via the ingress */
+  readonly ingressSourceAddress: string;
   l4Connect(service: string): buildConnector.connector;
   /** resolves when every named rollout is complete and its last old pod has exited */
   rolloutRestart(names: string[]): Promise<unknown>;
@@ -43,6 +45,7 @@ export async function startLocalTarget(opts: StartTargetOptions): Promise<Target
     events: c.events,
     notes: c.notes,
     propagationDelayMs: c.propagationDelayMs,
+    get ingressSourceAddress() { return c.ingressSourceAddress; },
     l4Connect: (service) => c.l4Connect(service),
     rolloutRestart: (names) => c.rolloutRestart(names),
     // the local cluster returns the Pod objects; the engine only needs the count

@@ -7,6 +7,8 @@ import { latestByArm, loadRuns } from './load.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
+import { DEREGISTRATION_HEADER, deregistrationCsv, deregistrationMarkdown } from './deregistration-table.js';
+import { ARMS } from '../engine/arms.js';
 
 export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[] }> = [
   { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER], suites: [BEFORE.name, AFTER.name] },
@@ -56,6 +58,12 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       }));
       written.push('ladder-writeup.md');
     }
+  }
+  const deregRows = targets.flatMap((target) => rowsFor(ARMS, latestByArm(runs), target)).filter((r) => r.runs.some((x) => x.summary.deregistration));
+  if (deregRows.length) {
+    writeFileSync(join(resultsDir, 'deregistration.md'), `${DEREGISTRATION_HEADER}\n${deregistrationMarkdown(deregRows)}`);
+    writeFileSync(join(resultsDir, 'deregistration.csv'), deregistrationCsv(deregRows));
+    written.push('deregistration.md', 'deregistration.csv');
   }
   const others = readdirSync(resultsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'runs')

@@ -2,6 +2,7 @@ import type { RequestRecord } from '../../loadtest/records.js';
 import type { RunSummary, RunTimeline } from '../engine/schema.js';
 import { ERROR_CLASSES, perSecond, type SecondBucket } from './buckets.js';
 import { maxOf, niceMax, Svg } from './svg.js';
+import { deregistrationLegend, deregistrationMarks } from './svg-deregistration.js';
 
 // The timeline of one run: four panels sharing one time axis, so the moment a rollout event
 // happens can be read straight across errors, throughput, latency and capacity.
@@ -160,7 +161,9 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   header(f, summary, timeline);
   requestPanels(f, perSecond(records, f.t0, f.seconds));
   const deployments = readyPanel(f, timeline);
+  deregistrationMarks(f.svg, summary, f.xt, f.top(3), PANEL_H);
   eventsAndAxis(f, timeline);
   legend(f, deployments);
+  deregistrationLegend(f.svg, summary, LEFT + PLOT_W + 16, f.top(3) + 8 + deployments.length * 15);
   return f.svg.toString();
 }

@@ -37,6 +37,8 @@ export const METRICS: readonly Metric[] = [
   { key: 'jobs_accepted', header: 'jobs accepted', get: (s) => s.jobs.accepted, fmt: int },
   { key: 'jobs_lost', header: 'jobs lost', get: (s) => s.jobs.lost, fmt: int },
   { key: 'jobs_duplicated', header: 'side effects duplicated', get: (s) => s.jobs.duplicated, fmt: int },
+  // NaN: not measured (runs made before the measurement, or nothing reached a terminating pod)
+  { key: 'dereg_p99_ms', header: 'deregistration delay p99 (routed)', get: (s) => s.deregistration?.routed?.p99Ms ?? NaN, fmt: ms },
 ];
 
 export interface ArmRow {
@@ -50,11 +52,12 @@ export interface ArmRow {
 
 export function aggregate(arm: Arm, runs: StoredRun[]): ArmRow {
   const cells: Record<string, Spread> = {};
-  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)));
+  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)).filter((n) => !Number.isNaN(n)));
   return { arm: arm.name, title: arm.title, target: runs[0]?.summary.target ?? '', reps: runs.length, runs, cells };
 }
 
 export function fmtSpread(s: Spread, fmt: (n: number) => string): string {
+  if (s.n === 0) return 'not measured';
   if (s.n <= 1 || s.min === s.max) return fmt(s.median);
   return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 }
@@ -91,7 +94,7 @@ export function csvTable(rows: ArmRow[]): string {
   for (const r of rows) {
     lines.push([r.arm, r.target, r.reps, ...METRICS.flatMap((m) => {
       const s = r.cells[m.key]!;
-      return [s.median, s.min, s.max];
+      return s.n === 0 ? ['', '', ''] : [String(s.median), String(s.min), String(s.max)];
     })].join(','));
   }
   return `${lines.join('\n')}\n`;

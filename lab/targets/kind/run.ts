@@ -299,7 +299,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
   const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
   const { records, malformed } = parseRequestLines(k6.log);
   if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
-  return toRunSummary({
+  const result = toRunSummary({
     arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: ['node', ...process.argv.slice(1)].join(' '),
     commit: currentCommit(), date: x.started.toISOString(),
     params: {
@@ -332,4 +332,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
     sigkills: timeline.sigkills(),
     jobs: audit.audit as JobAudit,
   });
+  // the lab's shared measurement, from the service pods' own arrivals lines (lab/engine/deregistration.ts)
+  result.deregistration = timeline.deregistrationReport();
+  return result;
 }

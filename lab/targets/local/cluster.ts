@@ -57,6 +57,8 @@ export class LocalCluster {
   readonly propagationDelayMs: number;
   ingressUrl = '';
   redisUrl = '';
+  /** where the ingress's upstream connections come from (pods tell the path apart by it) */
+  get ingressSourceAddress(): string { return this.ingress?.sourceAddress ?? ''; }
   private readonly controllers = new Map<string, DeploymentController>();
   private readonly endpoints = new Map<string, ServiceEndpoints>();
   private readonly serviceAddresses = new Map<string, string>();

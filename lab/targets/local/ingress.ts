@@ -121,6 +121,8 @@ export class IngressProxy {
   private closing: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   url = '';
+  /** Upstream connections leave from the listen address, as ingress-nginx's come from its pod IP: the pod tells the path apart by its peer. */
+  sourceAddress = '';
 
   constructor(private readonly route: Router, private readonly tuning: IngressTuning = INGRESS_NGINX_DEFAULTS, private readonly onAttempt?: (a: Attempt) => void) {}
 
@@ -131,6 +133,7 @@ export class IngressProxy {
       server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${host}:${port} (ingress) is already in use`) : e));
       server.listen({ host, port, exclusive: true }, () => {
+        this.sourceAddress = host;
         const a = server.address();
         this.url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
         resolve();
@@ -167,6 +170,7 @@ export class IngressProxy {
       p = new Pool(origin, {
         pipelining: 1,
         connect: { timeout: this.tuning.connectTimeoutMs },
+        ...(this.sourceAddress ? { localAddress: this.sourceAddress } : {}),
         headersTimeout: this.tuning.readTimeoutMs,
         bodyTimeout: this.tuning.readTimeoutMs,
         keepAliveTimeout: this.tuning.upstreamKeepaliveTimeoutMs,
