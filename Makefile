@@ -14,7 +14,8 @@ build: deps
 	@npm run --silent build
 
 test: build
-	node --test --test-concurrency=1 dist/test/
+	@start=$$(date +%s); node --test --test-concurrency=1 dist/test/; rc=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s (exit $$rc; load average $$(cut -d' ' -f1-3 /proc/loadavg))"; exit $$rc
 
 before: build
 	$(LAB) before $(LAB_ARGS)

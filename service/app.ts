@@ -13,6 +13,7 @@ import websocket from '@fastify/websocket';
 import { eventsRoute } from './routes/events.js';
 import { uploadRoute } from './routes/upload.js';
 import { wsRoute } from './routes/ws.js';
+import { testFaultRoute } from './routes/test-fault.js';
 
 /**
  * Runs first on every request: counts it in flight until its response closes (metrics, drain,
@@ -79,6 +80,7 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   eventsRoute(app, ctx);
   wsRoute(app, ctx);
   await uploadRoute(app, ctx);
+  if (ctx.env.testFaults) testFaultRoute(app);
   await app.ready();
   return app;
 }

@@ -24,6 +24,8 @@ export interface ServiceEnv {
   readonly uploadBytesPerS: number;
   readonly uploadMaxBytes: number;
   readonly streamDrainMs: number;
+  /** LAB_TEST_FAULTS=1 adds GET /__test/fault (tests of the uncaught-error path only). */
+  readonly testFaults: boolean;
 }
 
 // BullMQ builds its Redis keys as `bull:<queue>:...`; a colon or space in the name would
@@ -62,5 +64,6 @@ export function parseServiceEnv(env: Env): ServiceEnv {
     uploadBytesPerS: envInt(env, 'UPLOAD_BYTES_PER_S', 262_144, 1024, 1_073_741_824),
     uploadMaxBytes: envInt(env, 'UPLOAD_MAX_BYTES', 16_777_216, 1, 1_073_741_824),
     streamDrainMs: envInt(env, 'STREAM_DRAIN_MS', 3000, 0, 3_600_000),
+    testFaults: env.LAB_TEST_FAULTS === '1',
   };
 }

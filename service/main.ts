@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import { isLabError, LabError } from '../common/errors.js';
 import { formatFixes } from '../common/levers.js';
 import { createLogger, exitWith } from '../common/log.js';
+import { EXIT_BAD_CONFIG } from '../common/exit-codes.js';
+import { installFatalHandlers } from '../common/fatal.js';
 import { buildApp } from './app.js';
 import { ArrivalRecorder } from './arrivals.js';
 import { ShutdownBudget } from './budget.js';
@@ -23,7 +25,7 @@ const log = createLogger('service');
 function failStart(err: unknown): never {
   const code = isLabError(err) ? err.code : 'UNEXPECTED';
   log.error({ event: 'start-failed', code, err: (err as Error).message }, (err as Error).message);
-  return exitWith(log, 1, 'could not start');
+  return exitWith(log, EXIT_BAD_CONFIG, 'could not start');
 }
 
 async function main(): Promise<void> {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
   ctx.arrivals.start();
   const shutdown = new Shutdown(ctx);
   shutdown.installSignalHandlers();
+  installFatalHandlers(log, () => shutdown.onFatal());
   const app = await buildApp(ctx);
   ctx.tracker.watch(app.server);
   shutdown.addServer(app.server);

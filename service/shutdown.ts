@@ -5,11 +5,11 @@ import { formatFixes } from '../common/levers.js';
 import { exitWith } from '../common/log.js';
 import type { ServiceContext } from './context.js';
 import { closeQueue, closeRedis } from './deps.js';
-import { CLOSED_DEPS, CLOSING, DRAINING, EXITING, STARTING } from './lifecycle.js';
+import { CLOSED_DEPS, CLOSING, DRAINING, EXITING, READY, STARTING } from './lifecycle.js';
 
-export const EXIT_CLEAN = 0;
-export const EXIT_GUARDIAN = 70;
-export const EXIT_SECOND_SIGNAL = 71;
+import { EXIT_CLEAN, EXIT_GUARDIAN, EXIT_SECOND_SIGNAL, EXIT_UNCAUGHT } from '../common/exit-codes.js';
+
+export { EXIT_CLEAN, EXIT_GUARDIAN, EXIT_SECOND_SIGNAL } from '../common/exit-codes.js';
 
 const REPORTED_REQUESTS = 20;
 
@@ -23,6 +23,8 @@ const REPORTED_REQUESTS = 20;
  * - requeue: the budget that routes check before starting work (see routes/requeue.ts);
  * - surge: idle keep-alive sockets close spread over CLOSE_JITTER_MS instead of all at once.
  * A second signal during shutdown exits at once (71). The shutdown runs once.
+ * An uncaught exception or unhandled rejection runs the same shutdown (readiness failed at once,
+ * the guardian armed whatever the levers) and exits 72 instead of 0.
  */
 export class Shutdown {
   readonly #ctx: ServiceContext;
@@ -30,6 +32,8 @@ export class Shutdown {
   readonly #openDeps = new Set(['events', 'queue', 'redis']);
   #run: Promise<void> | undefined;
   #signalAt = 0;
+  #guardian: NodeJS.Timeout | undefined;
+  #fatal = false;
 
   constructor(ctx: ServiceContext) {
     this.#ctx = ctx;
@@ -51,13 +55,30 @@ export class Shutdown {
       this.#secondSignal(signal);
       return;
     }
-    this.#run = this.#shutdown(signal).catch((err: unknown) => {
+    this.#start(signal);
+  }
+
+  /** An uncaught error: fail readiness now, then the normal shutdown under the guardian, exit 72. */
+  onFatal(): void {
+    this.#fatal = true;
+    const { lifecycle, log } = this.#ctx;
+    if (lifecycle.state === READY) {
+      lifecycle.to(DRAINING);
+      log.info({ event: 'readiness-flipped', drainDelayMs: 0, state: lifecycle.state, reason: 'uncaught' }, '/readyz fails from now: uncaught error');
+    }
+    this.#signalAt ||= Date.now();
+    this.#armGuardian();
+    if (!this.#run) this.#start('uncaught');
+  }
+
+  #start(trigger: NodeJS.Signals | 'uncaught'): void {
+    this.#run = this.#shutdown(trigger).catch((err: unknown) => {
       this.#ctx.log.error({ event: 'shutdown-failed', err }, `shutdown failed: ${(err as Error).message}`);
       this.#exit(EXIT_GUARDIAN, 'shutdown failed');
     });
   }
 
-  async #shutdown(signal: NodeJS.Signals): Promise<void> {
+  async #shutdown(signal: NodeJS.Signals | 'uncaught'): Promise<void> {
     const { env, log, lifecycle, tracker, budget } = this.#ctx;
     this.#signalAt = Date.now();
     log.info({ event: 'signal', signal, state: lifecycle.state, fixes: formatFixes(env.fixes), inFlight: tracker.inFlightCount, openSockets: tracker.openSockets }, `${signal} received`);
@@ -75,7 +96,7 @@ export class Shutdown {
       this.#drainStreams();
     }
     if (readiness) {
-      lifecycle.to(DRAINING);
+      if (lifecycle.state !== DRAINING) lifecycle.to(DRAINING);
       log.info({ event: 'readiness-flipped', drainDelayMs, state: lifecycle.state }, `/readyz fails from now; serving on for ${drainDelayMs} ms`);
       await sleep(drainDelayMs);
     }
@@ -152,9 +173,11 @@ export class Shutdown {
     this.#exit(EXIT_CLEAN, 'exit without draining');
   }
 
+  /** Armed once, counted from the signal (or the uncaught error). */
   #armGuardian(): void {
     const { env, log, lifecycle, tracker, metrics } = this.#ctx;
-    setTimeout(() => {
+    if (this.#guardian) return;
+    this.#guardian = setTimeout(() => {
       metrics.deadlineMisses.inc();
       const now = Date.now();
       const requests = tracker.inFlight().slice(0, REPORTED_REQUESTS).map((r) => ({ method: r.method, url: r.url, ageMs: now - r.startedAt }));
@@ -164,7 +187,7 @@ export class Shutdown {
       }, `shutdown deadline of ${env.shutdownDeadlineMs} ms passed with ${tracker.inFlightCount} requests in flight, ${tracker.openSockets} sockets and [${[...this.#openDeps].join(', ')}] still open; forcing exit ${EXIT_GUARDIAN}`);
       this.#forceClose('guardian');
       this.#exit(EXIT_GUARDIAN, 'guardian deadline fired');
-    }, env.shutdownDeadlineMs);
+    }, Math.max(0, this.#signalAt + env.shutdownDeadlineMs - Date.now()));
   }
 
   #secondSignal(signal: NodeJS.Signals): void {
@@ -184,6 +207,8 @@ export class Shutdown {
   #exit(code: number, msg: string): never {
     const { log, lifecycle } = this.#ctx;
     if (lifecycle.state !== EXITING) lifecycle.to(EXITING);
-    return exitWith(log, code, msg, { shutdownMs: this.#signalAt ? Date.now() - this.#signalAt : 0 });
+    // A clean shutdown after an uncaught error still reports the error to the orchestrator.
+    const exitCode = this.#fatal && code === EXIT_CLEAN ? EXIT_UNCAUGHT : code;
+    return exitWith(log, exitCode, this.#fatal && code === EXIT_CLEAN ? `${msg} after an uncaught error` : msg, { shutdownMs: this.#signalAt ? Date.now() - this.#signalAt : 0 });
   }
 }

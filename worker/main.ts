@@ -10,7 +10,9 @@ import { createMetrics, startMetricsServer } from './metrics.js';
 import { createProcessor } from './processor.js';
 import { ActiveJobs } from './active-jobs.js';
 import { installShutdown } from './shutdown.js';
-import { Lifecycle } from './state.js';
+import { CLOSED, DRAINING, Lifecycle, RUNNING, STARTING } from './state.js';
+import { EXIT_BAD_CONFIG } from '../common/exit-codes.js';
+import { installFatalHandlers, scheduleTestFault } from '../common/fatal.js';
 
 // Entry point: `node dist/worker/main.js`, configured by environment only (docs/architecture.md).
 const REDIS_PROBE_MS = 5000;
@@ -26,25 +28,29 @@ async function main(): Promise<void> {
   } catch (err) {
     if (!isLabError(err)) throw err;
     log.error({ event: 'bad-config', code: err.code }, err.message);
-    exitWith(log, 1, 'bad configuration');
+    exitWith(log, EXIT_BAD_CONFIG, 'bad configuration');
   }
   const lifecycle = new Lifecycle();
+  const metrics = createMetrics();
+  lifecycle.onTransition((to, from, ms) => {
+    metrics.lifecyclePhase.observe({ state: from }, ms / 1000);
+    log.info({ event: 'state', state: to, from, msInPrevious: Math.round(ms) }, `lifecycle ${from} → ${to}`);
+  });
   try {
     await probeRedis(cfg.redisUrl, REDIS_PROBE_MS);
   } catch (err) {
     if (!isLabError(err)) throw err;
     log.error({ event: 'redis-unreachable', code: err.code }, err.message);
-    exitWith(log, 1, 'Redis unreachable');
+    exitWith(log, EXIT_BAD_CONFIG, 'Redis unreachable');
   }
 
-  const metrics = createMetrics();
   const active = new ActiveJobs();
   const effectRedis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
   const queueRedis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
   for (const c of [effectRedis, queueRedis]) c.on('error', (err) => log.warn({ event: 'redis-error', err: err.message }, 'redis connection error'));
   const effect = createEffect(effectRedis, cfg.effectMode);
   // Liveness, not readiness: a draining worker is alive and must not be restarted mid-requeue.
-  const health = () => ({ ok: lifecycle.state !== 'closed', state: lifecycle.state });
+  const health = () => ({ ok: lifecycle.state !== CLOSED, state: lifecycle.state });
   const server = await startMetricsServer(cfg.host, cfg.metricsPort, metrics.registry, health);
 
   const worker = new Worker(cfg.queueName, createProcessor({ effect, jobMs: cfg.jobMs, log, metrics, active }), {
@@ -69,7 +75,7 @@ async function main(): Promise<void> {
   });
   worker.on('error', (err) => log.warn({ event: 'worker-error', err: err.message }, 'worker error'));
 
-  installShutdown({
+  const shutdown = installShutdown({
     style: cfg.shutdownStyle,
     worker,
     active,
@@ -86,9 +92,16 @@ async function main(): Promise<void> {
     },
   });
 
+  // An uncaught error: log it, stop taking jobs (the state leaves RUNNING at once), then the normal shutdown.
+  installFatalHandlers(log, () => {
+    if (lifecycle.state === STARTING || lifecycle.state === RUNNING) lifecycle.to(DRAINING);
+    shutdown.onFatal();
+  });
+  // Test hook (LAB_TEST_FAULT=exception|rejection): an uncaught error while the first job runs.
+  if (process.env.LAB_TEST_FAULT) worker.once('active', () => scheduleTestFault(process.env.LAB_TEST_FAULT));
   void worker.run().catch((err) => log.error({ event: 'worker-error', err: err.message }, 'worker run loop failed'));
   await worker.waitUntilReady();
-  lifecycle.set('running');
+  if (lifecycle.state === STARTING) lifecycle.to(RUNNING);
   log.info({
     event: 'listening',
     queue: cfg.queueName,
@@ -108,5 +121,5 @@ async function main(): Promise<void> {
 main().catch((err) => {
   if (isLabError(err)) log.error({ event: 'bad-config', code: err.code }, err.message);
   else log.error({ event: 'fatal', err }, 'worker failed to start');
-  exitWith(log, 1, 'fatal error at start');
+  exitWith(log, EXIT_BAD_CONFIG, 'fatal error at start');
 });

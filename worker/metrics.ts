@@ -17,6 +17,13 @@ export function createMetrics() {
     stalled: counter('worker_jobs_stalled_total', 'Stalled jobs this worker found and moved back to wait'),
     applied: counter('worker_effects_applied_total', 'Side effects applied'),
     suppressed: counter('worker_effects_duplicate_suppressed_total', 'Redeliveries whose side effect was already applied'),
+    lifecyclePhase: new Histogram({
+      name: 'worker_lifecycle_phase_seconds',
+      help: 'Time spent in each lifecycle state, observed when the worker leaves it',
+      labelNames: ['state'],
+      buckets: [0.01, 0.1, 0.5, 1, 5, 10, 60, 600, 3600],
+      registers: [registry],
+    }),
     shutdownPhase: new Histogram({
       name: 'worker_shutdown_phase_seconds',
       help: 'Duration of each shutdown phase',

@@ -1,10 +1,11 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import { exitWith } from '../common/log.js';
+import { EXIT_CLEAN, EXIT_GUARDIAN, EXIT_SECOND_SIGNAL, EXIT_UNCAUGHT } from '../common/exit-codes.js';
 import type { ShutdownStyle } from './config.js';
 import type { ActiveJobs } from './active-jobs.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { Lifecycle } from './state.js';
+import { CLOSED, CLOSING, DRAINING, type Lifecycle } from './state.js';
 
 export interface ShutdownDeps {
   style: ShutdownStyle;
@@ -23,39 +24,52 @@ export function requeueMargin(deadlineMs: number): number {
   return Math.min(2000, Math.max(200, Math.round(deadlineMs / 4)));
 }
 
-/**
- * Installs the SIGTERM/SIGINT handler the levers ask for. `none` installs nothing on purpose:
- * that is the failure mode (the signal's default action kills the process mid-job).
- * Returns the shutdown function (memoised) so main can reuse it, or null for `none`.
- */
-export function installShutdown(deps: ShutdownDeps): ((signal: string) => Promise<void>) | null {
-  const { style, log } = deps;
-  if (style === 'none') {
-    log.info({ event: 'no-signal-handler' }, 'pid1 lever off: no SIGTERM handler installed');
-    return null;
-  }
-  let started: Promise<void> | undefined;
-  const shutdown = (signal: string): Promise<void> => {
-    if (started) {
-      exitWith(log, 71, 'second signal during shutdown: exiting at once', { event: 'second-signal', signal });
-    }
-    started = run(deps, signal);
-    return started;
-  };
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void shutdown(sig));
-  return shutdown;
+export interface WorkerShutdown {
+  /** The signal handler's shutdown; null when the pid1 lever is off (no handler at all). */
+  readonly onSignal: ((signal: string) => Promise<void>) | null;
+  /** An uncaught error: the same shutdown (the naive close when no handler is installed), then exit 72. */
+  onFatal(): void;
 }
 
-async function run(deps: ShutdownDeps, signal: string): Promise<void> {
+/**
+ * Installs the SIGTERM/SIGINT handler the levers ask for. `none` installs nothing on purpose:
+ * that is the failure mode (the signal's default action kills the process mid-job). The shutdown
+ * runs once; a second signal during it exits 71 at once.
+ */
+export function installShutdown(deps: ShutdownDeps): WorkerShutdown {
+  const { style, log } = deps;
+  let started: Promise<void> | undefined;
+  let fatal = false;
+  const begin = (trigger: string, how: ShutdownStyle): Promise<void> => {
+    started ??= run({ ...deps, style: how }, trigger, () => fatal);
+    return started;
+  };
+  const onFatal = () => {
+    fatal = true;
+    if (!started) void begin('uncaught', style === 'none' ? 'naive-close' : style);
+  };
+  if (style === 'none') {
+    log.info({ event: 'no-signal-handler' }, 'pid1 lever off: no SIGTERM handler installed');
+    return { onSignal: null, onFatal };
+  }
+  const onSignal = (signal: string): Promise<void> => {
+    if (started) exitWith(log, EXIT_SECOND_SIGNAL, 'second signal during shutdown: exiting at once', { event: 'second-signal', signal });
+    return begin(signal, style);
+  };
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void onSignal(sig));
+  return { onSignal, onFatal };
+}
+
+async function run(deps: ShutdownDeps, signal: string, fatal: () => boolean): Promise<void> {
   const { style, worker, active, lifecycle, deadlineMs, log, metrics, closeDeps } = deps;
   const t0 = Date.now();
   const deadlineAt = t0 + deadlineMs;
-  lifecycle.set('draining');
+  if (lifecycle.state !== DRAINING) lifecycle.to(DRAINING);
   log.info({ event: 'signal', signal, style, activeJobs: active.size, deadlineMs }, 'shutdown started');
   // The guardian: whatever hangs, the process is gone before the orchestrator's SIGKILL.
   const guardian = setTimeout(() => {
     log.error({ event: 'guardian-fired', activeJobs: active.size, elapsedMs: Date.now() - t0 }, 'shutdown deadline reached');
-    exitWith(log, 70, 'guardian deadline fired');
+    exitWith(log, EXIT_GUARDIAN, 'guardian deadline fired');
   }, deadlineMs);
   const phase = (name: string, since: number) => {
     const ms = Date.now() - since;
@@ -68,7 +82,7 @@ async function run(deps: ShutdownDeps, signal: string): Promise<void> {
       // The naive way: drop the connections now; BullMQ's stall detection will find the active jobs
       // after lockDuration, and redeliver them whether or not their side effect already happened.
       const abandoned = active.size;
-      lifecycle.set('closing');
+      lifecycle.to(CLOSING);
       await worker.close(true);
       log.info({ event: 'dependency-closed', dependency: 'queue', abandonedJobs: abandoned, ms: phase('close-queue', t0) }, 'queue closed without waiting for active jobs');
     } else {
@@ -86,7 +100,7 @@ async function run(deps: ShutdownDeps, signal: string): Promise<void> {
       clearTimeout(timer);
       const drainMs = phase('drain-jobs', t0);
       log.info({ event: 'jobs-drained', ms: drainMs, msBeforeDeadline: deadlineAt - Date.now() }, 'no active jobs left');
-      lifecycle.set('closing');
+      lifecycle.to(CLOSING);
       const t1 = Date.now();
       await closing;
       log.info({ event: 'dependency-closed', dependency: 'queue', ms: phase('close-queue', t1) }, 'queue connections closed');
@@ -95,12 +109,13 @@ async function run(deps: ShutdownDeps, signal: string): Promise<void> {
     await closeDeps();
     log.info({ event: 'dependency-closed', dependency: 'redis+metrics', ms: phase('close-deps', t2) }, 'dependencies closed');
     phase('total', t0);
-    lifecycle.set('closed');
+    lifecycle.to(CLOSED);
     clearTimeout(guardian);
-    exitWith(log, 0, 'clean shutdown', { elapsedMs: Date.now() - t0, msBeforeDeadline: deadlineAt - Date.now() });
+    const after = fatal() ? ' after an uncaught error' : '';
+    exitWith(log, after ? EXIT_UNCAUGHT : EXIT_CLEAN, `clean shutdown${after}`, { elapsedMs: Date.now() - t0, msBeforeDeadline: deadlineAt - Date.now() });
   } catch (err) {
     log.error({ event: 'shutdown-error', err }, 'shutdown step failed');
     clearTimeout(guardian);
-    exitWith(log, 70, 'shutdown failed', { elapsedMs: Date.now() - t0 });
+    exitWith(log, EXIT_GUARDIAN, 'shutdown failed', { elapsedMs: Date.now() - t0 });
   }
 }

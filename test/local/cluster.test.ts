@@ -62,6 +62,7 @@ describe('LocalCluster', () => {
       await closing;
       ws.remove();
     }
+    await assert.rejects(cluster.rolloutRestart(), code('LAB_CLUSTER_CLOSED', /rolloutRestart: the cluster is /), 'a closed cluster says so, not LAB_BAD_OPTION');
     // Not even a zombie: close() lets unshare reap its PID 1 before it goes itself.
     assert.deepEqual(pids.filter((p) => existsSync(`/proc/${p}`)), [], 'every pod process is gone when close() resolves');
     const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });

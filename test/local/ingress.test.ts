@@ -44,6 +44,21 @@ afterEach(async () => {
 after(() => assert.equal(running.length, 0));
 
 describe('ingress proxy with ingress-nginx defaults', () => {
+  test('the pool of an upstream that is gone is dropped; the live one is kept while its connection is open', async () => {
+    const { ups, url } = await setup(['a', 'b']);
+    assert.equal((await call(url, 'GET')).status, 200);
+    assert.equal((await call(url, 'GET')).status, 200);
+    const origin = (u: { port: number }) => `http://127.0.0.1:${u.port}`;
+    assert.deepEqual(proxy!.poolOrigins().sort(), [origin(ups[0]!), origin(ups[1]!)].sort());
+    ups[0]!.proc.child.kill('SIGKILL');
+    await ups[0]!.proc.exited;
+    for (const end = Date.now() + 10_000; proxy!.poolOrigins().includes(origin(ups[0]!));) {
+      if (Date.now() > end) throw new Error(`the pool of the killed upstream was never dropped: ${proxy!.poolOrigins().join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(proxy!.poolOrigins().includes(origin(ups[1]!)), 'the live upstream keeps its pool (its keep-alive connection is open)');
+  });
+
   test('GET on a kept-alive connection to a closed upstream is retried on the next upstream and succeeds', async () => {
     const { ups, attempts, url } = await setup(['a', 'b']);
     assert.equal((await call(url, 'GET')).status, 200); // a: opens a pooled connection

@@ -110,3 +110,18 @@ export async function until(pred: () => boolean, timeoutMs: number, what: string
     await sleep(20);
   }
 }
+
+/**
+ * Waits until the service's in-flight gauge (lab_http_in_flight on /metrics) reaches `n`: the
+ * request under test is being served, so a signal sent now lands mid-request, whatever the load.
+ */
+export async function waitInFlight(url: string, n: number, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const m = await once(url, '/metrics');
+    const v = Number(/^lab_http_in_flight (\d+)$/m.exec(m.body ?? '')?.[1] ?? -1);
+    if (v >= n) return;
+    if (Date.now() > end) throw new Error(`lab_http_in_flight stayed at ${v}, below ${n}, for ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { classifyError } from '../../loadtest/classes.js';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
-import { events, exitedWithLogs, once, send, sleep, startService, until, type RunningService } from './harness.js';
+import { events, exitedWithLogs, once, send, startService, until, waitInFlight, type RunningService } from './harness.js';
 
 let redis: ThrowawayRedis;
 before(async () => { redis = await startRedis(); });
@@ -26,7 +26,7 @@ function slowThenSigterm(fixes: string, extra: Record<string, string> = {}) {
     const c = svc.client();
     assert.equal((await send(c, '/fast')).status, 200);
     const slow = send(c, '/slow?ms=1500');
-    await sleep(300);
+    await waitInFlight(svc.url, 1);
     svc.proc.child.kill('SIGTERM');
     const [outcome, exit] = await Promise.all([slow, exitedWithLogs(svc.proc)]);
     return { outcome, exit, svc };
@@ -55,8 +55,9 @@ test('readiness: /readyz fails at once and new connections are still served for 
   const probe = (fixes: string) => withService({ LAB_FIXES: fixes, DRAIN_DELAY_MS: '1500' }, async (svc) => {
     const killedAt = Date.now();
     svc.proc.child.kill('SIGTERM');
-    await svc.proc.waitFor((l) => l.event === 'signal');
-    await sleep(200);
+    // State, not a sleep: with readiness, ask once the flip is logged; without, once the process is gone.
+    if (fixes.includes('readiness')) await svc.proc.waitFor((l) => l.event === 'readiness-flipped', 10_000);
+    else await svc.proc.exited;
     const [readyz, fast] = await Promise.all([once(svc.url, '/readyz'), once(svc.url, '/fast')]);
     const exit = await exitedWithLogs(svc.proc);
     return { readyz, fast, exit, livedMs: Date.now() - killedAt };

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
-import { events, exitedWithLogs, logTime, once, send, sleep, startService } from './harness.js';
+import { events, exitedWithLogs, logTime, once, send, startService, waitInFlight } from './harness.js';
 
 let redis: ThrowawayRedis;
 before(async () => { redis = await startRedis(); });
@@ -20,7 +20,7 @@ test('all: SIGTERM with slow requests in flight on keep-alive connections drains
     const idle = svc.client();
     assert.equal((await send(idle, '/fast')).status, 200); // stays idle through the shutdown
     const slow = clients.map((c) => send(c, `/slow?ms=${SLOW_MS}`));
-    await sleep(300);
+    await waitInFlight(svc.url, 3);
     const killedAt = Date.now();
     svc.proc.child.kill('SIGTERM');
     const signal = await svc.proc.waitFor((l) => l.event === 'signal');
@@ -72,7 +72,7 @@ test('all: a request longer than the deadline makes the guardian force exit 70 a
   try {
     const c = svc.client();
     const slow = send(c, '/slow?ms=6000');
-    await sleep(200);
+    await waitInFlight(svc.url, 1);
     const killedAt = Date.now();
     svc.proc.child.kill('SIGTERM');
     const exit = await exitedWithLogs(svc.proc);

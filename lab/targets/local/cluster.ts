@@ -290,7 +290,7 @@ export class LocalCluster {
    * available; old pods may still be terminating, as `kubectl rollout status` sees it).
    */
   async rolloutRestart(names?: readonly string[], opts: { untilAvailable?: boolean } = {}): Promise<{ durationMs: number }> {
-    if (this.state !== CLUSTER_STATES.Running) throw new LabError('LAB_BAD_OPTION', `cluster is ${this.state}`);
+    if (this.state !== CLUSTER_STATES.Running) throw new LabError('LAB_CLUSTER_CLOSED', `rolloutRestart: the cluster is ${this.state}`);
     const targets = (names ?? [...this.controllers.keys()].filter((n) => !STATEFUL_DEPLOYMENTS.includes(n))).map((n) => this.controller(n));
     const started = Date.now();
     await this.orFatal(Promise.all(targets.map(async (c) => {

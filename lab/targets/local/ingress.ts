@@ -131,11 +131,15 @@ export function ingressRouter(spec: IngressSpec, backendFor: (service: string, p
   };
 }
 
+/** How often empty upstream pools are dropped. */
+const POOL_SWEEP_MS = 1000;
+
 export class IngressProxy {
   private server: Server | undefined;
   private readonly pools = new Map<string, Pool>();
   private readonly sockets = new Set<Socket>();
   private closing: Promise<void> | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   url = '';
   /** Upstream connections leave from the listen address, as ingress-nginx's come from its pod IP: the pod tells the path apart by its peer. */
   sourceAddress = '';
@@ -162,7 +166,28 @@ export class IngressProxy {
         resolve();
       });
       this.server = server;
+      this.sweeper = setInterval(() => this.sweep(), POOL_SWEEP_MS);
+      this.sweeper.unref();
     });
+  }
+
+  /** Origins (pod ip:port) the proxy holds a connection pool for. */
+  poolOrigins(): string[] {
+    return [...this.pools.keys()];
+  }
+
+  /**
+   * Drops every pool with no connection and nothing queued or running. A pod that is gone leaves
+   * such a pool behind (its sockets closed with it) and would otherwise be kept for the proxy's
+   * life; a live pod whose idle connections timed out just gets a new pool on its next request.
+   */
+  private sweep(): void {
+    for (const [origin, p] of this.pools) {
+      const s = p.stats;
+      if (s.connected > 0 || s.size > 0) continue;
+      this.pools.delete(origin);
+      void p.close().catch(() => undefined);
+    }
   }
 
   private pool(ep: Endpoint, portIndex: number): Pool {
@@ -269,6 +294,7 @@ export class IngressProxy {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.sweeper);
       if (this.server) {
         const closed = new Promise<void>((r) => this.server!.close(() => r()));
         this.server.closeAllConnections();
