@@ -23,6 +23,8 @@ export const ERRORS = {
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
   LAB_BLOCKED: 'client address is on the configured blocklist',
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
+  LAB_UNKNOWN_VARIANT: 'unknown experiment variant',
+  LAB_FD_LIMIT: 'file-descriptor limit too low',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

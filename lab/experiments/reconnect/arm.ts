@@ -1,0 +1,115 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LabError } from '../../../common/errors.js';
+import type { TimelineEvent } from '../../engine/schema.js';
+import { onTeardown } from '../../engine/teardown.js';
+import { LocalCluster } from '../../targets/local/cluster.js';
+import type { ConnEvent, ReconnectPolicy, Req } from './client.js';
+import { l4Dialer } from './dialer.js';
+import { SERVICE } from './manifest.js';
+import { ClientPopulation, type Establishment } from './population.js';
+import { PodSampler, type Sample } from './sampler.js';
+
+// One arm on a fresh local cluster: N clients connected, paced, then one rolling restart of the
+// service Deployment (surge on: a new, cold pod first, then each old pod drains and closes its
+// keep-alive connections, at once or spread over CLOSE_JITTER_MS).
+
+export const PHASES = { warmupMs: 5000, baselineMs: 10_000, settleMs: 15_000, cooldownMs: 5000 } as const;
+export const ESTABLISH_TIMEOUT_MS = 60_000;
+
+export interface ArmOptions {
+  name: 'synchronized' | 'jittered';
+  manifestText: string;
+  closeJitterMs: number;
+  clients: number;
+  paceMs: number;
+  tls: boolean;
+  policy: ReconnectPolicy;
+  workDir: string;
+  runId: string;
+  progress: (phase: string) => void;
+}
+
+export interface Interval { start: number; end: number }
+
+export interface ArmRun {
+  name: ArmOptions['name'];
+  closeJitterMs: number;
+  establishment: Establishment;
+  baseline: Interval;
+  rollout: Interval;
+  /** every client connected again after the rollout (false = not within settleMs) */
+  settled: boolean;
+  conns: ConnEvent[];
+  reqs: Req[];
+  samples: Sample[];
+  podsCreatedAt: Record<string, number>;
+  events: TimelineEvent[];
+  notes: string[];
+}
+
+async function waitEndpoints(c: LocalCluster, replicas: number): Promise<void> {
+  const deadline = Date.now() + c.propagationDelayMs + 15_000;
+  while (c.view(SERVICE).endpoints().length < replicas) {
+    if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVICE} did not list ${replicas} pods in time`);
+    await sleep(50);
+  }
+}
+
+export async function runArm(o: ArmOptions): Promise<ArmRun> {
+  const runDir = join(o.workDir, `${o.runId}-${o.name}`);
+  mkdirSync(runDir, { recursive: true });
+  const manifestFile = join(runDir, 'manifest.yaml');
+  writeFileSync(manifestFile, o.manifestText);
+  let cluster: LocalCluster | undefined;
+  let pop: ClientPopulation | undefined;
+  let sampler: PodSampler | undefined;
+  const teardown = async () => { await pop?.close(); await sampler?.close(); await cluster?.close(); };
+  const unregister = onTeardown(teardown);
+  try {
+    o.progress('starting the local cluster');
+    cluster = await LocalCluster.start({ manifestFile, runDir });
+    const c = cluster;
+    const replicas = c.manifest.deployments.find((d) => d.name === SERVICE)?.replicas ?? 1;
+    await waitEndpoints(c, replicas);
+    const ports = c.manifest.services.find((s) => s.name === SERVICE)?.ports ?? [];
+    const portIndex = o.tls ? ports.findIndex((p) => p.name === 'https') : 0;
+    if (portIndex < 0) throw new LabError('LAB_MISSING_MANIFEST', `Service/${SERVICE} has no https port in the generated manifest`);
+    sampler = new PodSampler(c);
+    sampler.start();
+    pop = new ClientPopulation(o.clients, l4Dialer(c.view(SERVICE), portIndex, o.tls), o.policy);
+    o.progress(`connecting ${o.clients} clients`);
+    const establishment = await pop.establish(ESTABLISH_TIMEOUT_MS, (n) => o.progress(`connecting: ${n}/${o.clients}`));
+    o.progress(`${o.clients} connected in ${establishment.ms} ms (${establishment.perSecond}/s); warm-up`);
+    pop.startRequests(o.paceMs);
+    await sleep(PHASES.warmupMs);
+    o.progress('baseline');
+    const baseline = { start: Date.now(), end: 0 };
+    await sleep(PHASES.baselineMs);
+    baseline.end = Date.now();
+    o.progress(`rolling restart of Deployment/${SERVICE} (CLOSE_JITTER_MS=${o.closeJitterMs})`);
+    const rollout = { start: Date.now(), end: 0 };
+    await c.rolloutRestart([SERVICE]);
+    rollout.end = Date.now();
+    o.progress('waiting for every client to be connected again');
+    const settled = await pop.allConnected(PHASES.settleMs);
+    o.progress('cool-down');
+    await sleep(PHASES.cooldownMs);
+    const notes = [...c.notes];
+    if (!settled) notes.push(`${o.name}: ${o.clients - pop.connectedCount()} clients were still not connected ${PHASES.settleMs} ms after the rollout`);
+    await pop.close();
+    await sampler.close();
+    const run: ArmRun = {
+      name: o.name, closeJitterMs: o.closeJitterMs, establishment, baseline, rollout, settled,
+      conns: pop.conns, reqs: pop.reqs, samples: sampler.samples, podsCreatedAt: sampler.createdAt, events: [...c.events], notes,
+    };
+    await teardown();
+    return run;
+  } catch (err) {
+    await teardown();
+    throw err;
+  } finally {
+    unregister();
+  }
+}
