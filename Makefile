@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect cluster clean-cluster bench
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -36,6 +36,10 @@ kill-mid-job: build
 
 reload-vs-restart: build
 	$(LAB) reload-vs-restart $(LAB_ARGS)
+
+# Thousands of keep-alive clients hold one descriptor each: raise the soft open-files limit to the hard one.
+reconnect: build
+	ulimit -n $$(ulimit -Hn) && $(LAB) reconnect --target $(TARGET) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(VARIANT),--variant $(VARIANT))
 
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:

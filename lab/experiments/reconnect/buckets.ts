@@ -10,6 +10,9 @@ export const BUCKET_MS = SAMPLE_MS;
 export interface Bucket {
   /** ms since the rollout started (start of the bucket) */
   t: number;
+  /** reconnect dials started (by the client, at once or after its backoff): what the pods are asked for */
+  attempts: number;
+  /** reconnects completed (TCP, plus the TLS handshake on HTTPS) */
   reconnects: number;
   tlsHandshakes: number;
   closes: number;
@@ -23,6 +26,7 @@ export interface Bucket {
   maxMs: number;
   listenOverflows: number;
   listenDrops: number;
+  labElMaxMs: number;
   pods: Record<string, PodSample & { cold: boolean }>;
 }
 
@@ -31,8 +35,8 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
   const t0 = run.rollout.start;
   const n = Math.max(1, Math.ceil((toMs - fromMs) / BUCKET_MS));
   const out: Bucket[] = Array.from({ length: n }, (_, i) => ({
-    t: fromMs + i * BUCKET_MS, reconnects: 0, tlsHandshakes: 0, closes: 0, connectFailures: {}, connected: 0,
-    requests: 0, counts: emptyCounts(), p50Ms: 0, p99Ms: 0, maxMs: 0, listenOverflows: 0, listenDrops: 0, pods: {},
+    t: fromMs + i * BUCKET_MS, attempts: 0, reconnects: 0, tlsHandshakes: 0, closes: 0, connectFailures: {}, connected: 0,
+    requests: 0, counts: emptyCounts(), p50Ms: 0, p99Ms: 0, maxMs: 0, listenOverflows: 0, listenDrops: 0, labElMaxMs: 0, pods: {},
   }));
   const at = (t: number) => Math.floor((t - t0 - fromMs) / BUCKET_MS);
   // connected: replay every connection event from the start, so the count is exact in each bucket
@@ -45,6 +49,8 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
       const e = conns[k]!;
       if (e.kind === 'connect') live++;
       else if (e.kind === 'close') live--;
+      const a = at(e.dialT);
+      if (e.kind !== 'close' && e.reconnect && a >= 0 && a < n) out[a]!.attempts++;
       const j = at(e.t);
       if (j < 0 || j >= n) continue;
       const bj = out[j]!;
@@ -71,6 +77,7 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
     if (prev && j >= 0 && j < n) {
       out[j]!.listenOverflows += s.listenOverflows - prev.o;
       out[j]!.listenDrops += s.listenDrops - prev.d;
+      out[j]!.labElMaxMs = Math.max(out[j]!.labElMaxMs, s.labElMaxMs);
       for (const [pod, ps] of Object.entries(s.pods)) out[j]!.pods[pod] = { ...ps, cold: (run.podsCreatedAt[pod] ?? 0) > t0 };
     }
     prev = { o: s.listenOverflows, d: s.listenDrops };

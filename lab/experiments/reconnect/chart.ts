@@ -11,7 +11,8 @@ const W = 1000; const L = 70; const R = 20; const PH = 150; const GAP = 46; cons
 interface Panel { title: string; unit: string; value: (b: Bucket) => number }
 
 const PANELS: Panel[] = [
-  { title: 'reconnects per second (per 100 ms bucket × 10)', unit: '/s', value: (b) => b.reconnects * 10 },
+  { title: 'reconnect attempts per second (dials started, per 100 ms bucket × 10)', unit: '/s', value: (b) => b.attempts * 10 },
+  { title: 'reconnects completed per second (TCP + TLS handshake done, per 100 ms × 10)', unit: '/s', value: (b) => b.reconnects * 10 },
   { title: 'p99 latency of GET /fast by send time (ms, per 100 ms)', unit: 'ms', value: (b) => b.p99Ms },
   { title: 'event-loop delay, max over service pods (ms, per 100 ms scrape)', unit: 'ms', value: (b) => Math.max(0, ...Object.values(b.pods).map((p) => p.elMaxMs ?? 0)) },
 ];

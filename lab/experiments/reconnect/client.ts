@@ -16,6 +16,8 @@ export type ReconnectPolicy = 'immediate' | 'backoff';
 
 export interface ConnEvent {
   t: number;
+  /** when the dial started: for a reconnect attempt, the moment the client asked a pod for it */
+  dialT: number;
   client: number;
   kind: 'connect' | 'close' | 'fail';
   pod: string;
@@ -96,7 +98,7 @@ export class PersistentClient {
 
   private record(tSched: number, cls: ErrorClass, pod: string): void {
     const t = Date.now();
-    this.sinks.req({ t_sched: tSched, t_end: t, ms: t - tSched, class: cls, pod: this.pod || pod });
+    this.sinks.req({ t_sched: tSched, t_end: t, ms: Math.round(t - tSched), class: cls, pod: this.pod || pod });
   }
 
   /** The socket undici asks for: the one already dialed, or the next one. */
@@ -110,20 +112,21 @@ export class PersistentClient {
   private async dialNow(): Promise<void> {
     if (this.closing || this.state === CLIENT_STATES.Dialing) return;
     this.state = CLIENT_STATES.Dialing;
+    const dialT = Date.now();
     try {
       const d = await this.dial();
       if (this.closing) { d.socket.destroy(); return; }
       this.current = d;
       this.failures = 0;
       this.state = CLIENT_STATES.Connected;
-      this.sinks.conn({ t: Date.now(), client: this.id, kind: 'connect', pod: d.pod, ms: Math.round(d.tcpMs + (d.tlsMs ?? 0)), ...(d.tlsMs !== undefined ? { tlsMs: Math.round(d.tlsMs) } : {}), reconnect: this.connects++ > 0 });
+      this.sinks.conn({ t: Date.now(), dialT, client: this.id, kind: 'connect', pod: d.pod, ms: Math.round(d.tcpMs + (d.tlsMs ?? 0)), ...(d.tlsMs !== undefined ? { tlsMs: Math.round(d.tlsMs) } : {}), reconnect: this.connects++ > 0 });
       d.socket.once('close', () => this.onClose(d));
       d.socket.on('error', () => undefined); // the close that follows is what counts
       this.flush(d);
     } catch (err) {
       this.failures++;
       this.state = CLIENT_STATES.Waiting;
-      this.sinks.conn({ t: Date.now(), client: this.id, kind: 'fail', pod: '', code: String((err as NodeJS.ErrnoException).code ?? (err as Error).message), reconnect: this.connects > 0 });
+      this.sinks.conn({ t: Date.now(), dialT, client: this.id, kind: 'fail', pod: '', code: String((err as NodeJS.ErrnoException).code ?? (err as Error).message), reconnect: this.connects > 0 });
       this.flush(undefined, true);
       this.schedule(this.policy === 'immediate' ? IMMEDIATE_RETRY_MS : this.backoffMs());
     }
@@ -144,7 +147,7 @@ export class PersistentClient {
     if (this.current !== d) return;
     this.current = undefined;
     if (this.closing) return;
-    this.sinks.conn({ t: Date.now(), client: this.id, kind: 'close', pod: d.pod, reconnect: true });
+    this.sinks.conn({ t: Date.now(), dialT: 0, client: this.id, kind: 'close', pod: d.pod, reconnect: true });
     this.state = CLIENT_STATES.Waiting;
     if (this.policy === 'immediate') void this.dialNow();
     else this.schedule(this.backoffMs());

@@ -8,7 +8,8 @@ const COLUMNS: Array<[string, (s: ArmStats) => string | number]> = [
   ['CLOSE_JITTER_MS', (s) => s.closeJitterMs],
   ['clients', (s) => s.clients],
   ['server closes', (s) => s.serverCloses],
-  ['peak reconnects/s', (s) => s.peakReconnectsPerS],
+  ['peak reconnect attempts/s', (s) => s.peakAttemptsPerS],
+  ['peak reconnects completed/s', (s) => s.peakReconnectsPerS],
   ['peak TLS handshakes/s', (s) => s.peakTlsHandshakesPerS],
   ['time to re-establish all (ms)', (s) => s.timeToReestablishAllMs],
   ['p99 steady (ms)', (s) => s.p99SteadyMs],
@@ -16,9 +17,10 @@ const COLUMNS: Array<[string, (s: ArmStats) => string | number]> = [
   ['max during reconnect (ms)', (s) => s.maxReconnectMs],
   ['request errors (rollout)', (s) => s.rolloutErrorCount],
   ['connect failures', (s) => Object.values(s.connectFailures).reduce((a, b) => a + b, 0)],
-  ['accept-queue overflows', (s) => s.listenOverflows],
+  ['accept-queue overflows (machine-wide)', (s) => s.listenOverflows],
   ['peak event-loop delay, receiving pods (ms)', (s) => s.peakEventLoopMs],
   ['steady event-loop max (ms)', (s) => s.steadyEventLoopMaxMs],
+  ['lab (client) event-loop max steady / reconnect (ms)', (s) => `${s.steadyLabElMaxMs} / ${s.peakLabElMaxMs}`],
 ];
 
 export function markdownTable(stats: ArmStats[]): string {
@@ -36,10 +38,10 @@ export function csvTable(stats: ArmStats[]): string {
 
 /** The per-100 ms series of both arms, one row per arm and bucket. */
 export function seriesCsv(series: Array<{ arm: string; buckets: Bucket[] }>): string {
-  const head = 'arm,t_ms,reconnects,tls_handshakes,server_closes,connect_failures,connected,requests,errors,p50_ms,p99_ms,max_ms,listen_overflows,listen_drops,pods';
+  const head = 'arm,t_ms,reconnect_attempts,reconnects,tls_handshakes,server_closes,connect_failures,connected,requests,errors,p50_ms,p99_ms,max_ms,listen_overflows,listen_drops,lab_event_loop_max_ms,pods';
   const rows = series.flatMap(({ arm, buckets }) => buckets.map((b) => [
-    arm, b.t, b.reconnects, b.tlsHandshakes, b.closes, Object.values(b.connectFailures).reduce((a, c) => a + c, 0), b.connected,
-    b.requests, b.requests - b.counts.ok, b.p50Ms, b.p99Ms, b.maxMs, b.listenOverflows, b.listenDrops,
+    arm, b.t, b.attempts, b.reconnects, b.tlsHandshakes, b.closes, Object.values(b.connectFailures).reduce((a, c) => a + c, 0), b.connected,
+    b.requests, b.requests - b.counts.ok, b.p50Ms, b.p99Ms, b.maxMs, b.listenOverflows, b.listenDrops, b.labElMaxMs,
     // pod=eventLoopMaxMs/cpu%/connections[/cold]; ";"-separated
     Object.entries(b.pods).map(([p, s]) => `${p}=${s.elMaxMs ?? ''}/${s.cpuPct ?? ''}/${s.conns ?? ''}${s.cold ? '/cold' : ''}`).join(';'),
   ].join(',')));
@@ -56,7 +58,8 @@ export interface Verdict {
 }
 
 export function verdict(sync: ArmStats, jit: ArmStats): Verdict {
-  const peakRatio = jit.peakReconnectsPerS > 0 ? Math.round((sync.peakReconnectsPerS / jit.peakReconnectsPerS) * 10) / 10 : Infinity;
+  // The herd is what the clients ask for at once (attempts); completions are capped by what the receivers can accept.
+  const peakRatio = jit.peakAttemptsPerS > 0 ? Math.round((sync.peakAttemptsPerS / jit.peakAttemptsPerS) * 10) / 10 : Infinity;
   const latency = sync.p99Ratio >= 2;
   const errors = sync.rolloutErrorCount + Object.values(sync.connectFailures).reduce((a, b) => a + b, 0) > 0;
   const el = sync.peakEventLoopMs >= 2 * Math.max(1, jit.peakEventLoopMs);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { LocalCluster } from '../../targets/local/cluster.js';
 import { SERVICE } from './manifest.js';
@@ -13,7 +14,15 @@ import { SERVICE } from './manifest.js';
 export const SAMPLE_MS = 100;
 
 export interface PodSample { elMaxMs?: number; conns?: number; scrapeMs?: number; cpuPct?: number }
-export interface Sample { t: number; pods: Record<string, PodSample>; listenOverflows: number; listenDrops: number }
+export interface Sample {
+  t: number;
+  pods: Record<string, PodSample>;
+  /** machine-wide kernel counters (every process on this host, not only the lab's) */
+  listenOverflows: number;
+  listenDrops: number;
+  /** the lab's own (client side) event-loop delay max over the interval: latency the clients add */
+  labElMaxMs: number;
+}
 
 const CLK_TCK = (() => { try { return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { return 100; } })();
 
@@ -51,10 +60,14 @@ export class PodSampler {
   private readonly latest = new Map<string, PodSample>();
   private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 1 });
   private closing: Promise<void> | undefined;
+  /** pods whose first scrape came back: that one covers the process start, not the experiment */
+  private readonly primed = new Set<string>();
+  private readonly labDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly cluster: LocalCluster) {}
 
   start(): void {
+    this.labDelay.enable();
     this.timer = setInterval(() => this.tick(), SAMPLE_MS);
   }
 
@@ -76,7 +89,9 @@ export class PodSampler {
       if (!this.pending.has(p.name)) this.scrape(p.name, `http://${p.ip}:${p.template.container.ports[0]?.containerPort ?? 3000}`);
     }
     const { overflows, drops } = listenCounters();
-    this.samples.push({ t, pods, listenOverflows: overflows, listenDrops: drops });
+    const labElMaxMs = Math.round(this.labDelay.max / 1e5) / 10;
+    this.labDelay.reset();
+    this.samples.push({ t, pods, listenOverflows: overflows, listenDrops: drops, labElMaxMs });
   }
 
   private scrape(pod: string, origin: string): void {
@@ -85,6 +100,7 @@ export class PodSampler {
     request(`${origin}/metrics`, { dispatcher: this.agent, signal: AbortSignal.timeout(5000) })
       .then(async (r) => {
         const text = await r.body.text();
+        if (!this.primed.has(pod)) { this.primed.add(pod); return; }
         const el = metricValue(text, 'nodejs_eventloop_lag_max_seconds');
         this.latest.set(pod, {
           ...(el !== undefined ? { elMaxMs: Math.round(el * 10_000) / 10 } : {}),
@@ -99,6 +115,7 @@ export class PodSampler {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
+      this.labDelay.disable();
       await this.agent.destroy().catch(() => undefined);
     })();
     return this.closing;

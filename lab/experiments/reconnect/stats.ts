@@ -17,6 +17,7 @@ export interface ArmStats {
   establishPerS: number;
   serverCloses: number;
   reconnects: number;
+  peakAttemptsPerS: number;
   peakReconnectsPerS: number;
   peakTlsHandshakesPerS: number;
   /** longest drain episode: first close → every one of its clients connected again */
@@ -37,6 +38,8 @@ export interface ArmStats {
   peakCpuPct: number;
   listenOverflows: number;
   listenDrops: number;
+  steadyLabElMaxMs: number;
+  peakLabElMaxMs: number;
   receivingPods: ReceivingPod[];
   rolloutMs: number;
 }
@@ -94,6 +97,7 @@ export function armStats(run: ArmRun, clients: number): ArmStats {
     arm: run.name, closeJitterMs: run.closeJitterMs, clients, establishPerS: run.establishment.perSecond,
     serverCloses: run.conns.filter((e) => e.kind === 'close' && e.t >= run.rollout.start).length,
     reconnects: run.conns.filter((e) => e.kind === 'connect' && e.reconnect).length,
+    peakAttemptsPerS: Math.max(0, ...series.map((b) => b.attempts)) * (1000 / BUCKET_MS),
     peakReconnectsPerS: Math.max(0, ...series.map((b) => b.reconnects)) * (1000 / BUCKET_MS),
     peakTlsHandshakesPerS: Math.max(0, ...series.map((b) => b.tlsHandshakes)) * (1000 / BUCKET_MS),
     timeToReestablishAllMs: Math.max(0, ...eps.map((e) => e.reestablishMs)),
@@ -109,6 +113,8 @@ export function armStats(run: ArmRun, clients: number): ArmStats {
     peakCpuPct: Math.max(0, ...receivingPods.map((p) => p.peakCpuPct)),
     listenOverflows: first && lastS ? lastS.listenOverflows - first.listenOverflows : 0,
     listenDrops: first && lastS ? lastS.listenDrops - first.listenDrops : 0,
+    steadyLabElMaxMs: Math.max(0, ...steadySamples.map((s) => s.labElMaxMs)),
+    peakLabElMaxMs: Math.max(0, ...run.samples.filter((s) => inAny(s.t, windows)).map((s) => s.labElMaxMs)),
     receivingPods,
     rolloutMs: run.rollout.end - run.rollout.start,
   };

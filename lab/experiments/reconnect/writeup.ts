@@ -33,7 +33,7 @@ ${table}
 
 ![reconnects per second, p99 and event-loop delay of both arms](chart.svg)
 
-- Reconnect peak: ${s.peakReconnectsPerS}/s synchronized vs ${j.peakReconnectsPerS}/s jittered, ${v.peakRatio}× (target ≥ 5×: ${yes(v.peakRatioAtLeast5)}).
+- Reconnect peak (attempts, what the clients ask the pods for in one 100 ms bucket): ${s.peakAttemptsPerS}/s synchronized vs ${j.peakAttemptsPerS}/s jittered, ${v.peakRatio}× (target ≥ 5×: ${yes(v.peakRatioAtLeast5)}). Completed reconnects peaked at ${s.peakReconnectsPerS}/s vs ${j.peakReconnectsPerS}/s: completions are capped by how fast the receivers (and the lab's client side) finish handshakes, so the synchronized herd turns into a queue.
 - Spike on the receiving pods in the synchronized arm: ${yes(v.syncSpike)} — ${v.syncSpikeDetail}.
 - Jittered arm: p99 ×${j.p99Ratio} of steady (target ≤ 2×: ${yes(v.jitteredP99Within2x)}), ${j.rolloutErrorCount} request errors and ${Object.values(j.connectFailures).reduce((a, b) => a + b, 0)} connect failures (target none: ${yes(v.jitteredNoErrors)}).
 - Cold (just started) receiving pods — synchronized: ${cold(s)}; jittered: ${cold(j)}.
@@ -42,11 +42,13 @@ ${table}
 **Sizing the jitter window.** The receivers accepted ${sizing.acceptPerS} new connections/s when all
 ${p.clients} clients connected at once (TCP${p.variant.startsWith('https') ? ' + full TLS handshake' : ''}, measured at the start of the synchronized arm);
 one draining pod holds about ${sizing.perPod} of them, so ${sizing.formula}. That window put the
-reconnect peak at ${j.peakReconnectsPerS}/s against ${s.peakReconnectsPerS}/s with CLOSE_JITTER_MS=0.
+reconnect-attempt peak at ${j.peakAttemptsPerS}/s against ${s.peakAttemptsPerS}/s with CLOSE_JITTER_MS=0.
 
 Notes:
 ${notes.map((n) => `- ${n}`).join('\n')}
 - The clients, the three service pods, Redis and the lab run on the same ${meta.cores} cores, shared with other work (load average above): a pod's event-loop delay includes waiting for a core.
+- Accept-queue overflows are the kernel's TcpExt ListenOverflows for the whole host (other processes included): the local target runs in the host network namespace, so a per-pod count is not available.
+- Latency is measured in the lab process, which also runs every client and their TLS handshakes; its own event-loop delay is in the table (lab (client) column) so client-side delay can be told from the pods'.
 - Local pods have no CPU limit (no cgroups); the manifest's 500m limit is not enforced here, so a pod can use more CPU than it would in a cluster.
 `;
 }
