@@ -6,17 +6,19 @@ import type { TimelineEvent } from '../../engine/schema.js';
 import { onTeardown } from '../../engine/teardown.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
 import type { ConnEvent, ReconnectPolicy, Req } from './client.js';
-import { l4Dialer } from './dialer.js';
+import { ClientHost } from './client-host.js';
 import { SERVICE } from './manifest.js';
-import { ClientPopulation, type Establishment } from './population.js';
+import type { Establishment } from './population.js';
 import { PodSampler, type Sample } from './sampler.js';
 
 // One arm on a fresh local cluster: N clients connected, paced, then one rolling restart of the
 // service Deployment (surge on: a new, cold pod first, then each old pod drains and closes its
-// keep-alive connections, at once or spread over CLOSE_JITTER_MS).
+// keep-alive connections, at once or spread over CLOSE_JITTER_MS). The clients run on a worker
+// thread (client-worker.ts) so the local target's control plane keeps its own event loop.
 
 export const PHASES = { warmupMs: 5000, baselineMs: 10_000, settleMs: 15_000, cooldownMs: 5000 } as const;
-export const ESTABLISH_TIMEOUT_MS = 60_000;
+/** Connecting everyone is bounded by 50 ms a client, at least a minute (TLS at ~100 handshakes/s on a busy 2-core host). */
+export const establishTimeoutMs = (clients: number) => Math.max(60_000, clients * 50);
 
 export interface ArmOptions {
   name: 'synchronized' | 'jittered';
@@ -43,6 +45,8 @@ export interface ArmRun {
   settled: boolean;
   conns: ConnEvent[];
   reqs: Req[];
+  /** the client thread's own event-loop delay, max per 100 ms: latency the clients add themselves */
+  clientDelays: Array<{ t: number; maxMs: number }>;
   samples: Sample[];
   podsCreatedAt: Record<string, number>;
   events: TimelineEvent[];
@@ -63,7 +67,7 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
   const manifestFile = join(runDir, 'manifest.yaml');
   writeFileSync(manifestFile, o.manifestText);
   let cluster: LocalCluster | undefined;
-  let pop: ClientPopulation | undefined;
+  let pop: ClientHost | undefined;
   let sampler: PodSampler | undefined;
   const teardown = async () => { await pop?.close(); await sampler?.close(); await cluster?.close(); };
   const unregister = onTeardown(teardown);
@@ -78,9 +82,9 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
     if (portIndex < 0) throw new LabError('LAB_MISSING_MANIFEST', `Service/${SERVICE} has no https port in the generated manifest`);
     sampler = new PodSampler(c);
     sampler.start();
-    pop = new ClientPopulation(o.clients, l4Dialer(c.view(SERVICE), portIndex, o.tls), o.policy);
+    pop = new ClientHost({ clients: o.clients, portIndex, tls: o.tls, policy: o.policy }, c.view(SERVICE), (n) => o.progress(`connecting: ${n}/${o.clients}`));
     o.progress(`connecting ${o.clients} clients`);
-    const establishment = await pop.establish(ESTABLISH_TIMEOUT_MS, (n) => o.progress(`connecting: ${n}/${o.clients}`));
+    const establishment = await pop.establish(establishTimeoutMs(o.clients));
     o.progress(`${o.clients} connected in ${establishment.ms} ms (${establishment.perSecond}/s); warm-up`);
     pop.startRequests(o.paceMs);
     await sleep(PHASES.warmupMs);
@@ -93,16 +97,17 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
     await c.rolloutRestart([SERVICE]);
     rollout.end = Date.now();
     o.progress('waiting for every client to be connected again');
-    const settled = await pop.allConnected(PHASES.settleMs);
+    const settle = await pop.settle(PHASES.settleMs);
     o.progress('cool-down');
     await sleep(PHASES.cooldownMs);
     const notes = [...c.notes];
-    if (!settled) notes.push(`${o.name}: ${o.clients - pop.connectedCount()} clients were still not connected ${PHASES.settleMs} ms after the rollout`);
-    await pop.close();
+    if (!settle.ok) notes.push(`${o.name}: ${o.clients - settle.connected} clients were still not connected ${PHASES.settleMs} ms after the rollout`);
+    const recorded = await pop.close();
     await sampler.close();
+    if (!recorded) throw new LabError('LAB_TIMEOUT', 'the client worker did not hand back its records');
     const run: ArmRun = {
-      name: o.name, closeJitterMs: o.closeJitterMs, establishment, baseline, rollout, settled,
-      conns: pop.conns, reqs: pop.reqs, samples: sampler.samples, podsCreatedAt: sampler.createdAt, events: [...c.events], notes,
+      name: o.name, closeJitterMs: o.closeJitterMs, establishment, baseline, rollout, settled: settle.ok,
+      conns: recorded.conns, reqs: recorded.reqs, clientDelays: recorded.delays, samples: sampler.samples, podsCreatedAt: sampler.createdAt, events: [...c.events], notes,
     };
     await teardown();
     return run;

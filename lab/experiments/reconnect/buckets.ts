@@ -26,7 +26,9 @@ export interface Bucket {
   maxMs: number;
   listenOverflows: number;
   listenDrops: number;
+  /** event-loop delay of the lab's main thread (kubelet probes, forwarders) and of the client thread */
   labElMaxMs: number;
+  clientElMaxMs: number;
   pods: Record<string, PodSample & { cold: boolean }>;
 }
 
@@ -36,7 +38,7 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
   const n = Math.max(1, Math.ceil((toMs - fromMs) / BUCKET_MS));
   const out: Bucket[] = Array.from({ length: n }, (_, i) => ({
     t: fromMs + i * BUCKET_MS, attempts: 0, reconnects: 0, tlsHandshakes: 0, closes: 0, connectFailures: {}, connected: 0,
-    requests: 0, counts: emptyCounts(), p50Ms: 0, p99Ms: 0, maxMs: 0, listenOverflows: 0, listenDrops: 0, labElMaxMs: 0, pods: {},
+    requests: 0, counts: emptyCounts(), p50Ms: 0, p99Ms: 0, maxMs: 0, listenOverflows: 0, listenDrops: 0, labElMaxMs: 0, clientElMaxMs: 0, pods: {},
   }));
   const at = (t: number) => Math.floor((t - t0 - fromMs) / BUCKET_MS);
   // connected: replay every connection event from the start, so the count is exact in each bucket
@@ -81,6 +83,10 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
       for (const [pod, ps] of Object.entries(s.pods)) out[j]!.pods[pod] = { ...ps, cold: (run.podsCreatedAt[pod] ?? 0) > t0 };
     }
     prev = { o: s.listenOverflows, d: s.listenDrops };
+  }
+  for (const d of run.clientDelays) {
+    const j = at(d.t);
+    if (j >= 0 && j < n) out[j]!.clientElMaxMs = Math.max(out[j]!.clientElMaxMs, d.maxMs);
   }
   return out;
 }

@@ -25,7 +25,7 @@ import { writeup } from './writeup.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 /** Planned length of one arm (cluster start, connect, warm-up, baseline, rollout, settle, cool-down). */
-const PLANNED_ARM_MS = 75_000;
+const PLANNED_ARM_MS = 110_000;
 
 function validate(argv: string[]): { args: ReconnectArgs; base: string } | number {
   try {

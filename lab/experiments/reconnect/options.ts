@@ -7,7 +7,7 @@ export const VARIANTS = ['https', 'http', 'https-backoff', 'http-backoff'] as co
 export type Variant = (typeof VARIANTS)[number];
 
 export const CLIENTS = { min: 100, max: 10_000, default: 2000 } as const;
-export const PACE_MS = { min: 1000, max: 60_000, default: 5000 } as const;
+export const PACE_MS = { min: 1000, max: 60_000, default: 10_000 } as const;
 /** The jitter window must fit in the draining pod's shutdown budget; main.ts checks the upper bound against the manifest. */
 export const JITTER_MS = { min: 1, max: 60_000 } as const;
 

@@ -6,8 +6,11 @@ import type { Dialer } from './dialer.js';
 // N persistent clients: established as fast as the lab can dial (that burst is the accept rate the
 // jitter window is sized from), then each paced at one request per `paceMs`, phases spread evenly.
 
-/** Dials in flight while establishing: enough to saturate the receivers, not the lab's own loop. */
-export const ESTABLISH_CONCURRENCY = 256;
+/**
+ * Dials in flight while establishing: enough to keep the receivers busy, few enough that a dial
+ * does not queue behind others past DIAL_TIMEOUT_MS (a timed-out handshake is work thrown away).
+ */
+export const ESTABLISH_CONCURRENCY = 64;
 
 export interface Establishment { clients: number; connected: number; ms: number; perSecond: number }
 

@@ -20,7 +20,8 @@ const COLUMNS: Array<[string, (s: ArmStats) => string | number]> = [
   ['accept-queue overflows (machine-wide)', (s) => s.listenOverflows],
   ['peak event-loop delay, receiving pods (ms)', (s) => s.peakEventLoopMs],
   ['steady event-loop max (ms)', (s) => s.steadyEventLoopMaxMs],
-  ['lab (client) event-loop max steady / reconnect (ms)', (s) => `${s.steadyLabElMaxMs} / ${s.peakLabElMaxMs}`],
+  ['client thread event-loop max steady / reconnect (ms)', (s) => `${s.steadyClientElMaxMs} / ${s.peakClientElMaxMs}`],
+  ['lab control-plane event-loop max (ms)', (s) => s.peakControlPlaneElMaxMs],
 ];
 
 export function markdownTable(stats: ArmStats[]): string {
@@ -38,10 +39,10 @@ export function csvTable(stats: ArmStats[]): string {
 
 /** The per-100 ms series of both arms, one row per arm and bucket. */
 export function seriesCsv(series: Array<{ arm: string; buckets: Bucket[] }>): string {
-  const head = 'arm,t_ms,reconnect_attempts,reconnects,tls_handshakes,server_closes,connect_failures,connected,requests,errors,p50_ms,p99_ms,max_ms,listen_overflows,listen_drops,lab_event_loop_max_ms,pods';
+  const head = 'arm,t_ms,reconnect_attempts,reconnects,tls_handshakes,server_closes,connect_failures,connected,requests,errors,p50_ms,p99_ms,max_ms,listen_overflows,listen_drops,client_event_loop_max_ms,lab_event_loop_max_ms,pods';
   const rows = series.flatMap(({ arm, buckets }) => buckets.map((b) => [
     arm, b.t, b.attempts, b.reconnects, b.tlsHandshakes, b.closes, Object.values(b.connectFailures).reduce((a, c) => a + c, 0), b.connected,
-    b.requests, b.requests - b.counts.ok, b.p50Ms, b.p99Ms, b.maxMs, b.listenOverflows, b.listenDrops, b.labElMaxMs,
+    b.requests, b.requests - b.counts.ok, b.p50Ms, b.p99Ms, b.maxMs, b.listenOverflows, b.listenDrops, b.clientElMaxMs, b.labElMaxMs,
     // pod=eventLoopMaxMs/cpu%/connections[/cold]; ";"-separated
     Object.entries(b.pods).map(([p, s]) => `${p}=${s.elMaxMs ?? ''}/${s.cpuPct ?? ''}/${s.conns ?? ''}${s.cold ? '/cold' : ''}`).join(';'),
   ].join(',')));

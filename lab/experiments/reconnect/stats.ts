@@ -38,8 +38,10 @@ export interface ArmStats {
   peakCpuPct: number;
   listenOverflows: number;
   listenDrops: number;
-  steadyLabElMaxMs: number;
-  peakLabElMaxMs: number;
+  steadyClientElMaxMs: number;
+  peakClientElMaxMs: number;
+  /** the lab's main thread (kubelet probes, Service forwarders) during the rollout */
+  peakControlPlaneElMaxMs: number;
   receivingPods: ReceivingPod[];
   rolloutMs: number;
 }
@@ -113,8 +115,9 @@ export function armStats(run: ArmRun, clients: number): ArmStats {
     peakCpuPct: Math.max(0, ...receivingPods.map((p) => p.peakCpuPct)),
     listenOverflows: first && lastS ? lastS.listenOverflows - first.listenOverflows : 0,
     listenDrops: first && lastS ? lastS.listenDrops - first.listenDrops : 0,
-    steadyLabElMaxMs: Math.max(0, ...steadySamples.map((s) => s.labElMaxMs)),
-    peakLabElMaxMs: Math.max(0, ...run.samples.filter((s) => inAny(s.t, windows)).map((s) => s.labElMaxMs)),
+    steadyClientElMaxMs: Math.max(0, ...run.clientDelays.filter((d) => d.t >= run.baseline.start && d.t < run.baseline.end).map((d) => d.maxMs)),
+    peakClientElMaxMs: Math.max(0, ...run.clientDelays.filter((d) => inAny(d.t, windows)).map((d) => d.maxMs)),
+    peakControlPlaneElMaxMs: Math.max(0, ...rolloutSamples.map((s) => s.labElMaxMs)),
     receivingPods,
     rolloutMs: run.rollout.end - run.rollout.start,
   };

@@ -48,7 +48,7 @@ Notes:
 ${notes.map((n) => `- ${n}`).join('\n')}
 - The clients, the three service pods, Redis and the lab run on the same ${meta.cores} cores, shared with other work (load average above): a pod's event-loop delay includes waiting for a core.
 - Accept-queue overflows are the kernel's TcpExt ListenOverflows for the whole host (other processes included): the local target runs in the host network namespace, so a per-pod count is not available.
-- Latency is measured in the lab process, which also runs every client and their TLS handshakes; its own event-loop delay is in the table (lab (client) column) so client-side delay can be told from the pods'.
+- Latency is measured by the clients, which run on a worker thread of the lab process and do their side of every TLS handshake; that thread's event-loop delay is in the table so client-side delay can be told from the pods'. The lab's main thread (kubelet probes, Service forwarders) is measured too.
 - Local pods have no CPU limit (no cgroups); the manifest's 500m limit is not enforced here, so a pod can use more CPU than it would in a cluster.
 `;
 }
