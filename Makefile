@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect cluster clean-cluster bench
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect cluster clean-cluster bench doctor
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -40,6 +40,13 @@ reload-vs-restart: build
 # Thousands of keep-alive clients hold one descriptor each: raise the soft open-files limit to the hard one.
 reconnect: build
 	ulimit -n $$(ulimit -Hn) && $(LAB) reconnect --target $(TARGET) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(VARIANT),--variant $(VARIANT))
+
+# Static check of manifests (docs/doctor.md): make doctor FILE=path/to/manifests.yaml [DOCTOR_ARGS="--sarif --fail-on warning"].
+# Needs no Redis, so it builds without the local target's dependency check.
+doctor:
+	@test -n "$(FILE)" || { echo "make doctor needs FILE=<manifest file, directory or -> (e.g. FILE=k8s/rendered/before.yaml)" >&2; exit 2; }
+	@npm run --silent build
+	@$(LAB) doctor $(FILE) $(DOCTOR_ARGS)
 
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:

@@ -25,6 +25,10 @@ export const ERRORS = {
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
   LAB_UNKNOWN_VARIANT: 'unknown experiment variant',
   LAB_FD_LIMIT: 'file-descriptor limit too low',
+  LAB_BAD_YAML: 'input is not valid YAML or not a Kubernetes object',
+  LAB_NO_KIND: 'a YAML document has no kind',
+  LAB_UNREADABLE_FILE: 'input file cannot be read',
+  LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

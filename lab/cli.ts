@@ -7,13 +7,14 @@ import { loadScenario } from '../loadtest/scenario.js';
 import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
 import { plannedRunMs, runExperiment } from './engine/protocol.js';
 import { Progress } from './engine/progress.js';
-import { parseLabArgs, USAGE, type LabArgs } from './engine/args.js';
+import { labUsage, parseLabArgs, type LabArgs } from './engine/args.js';
 import { REPO_ROOT, stamp } from './engine/meta.js';
 import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { reconnect } from './experiments/reconnect/main.js';
+import { doctor } from './tools/doctor/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -26,7 +27,9 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
   reconnect,
+  doctor,
 };
+const USAGE = labUsage(Object.keys(EXPERIMENTS));
 
 function armsFor(command: string): Arm[] {
   if (command === 'ladder') return [...LADDER];
@@ -62,7 +65,10 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
 export async function main(argv: string[]): Promise<number> {
   const experiment = EXPERIMENTS[argv[0] ?? ''];
   if (experiment) return experiment(argv.slice(1));
-  const args = parseLabArgs(argv);
+  const args = parseLabArgs(argv, Object.keys(EXPERIMENTS));
+  // an experiment named after the options: hand it the rest of the command line
+  const late = EXPERIMENTS[args.command];
+  if (late) return late(argv.filter((a, i) => i !== argv.indexOf(args.command)));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -40,9 +40,9 @@ test('jitter window out of range: 0, and beyond what the shutdown deadline leave
 
 test('unknown variant, target and argument are refused, listing the valid values', () => {
   throwsCode(() => parseReconnectArgs(['--variant', 'quic']), 'LAB_UNKNOWN_VARIANT', /"quic"; valid: https, http, https-backoff, http-backoff/);
-  throwsCode(() => parseReconnectArgs(['--target', 'kind']), 'LAB_BAD_OPTION', /local target only/);
-  throwsCode(() => parseReconnectArgs(['--reps', '3']), 'LAB_BAD_OPTION', /one repetition/);
-  throwsCode(() => parseReconnectArgs(['--bogus']), 'LAB_BAD_OPTION', /unknown argument "--bogus"/);
+  throwsCode(() => parseReconnectArgs(['--target', 'kind']), 'LAB_BAD_OPTION', /--target must be one of local, got "kind"/);
+  throwsCode(() => parseReconnectArgs(['--reps', '3']), 'LAB_BAD_OPTION', /--reps 3 is out of range 1\.\.1/);
+  throwsCode(() => parseReconnectArgs(['--bogus']), 'LAB_BAD_OPTION', /unknown option "--bogus"/);
 });
 
 test('the fd limit is read from the kernel and checked against the client count', () => {
