@@ -101,7 +101,11 @@ export async function runArm(o: ArmOptions): Promise<ArmRun> {
     o.progress('cool-down');
     await sleep(PHASES.cooldownMs);
     const notes = [...c.notes];
-    if (!settle.ok) notes.push(`${o.name}: ${o.clients - settle.connected} clients were still not connected ${PHASES.settleMs} ms after the rollout`);
+    if (!settle.ok) {
+      notes.push(settle.connected < 0
+        ? `${o.name}: the client thread did not answer within ${PHASES.settleMs + 30_000} ms after the rollout (its event loop was saturated)`
+        : `${o.name}: ${o.clients - settle.connected} clients were still not connected ${PHASES.settleMs} ms after the rollout`);
+    }
     const recorded = await pop.close();
     await sampler.close();
     if (!recorded) throw new LabError('LAB_TIMEOUT', 'the client worker did not hand back its records');

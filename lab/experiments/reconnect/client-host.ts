@@ -74,9 +74,15 @@ export class ClientHost {
 
   startRequests(paceMs: number): void { this.worker.postMessage({ type: 'start', paceMs } satisfies ToWorker); }
 
+  /** connected = -1: the client thread was too busy to answer in time (itself a result: the herd outran it). */
   async settle(timeoutMs: number): Promise<{ ok: boolean; connected: number }> {
-    const m = await this.ask({ type: 'settle', timeoutMs }, 'settled', timeoutMs + 10_000);
-    return { ok: m.ok, connected: m.connected };
+    try {
+      const m = await this.ask({ type: 'settle', timeoutMs }, 'settled', timeoutMs + 30_000);
+      return { ok: m.ok, connected: m.connected };
+    } catch (err) {
+      if (err instanceof LabError && err.code === 'LAB_TIMEOUT' && /did not answer/.test(err.message)) return { ok: false, connected: -1 };
+      throw err;
+    }
   }
 
   /** Memoised: stops the clients and returns everything they recorded (undefined if the worker did not answer). */
@@ -84,7 +90,7 @@ export class ClientHost {
     this.closing ??= (async () => {
       clearInterval(this.sync);
       try {
-        const m = await this.ask({ type: 'close' }, 'closed', 30_000);
+        const m = await this.ask({ type: 'close' }, 'closed', 60_000);
         return { conns: m.conns, reqs: m.reqs, delays: m.delays };
       } catch {
         return undefined;
