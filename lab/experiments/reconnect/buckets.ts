@@ -72,7 +72,7 @@ export function buckets(run: ArmRun, fromMs: number, toMs: number): Bucket[] {
     out[j]!.counts[r.class]++;
     if (r.class === 'ok') lat[j]!.push(r.ms);
   }
-  out.forEach((b, j) => { b.p50Ms = percentile(lat[j]!, 50); b.p99Ms = percentile(lat[j]!, 99); b.maxMs = lat[j]!.length ? Math.max(...lat[j]!) : 0; });
+  out.forEach((b, j) => { b.p50Ms = Math.round(percentile(lat[j]!, 50)); b.p99Ms = Math.round(percentile(lat[j]!, 99)); b.maxMs = lat[j]!.length ? Math.max(...lat[j]!) : 0; });
   let prev: { o: number; d: number } | undefined;
   for (const s of run.samples) {
     const j = at(s.t);
