@@ -12,7 +12,7 @@ import { buckets } from './buckets.js';
 import { reconnectChart } from './chart.js';
 import { checkFdLimit } from './fd-limit.js';
 import { BASE_MANIFEST, patchManifest, readBase, shutdownTiming } from './manifest.js';
-import { parseReconnectArgs, RECONNECT_USAGE, type ReconnectArgs } from './options.js';
+import { CLIENTS, parseReconnectArgs, RECONNECT_USAGE, type ReconnectArgs } from './options.js';
 import { csvTable, markdownTable, seriesCsv, verdict } from './report.js';
 import { armStats, type ArmStats } from './stats.js';
 import { checkJitterOption, sizeJitterWindow, type WindowSizing } from './window.js';
@@ -91,7 +91,9 @@ function finish(args: ReconnectArgs, runs: ArmRun[], sizing: WindowSizing, m: { 
   const stats: ArmStats[] = runs.map((r) => armStats(r, args.clients));
   const [sync, jit] = stats as [ArmStats, ArmStats];
   const v = verdict(sync, jit);
-  const outDir = join(resolve(args.resultsDir ?? join(REPO_ROOT, 'results')), 'reconnect', args.variant);
+  // a non-default population gets its own folder, so it never overwrites the default run's results
+  const folder = args.clients === CLIENTS.default ? args.variant : `${args.variant}-${args.clients}-clients`;
+  const outDir = join(resolve(args.resultsDir ?? join(REPO_ROOT, 'results')), 'reconnect', folder);
   mkdirSync(outDir, { recursive: true });
   const spanMs = Math.max(...stats.map((s) => Math.max(s.rolloutMs, ...s.episodes.map((e) => e.startMs + e.reestablishMs)) + 3000));
   const series = runs.map((r) => ({ arm: r.name, buckets: buckets(r, -2000, spanMs) }));

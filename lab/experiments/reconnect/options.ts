@@ -29,7 +29,7 @@ export const RECONNECT_OPTIONS = {
   // a string checked below, so an unknown variant gets its own code (LAB_UNKNOWN_VARIANT)
   variant: { type: 'string', default: 'https', arg: VARIANTS.join('|'), help: 'https: every reconnect is a full TLS handshake; -backoff: clients wait a full-jitter exponential backoff before reconnecting' },
   'jitter-ms': { type: 'int', min: JITTER_MS.min, max: JITTER_MS.max, arg: 'W', help: "jitter window of the jittered arm (default: sized from the measured accept rate); at most the manifest's SHUTDOWN_DEADLINE_MS - DRAIN_DELAY_MS - 1000" },
-  'results-dir': { type: 'string', arg: 'DIR', help: 'default results/ (writes DIR/reconnect/<variant>/)' },
+  'results-dir': { type: 'string', arg: 'DIR', help: 'default results/ (writes DIR/reconnect/<variant>/, or <variant>-<N>-clients/ for a non-default --clients)' },
   target: { type: 'choice', choices: ['local'], default: 'local', help: 'the only target this experiment runs on (docs/kind.md says what kind lacks)' },
   reps: { type: 'int', min: 1, max: 1, default: 1, help: 'one repetition per arm' },
   help: { type: 'flag', short: 'h', help: 'this text' },
