@@ -15,7 +15,10 @@ export interface ArmStats {
   closeJitterMs: number;
   clients: number;
   establishPerS: number;
+  /** closes of connections to pods the rollout terminated */
   serverCloses: number;
+  /** closes on pods that stayed: requests the client aborted at its timeout took their connection along */
+  otherCloses: number;
   reconnects: number;
   peakAttemptsPerS: number;
   peakReconnectsPerS: number;
@@ -52,8 +55,11 @@ const round = (x: number) => Math.round(x * 10) / 10;
 function episodes(run: ArmRun): Episode[] {
   const connectsOf = new Map<number, number[]>();
   for (const e of run.conns) if (e.kind === 'connect') (connectsOf.get(e.client) ?? connectsOf.set(e.client, []).get(e.client)!).push(e.t);
+  // only pods the rollout terminated drain; a close on a live pod is a client's own (undici drops the
+  // connection of a request it aborts at the 5 s timeout) and is counted apart
+  const draining = new Set(run.events.filter((e) => e.kind === 'pod-terminating' && e.t >= run.rollout.start && e.pod).map((e) => e.pod!));
   const byPod = new Map<string, ConnEvent[]>();
-  for (const e of run.conns) if (e.kind === 'close' && e.t >= run.rollout.start) (byPod.get(e.pod) ?? byPod.set(e.pod, []).get(e.pod)!).push(e);
+  for (const e of run.conns) if (e.kind === 'close' && e.t >= run.rollout.start && draining.has(e.pod)) (byPod.get(e.pod) ?? byPod.set(e.pod, []).get(e.pod)!).push(e);
   return [...byPod].map(([pod, closes]) => {
     const start = Math.min(...closes.map((c) => c.t));
     let last = start;
@@ -97,7 +103,8 @@ export function armStats(run: ArmRun, clients: number): ArmStats {
   const p99During = percentile(duringOk, 99);
   return {
     arm: run.name, closeJitterMs: run.closeJitterMs, clients, establishPerS: run.establishment.perSecond,
-    serverCloses: run.conns.filter((e) => e.kind === 'close' && e.t >= run.rollout.start).length,
+    serverCloses: eps.reduce((a, e) => a + e.closes, 0),
+    otherCloses: run.conns.filter((e) => e.kind === 'close' && e.t >= run.rollout.start).length - eps.reduce((a, e) => a + e.closes, 0),
     reconnects: run.conns.filter((e) => e.kind === 'connect' && e.reconnect).length,
     peakAttemptsPerS: Math.max(0, ...series.map((b) => b.attempts)) * (1000 / BUCKET_MS),
     peakReconnectsPerS: Math.max(0, ...series.map((b) => b.reconnects)) * (1000 / BUCKET_MS),
