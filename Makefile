@@ -3,9 +3,9 @@ SHELL := /bin/bash
 TARGET ?= local
 REPS ?= 1
 LAB := node dist/lab/cli.js
-LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
+LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect cluster clean-cluster bench doctor
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -41,6 +41,12 @@ reload-vs-restart: build
 reconnect: build
 	ulimit -n $$(ulimit -Hn) && $(LAB) reconnect --target $(TARGET) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(VARIANT),--variant $(VARIANT))
 
+tune: build
+	$(LAB) tune $(LAB_ARGS)
+# DEREGISTRATION_S=600 for the long run (default: the quick, scaled-down 20 s).
+long-lived: build
+	$(LAB) long-lived $(LAB_ARGS) $(if $(DEREGISTRATION_S),--deregistration-s $(DEREGISTRATION_S))
+
 # Static check of manifests (docs/doctor.md): make doctor FILE=path/to/manifests.yaml [DOCTOR_ARGS="--sarif --fail-on warning"].
 # Needs no Redis, so it builds without the local target's dependency check.
 doctor:
@@ -48,15 +54,36 @@ doctor:
 	@npm run --silent build
 	@$(LAB) doctor $(FILE) $(DOCTOR_ARGS)
 
+# The runbook's spike-triage table from the stored runs (results/triage/, docs/runbook.md); no load.
+triage:
+	@npm run --silent build
+	$(LAB) triage
+
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:
 	scripts/render.sh
 
 cluster:
-	scripts/kind-cluster.sh
+	LAB_L7=$(or $(L7),ingress-nginx) scripts/kind-cluster.sh
 
 clean-cluster:
 	scripts/kind-clean.sh
 
 bench: build
 	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload
+
+# Your own service: make check MANIFESTS=k8s/ APP_DIR=. ROUTES="GET:/health POST:/orders@order.json" [DEPLOYMENT=D] [MAX_FAILED=N] [ARGS=...]
+CHECK_ARGS := $(if $(MANIFESTS),--manifests $(MANIFESTS)) $(if $(APP_DIR),--app-dir $(APP_DIR)) $(if $(DEPLOYMENT),--deployment $(DEPLOYMENT)) \
+	$(foreach r,$(ROUTES),--route $(r)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS)) $(if $(MAX_FAILED),--max-failed $(MAX_FAILED)) $(ARGS)
+check: build
+	$(LAB) check $(CHECK_ARGS)
+
+# results/check/{naive,fixed}: the examples/ service with the typical mistakes, and its fixed twin.
+EXAMPLE_ROUTES := --route 'GET:/orders*3' --route POST:/orders@examples/order.json
+check-examples: build
+	$(LAB) check --manifests examples/naive/k8s --app-dir examples/naive $(EXAMPLE_ROUTES) --out results/check/naive
+	$(LAB) check --manifests examples/fixed/k8s --app-dir examples/fixed $(EXAMPLE_ROUTES) --max-failed 0 --out results/check/fixed
+
+# lab/'s import graph per folder; fails on an import cycle, a computed import() or service/worker/common importing lab/.
+graph: build
+	node dist/scripts/import-graph.js --dirs

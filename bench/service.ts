@@ -16,6 +16,7 @@ import { median } from '../lab/report/stats.js';
 import { lifecycleHook } from '../service/app.js';
 import { ShutdownBudget } from '../service/budget.js';
 import { ConnectionTracker } from '../service/connections.js';
+import { ArrivalRecorder } from '../service/arrivals.js';
 import type { ServiceContext } from '../service/context.js';
 import { parseServiceEnv } from '../service/env.js';
 import { Lifecycle, READY } from '../service/lifecycle.js';
@@ -62,6 +63,8 @@ async function benchServer(port: number, withLifecycle: boolean): Promise<void> 
       env: parseServiceEnv({ LAB_FIXES: 'all' }), log: createLogger('bench-lifecycle'), lifecycle, metrics,
       tracker: new ConnectionTracker(metrics), budget: new ShutdownBudget(), shutdown: { active: false },
       deps: undefined as never, // /fast never touches Redis
+      arrivals: new ArrivalRecorder(createLogger('bench-arrivals')), // never started: records, never logs
+      ticker: undefined as never, events: undefined as never, streams: undefined as never, // nor the event stream
     } satisfies ServiceContext;
     app.addHook('onRequest', lifecycleHook(ctx));
     ctx.tracker.watch(app.server);

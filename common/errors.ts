@@ -25,10 +25,20 @@ export const ERRORS = {
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
   LAB_UNKNOWN_VARIANT: 'unknown experiment variant',
   LAB_FD_LIMIT: 'file-descriptor limit too low',
+  LAB_BAD_EVENT_ID: 'malformed Last-Event-ID (expected a Redis stream id <ms>-<seq>)',
+  LAB_BAD_UPLOAD: 'upload body does not match its stated length',
+  LAB_BAD_ROUTE: 'a --route is not METHOD:/path[@body-file][*weight]',
+  LAB_AMBIGUOUS_DEPLOYMENT: 'several Deployments and no --deployment to pick one',
+  LAB_NO_ENTRY_POINT: "the container command's entry point is not in the app directory",
+  LAB_UNKNOWN_CONTEXT: 'no such kubeconfig context',
+  LAB_FORBIDDEN: 'the Kubernetes API refused an action the check needs',
+  LAB_NOT_CONFIRMED: 'the check restarts a real Deployment and needs --yes',
   LAB_BAD_YAML: 'input is not valid YAML or not a Kubernetes object',
   LAB_NO_KIND: 'a YAML document has no kind',
   LAB_UNREADABLE_FILE: 'input file cannot be read',
   LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
+  LAB_NEEDS_READINESS: 'this experiment needs an arm with the readiness lever (a preStop to size)',
+  LAB_NOT_MEASURABLE: 'no request reached a terminating pod after it left the endpoints: nothing to measure',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError, LabError } from '../common/errors.js';
-import { loadScenario } from '../loadtest/scenario.js';
+import { loadScenario, type Scenario } from '../loadtest/scenario.js';
 import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
 import { plannedRunMs, runExperiment } from './engine/protocol.js';
 import { Progress } from './engine/progress.js';
@@ -14,8 +14,12 @@ import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { reconnect } from './experiments/reconnect/main.js';
+import { tune } from './experiments/tune/main.js';
+import { longLived } from './experiments/long-lived/main.js';
+import { check } from './tools/check/main.js';
 import { doctor } from './tools/doctor/main.js';
-import { runKind } from './targets/kind/run.js';
+import { triageMain } from './tools/triage/main.js';
+import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
 
@@ -27,7 +31,11 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
   reconnect,
+  tune,
+  'long-lived': longLived,
+  check,
   doctor,
+  triage: triageMain,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 
@@ -43,10 +51,12 @@ function tableFor(command: string): string {
   return 'before-after';
 }
 
-async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number): Promise<RunSummary[]> {
+async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number, command: string): Promise<RunSummary[]> {
   const all: RunSummary[] = [];
+  // one batch per invocation, as locally: the report keeps every repetition of it
+  const batch = new Date().toISOString();
   for (const arm of arms) {
-    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs') });
+    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs'), batch, command, l7: args.l7 });
     if (args.dryRun) continue;
     for (const s of summaries) {
       const dir = join(resultsDir, 'runs', `${stamp(new Date(s.date))}-${s.arm}-kind-rep${s.rep}`);
@@ -60,6 +70,56 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
     }
   }
   return all;
+}
+
+interface LocalPlan {
+  args: LabArgs;
+  arms: Arm[];
+  resultsDir: string;
+  rate: number;
+  deploys: number;
+  scenario: Scenario;
+  command: string;
+  perRunMs: number;
+}
+
+/** Every arm × repetition on the local target, repetition-major, with progress and a remaining-time estimate. */
+async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs }: LocalPlan): Promise<RunSummary[]> {
+  const progress = new Progress();
+  const batch = new Date().toISOString();
+  const started = Date.now();
+  const workDir = join(REPO_ROOT, '.lab', 'runs');
+  let done = 0;
+  const total = arms.length * args.reps;
+  const measured: number[] = [];
+  let currentStart = started;
+  const etaAt = () => {
+    const avg = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : perRunMs;
+    return currentStart + (total - done) * avg;
+  };
+  const summaries: RunSummary[] = [];
+  try {
+    // repetition-major order: drift of the machine over time spreads over every arm equally
+    for (let rep = 1; rep <= args.reps; rep++) {
+      for (const arm of arms) {
+        const t0 = Date.now();
+        currentStart = t0;
+        const { summary, dir } = await runExperiment({
+          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, scenario,
+          resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
+        });
+        measured.push(Date.now() - t0);
+        done++;
+        summaries.push(summary);
+        progress.log(`${arm.name} rep ${rep}: ${failures(summary.windowCounts)} failed in the deploy window `
+          + `(${(summary.windowErrorRate * 100).toFixed(2)} %), SIGKILLs ${summary.sigkills}, min ready ${summary.minReadyPods}, `
+          + `jobs lost ${summary.jobs.lost} / duplicated ${summary.jobs.duplicated}, deploy ${(summary.deployDurationMs / 1000).toFixed(1)} s → ${dir}`);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+  return summaries;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -87,12 +147,16 @@ export async function main(argv: string[]): Promise<number> {
     const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
     if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);
   }
+  const startedAt = Date.now();
   const command = `npm run lab -- ${argv.join(' ')}`;
-  const perRunMs = plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
+  // kind: k6's deploy phase gives every rollout its whole budget (60 s), so a run lasts ~4 min, not ~1.5
+  const perRunMs = args.target === 'kind' ? kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}) at ${rate} req/s, ${deploys} deploys each; `
     + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
   if (args.target === 'kind') {
-    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
+    // before anything is created: Ctrl-C must delete the k6 Job, not leave it loading the cluster
+    if (!args.dryRun) installSignalTeardown(say);
+    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys, command);
     if (!args.dryRun) regenerateReport(resultsDir, say);
     return summaries.length || args.dryRun ? 0 : 1;
   }
@@ -102,44 +166,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   installSignalTeardown(say);
-  const progress = new Progress();
-  const batch = new Date().toISOString();
-  const started = Date.now();
-  const workDir = join(REPO_ROOT, '.lab', 'runs');
-  let done = 0;
-  const total = arms.length * args.reps;
-  const measured: number[] = [];
-  let currentStart = started;
-  const etaAt = () => {
-    const avg = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : perRunMs;
-    return currentStart + (total - done) * avg;
-  };
-  const summaries: RunSummary[] = [];
-  try {
-    // repetition-major order: drift of the machine over time spreads over every arm equally
-    for (let rep = 1; rep <= args.reps; rep++) {
-      for (const arm of arms) {
-        const t0 = Date.now();
-        currentStart = t0;
-        const { summary, dir } = await runExperiment({
-          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, scenario,
-          resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
-        });
-        measured.push(Date.now() - t0);
-        done++;
-        summaries.push(summary);
-        progress.log(`${arm.name} rep ${rep}: ${failures(summary.windowCounts)} failed in the deploy window `
-          + `(${(summary.windowErrorRate * 100).toFixed(2)} %), SIGKILLs ${summary.sigkills}, min ready ${summary.minReadyPods}, `
-          + `jobs lost ${summary.jobs.lost} / duplicated ${summary.jobs.duplicated}, deploy ${(summary.deployDurationMs / 1000).toFixed(1)} s → ${dir}`);
-      }
-    }
-  } finally {
-    progress.stop();
-  }
+  const summaries = await runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs });
   const r = regenerateReport(resultsDir, say);
   const table = join(resultsDir, `${tableFor(args.command)}.md`);
   if (existsSync(table)) process.stdout.write(readFileSync(table, 'utf8'));
-  say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
+  say(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
   if (arms.includes(AFTER)) {
     const bad = summaries.filter((s) => s.arm === AFTER.name && (failures(s.totalCounts) > 0 || s.jobs.lost > 0 || s.jobs.duplicated > 0));
     if (bad.length) say(`NOTE: ${bad.length} after run(s) had failed requests or lost/duplicated jobs; see the table above`);

@@ -116,9 +116,10 @@ export class LoadGenerator {
     const tIdx = i % this.opts.targets.length;
     const target = this.opts.targets[tIdx]!;
     const dispatcher = this.dispatchers[tIdx]!;
-    const isJob = pick.entry.method === 'POST';
+    const isJob = pick.entry.method === 'POST' && pick.entry.body === undefined;
     const key = `${this.opts.runId}-${i}`;
-    const body = isJob ? JSON.stringify({ account: pick.account, amount: pick.amount, idempotencyKey: key }) : null;
+    const body = pick.entry.body !== undefined ? pick.entry.body || null
+      : isJob ? JSON.stringify({ account: pick.account, amount: pick.amount, idempotencyKey: key }) : null;
     const rec: RequestRecord = {
       t_sched: tSched, t_start: nowMs(), t_end: 0, route: pick.entry.name, path: target.path, status: 0, class: 'other',
     };
@@ -128,7 +129,7 @@ export class LoadGenerator {
       .request({
         path: pick.entry.path,
         method: pick.entry.method,
-        headers: body ? { 'content-type': 'application/json' } : {},
+        headers: body ? { 'content-type': pick.entry.contentType ?? 'application/json' } : {},
         body,
         reset: !this.keepAlive,
         signal: AbortSignal.timeout(this.timeoutMs),

@@ -5,11 +5,18 @@ import { LabError } from '../common/errors.js';
 // The one scenario (loadtest/scenario.json), typed and validated. The k6 script reads the same
 // JSON, so a change of mix, rate or timeout applies to both targets at once.
 
+/** Methods a mix entry may use: the scenario file uses GET and POST; `check` routes may use any of these. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
 export interface MixEntry {
   readonly name: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: HttpMethod;
   readonly path: string;
   readonly weight: number;
+  /** fixed request body (a user's route); absent on POST = the lab's own job payload */
+  readonly body?: string;
+  readonly contentType?: string;
 }
 
 export interface Phases {

@@ -9,6 +9,7 @@ source "${BASH_SOURCE[0]%/*}/kind-cluster.sh"
 context=${KUBE_CONTEXT:-$LAB_CONTEXT}
 created="${LAB_STATE}/kind-cluster-created"
 ingress="${LAB_STATE}/kind-ingress-installed"
+envoy="${LAB_STATE}/kind-envoy-gateway-installed"
 
 if [[ $context == "$LAB_CONTEXT" && -e $created ]]; then
   require_tools kind kubectl
@@ -16,7 +17,7 @@ if [[ $context == "$LAB_CONTEXT" && -e $created ]]; then
     echo "» kind delete cluster --name ${LAB_CLUSTER} (created by make cluster)"
     kind delete cluster --name "$LAB_CLUSTER"
   fi
-  rm -f "$created" "$ingress"
+  rm -f "$created" "$ingress" "$envoy"
   exit 0
 fi
 
@@ -31,4 +32,9 @@ if [[ $context == "$LAB_CONTEXT" && -e $ingress ]]; then
   echo "» removing ingress-nginx ${INGRESS_NGINX_VERSION} (installed by make cluster)"
   kubectl --context "$context" delete -f "$INGRESS_NGINX_URL" --ignore-not-found
   rm -f "$ingress"
+fi
+if [[ $context == "$LAB_CONTEXT" && -e $envoy ]]; then
+  echo "» removing Envoy Gateway ${ENVOY_GATEWAY_VERSION} (installed by make cluster L7=envoy-gateway)"
+  kubectl --context "$context" delete -f "$ENVOY_GATEWAY_URL" --ignore-not-found
+  rm -f "$envoy"
 fi

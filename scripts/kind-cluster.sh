@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make cluster`: the lab's kind cluster (k8s/kind/cluster.yaml) with ingress-nginx, idempotently:
-# a second run reuses the cluster and re-applies the same pinned ingress-nginx release.
+# `make cluster [L7=ingress-nginx|envoy-gateway]`: the lab's kind cluster (k8s/kind/cluster.yaml) with
+# the L7 controller the runs will measure, idempotently: a second run reuses the cluster and
+# re-applies the same pinned release. LAB_L7 (the Makefile passes L7) picks it; default ingress-nginx.
 # Also sourced by scripts/kind-clean.sh for the tool checks (nothing runs when sourced).
 set -euo pipefail
 
@@ -9,6 +10,12 @@ LAB_CONTEXT="kind-${LAB_CLUSTER}"
 LAB_NAMESPACE=deploy-loss-lab
 INGRESS_NGINX_VERSION=controller-v1.15.1
 INGRESS_NGINX_URL="https://raw.githubusercontent.com/kubernetes/ingress-nginx/${INGRESS_NGINX_VERSION}/deploy/static/provider/kind/deploy.yaml"
+# Envoy Gateway's release manifest holds the Gateway API CRDs, its own CRDs and the controller
+# (envoyproxy/gateway v1.9.0, site/content/en/v1.9/install/install-yaml.md); applied server-side
+# because the CRDs are too large for a client-side apply's last-applied annotation.
+ENVOY_GATEWAY_VERSION=v1.9.0
+ENVOY_GATEWAY_URL="https://github.com/envoyproxy/gateway/releases/download/${ENVOY_GATEWAY_VERSION}/install.yaml"
+LAB_L7=${LAB_L7:-ingress-nginx}
 NEED_DOCKER=20.10.0
 NEED_KIND=0.30.0
 # The node image is Kubernetes 1.34; kubectl supports one minor version of skew either way.
@@ -16,7 +23,7 @@ NEED_KUBECTL=1.33.0
 
 # Bash builtins only up to the end of the tool checks: they must work on a PATH without coreutils.
 LAB_ROOT=$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)
-LAB_STATE="${LAB_ROOT}/.lab"
+LAB_STATE=${LAB_STATE_DIR:-"${LAB_ROOT}/.lab"}
 
 lab_fail() { printf 'LAB_MISSING_TOOL: %s\n' "$*" >&2; exit 1; }
 
@@ -77,7 +84,32 @@ cluster_exists() {
   return 1
 }
 
+install_ingress_nginx() {
+  if ! kubectl --context "$LAB_CONTEXT" get namespace ingress-nginx >/dev/null 2>&1; then
+    : >"${LAB_STATE}/kind-ingress-installed"
+  fi
+  echo "» ingress-nginx ${INGRESS_NGINX_VERSION}"
+  kubectl --context "$LAB_CONTEXT" apply -f "$INGRESS_NGINX_URL"
+  # The controller's rollout, not the admission Jobs: those have ttlSecondsAfterFinished 0 in the
+  # pinned manifest, so on a re-run one may be gone before a `wait job --all` reaches it.
+  kubectl --context "$LAB_CONTEXT" rollout status --namespace ingress-nginx deployment/ingress-nginx-controller --timeout=180s
+}
+
+install_envoy_gateway() {
+  if ! kubectl --context "$LAB_CONTEXT" get namespace envoy-gateway-system >/dev/null 2>&1; then
+    : >"${LAB_STATE}/kind-envoy-gateway-installed"
+  fi
+  echo "» Envoy Gateway ${ENVOY_GATEWAY_VERSION}"
+  kubectl --context "$LAB_CONTEXT" apply --server-side -f "$ENVOY_GATEWAY_URL"
+  # As the v1.9 quickstart waits (site/content/en/v1.9/tasks/quickstart.md).
+  kubectl --context "$LAB_CONTEXT" rollout status --namespace envoy-gateway-system deployment/envoy-gateway --timeout=300s
+}
+
 main() {
+  case $LAB_L7 in
+    ingress-nginx | envoy-gateway) ;;
+    *) printf 'LAB_BAD_OPTION: L7=%s: expected ingress-nginx or envoy-gateway\n' "$LAB_L7" >&2; exit 2 ;;
+  esac
   require_tools docker kind kubectl
   mkdir -p "$LAB_STATE"
   if cluster_exists; then
@@ -88,16 +120,11 @@ main() {
     # Only a cluster the lab created is deleted by `make clean-cluster`.
     : >"${LAB_STATE}/kind-cluster-created"
   fi
-  if ! kubectl --context "$LAB_CONTEXT" get namespace ingress-nginx >/dev/null 2>&1; then
-    : >"${LAB_STATE}/kind-ingress-installed"
-  fi
-  echo "» ingress-nginx ${INGRESS_NGINX_VERSION}"
-  kubectl --context "$LAB_CONTEXT" apply -f "$INGRESS_NGINX_URL"
-  # The admission Jobs must finish before the controller (and its webhook) can become Ready.
-  kubectl --context "$LAB_CONTEXT" wait --namespace ingress-nginx --for=condition=complete job --all --timeout=180s
-  kubectl --context "$LAB_CONTEXT" wait --namespace ingress-nginx --for=condition=ready pod \
-    --selector=app.kubernetes.io/component=controller --timeout=180s
-  echo "» ready: context ${LAB_CONTEXT}; next: make before after TARGET=kind"
+  case $LAB_L7 in
+    ingress-nginx) install_ingress_nginx ;;
+    envoy-gateway) install_envoy_gateway ;;
+  esac
+  echo "» ready: context ${LAB_CONTEXT}, L7 ${LAB_L7}; next: make before after TARGET=kind L7=${LAB_L7}"
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then main "$@"; fi

@@ -9,6 +9,10 @@ import { probeRoutes } from './routes/probes.js';
 import { mustRequeue, replyRequeue } from './routes/requeue.js';
 import { slowRoute } from './routes/slow.js';
 import { workRoute } from './routes/work.js';
+import websocket from '@fastify/websocket';
+import { eventsRoute } from './routes/events.js';
+import { uploadRoute } from './routes/upload.js';
+import { wsRoute } from './routes/ws.js';
 
 /**
  * Runs first on every request: counts it in flight until its response closes (metrics, drain,
@@ -49,6 +53,8 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   app.setErrorHandler((err: Parameters<typeof errorHandler>[1], request, reply) => errorHandler(ctx.log, err, request, reply));
+  // First: a request refused later (requeue, blocklist) was still routed to this pod.
+  app.addHook('onRequest', (request, _reply, done) => { ctx.arrivals.record(request.raw.socket, request.url); done(); });
   app.addHook('onRequest', lifecycleHook(ctx));
 
   // Hot-reload integration point: the config plugin (service/config/) is registered here, after
@@ -56,12 +62,23 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   // before the routes (so every route sees the request's config snapshot).
   await app.register(configPlugin, { configFile: ctx.env.configFile, host: ctx.env.host });
 
+  // Node answers `Expect: 100-continue` itself unless someone listens: only /upload decides
+  // (it may refuse before the body is sent); every other route continues at once.
+  app.server.on('checkContinue', (req, res) => {
+    if (!(req.url ?? '').startsWith('/upload')) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
+  await app.register(websocket);
+
   probeRoutes(app, ctx);
   fastRoute(app);
   slowRoute(app, ctx);
   workRoute(app, ctx);
   jobsRoute(app, ctx);
   accountsRoute(app, ctx);
+  eventsRoute(app, ctx);
+  wsRoute(app, ctx);
+  await uploadRoute(app, ctx);
   await app.ready();
   return app;
 }

@@ -17,6 +17,13 @@ export interface ServiceEnv {
   readonly slowMaxMs: number;
   readonly redisConnectTimeoutMs: number;
   readonly configFile: string | undefined;
+  /** Long-lived connections (docs/service.md): event pace, SSE heartbeat and retry hint, upload read rate, stream drain window. */
+  readonly eventsIntervalMs: number;
+  readonly heartbeatMs: number;
+  readonly sseRetryMs: number;
+  readonly uploadBytesPerS: number;
+  readonly uploadMaxBytes: number;
+  readonly streamDrainMs: number;
 }
 
 // BullMQ builds its Redis keys as `bull:<queue>:...`; a colon or space in the name would
@@ -49,5 +56,11 @@ export function parseServiceEnv(env: Env): ServiceEnv {
     slowMaxMs: envInt(env, 'SLOW_MAX_MS', 30_000, 0, 600_000),
     redisConnectTimeoutMs: envInt(env, 'REDIS_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
     configFile: configFile === '' ? undefined : configFile,
+    eventsIntervalMs: envInt(env, 'EVENTS_INTERVAL_MS', 200, 10, 60_000),
+    heartbeatMs: envInt(env, 'HEARTBEAT_MS', 5000, 100, 300_000),
+    sseRetryMs: envInt(env, 'SSE_RETRY_MS', 1000, 0, 60_000),
+    uploadBytesPerS: envInt(env, 'UPLOAD_BYTES_PER_S', 262_144, 1024, 1_073_741_824),
+    uploadMaxBytes: envInt(env, 'UPLOAD_MAX_BYTES', 16_777_216, 1, 1_073_741_824),
+    streamDrainMs: envInt(env, 'STREAM_DRAIN_MS', 3000, 0, 3_600_000),
   };
 }

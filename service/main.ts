@@ -4,6 +4,7 @@ import { isLabError, LabError } from '../common/errors.js';
 import { formatFixes } from '../common/levers.js';
 import { createLogger, exitWith } from '../common/log.js';
 import { buildApp } from './app.js';
+import { ArrivalRecorder } from './arrivals.js';
 import { ShutdownBudget } from './budget.js';
 import { ConnectionTracker } from './connections.js';
 import type { ServiceContext } from './context.js';
@@ -13,6 +14,9 @@ import { parseServiceEnv, type ServiceEnv } from './env.js';
 import { Lifecycle, READY } from './lifecycle.js';
 import { createMetrics } from './metrics.js';
 import { Shutdown } from './shutdown.js';
+import { EventHub } from './events/hub.js';
+import { OpenStreams } from './events/open-streams.js';
+import { EventTicker } from './events/ticker.js';
 
 const log = createLogger('service');
 
@@ -32,12 +36,18 @@ async function main(): Promise<void> {
   const lifecycle = new Lifecycle();
   const metrics = createMetrics(lifecycle);
   const deps = await connectDeps({ redisUrl: env.redisUrl, queueName: env.queueName, timeoutMs: env.redisConnectTimeoutMs, log }).catch(failStart);
+  const events = new EventHub(deps.redis, deps.redis.duplicate({ connectionName: 'service-events' }), log);
+  await events.start().catch(failStart);
   const ctx: ServiceContext = {
-    env, log, lifecycle, metrics, deps,
+    env, log, lifecycle, metrics, deps, events,
+    ticker: new EventTicker(deps.redis, env.eventsIntervalMs, log),
+    streams: new OpenStreams(metrics.registry),
     tracker: new ConnectionTracker(metrics),
     budget: new ShutdownBudget(),
     shutdown: { active: false },
+    arrivals: new ArrivalRecorder(log),
   };
+  ctx.arrivals.start();
   const shutdown = new Shutdown(ctx);
   shutdown.installSignalHandlers();
   const app = await buildApp(ctx);
@@ -58,6 +68,7 @@ async function main(): Promise<void> {
     event: 'listening', host: env.host, port: typeof addr === 'object' && addr ? addr.port : env.port,
     fixes: formatFixes(env.fixes), redisUrl: redactUrl(env.redisUrl), queue: env.queueName,
     drainDelayMs: env.drainDelayMs, shutdownDeadlineMs: env.shutdownDeadlineMs, closeJitterMs: env.closeJitterMs,
+    eventsIntervalMs: env.eventsIntervalMs, streamDrainMs: env.streamDrainMs, uploadBytesPerS: env.uploadBytesPerS,
   }, `service listening on ${env.host}:${env.port} with LAB_FIXES=${formatFixes(env.fixes)}`);
 }
 

@@ -14,7 +14,7 @@ export const EXIT_SECOND_SIGNAL = 71;
 const REPORTED_REQUESTS = 20;
 
 /**
- * The shutdown levers of one service process (see DESIGN.md and docs/service.md):
+ * The shutdown levers of one service process (see docs/service.md):
  * - pid1: a SIGTERM/SIGINT handler exists at all (without it the levers below never run);
  * - readiness: /readyz fails at once, serving goes on for DRAIN_DELAY_MS;
  * - drain: stop accepting, Connection: close, idle sockets closed, wait in-flight, close the
@@ -27,7 +27,7 @@ const REPORTED_REQUESTS = 20;
 export class Shutdown {
   readonly #ctx: ServiceContext;
   readonly #servers: Server[] = [];
-  readonly #openDeps = new Set(['queue', 'redis']);
+  readonly #openDeps = new Set(['events', 'queue', 'redis']);
   #run: Promise<void> | undefined;
   #signalAt = 0;
 
@@ -72,6 +72,7 @@ export class Shutdown {
     if (drain) {
       this.#armGuardian();
       tracker.closeAfterCurrentResponses();
+      this.#drainStreams();
     }
     if (readiness) {
       lifecycle.to(DRAINING);
@@ -85,11 +86,29 @@ export class Shutdown {
     this.#closeListeners();
     await tracker.whenEmpty();
     log.info({ event: 'connections-drained', ...tracker.counts, ms: Date.now() - this.#signalAt }, `connections drained: ${tracker.counts.idle} idle closed, ${tracker.counts.afterResponse} closed after their last response`);
-    // Reverse dependency order: the producer writes through Redis, so it goes first.
-    await this.#closeDep('queue', 1, () => closeQueue(this.#ctx.deps));
-    await this.#closeDep('redis', 2, () => closeRedis(this.#ctx.deps.redis));
+    // Reverse dependency order: the event ticker/reader and the producer work through Redis, so they go first.
+    await this.#closeDep('events', 1, () => this.#closeEvents());
+    await this.#closeDep('queue', 2, () => closeQueue(this.#ctx.deps));
+    await this.#closeDep('redis', 3, () => closeRedis(this.#ctx.deps.redis));
     lifecycle.to(CLOSED_DEPS);
     this.#exit(EXIT_CLEAN, 'clean shutdown');
+  }
+
+  /**
+   * SSE/WebSocket streams never end by themselves: each gets its reconnect signal at a random
+   * moment of the window STREAM_DRAIN_MS (capped to leave 1 s of the deadline), so clients move to
+   * other pods spread out, before the listener closes and the drain waits for them.
+   */
+  #drainStreams(): void {
+    const { env, log, streams } = this.#ctx;
+    const windowMs = Math.max(0, Math.min(env.streamDrainMs, env.shutdownDeadlineMs - 1000));
+    log.info({ event: 'streams-draining', streams: streams.size, sse: streams.count('sse'), ws: streams.count('ws'), windowMs }, `${streams.size} event streams get a reconnect signal spread over ${windowMs} ms`);
+    streams.drain(windowMs);
+  }
+
+  async #closeEvents(): Promise<void> {
+    this.#ctx.ticker.stop();
+    await this.#ctx.events.close();
   }
 
   #closeListeners(): void {
@@ -125,6 +144,7 @@ export class Shutdown {
   async #naiveExit(): Promise<void> {
     await this.#closeDep('redis', 1, () => closeRedis(this.#ctx.deps.redis));
     await this.#closeDep('queue', 2, () => closeQueue(this.#ctx.deps));
+    await this.#closeDep('events', 3, () => this.#closeEvents());
     this.#ctx.lifecycle.to(CLOSED_DEPS);
     this.#forceClose('exit');
     this.#exit(EXIT_CLEAN, 'exit without draining');
@@ -153,7 +173,8 @@ export class Shutdown {
   }
 
   #forceClose(by: string): void {
-    const { log, tracker } = this.#ctx;
+    const { log, tracker, streams } = this.#ctx;
+    streams.stop();
     const { count, withRequest } = tracker.forceCloseAll();
     log.warn({ event: 'sockets-force-closed', by, count, withRequest }, `${count} sockets force-closed (${withRequest} with a request in flight)`);
   }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LabError } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
+import { DEFAULT_L7, L7_PROFILES } from '../targets/local/l7-profile.js';
 
 // The one argument parser of every lab command. A command declares its options as data
 // (name → type, range or choices, default, help); node's util.parseArgs splits the argv into tokens
@@ -19,13 +20,16 @@ export interface ChoiceOption { readonly type: 'choice'; readonly choices: reado
 export interface ListOption { readonly type: 'list'; readonly choices: readonly string[]; readonly default?: readonly string[]; readonly help: string }
 export interface StringOption { readonly type: 'string'; readonly default?: string; readonly help: string; readonly arg?: string }
 export interface FlagOption { readonly type: 'flag'; readonly help: string; readonly short?: string }
-export type OptionSpec = IntOption | ChoiceOption | ListOption | StringOption | FlagOption;
+/** A string option that may be given several times (`--route A --route B`): every value, in order. */
+export interface RepeatOption { readonly type: 'repeat'; readonly help: string; readonly arg?: string }
+export type OptionSpec = IntOption | ChoiceOption | ListOption | StringOption | FlagOption | RepeatOption;
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 type CamelCase<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<CamelCase<B>>}` : S;
 type Defaulted<O, T> = O extends { readonly default: unknown } ? T : T | undefined;
 type ValueOf<O> =
   O extends FlagOption ? boolean
+  : O extends RepeatOption ? string[]
   : O extends IntOption ? Defaulted<O, number>
   : O extends ChoiceOption ? Defaulted<O, O['choices'][number]>
   : O extends ListOption ? Defaulted<O, Array<O['choices'][number]>>
@@ -37,19 +41,24 @@ export type OptionValues<S extends OptionSpecs> = { -readonly [K in keyof S & st
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const shown = (raw: string | undefined) => (raw === undefined ? 'nothing' : `"${raw}"`);
 
-/** The one range check: an integer written in decimal digits within [min, max]. */
-export function checkInt(name: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${shown(raw)}`);
-  const n = Number(raw);
+/** The one range check: an integer within [min, max] (for values that arrive as numbers, e.g. runKind's options). */
+export function checkRange(name: string, n: number, min: number, max: number): number {
+  if (!Number.isInteger(n)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${n}`);
   if (n < min || n > max) throw new LabError('LAB_BAD_OPTION', `${name} ${n} is out of range ${min}..${max}`);
   return n;
+}
+
+/** A command-line integer: decimal digits only (no sign, exponent or fraction), then the range check. */
+export function checkInt(name: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${shown(raw)}`);
+  return checkRange(name, Number(raw), min, max);
 }
 
 function convert(name: string, spec: Exclude<OptionSpec, FlagOption>, raw: string | undefined): unknown {
   const flag = `--${name}`;
   if (spec.type === 'int') return checkInt(flag, raw, spec.min, spec.max);
-  if (raw === undefined || raw === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value${spec.type === 'string' ? '' : ` (one of ${spec.choices.join(', ')})`}`);
-  if (spec.type === 'string') return raw;
+  if (raw === undefined || raw === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value${spec.type === 'string' || spec.type === 'repeat' ? '' : ` (one of ${spec.choices.join(', ')})`}`);
+  if (spec.type === 'string' || spec.type === 'repeat') return raw;
   if (spec.type === 'choice') {
     if (!spec.choices.includes(raw)) throw new LabError('LAB_BAD_OPTION', `${flag} must be one of ${spec.choices.join(', ')}, got ${shown(raw)}`);
     return raw;
@@ -71,7 +80,9 @@ export function parseOptions<const S extends OptionSpecs>(specs: S, argv: readon
   }
   const { tokens } = parseArgs({ args: [...argv], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
   const values: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(specs)) values[camel(name)] = spec.type === 'flag' ? false : spec.default === undefined ? undefined : structuredClone(spec.default);
+  for (const [name, spec] of Object.entries(specs)) {
+    values[camel(name)] = spec.type === 'flag' ? false : spec.type === 'repeat' ? [] : spec.default === undefined ? undefined : structuredClone(spec.default);
+  }
   const positionals: string[] = [];
   const valid = () => Object.keys(specs).map((n) => `--${n}`).join(', ');
   for (const t of tokens) {
@@ -86,6 +97,8 @@ export function parseOptions<const S extends OptionSpecs>(specs: S, argv: readon
     if (spec.type === 'flag') {
       if (t.inlineValue) throw new LabError('LAB_BAD_OPTION', `--${t.name} takes no value, got "${t.value}"`);
       values[camel(t.name)] = true;
+    } else if (spec.type === 'repeat') {
+      (values[camel(t.name)] as string[]).push(convert(t.name, spec, t.value) as string);
     } else {
       values[camel(t.name)] = convert(t.name, spec, t.value);
     }
@@ -98,6 +111,7 @@ function describe(name: string, spec: OptionSpec): [string, string] {
   if (spec.type === 'flag') return [flag, spec.help];
   if (spec.type === 'int') return [`${flag} ${spec.arg ?? 'N'}`, `${spec.min}..${spec.max}: ${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
   if (spec.type === 'string') return [`${flag} ${spec.arg ?? 'VALUE'}`, `${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
+  if (spec.type === 'repeat') return [`${flag} ${spec.arg ?? 'VALUE'}`, `${spec.help} (repeatable)`];
   const def = spec.default === undefined ? '' : ` (default ${[spec.default].flat().join(',')})`;
   return [`${flag} ${spec.choices.join(spec.type === 'list' ? ',' : '|')}`, `${spec.help}${def}`];
 }
@@ -122,6 +136,7 @@ export const LAB_OPTIONS = {
   rate: { type: 'int', min: 1, max: 5000, arg: 'R', help: 'arrivals per second (default: loadtest/scenario.json)' },
   deploys: { type: 'int', min: 1, max: 20, help: 'rolling restarts per run (default: scenario.json)' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local target: endpoint propagation delay (default: the local target's)" },
+  l7: { type: 'choice', choices: L7_PROFILES, default: DEFAULT_L7, help: 'the L7 path: Ingress via ingress-nginx, or Gateway API via Envoy Gateway' },
   'results-dir': { type: 'string', arg: 'DIR', help: 'where results go (default results/)' },
   'dry-run': { type: 'flag', help: 'print the plan, run nothing' },
   help: { type: 'flag', short: 'h', help: 'this text' },

@@ -4,19 +4,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { RequestRecord } from '../../loadtest/records.js';
-import type { RunSummary, TimelineEvent } from './schema.js';
-import type { Interval, ReadySample } from '../report/summarize.js';
+import type { RunSummary, RunTimeline } from './schema.js';
 import { renderTimeline } from '../report/svg-timeline.js';
 
-export interface PhaseMark extends Interval {
-  name: string;
-}
-
-export interface RunTimeline {
-  events: TimelineEvent[];
-  phases: PhaseMark[];
-  readySamples: ReadySample[];
-}
+export type { PhaseMark, RunTimeline } from './schema.js';
 
 /** Writes one run's directory: raw requests, timeline, summary, chart. */
 export async function writeRunArtifacts(dir: string, records: readonly RequestRecord[], timeline: RunTimeline, summary: RunSummary): Promise<void> {

@@ -1,6 +1,7 @@
 import type { buildConnector } from 'undici';
 import { LocalCluster } from '../targets/local/cluster.js';
 import type { RolloutProgress } from '../targets/local/deployment-controller.js';
+import type { L7Name } from '../targets/local/l7-profile.js';
 import type { TimelineEvent } from './schema.js';
 
 // The engine's view of a running arm: what the experiment protocol drives (start, roll, watch,
@@ -15,6 +16,8 @@ export interface Target {
   readonly events: TimelineEvent[];
   readonly notes: string[];
   readonly propagationDelayMs: number | null;
+  /** the address the ingress connects to pods from: a pod's arrivals from it came via the ingress */
+  readonly ingressSourceAddress: string;
   l4Connect(service: string): buildConnector.connector;
   /** resolves when every named rollout is complete and its last old pod has exited */
   rolloutRestart(names: string[]): Promise<unknown>;
@@ -30,11 +33,12 @@ export interface StartTargetOptions {
   runDir: string;
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
+  l7?: L7Name;
 }
 
 export async function startLocalTarget(opts: StartTargetOptions): Promise<Target> {
   const c = await LocalCluster.start({
-    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress,
+    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress, l7: opts.l7,
     ...(opts.propagationDelayMs !== undefined ? { propagationDelayMs: opts.propagationDelayMs } : {}),
   });
   return {
@@ -43,6 +47,7 @@ export async function startLocalTarget(opts: StartTargetOptions): Promise<Target
     events: c.events,
     notes: c.notes,
     propagationDelayMs: c.propagationDelayMs,
+    get ingressSourceAddress() { return c.ingressSourceAddress; },
     l4Connect: (service) => c.l4Connect(service),
     rolloutRestart: (names) => c.rolloutRestart(names),
     // the local cluster returns the Pod objects; the engine only needs the count

@@ -3,10 +3,12 @@ import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
-import { latestByArm, loadRuns } from './load.js';
+import { groupsOf, latestByArm, loadRuns } from './load.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
+import { DEREGISTRATION_HEADER, deregistrationCsv, deregistrationMarkdown } from './deregistration-table.js';
+import { ARMS } from '../engine/arms.js';
 
 export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[] }> = [
   { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER], suites: [BEFORE.name, AFTER.name] },
@@ -18,7 +20,7 @@ export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
   mkdirSync(resultsDir, { recursive: true });
   const runs = loadRuns(resultsDir, warn);
-  const targets = [...new Set(runs.map((r) => r.summary.target))].sort();
+  const targets = groupsOf(runs);
   const written: string[] = [];
   const counts: Array<{ name: string; title: string; arms: number }> = [];
   for (const t of TABLES) {
@@ -34,7 +36,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     const header = [
       `# ${t.title}`, '',
       `Generated from ${used.length} stored runs (${dates[0]} … ${dates.at(-1)}) by: ${cmds.map((c) => `\`${c}\``).join(', ')}.`,
-      `Parameters: ${[...new Set(used.map((r) => `${r.summary.target}, ${r.summary.params.rate} req/s, ${r.summary.params.deploys} deploys, propagationDelayMs ${r.summary.params.propagationDelayMs ?? 'n/a'}`))].join('; ')}.`,
+      `Parameters: ${[...new Set(used.map((r) => `${r.summary.target}, L7 ${r.summary.params.l7 ?? 'ingress-nginx'}, ${r.summary.params.rate} req/s, ${r.summary.params.deploys} deploys, propagationDelayMs ${r.summary.params.propagationDelayMs ?? 'n/a'}`))].join('; ')}.`,
       'Cells: median [min–max] over repetitions; window counts are requests alive at some moment of the deploy window (first rollout event → last old pod gone); "failed in whole run" counts every failure from the start of the load to its end.',
       '',
     ].join('\n');
@@ -44,18 +46,26 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.
     if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
       const source = `Measured by \`${cmds.join('`, `')}\` (${dates.at(-1)!.slice(0, 10)}; median [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md)):`;
-      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows, source)) written.push('../README.md');
+      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows.filter((r) => r.l7 === 'ingress-nginx'), source)) written.push('../README.md');
     }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
       const p = rows[0]!.runs[0]!.summary.params;
-      writeFileSync(join(resultsDir, 'ladder-writeup.md'), ladderWriteup(rows, looRows, {
+      // the write-up compares one target and L7 path: the first group's
+      const same = (r: { target: string; l7: string }) => r.target === rows[0]!.target && r.l7 === rows[0]!.l7;
+      writeFileSync(join(resultsDir, 'ladder-writeup.md'), ladderWriteup(rows.filter(same), looRows.filter(same), {
         command: cmds.join(' / '),
         date: dates.at(-1)!,
         params: `${rows[0]!.target}, ${p.rate} req/s, ${p.deploys} deploys, propagationDelayMs ${p.propagationDelayMs ?? 'n/a'}`,
       }));
       written.push('ladder-writeup.md');
     }
+  }
+  const deregRows = targets.flatMap((target) => rowsFor(ARMS, latestByArm(runs), target)).filter((r) => r.runs.some((x) => x.summary.deregistration));
+  if (deregRows.length) {
+    writeFileSync(join(resultsDir, 'deregistration.md'), `${DEREGISTRATION_HEADER}\n${deregistrationMarkdown(deregRows)}`);
+    writeFileSync(join(resultsDir, 'deregistration.csv'), deregistrationCsv(deregRows));
+    written.push('deregistration.md', 'deregistration.csv');
   }
   const others = readdirSync(resultsDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name !== 'runs')

@@ -24,6 +24,16 @@ export function loadRuns(resultsDir: string, warn: (m: string) => void = () => {
   return out;
 }
 
+/** The L7 path a run measured; runs from before the option existed went through ingress-nginx. */
+export const l7Of = (s: RunSummary): string => String(s.params.l7 ?? 'ingress-nginx');
+/** Runs are compared within one target and one L7 path: `local|ingress-nginx`, `kind|envoy-gateway`, … */
+export const groupOf = (s: RunSummary): string => `${s.target}|${l7Of(s)}`;
+/** Groups in table order: target, then the default L7 path before the others. */
+export function groupsOf(runs: readonly StoredRun[]): string[] {
+  const rank = (g: string) => `${g.split('|')[0]}|${g.endsWith('|ingress-nginx') ? 0 : 1}|${g}`;
+  return [...new Set(runs.map((r) => groupOf(r.summary)))].sort((a, b) => rank(a).localeCompare(rank(b)));
+}
+
 const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
 
 /** The command word of the invocation that made a run: an arm name, `ladder` or `leave-one-out`. */
@@ -40,12 +50,12 @@ export function suiteOf(r: StoredRun): string {
  */
 export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = []): Map<string, StoredRun[]> {
   const preferred = all.filter((r) => prefer.includes(suiteOf(r)));
-  const keyOf = (r: StoredRun) => `${r.summary.arm}|${r.summary.target}`;
+  const keyOf = (r: StoredRun) => `${r.summary.arm}|${groupOf(r.summary)}`;
   const preferredKeys = new Set(preferred.map(keyOf));
   const runs = [...preferred, ...all.filter((r) => !preferredKeys.has(keyOf(r)))];
   const groups = new Map<string, StoredRun[]>();
   for (const r of runs) {
-    const key = `${r.summary.arm}|${r.summary.target}`;
+    const key = keyOf(r);
     const list = groups.get(key) ?? [];
     list.push(r);
     groups.set(key, list);

@@ -2,9 +2,9 @@ import type { Arm } from '../engine/arms.js';
 import type { RunSummary } from '../engine/schema.js';
 import { failures } from './summarize.js';
 import { spread, type Spread } from './stats.js';
-import type { StoredRun } from './load.js';
+import { l7Of, type StoredRun } from './load.js';
 
-// The result schema of DESIGN.md, one row per arm, every cell median [min–max] over repetitions.
+// The result schema (lab/engine/schema.ts), one row per arm, every cell median [min–max] over repetitions.
 
 export interface Metric {
   key: string;
@@ -37,12 +37,16 @@ export const METRICS: readonly Metric[] = [
   { key: 'jobs_accepted', header: 'jobs accepted', get: (s) => s.jobs.accepted, fmt: int },
   { key: 'jobs_lost', header: 'jobs lost', get: (s) => s.jobs.lost, fmt: int },
   { key: 'jobs_duplicated', header: 'side effects duplicated', get: (s) => s.jobs.duplicated, fmt: int },
+  // NaN: not measured (runs made before the measurement, or nothing reached a terminating pod)
+  { key: 'dereg_p99_ms', header: 'deregistration delay p99 (routed)', get: (s) => s.deregistration?.routed?.p99Ms ?? NaN, fmt: ms },
 ];
 
 export interface ArmRow {
   arm: string;
   title: string;
   target: string;
+  /** the L7 path (params.l7; ingress-nginx for runs made before the option) */
+  l7: string;
   reps: number;
   runs: StoredRun[];
   cells: Record<string, Spread>;
@@ -50,30 +54,31 @@ export interface ArmRow {
 
 export function aggregate(arm: Arm, runs: StoredRun[]): ArmRow {
   const cells: Record<string, Spread> = {};
-  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)));
-  return { arm: arm.name, title: arm.title, target: runs[0]?.summary.target ?? '', reps: runs.length, runs, cells };
+  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)).filter((n) => !Number.isNaN(n)));
+  return { arm: arm.name, title: arm.title, target: runs[0]?.summary.target ?? '', l7: runs[0] ? l7Of(runs[0].summary) : '', reps: runs.length, runs, cells };
 }
 
 export function fmtSpread(s: Spread, fmt: (n: number) => string): string {
+  if (s.n === 0) return 'not measured';
   if (s.n <= 1 || s.min === s.max) return fmt(s.median);
   return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 }
 
-/** Rows in the given arm order, skipping arms with no stored runs. */
-export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, target: string): ArmRow[] {
+/** Rows in the given arm order, skipping arms with no stored runs; `group` is `target|l7` (load.ts groupOf). */
+export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, group: string): ArmRow[] {
   return arms.flatMap((a) => {
-    const runs = latest.get(`${a.name}|${target}`);
+    const runs = latest.get(`${a.name}|${group}`);
     return runs?.length ? [aggregate(a, runs)] : [];
   });
 }
 
 export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?: readonly string[] } = {}): string {
   const metrics = opts.only ? METRICS.filter((m) => opts.only!.includes(m.key)) : METRICS;
-  const headers = ['arm', 'levers', 'target', 'reps', ...metrics.map((m) => m.header)];
+  const headers = ['arm', 'levers', 'target', 'L7', 'reps', ...metrics.map((m) => m.header)];
   if (opts.marginal) headers.push('Δ failed in whole run vs previous step');
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   rows.forEach((r, i) => {
-    const cells = [`\`${r.arm}\``, r.title, r.target, String(r.reps), ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
+    const cells = [`\`${r.arm}\``, r.title, r.target, r.l7, String(r.reps), ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
     if (opts.marginal) {
       const prev = rows[i - 1];
       // whole run, not window: an arm without readiness keeps failing after its last old pod is gone
@@ -86,12 +91,12 @@ export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?:
 }
 
 export function csvTable(rows: ArmRow[]): string {
-  const headers = ['arm', 'target', 'reps', ...METRICS.flatMap((m) => [`${m.key}_median`, `${m.key}_min`, `${m.key}_max`])];
+  const headers = ['arm', 'target', 'l7', 'reps', ...METRICS.flatMap((m) => [`${m.key}_median`, `${m.key}_min`, `${m.key}_max`])];
   const lines = [headers.join(',')];
   for (const r of rows) {
-    lines.push([r.arm, r.target, r.reps, ...METRICS.flatMap((m) => {
+    lines.push([r.arm, r.target, r.l7, r.reps, ...METRICS.flatMap((m) => {
       const s = r.cells[m.key]!;
-      return [s.median, s.min, s.max];
+      return s.n === 0 ? ['', '', ''] : [String(s.median), String(s.min), String(s.max)];
     })].join(','));
   }
   return `${lines.join('\n')}\n`;

@@ -15,7 +15,7 @@ import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
 import { CLASSES, classifyK6 } from './classify.js';
 
-/** @typedef {{name: string, method: 'GET'|'POST', path: string, weight: number}} MixEntry */
+/** @typedef {{name: string, method: string, path: string, weight: number, body?: string, contentType?: string}} MixEntry */
 /** @typedef {{rate: number, mix: MixEntry[], accounts: number, keepAlive: boolean, timeoutSeconds: number,
  *   phases: {warmupSeconds: number, baselineSeconds: number, deploys: number, pauseBetweenDeploysSeconds: number, cooldownSeconds: number}}} Scenario */
 
@@ -144,7 +144,11 @@ export function hit(data) {
   let key = '';
   let account = '';
   let amount = 0;
-  if (route.method === 'POST') {
+  if (route.body !== undefined) {
+    // a user's route (`check`): its own fixed body, never the lab's job payload
+    if (route.body) headers['Content-Type'] = route.contentType || 'application/json';
+    body = route.body || null;
+  } else if (route.method === 'POST') {
     key = `${RUN_ID}-${exec.vu.idInTest}-${exec.vu.iterationInInstance}`;
     account = `acct-${Math.floor(Math.random() * scenario.accounts)}`;
     amount = 1 + Math.floor(Math.random() * 9);
@@ -166,7 +170,7 @@ export function hit(data) {
   // The request record the converter builds the row from (lab/targets/kind/requests.ts), so the
   // deploy window is the measured rollout window, not this script's fixed deploy phase.
   console.log(`LAB_REQ ${start} ${Date.now()} ${route.name} ${path} ${res.status} ${cls}`);
-  if (route.method === 'POST' && res.status === 202) {
+  if (route.method === 'POST' && route.body === undefined && res.status === 202) {
     accepted.add(1);
     // The audit Job reads these lines back from this pod's log: the accepted-jobs ledger.
     console.log(`LAB_JOB ${key} ${account} ${amount}`);

@@ -20,6 +20,8 @@ test('bad command lines exit 2 with an error naming the problem, and write nothi
       [['before', '--reps', '0', '--results-dir', results], /--reps 0 is out of range 1\.\.20/],
       [['before', '--rate=-5', '--results-dir', results], /--rate needs an integer/],
       [['after', '--target', 'minikube', '--results-dir', results], /--target must be one of local, kind, got "minikube"/],
+      [['after', '--l7', 'traefik', '--results-dir', results], /LAB_BAD_OPTION: .*--l7 must be one of ingress-nginx, envoy-gateway, got "traefik"/],
+      [['after', '--l7', '--results-dir', results], /--l7 must be one of ingress-nginx, envoy-gateway, got "--results-dir"/],
       [['after', '--frobnicate', '--results-dir', results], /unknown option "--frobnicate"; valid options are --target, --reps/],
       [['--results-dir', results], /expected exactly one command, got none/],
       [['before', 'after', '--results-dir', results], /expected exactly one command, got "before" "after"/],

@@ -25,6 +25,8 @@ export interface ApiFixture {
   requests: Recorded[];
   /** Per path (without query) response overrides: [status, body]. */
   responses: Map<string, [number, unknown]>;
+  /** Consulted before `responses`: an answer for any method and path, or undefined for the defaults. */
+  handler?: (method: string, path: string) => [number, unknown] | undefined;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
         res.writeHead(status, { 'content-type': type });
         res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       };
-      const override = responses.get(path);
+      const override = fixture.handler?.(req.method ?? '', path) ?? responses.get(path);
       if (override) return send(override[0], override[1], typeof override[1] === 'string' ? 'text/plain' : 'application/json');
       const disco = DISCOVERY[path];
       if (disco) {
@@ -61,7 +63,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   let closed: Promise<void> | undefined;
-  return {
+  const fixture: ApiFixture = {
     url: `http://127.0.0.1:${port}`,
     requests,
     responses,
@@ -70,6 +72,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
       return closed;
     },
   };
+  return fixture;
 }
 
 export function kubeconfigYaml(server: string, context = 'fixture'): string {

@@ -42,7 +42,7 @@ describe('kind dry run', () => {
       assert.ok(!lines.some((l) => l.includes('deploy-loss-lab:dev')), 'placeholder image left in the plan');
       // order: apply → available → RBAC/ConfigMap → ledger reset → watches → k6 → wait → rollouts → k6 done → audit → delete
       const order = [
-        /apps\/v1\/Deployment deploy-loss-lab\/service \(poll until available/,
+        /apps\/v1\/Deployment deploy-loss-lab\/service \+ LIST v1\/Pod \(poll until available and no pod terminating/,
         /PATCH rbac.authorization.k8s.io\/v1\/RoleBinding deploy-loss-lab\/lab-auditor/,
         /PATCH v1\/ConfigMap deploy-loss-lab\/lab-k6 /,
         /POST batch\/v1\/Job deploy-loss-lab\/ledger-reset-/,
@@ -92,9 +92,9 @@ describe('kind dry run', () => {
   it('rejects bad input with a named error before any call', async () => {
     const cases: Array<[Parameters<typeof planKind>[0], Parameters<typeof planKind>[1], string, RegExp]> = [
       [{ arm: 'nope', reps: 1, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_UNKNOWN_ARM', /"nope"/],
-      [{ arm: 'after', reps: 0, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--reps=0/],
-      [{ arm: 'after', reps: 1, rate: 0, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--rate=0/],
-      [{ arm: 'after', reps: 1, rate: 10, deploys: 1.5, dryRun: true }, {}, 'LAB_BAD_OPTION', /--deploys=1.5/],
+      [{ arm: 'after', reps: 0, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--reps 0 is out of range 1\.\.20/],
+      [{ arm: 'after', reps: 1, rate: 0, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--rate 0 is out of range 1\.\.5000/],
+      [{ arm: 'after', reps: 1, rate: 10, deploys: 1.5, dryRun: true }, {}, 'LAB_BAD_OPTION', /--deploys needs an integer 1\.\.20, got 1\.5/],
       [{ arm: 'after', reps: 1, rate: 10, deploys: 1, dryRun: true }, { renderedDir: join(tmpdir(), 'no-such-rendered-dir') }, 'LAB_MISSING_MANIFEST', /after\.yaml does not exist/],
       [{ arm: 'after', reps: 1, rate: 10, deploys: 1, dryRun: true }, { env: { LAB_KIND_ROLLOUT_BUDGET_S: 'soon' } }, 'LAB_BAD_ENV', /LAB_KIND_ROLLOUT_BUDGET_S/],
     ];

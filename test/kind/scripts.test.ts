@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -61,5 +61,37 @@ describe('kind cluster scripts', () => {
     const r = run('kind-clean.sh', bin(), { KUBE_CONTEXT: 'some-cluster' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^LAB_MISSING_TOOL: missing on PATH: kubectl\./);
+  });
+  // With every tool present (stubs that log their arguments), the whole `make cluster` sequence.
+  const fullRun = (l7?: string) => {
+    const d = bin({ docker: '28.2.2', kubectl: 'Client Version: v1.34.1', kind: 'kind v0.30.0 go1.24.2 linux/amd64' });
+    symlinkSync('/bin/mkdir', join(d, 'mkdir'));
+    const r = run('kind-cluster.sh', d, { LAB_STATE_DIR: join(d, 'state'), ...(l7 ? { LAB_L7: l7 } : {}) });
+    const calls = r.status === 0 ? readFileSync(join(d, 'calls'), 'utf8') : '';
+    return { r, calls };
+  };
+
+  it('waits for the ingress-nginx controller rollout, not the admission Jobs (stub tools)', () => {
+    const { r, calls } = fullRun();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(calls, /^--context kind-deploy-loss-lab rollout status --namespace ingress-nginx deployment\/ingress-nginx-controller --timeout=180s$/m);
+    assert.doesNotMatch(calls, /wait .*job/, 'admission Jobs have ttlSecondsAfterFinished 0: a wait on them races their deletion');
+    assert.match(calls, /^create cluster --name deploy-loss-lab --config \S+\/k8s\/kind\/cluster\.yaml --wait 180s$/m);
+  });
+
+  it('L7=envoy-gateway installs the pinned Envoy Gateway release server-side and waits for it (stub tools)', () => {
+    const { r, calls } = fullRun('envoy-gateway');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(calls, /^--context kind-deploy-loss-lab apply --server-side -f https:\/\/github\.com\/envoyproxy\/gateway\/releases\/download\/v1\.9\.0\/install\.yaml$/m);
+    assert.match(calls, /rollout status --namespace envoy-gateway-system deployment\/envoy-gateway/);
+    assert.doesNotMatch(calls, /ingress-nginx/);
+  });
+
+  it('refuses an unknown L7 before touching anything', () => {
+    const d = bin({ docker: '28.2.2', kubectl: 'Client Version: v1.34.1', kind: 'kind v0.30.0' });
+    const r = run('kind-cluster.sh', d, { LAB_L7: 'traefik' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /LAB_BAD_OPTION: L7=traefik: expected ingress-nginx or envoy-gateway/);
+    assert.equal(spawnSync('/bin/cat', [join(d, 'calls')], { encoding: 'utf8' }).stdout, '');
   });
 });

@@ -19,6 +19,14 @@ export const APP_UID = 10001;
 export const INGRESS_NGINX_VERSION = 'controller-v1.15.1';
 export const INGRESS_NAMESPACE = 'ingress-nginx';
 export const INGRESS_SELECTOR = 'app.kubernetes.io/component=controller';
+/** Envoy Gateway release `make cluster L7=envoy-gateway` installs (scripts/kind-cluster.sh). */
+export const ENVOY_GATEWAY_VERSION = 'v1.9.0';
+/** Envoy Gateway puts each Gateway's Envoy Deployment and Service here, labelled with the owning Gateway. */
+export const ENVOY_NAMESPACE = 'envoy-gateway-system';
+/** envoyproxy/gateway v1.9.0 internal/gatewayapi/translator.go OwningGatewayNameLabel / …NamespaceLabel */
+export const ENVOY_SERVICE_SELECTOR = `gateway.envoyproxy.io/owning-gateway-name=service,gateway.envoyproxy.io/owning-gateway-namespace=${NAMESPACE}`;
+/** The Gateway API kinds the L7 alternative adds (k8s/components/gateway-api). */
+export const GATEWAY_API_KINDS = ['GatewayClass', 'Gateway', 'HTTPRoute'];
 export const INGRESS_URL_DEFAULT = 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local';
 export const L4_URL_DEFAULT = `http://service.${NAMESPACE}.svc.cluster.local`;
 

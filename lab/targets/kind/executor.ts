@@ -31,6 +31,8 @@ export interface Executor {
   /** Resolves when every replica is updated and available and no pod of the Deployment is left terminating. */
   waitRolloutComplete(namespace: string, name: string, labelSelector: string, timeoutMs: number): Promise<void>;
   waitJobPod(namespace: string, job: string, timeoutMs: number): Promise<string>;
+  /** Polls until a Service matching the selector exists; resolves with its name. */
+  waitServiceName(namespace: string, labelSelector: string, timeoutMs: number): Promise<string>;
   /** Polls a pod's log until it contains `marker`; resolves with the whole log. */
   waitLogLine(namespace: string, pod: string, marker: string, timeoutMs: number): Promise<string>;
   waitJobFinished(namespace: string, job: string, timeoutMs: number): Promise<JobOutcome>;

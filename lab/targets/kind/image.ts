@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { CLUSTER_NAME, IMAGE_REPO } from './constants.js';
@@ -57,7 +58,12 @@ export function imageTag(root: string): string {
 export async function buildAndLoad(exec: Executor, root: string, tag: string, opts: { kind: boolean; registry?: string | undefined }): Promise<string> {
   await exec.command('docker', ['build', '--tag', tag, '--file', join(root, 'Dockerfile'), root]);
   if (opts.kind) {
-    await exec.command('kind', ['load', 'docker-image', tag, '--name', CLUSTER_NAME]);
+    try {
+      await exec.command('kind', ['load', 'docker-image', tag, '--name', CLUSTER_NAME]);
+    } catch (err) {
+      if (exec.dryRun) throw err;
+      await loadViaArchive(exec, tag, err);
+    }
     return tag;
   }
   if (!opts.registry) {
@@ -67,4 +73,24 @@ export async function buildAndLoad(exec: Executor, root: string, tag: string, op
   await exec.command('docker', ['tag', tag, remote]);
   await exec.command('docker', ['push', remote]);
   return remote;
+}
+
+/**
+ * Docker's containerd image store (the default since Docker 29, and on Docker Desktop) makes
+ * `kind load docker-image` fail with "content digest … not found": it saves a multi-platform index
+ * whose other platforms are absent (kubernetes-sigs/kind#3795). The workaround kind documents
+ * (kubernetes-sigs/kind#4247): save one platform to an archive and `kind load image-archive` it.
+ */
+async function loadViaArchive(exec: Executor, tag: string, first: unknown): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-image-'));
+  const archive = join(dir, 'image.tar');
+  const platform = `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
+  try {
+    await exec.command('docker', ['image', 'save', '--platform', platform, '--output', archive, tag]);
+    await exec.command('kind', ['load', 'image-archive', archive, '--name', CLUSTER_NAME]);
+  } catch (err) {
+    throw new LabError('LAB_K8S_API', `kind load docker-image ${tag} failed (${(first as Error)?.message ?? first}), and so did the archive fallback: ${(err as Error)?.message ?? err}`, { cause: err });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

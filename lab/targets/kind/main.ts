@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { LabError, isLabError } from '../../../common/errors.js';
 import { loadScenario } from '../../../loadtest/scenario.js';
+import { installSignalTeardown } from '../../engine/teardown.js';
 import { runKind } from './run.js';
 
 // Stand-alone entry of the kind target (the lab CLI dispatches `--target kind` to runKind too):
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
   const arm = positionals[0];
   if (!arm || positionals.length > 1) throw new LabError('LAB_BAD_OPTION', `expected exactly one arm, got ${JSON.stringify(positionals)}`);
   const scenario = loadScenario();
+  // before anything is created: Ctrl-C deletes the k6 Job (lab/engine/teardown.ts)
+  if (!values['dry-run']) installSignalTeardown();
   const summaries = await runKind({
     arm,
     reps: num(values.reps, '--reps', 1),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { LabError } from '../../../common/errors.js';
-import { NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
+import { GATEWAY_API_KINDS, NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
 
 export interface ArmManifest {
   file: string;
@@ -67,4 +67,23 @@ export function loadArmManifest(renderedDir: string, arm: string, image: string)
     ),
     ingressHost: ingress?.spec?.rules?.[0]?.host ?? null,
   };
+}
+
+/**
+ * The Gateway API routing objects of k8s/rendered-l7/<l7>.yaml (GatewayClass, Gateway, HTTPRoute),
+ * to apply instead of the arm's Ingress. The file must hold no Ingress: the component removes it.
+ */
+export function loadL7Objects(renderedL7Dir: string, l7: string): KubernetesObject[] {
+  const file = join(renderedL7Dir, `${l7}.yaml`);
+  if (!existsSync(file)) throw new LabError('LAB_MISSING_MANIFEST', `${file} does not exist; run \`make render\` (scripts/render.sh) first`);
+  const all = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => {
+    if (d.errors.length > 0) throw new LabError('LAB_MISSING_MANIFEST', `${file}: ${d.errors[0]!.message}`);
+    return d.toJS() as KubernetesObject | null;
+  }).filter((o): o is KubernetesObject => o !== null);
+  if (all.some((o) => o.kind === 'Ingress')) throw new LabError('LAB_MISSING_MANIFEST', `${file} still holds an Ingress: the ${l7} path must replace it`);
+  const picked = all.filter((o) => GATEWAY_API_KINDS.includes(o.kind ?? ''));
+  for (const kind of GATEWAY_API_KINDS) {
+    if (!picked.some((o) => o.kind === kind)) throw new LabError('LAB_MISSING_MANIFEST', `${file} has no ${kind}`);
+  }
+  return picked;
 }

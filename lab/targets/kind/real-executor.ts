@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch, setHeaderOptions,
-  type KubernetesObject,
+  type KubernetesObject, type V1Deployment,
 } from '@kubernetes/client-node';
 import { LabError } from '../../../common/errors.js';
 import { FIELD_MANAGER } from './constants.js';
@@ -27,6 +27,18 @@ export function loadKubeConfig(context: string | undefined): KubeConfig {
     kc.setCurrentContext(context);
   }
   return kc;
+}
+
+/** Every replica updated and available, and no surplus (old) replica counted. */
+function isRolledOut(d: V1Deployment): boolean {
+  const want = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.replicas === want && (s.availableReplicas ?? 0) >= want;
+}
+
+/** The Deployment's pod selector as a label selector string (`k=v,k=v`). */
+function selectorOf(d: V1Deployment): string {
+  return Object.entries(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
 function apiError(what: string, e: unknown): LabError {
@@ -109,26 +121,26 @@ export class RealExecutor implements Executor {
 
   async waitDeploymentsAvailable(namespace: string, names: readonly string[], timeoutMs: number): Promise<void> {
     for (const name of names) {
-      await this.until(`Deployment ${namespace}/${name} available`, timeoutMs, async () => {
+      await this.until(`Deployment ${namespace}/${name} available with no pod terminating`, timeoutMs, async () => {
         const d = await this.apps.readNamespacedDeployment({ name, namespace });
-        const want = d.spec?.replicas ?? 1;
-        const s = d.status ?? {};
-        // replicas === want too: after an arm switch the old ReplicaSet's pods must be gone as well.
-        const ok = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.replicas === want && (s.availableReplicas ?? 0) >= want;
-        return ok ? true : undefined;
+        if (!isRolledOut(d)) return undefined;
+        // After an arm switch the previous arm's pods may still be terminating (status.replicas does
+        // not count them): their SIGKILLs and deregistrations would land in the next run.
+        return (await this.anyTerminating(namespace, selectorOf(d))) ? undefined : true;
       });
     }
+  }
+
+  private async anyTerminating(namespace: string, labelSelector: string): Promise<boolean> {
+    const pods = await this.core.listNamespacedPod({ namespace, labelSelector });
+    return pods.items.some((p) => p.metadata?.deletionTimestamp);
   }
 
   async waitRolloutComplete(namespace: string, name: string, labelSelector: string, timeoutMs: number): Promise<void> {
     await this.until(`rollout of ${namespace}/${name} complete with old pods gone`, timeoutMs, async () => {
       const d = await this.apps.readNamespacedDeployment({ name, namespace });
-      const want = d.spec?.replicas ?? 1;
-      const s = d.status ?? {};
-      const rolled = (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.replicas === want && (s.availableReplicas ?? 0) >= want;
-      if (!rolled) return undefined;
-      const pods = await this.core.listNamespacedPod({ namespace, labelSelector });
-      return pods.items.some((p) => p.metadata?.deletionTimestamp) ? undefined : true;
+      if (!isRolledOut(d)) return undefined;
+      return (await this.anyTerminating(namespace, labelSelector)) ? undefined : true;
     });
   }
 
@@ -137,6 +149,13 @@ export class RealExecutor implements Executor {
       const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` });
       const p = pods.items.find((x) => ['Running', 'Succeeded', 'Failed'].includes(x.status?.phase ?? ''));
       return p?.metadata?.name;
+    });
+  }
+
+  async waitServiceName(namespace: string, labelSelector: string, timeoutMs: number): Promise<string> {
+    return this.until(`a Service ${namespace}?labelSelector=${labelSelector}`, timeoutMs, async () => {
+      const list = await this.core.listNamespacedService({ namespace, labelSelector });
+      return list.items[0]?.metadata?.name;
     });
   }
 
@@ -174,15 +193,37 @@ export class RealExecutor implements Executor {
     ];
     let stopped = false;
     const controllers = new Set<AbortController>();
-    // The API server ends watches after a few minutes; restart them (bounded) until stopped.
-    const start = async (resource: WatchedResource, path: string, restarts: number): Promise<void> => {
+    // The API server ends watches after a few minutes (or refuses one); restart them (bounded) until
+    // stopped, from the last resourceVersion seen, so no event is replayed or lost in between. A 410
+    // (that version is compacted away) restarts from "now" instead.
+    const start = async (resource: WatchedResource, path: string, restarts: number, fromVersion?: string): Promise<void> => {
       if (stopped || restarts > 200) return;
-      // Only object events reach the timeline; BOOKMARK/ERROR carry no pod or slice state.
-      const c = await w.watch(path, {}, (type, obj) => { if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') sink(resource, type, obj, Date.now()); }, () => {
-        controllers.delete(c);
-        if (!stopped) void sleep(POLL_MS).then(() => start(resource, path, restarts + 1));
-      });
-      controllers.add(c);
+      let version = fromVersion;
+      let ended = false;
+      let c: AbortController | undefined;
+      // client-node calls `done` before `watch` returns when the request fails, so c may be unset here.
+      const done = () => {
+        if (ended) return;
+        ended = true;
+        if (c) controllers.delete(c);
+        if (!stopped) void sleep(POLL_MS).then(() => start(resource, path, restarts + 1, version));
+      };
+      const onEvent = (type: string, obj: any) => {
+        if (type === 'ERROR') {
+          if (obj?.code === 410) version = undefined;
+          return;
+        }
+        version = obj?.metadata?.resourceVersion ?? version;
+        // Only object events reach the timeline; BOOKMARK carries no pod or slice state.
+        if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') sink(resource, type, obj, Date.now());
+      };
+      try {
+        c = await w.watch(path, { allowWatchBookmarks: true, ...(version ? { resourceVersion: version } : {}) }, onEvent, done);
+      } catch {
+        done();
+        return;
+      }
+      if (ended) c.abort(); else controllers.add(c);
     };
     await Promise.all(paths.map(([r, p]) => start(r, p, 0)));
     return () => {

@@ -38,7 +38,7 @@ export class RecordingExecutor implements Executor {
   }
 
   async waitDeploymentsAvailable(namespace: string, names: readonly string[], timeoutMs: number): Promise<void> {
-    for (const n of names) this.rec(`GET apps/v1/Deployment ${namespace}/${n} (poll until available, timeout ${timeoutMs / 1000}s)`);
+    for (const n of names) this.rec(`GET apps/v1/Deployment ${namespace}/${n} + LIST v1/Pod (poll until available and no pod terminating, timeout ${timeoutMs / 1000}s)`);
   }
 
   async waitRolloutComplete(namespace: string, name: string, labelSelector: string, timeoutMs: number): Promise<void> {
@@ -58,6 +58,11 @@ export class RecordingExecutor implements Executor {
   async waitJobFinished(namespace: string, job: string, timeoutMs: number): Promise<JobOutcome> {
     this.rec(`GET batch/v1/Job/status ${namespace}/${job} (poll until succeeded or failed, timeout ${timeoutMs / 1000}s)`);
     return 'succeeded';
+  }
+
+  async waitServiceName(namespace: string, labelSelector: string, timeoutMs: number): Promise<string> {
+    this.rec(`LIST v1/Service ${namespace}?labelSelector=${labelSelector} (poll until one exists, timeout ${timeoutMs / 1000}s)`);
+    return '<envoy-service>';
   }
 
   async podLog(namespace: string, pod: string): Promise<string> {

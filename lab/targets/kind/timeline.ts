@@ -1,5 +1,6 @@
 import type { TimelineEvent } from '../../engine/schema.js';
 import type { WatchedResource } from './executor.js';
+import { measureDeregistration, parseArrivals, type ArrivalBucket, type DeregistrationReport } from '../../engine/deregistration.js';
 
 // Turns the watch streams (Deployments, Pods, EndpointSlices, Events) into the shared
 // TimelineEvent list and the measured deregistration delays: for every service pod that went
@@ -17,6 +18,8 @@ interface PodTrack {
   sliceRemovedAt?: number;
   lastRequestAt?: number;
   exitCode?: number;
+  /** the slice's endpoints.kubernetes.io/last-change-trigger-time when the pod turned not-ready or left it */
+  triggerTime?: number | null;
 }
 
 export interface Deregistration {
@@ -40,6 +43,8 @@ export class Timeline {
   private readonly endpoints = new Map<string, Map<string, { ready: boolean; serving: boolean; terminating: boolean }>>();
   private readonly readySamples: Array<{ t: number; ready: number }> = [];
   private readonly podByIp = new Map<string, string>();
+  /** service pod → its `arrivals` buckets (service/arrivals.ts), the pod-side record of the measurement */
+  private readonly arrivals = new Map<string, ArrivalBucket[]>();
 
   constructor(private readonly serviceName = 'service') {}
 
@@ -108,7 +113,10 @@ export class Timeline {
       else if (prev.ready !== c.ready || prev.serving !== c.serving || prev.terminating !== c.terminating) {
         this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: `endpoint ready=${c.ready} serving=${c.serving} terminating=${c.terminating}` });
       }
-      if (!c.ready) p.sliceNotReadyAt ??= t;
+      if (!c.ready && p.sliceNotReadyAt === undefined) {
+        p.sliceNotReadyAt = t;
+        p.triggerTime ??= triggerTimeOf(slice);
+      }
       states.set(sliceName, c);
       this.endpoints.set(pod, states);
     }
@@ -119,6 +127,7 @@ export class Timeline {
         this.endpoints.delete(pod);
         const p = this.track(pod, this.serviceName);
         p.sliceRemovedAt ??= t;
+        p.triggerTime ??= triggerTimeOf(slice);
         this.push({ t, kind: 'endpoint-removed', deployment: this.serviceName, pod });
       }
     }
@@ -141,6 +150,7 @@ export class Timeline {
     }
     if (isRequestLine(text)) this.served(pod, t);
     if (typeof o?.event !== 'string') return;
+    if (o.event === 'arrivals') this.arrivals.set(pod, [...(this.arrivals.get(pod) ?? []), ...parseArrivals(text)]);
     if (o.event === 'signal') this.push({ t, kind: 'sigterm', deployment: this.serviceName, pod, detail: String(o.signal ?? '') });
     else if (LIFECYCLE.has(o.event)) this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: o.event });
   }
@@ -161,17 +171,39 @@ export class Timeline {
     if (p.lastRequestAt === undefined || t > p.lastRequestAt) p.lastRequestAt = t;
   }
 
-  deregistrations(): Deregistration[] {
+  /**
+   * Per old service pod, its deregistration delays. With `window`, only pods whose going-away
+   * started inside it: a pod of the previous arm still terminating when the run began is not this run's.
+   */
+  deregistrations(window?: Span): Deregistration[] {
     const out: Deregistration[] = [];
     for (const p of this.pods.values()) {
       if (p.deployment !== this.serviceName) continue;
       const from = [p.unreadyAt, p.terminatingAt].filter((x): x is number => x !== undefined);
       if (from.length === 0) continue;
       const start = Math.min(...from);
+      if (window && !inside(window, start)) continue;
       const d = (x: number | undefined) => (x === undefined ? null : x - start);
       out.push({ pod: p.pod, toEndpointNotReadyMs: d(p.sliceNotReadyAt), toEndpointRemovedMs: d(p.sliceRemovedAt), toLastRequestMs: d(p.lastRequestAt) });
     }
     return out;
+  }
+
+  /**
+   * The shared measurement (lab/engine/deregistration.ts) from the pods' own `arrivals` lines: a pod
+   * left the endpoints when its EndpointSlice entry turned ready=false (or left the slice, if
+   * earlier). The routing layer's own view is not observable on a cluster (routingStoppedAt null).
+   * Path: the k6 pod reaches the Service's ClusterIP and kube-proxy only DNATs, so its address is the
+   * peer on L4; every other peer is the ingress controller (which dials pod IPs directly).
+   */
+  deregistrationReport(): DeregistrationReport {
+    const left = [...this.pods.values()].flatMap((p) => {
+      if (p.deployment !== this.serviceName) return [];
+      const at = [p.sliceNotReadyAt, p.sliceRemovedAt].filter((x): x is number => x !== undefined);
+      return at.length ? [{ pod: p.pod, leftAt: Math.min(...at), routingStoppedAt: null, triggerTime: p.triggerTime ?? null }] : [];
+    });
+    const k6 = new Set([...this.podByIp].filter(([, pod]) => pod.startsWith('k6-')).map(([ip]) => ip));
+    return measureDeregistration(left, this.arrivals, (remote) => (k6.has(remote) ? 'l4' : 'ingress'));
   }
 
   /** Fewest service endpoints ready in the EndpointSlices during [start, end] (the state entering the window counts). */
@@ -186,10 +218,28 @@ export class Timeline {
     return min;
   }
 
-  sigkills(): number {
-    return this.events.filter((e) => e.kind === 'sigkill').length;
+  /**
+   * SIGKILLs (exit 137). With `window`, only those of pods whose termination (deletion seen, else the
+   * kill itself) started inside it: the previous arm's pods finishing their grace period are not counted.
+   */
+  sigkills(window?: Span): number {
+    return this.events.filter((e) => {
+      if (e.kind !== 'sigkill') return false;
+      if (!window) return true;
+      const began = (e.pod ? this.pods.get(e.pod)?.terminatingAt : undefined) ?? e.t;
+      return inside(window, began);
+    }).length;
   }
 }
+
+function triggerTimeOf(slice: any): number | null {
+  const v = slice?.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'];
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isNaN(t) ? null : t;
+}
+
+export interface Span { start: number; end: number }
+const inside = (w: Span, t: number) => t >= w.start && t <= w.end;
 
 const LIFECYCLE = new Set(['readiness-flipped', 'listener-closed', 'connections-drained', 'sockets-force-closed', 'dependency-closed', 'guardian-fired', 'second-signal', 'exit']);
 

@@ -8,6 +8,7 @@ import { serviceForDnsName } from './container-env.js';
 import { DeploymentController, podName, type RolloutProgress } from './deployment-controller.js';
 import { ServiceEndpoints, type LaggedView } from './endpoints.js';
 import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
+import { l7Profile, type L7Name } from './l7-profile.js';
 import { detectIsolation, type Isolation } from './isolation.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -35,9 +36,17 @@ export interface LocalClusterOptions {
   manifestFile: string;
   runDir: string;
   propagationDelayMs?: number;
+  /**
+   * How long the routing layer keeps sending new connections to a removed (terminating) endpoint,
+   * like a load balancer's deregistration delay; 0..3600000 and at least propagationDelayMs
+   * (default: propagationDelayMs). Additions still propagate in propagationDelayMs.
+   */
+  deregistrationDelayMs?: number;
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
   onIngressAttempt?: (a: Attempt) => void;
+  /** the L7 path's implementation: ingress-nginx (default) or envoy-gateway (lab/targets/local/l7-profile.ts) */
+  l7?: L7Name;
   /** start the manifest's `redis` Deployment first (the ledger every other pod needs); default true */
   redisFromManifest?: boolean;
   /** bound on everything becoming available at start; default 60 s */
@@ -46,6 +55,8 @@ export interface LocalClusterOptions {
   network?: number;
   /** run without PID namespaces even where they work (to test the fallback) */
   forceIsolationFallback?: boolean;
+  /** the directory workingDir /app stands for (the image's files); default the repository root */
+  appDir?: string;
 }
 
 export class LocalCluster {
@@ -55,8 +66,11 @@ export class LocalCluster {
   readonly manifest: Manifest;
   readonly isolation: Isolation;
   readonly propagationDelayMs: number;
+  readonly deregistrationDelayMs: number;
   ingressUrl = '';
   redisUrl = '';
+  /** where the ingress's upstream connections come from (pods tell the path apart by it) */
+  get ingressSourceAddress(): string { return this.ingress?.sourceAddress ?? ''; }
   private readonly controllers = new Map<string, DeploymentController>();
   private readonly endpoints = new Map<string, ServiceEndpoints>();
   private readonly serviceAddresses = new Map<string, string>();
@@ -72,6 +86,7 @@ export class LocalCluster {
     this.manifest = readManifest(opts.manifestFile);
     this.isolation = detectIsolation(opts.forceIsolationFallback);
     this.propagationDelayMs = opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS;
+    this.deregistrationDelayMs = opts.deregistrationDelayMs ?? this.propagationDelayMs;
     mkdirSync(resolve(opts.runDir, 'pods'), { recursive: true });
     this.eventsFile = resolve(opts.runDir, 'events.jsonl');
     this.unregister = registerCleanup(this);
@@ -80,11 +95,16 @@ export class LocalCluster {
       process.stderr.write(`\n*** deploy-loss-lab local target: ${n}\n\n`);
     }
     this.notes.push(`endpoint propagation delay modeled as propagationDelayMs=${this.propagationDelayMs} (the only modeled quantity)`);
+    if (this.deregistrationDelayMs !== this.propagationDelayMs) this.notes.push(`removed endpoints keep receiving new connections for deregistrationDelayMs=${this.deregistrationDelayMs} (modeled load-balancer deregistration delay)`);
   }
 
   static async start(opts: LocalClusterOptions): Promise<LocalCluster> {
     if (opts.propagationDelayMs !== undefined && (!Number.isFinite(opts.propagationDelayMs) || opts.propagationDelayMs < 0 || opts.propagationDelayMs > 60_000)) {
       throw new LabError('LAB_BAD_OPTION', `propagationDelayMs=${opts.propagationDelayMs} is not within 0..60000`);
+    }
+    const d = opts.deregistrationDelayMs;
+    if (d !== undefined && (!Number.isFinite(d) || d < (opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS) || d > 3_600_000)) {
+      throw new LabError('LAB_BAD_OPTION', `deregistrationDelayMs=${d} is not within propagationDelayMs..3600000`);
     }
     readManifest(opts.manifestFile); // bad input fails before anything is allocated or started
     const block = AddressBlock.acquire(opts.network);
@@ -137,7 +157,7 @@ export class LocalCluster {
   private createPod = (deployment: string, hash: string, template: Manifest['deployments'][number]['template']): Pod => {
     const pod = new Pod(podName(deployment, hash), deployment, hash, template, this.block.podAddress(), {
       namespace: this.manifest.namespace,
-      repoRoot: REPO_ROOT,
+      repoRoot: this.opts.appDir ?? REPO_ROOT,
       runDir: this.opts.runDir,
       isolation: this.isolation,
       manifest: this.manifest,
@@ -168,7 +188,7 @@ export class LocalCluster {
   }
 
   private async boot(): Promise<void> {
-    for (const s of this.manifest.services) this.endpoints.set(s.name, new ServiceEndpoints(s, this.propagationDelayMs, this.emit));
+    for (const s of this.manifest.services) this.endpoints.set(s.name, new ServiceEndpoints(s, this.propagationDelayMs, this.emit, this.deregistrationDelayMs));
     for (const name of this.referencedServices()) {
       const ep = this.endpoints.get(name)!;
       const address = this.block.serviceAddress();
@@ -203,7 +223,8 @@ export class LocalCluster {
         const i = ep.spec.ports.findIndex((p) => p.port === port || p.name === port);
         return i < 0 ? undefined : { view: ep.view, portIndex: i };
       });
-      this.ingress = new IngressProxy(router, tuningFor(spec), this.opts.onIngressAttempt);
+      const profile = l7Profile(this.opts.l7);
+      this.ingress = new IngressProxy(router, profile?.tuning ?? tuningFor(spec), this.opts.onIngressAttempt, profile);
       await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress));
       this.ingressUrl = this.ingress.url;
     }
@@ -264,15 +285,17 @@ export class LocalCluster {
 
   /**
    * `kubectl rollout restart` of the named Deployments (default: all but the stateful Redis), all at
-   * once as kubectl does; resolves when each rollout is complete and its last old pod has exited.
+   * once as kubectl does; resolves when each rollout is complete and its last old pod has exited,
+   * or with `untilAvailable`, as soon as Kubernetes calls it complete (every replica updated and
+   * available; old pods may still be terminating, as `kubectl rollout status` sees it).
    */
-  async rolloutRestart(names?: readonly string[]): Promise<{ durationMs: number }> {
+  async rolloutRestart(names?: readonly string[], opts: { untilAvailable?: boolean } = {}): Promise<{ durationMs: number }> {
     if (this.state !== CLUSTER_STATES.Running) throw new LabError('LAB_BAD_OPTION', `cluster is ${this.state}`);
     const targets = (names ?? [...this.controllers.keys()].filter((n) => !STATEFUL_DEPLOYMENTS.includes(n))).map((n) => this.controller(n));
     const started = Date.now();
     await this.orFatal(Promise.all(targets.map(async (c) => {
       c.restart();
-      await c.waitComplete(c.spec.progressDeadlineSeconds * 1000);
+      await c.waitComplete(c.spec.progressDeadlineSeconds * 1000, { allowTerminating: opts.untilAvailable === true });
       this.emit({ kind: 'rollout-done', deployment: c.name, detail: `${Date.now() - started} ms` });
     })));
     return { durationMs: Date.now() - started };

@@ -82,11 +82,11 @@ export class DeploymentController {
   }
 
   /** Complete: the new ReplicaSet has every replica available, no old pod is left, none is still terminating. */
-  complete(): boolean {
+  complete(allowTerminating = false): boolean {
     const p = this.progress();
     const rs = this.newRS();
     return !!rs && rs.replicas === this.spec.replicas && p.updated === this.spec.replicas && p.available === this.spec.replicas
-      && this.sets.every((s) => s === rs || s.pods.length === 0) && this.terminating.size === 0;
+      && this.sets.every((s) => s === rs || s.pods.length === 0) && (allowTerminating || this.terminating.size === 0);
   }
 
   start(): void { this.kick(); }
@@ -106,12 +106,14 @@ export class DeploymentController {
   }
 
   /** Resolves when complete() holds (checked after every reconcile); LAB_TIMEOUT after timeoutMs, LAB_CLUSTER_CLOSED on close(). */
-  waitComplete(timeoutMs: number): Promise<void> {
-    if (this.complete()) return Promise.resolve();
+  /** With `allowTerminating`, Kubernetes' DeploymentComplete (pkg/controller/deployment/util): terminating pods are counted by no one. */
+  waitComplete(timeoutMs: number, opts: { allowTerminating?: boolean } = {}): Promise<void> {
+    const complete = () => this.complete(opts.allowTerminating === true);
+    if (complete()) return Promise.resolve();
     if (this.closed) return Promise.reject(new LabError('LAB_CLUSTER_CLOSED', `Deployment/${this.name}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
-        check: () => { if (this.complete()) { done(); resolve(); } },
+        check: () => { if (complete()) { done(); resolve(); } },
         fail: (err) => { done(); reject(err); },
       };
       const timer = setTimeout(() => {

@@ -22,7 +22,11 @@ export class LaggedView {
   private rr = 0;
   private closed = false;
 
-  constructor(readonly service: string, readonly propagationDelayMs: number, private readonly emit: Emit) {}
+  /**
+   * `removalDelayMs` (default: propagationDelayMs) is how long a removed endpoint keeps getting new
+   * connections: a load balancer's deregistration delay, when it is longer than the propagation.
+   */
+  constructor(readonly service: string, readonly propagationDelayMs: number, private readonly emit: Emit, readonly removalDelayMs = propagationDelayMs) {}
 
   /** The endpoints the routing layer believes in right now. */
   endpoints(): Endpoint[] { return [...this.current.values()]; }
@@ -52,8 +56,9 @@ export class LaggedView {
       if (op === 'add') this.current.set(ep.pod, ep); else this.current.delete(ep.pod);
       this.emit({ kind: op === 'add' ? 'view-added' : 'view-removed', pod: ep.pod, detail: `${this.service} ${ep.ip}` });
     };
-    if (this.propagationDelayMs <= 0) { run(); return; }
-    const t = setTimeout(() => { this.timers.delete(t); run(); }, this.propagationDelayMs);
+    const delayMs = op === 'remove' ? this.removalDelayMs : this.propagationDelayMs;
+    if (delayMs <= 0) { run(); return; }
+    const t = setTimeout(() => { this.timers.delete(t); run(); }, delayMs);
     this.timers.add(t);
   }
 
@@ -69,8 +74,8 @@ export class ServiceEndpoints {
   private readonly api = new Map<string, Endpoint>();
   readonly view: LaggedView;
 
-  constructor(readonly spec: ServiceSpec, propagationDelayMs: number, private readonly emit: Emit) {
-    this.view = new LaggedView(spec.name, propagationDelayMs, emit);
+  constructor(readonly spec: ServiceSpec, propagationDelayMs: number, private readonly emit: Emit, removalDelayMs = propagationDelayMs) {
+    this.view = new LaggedView(spec.name, propagationDelayMs, emit, removalDelayMs);
   }
 
   selects(pod: Pod): boolean {

@@ -5,6 +5,7 @@ import { Pool } from 'undici';
 import { LabError } from '../../../common/errors.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { IngressSpec } from './manifest.js';
+import { proxyUpgrade } from './ingress-upgrade.js';
 
 // An L7 proxy with ingress-nginx's defaults, because that is where 502s come from in a rollout:
 // - upstream chosen round-robin from the lagged endpoint view (the Lua balancer's copy);
@@ -16,6 +17,8 @@ import type { IngressSpec } from './manifest.js';
 // - nginx's own 502/503/504 pages; 503 when the backend has no endpoints at all.
 // undici's Pool does the upstream HTTP; the retry policy above is written here, since no library
 // implements nginx's rule set (undici's RetryAgent retries on its own terms).
+// An L7Profile (l7-profile.ts) replaces the endpoint choice, retry rule and error pages with another
+// implementation's defaults (Envoy Gateway).
 
 export interface IngressTuning {
   nextUpstream: ReadonlySet<string>;
@@ -56,6 +59,23 @@ function nginxPage(res: ServerResponse, status: number): void {
   if (res.headersSent) { res.destroy(); return; }
   res.writeHead(status, { 'Content-Type': 'text/html', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** Why a try failed, as the proxy saw it. */
+export type FailureKind = 'connect' | 'reset' | 'timeout';
+
+/** Another L7 implementation's rules (l7-profile.ts); without one the proxy behaves as ingress-nginx. */
+export interface L7Profile {
+  readonly name: string;
+  readonly tuning: IngressTuning;
+  /** An endpoint for the next try, or undefined when none is left; counts it as active. */
+  pick(view: LaggedView, tried: ReadonlySet<string>): Endpoint | undefined;
+  /** The try on `ep` ended, however it ended. */
+  release(ep: Endpoint): void;
+  mayRetry(method: string, sent: boolean, kind: FailureKind): boolean;
+  /** The status of a request that ends in this failure (`none`: no endpoint at all). */
+  status(kind: FailureKind | 'none'): number;
+  page(res: ServerResponse, status: number, kind: FailureKind | 'none'): void;
 }
 
 export interface Attempt { method: string; path: string; pod: string; sent: boolean; outcome: number | string }
@@ -117,16 +137,26 @@ export class IngressProxy {
   private readonly sockets = new Set<Socket>();
   private closing: Promise<void> | undefined;
   url = '';
+  /** Upstream connections leave from the listen address, as ingress-nginx's come from its pod IP: the pod tells the path apart by its peer. */
+  sourceAddress = '';
 
-  constructor(private readonly route: Router, private readonly tuning: IngressTuning = INGRESS_NGINX_DEFAULTS, private readonly onAttempt?: (a: Attempt) => void) {}
+  constructor(
+    private readonly route: Router,
+    private readonly tuning: IngressTuning = INGRESS_NGINX_DEFAULTS,
+    private readonly onAttempt?: (a: Attempt) => void,
+    private readonly profile?: L7Profile,
+  ) {}
 
   listen(host: string, port: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => { void this.handle(req, res); });
       server.keepAliveTimeout = this.tuning.clientKeepaliveTimeoutMs;
-      server.on('connection', (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); });
+      const track = (s: Socket) => { this.sockets.add(s); s.once('close', () => this.sockets.delete(s)); };
+      server.on('connection', track);
+      server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => proxyUpgrade({ route: this.route, connectTimeoutMs: this.tuning.connectTimeoutMs, tries: this.tuning.tries, onAttempt: this.onAttempt }, req, socket, head, track));
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${host}:${port} (ingress) is already in use`) : e));
       server.listen({ host, port, exclusive: true }, () => {
+        this.sourceAddress = host;
         const a = server.address();
         this.url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
         resolve();
@@ -142,6 +172,7 @@ export class IngressProxy {
       p = new Pool(origin, {
         pipelining: 1,
         connect: { timeout: this.tuning.connectTimeoutMs },
+        ...(this.sourceAddress ? { localAddress: this.sourceAddress } : {}),
         headersTimeout: this.tuning.readTimeoutMs,
         bodyTimeout: this.tuning.readTimeoutMs,
         keepAliveTimeout: this.tuning.upstreamKeepaliveTimeoutMs,
@@ -192,10 +223,12 @@ export class IngressProxy {
     res.once('close', () => { if (!res.writableFinished) aborter.abort(); }); // proxy_ignore_client_abort off
     const headers = this.upstreamHeaders(req);
     const tried = new Set<string>();
+    const l7 = this.profile;
     let failure = 502;
+    let kind: FailureKind | 'none' = 'none';
     for (let attempt = 1; attempt <= this.tuning.tries; attempt++) {
-      const ep = backend.view.pickRoundRobin(tried);
-      if (!ep) { if (attempt === 1) failure = 503; break; }
+      const ep = l7 ? l7.pick(backend.view, tried) : backend.view.pickRoundRobin(tried);
+      if (!ep) { if (attempt === 1) failure = l7 ? l7.status('none') : 503; break; }
       tried.add(ep.pod);
       try {
         const up = await this.pool(ep, backend.portIndex).request({
@@ -218,12 +251,20 @@ export class IngressProxy {
         const sent = !CONNECT_ERRORS.has(code);
         const timedOut = TIMEOUT_ERRORS.has(code);
         this.onAttempt?.({ method, path, pod: ep.pod, sent, outcome: code });
+        kind = !sent ? 'connect' : timedOut ? 'timeout' : 'reset';
+        if (l7) {
+          failure = l7.status(kind);
+          if (!l7.mayRetry(method, sent, kind)) break;
+          continue;
+        }
         failure = timedOut ? 504 : 502;
         const allowed = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error');
         if (!allowed || (sent && NON_IDEMPOTENT.has(method))) break;
+      } finally {
+        l7?.release(ep);
       }
     }
-    nginxPage(res, failure);
+    if (l7) l7.page(res, failure, kind); else nginxPage(res, failure);
   }
 
   close(): Promise<void> {

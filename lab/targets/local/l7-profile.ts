@@ -1,0 +1,100 @@
+import type { ServerResponse } from 'node:http';
+import { LabError } from '../../../common/errors.js';
+import type { Endpoint, LaggedView } from './endpoints.js';
+import type { FailureKind, IngressTuning, L7Profile } from './ingress.js';
+
+// The L7 path's behaviour when it is not ingress-nginx: the in-lab proxy (ingress.ts) asks this
+// profile which endpoint to use, whether a failed try may move on, and what the client sees.
+// `envoy-gateway` = Envoy as Envoy Gateway v1.9.0 configures it when a Gateway + HTTPRoute exist and
+// no BackendTrafficPolicy/ClientTrafficPolicy is attached. Each rule names its upstream source
+// (envoyproxy/gateway at tag v1.9.0, the Envoy docs); docs/local-vs-kind.md lists them.
+
+export const L7_PROFILES = ['ingress-nginx', 'envoy-gateway'] as const;
+export type L7Name = (typeof L7_PROFILES)[number];
+export const DEFAULT_L7: L7Name = 'ingress-nginx';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Envoy Gateway v1.9.0 defaults:
+ * - connect timeout 10 s: `tcpClusterPerConnectTimeout` (internal/xds/translator/cluster.go);
+ * - no retries: a RetryPolicy is only set when the HTTPRoute or a BackendTrafficPolicy asks
+ *   (internal/xds/translator/route.go, "Retries"; the Retry task shows a 500 returned at once);
+ * - route timeout: Envoy's RouteAction `timeout` default, 15 s, unless HTTPRoute `timeouts` set one
+ *   (route.go sets `Timeout` only from the route) → 504 `upstream request timeout`;
+ * - upstream idle timeout: Envoy's `common_http_protocol_options.idle_timeout` default, 1 h; EG sets
+ *   it only from a BackendTrafficPolicy (cluster.go, ConnectionIdleTimeout). Envoy does not read the
+ *   upstream's `Keep-Alive: timeout=5` hint, so a connection Node closes at 5 s idle may be reused;
+ * - downstream idle timeout 1 h (HttpConnectionManager default; listener.go sets it only from a
+ *   ClientTrafficPolicy); no request-count limit per connection, no request-body limit;
+ * - connect failure, or a reset before response headers → 503 with the body
+ *   `upstream connect error or disconnect/reset before headers. reset reason: …` (flags UF/UC/UR);
+ *   no endpoint → 503 `no healthy upstream` (UH); a reset after headers cuts the client stream;
+ * - load balancer LeastRequest (the BackendTrafficPolicy default, docs "Load Balancing"): with equal
+ *   weights Envoy picks two hosts at random and takes the one with fewer active requests;
+ * - terminating or not-ready EndpointSlice entries become DRAINING hosts
+ *   (internal/gatewayapi/route.go getIREndpointsFromEndpointSlice; cluster.go HealthStatus_DRAINING):
+ *   no new requests, in-flight ones finish on their connection. The lagged view already drops them.
+ */
+export const ENVOY_GATEWAY_TUNING: IngressTuning = {
+  nextUpstream: new Set<string>(),
+  tries: 1,
+  connectTimeoutMs: 10_000,
+  readTimeoutMs: 15_000,
+  sendTimeoutMs: 15_000,
+  upstreamKeepaliveTimeoutMs: HOUR_MS,
+  upstreamKeepaliveRequests: Number.MAX_SAFE_INTEGER,
+  clientKeepaliveTimeoutMs: HOUR_MS,
+  clientMaxBodyBytes: Number.MAX_SAFE_INTEGER,
+};
+
+const RESET_REASON: Record<FailureKind, string> = {
+  connect: 'connection failure',
+  reset: 'connection termination',
+  timeout: 'connection timeout',
+};
+
+export class EnvoyGatewayProfile implements L7Profile {
+  readonly name: L7Name = 'envoy-gateway';
+  readonly tuning = ENVOY_GATEWAY_TUNING;
+  private readonly active = new Map<string, number>();
+
+  pick(view: LaggedView, tried: ReadonlySet<string>): Endpoint | undefined {
+    const all = view.endpoints().filter((e) => !tried.has(e.pod));
+    if (all.length === 0) return undefined;
+    const a = all[Math.floor(Math.random() * all.length)]!;
+    const b = all[Math.floor(Math.random() * all.length)]!;
+    const ep = (this.active.get(b.pod) ?? 0) < (this.active.get(a.pod) ?? 0) ? b : a;
+    this.active.set(ep.pod, (this.active.get(ep.pod) ?? 0) + 1);
+    return ep;
+  }
+
+  release(ep: Endpoint): void {
+    const n = (this.active.get(ep.pod) ?? 1) - 1;
+    if (n <= 0) this.active.delete(ep.pod); else this.active.set(ep.pod, n);
+  }
+
+  mayRetry(): boolean {
+    return false;
+  }
+
+  status(kind: FailureKind | 'none'): number {
+    return kind === 'timeout' ? 504 : 503;
+  }
+
+  page(res: ServerResponse, status: number, kind: FailureKind | 'none'): void {
+    const body = kind === 'none' ? 'no healthy upstream'
+      : status === 504 ? 'upstream request timeout'
+        : `upstream connect error or disconnect/reset before headers. reset reason: ${RESET_REASON[kind]}`;
+    if (res.headersSent) { res.destroy(); return; }
+    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), server: 'envoy' });
+    res.end(body);
+  }
+}
+
+/** The profile for a name; undefined = ingress-nginx, the proxy's built-in behaviour. */
+export function l7Profile(name: string | undefined): L7Profile | undefined {
+  if (name === undefined || name === 'ingress-nginx') return undefined;
+  if (name === 'envoy-gateway') return new EnvoyGatewayProfile();
+  throw new LabError('LAB_BAD_OPTION', `L7 profile "${name}" is unknown; valid: ${L7_PROFILES.join(', ')}`);
+}

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
+import { isLabError } from '../../../common/errors.js';
+import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
+import { Progress } from '../../engine/progress.js';
+import { installSignalTeardown } from '../../engine/teardown.js';
+import { doctorFindings } from './doctor-adapter.js';
+import { planLocal } from './local-setup.js';
+import { buildSummary, type Measurement } from './measurement.js';
+import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
+import { verdictOf, writeCheckResults } from './report.js';
+import { runLocal } from './run-local.js';
+import { runClusterCheck } from './run-cluster.js';
+
+// `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 done (and
+// within --max-failed), 1 the run failed or the verdict is FAIL, 2 bad input (nothing started).
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement; manifestPaths: string[] } | undefined> {
+  const runId = `check-${stamp(started)}`;
+  if (o.mode === CHECK_MODES.Cluster) {
+    const m = await runClusterCheck(o, { runId, say });
+    return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
+  }
+  const scratch = join(REPO_ROOT, '.lab', 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
+  const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env }, scratch);
+  say(`check: Deployment/${plan.deployment} from ${plan.files.map((f) => relative(process.cwd(), f)).join(', ')}; load through Service/${plan.service}; pod scratch in ${relative(process.cwd(), scratch)}`);
+  const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, runId, progress: new Progress() });
+  return { m, manifestPaths: [o.manifests!] };
+}
+
+export async function check(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${CHECK_USAGE}\n`); return 0; }
+  let o: CheckOptions;
+  try { o = parseCheckOptions(argv); } catch (e) {
+    if (!isLabError(e)) throw e;
+    say(e.message);
+    return 2;
+  }
+  installSignalTeardown(say);
+  const started = new Date();
+  const loadavgBefore = loadavg();
+  let result: Awaited<ReturnType<typeof measure>>;
+  try { result = await measure(o, started); } catch (e) {
+    if (!isLabError(e)) throw e;
+    say(e.message);
+    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY'].includes(e.code) ? 1 : 2;
+  }
+  if (!result) return 0; // dry run: every API call was printed
+  const { m, manifestPaths } = result;
+  const deploymentName = m.deployment;
+  const summary = buildSummary(m, {
+    arm: `check:${deploymentName}`, levers: [], rep: 1,
+    command: ['node', 'dist/lab/cli.js', 'check', ...argv].join(' '),
+    commit: currentCommit(), date: started.toISOString(),
+    params: {
+      rate: o.rate, deploys: o.deploys, propagationDelayMs: m.propagationDelayMs, keepAlive: true, paths: m.paths,
+      mix: o.routes.map((r) => `${r.method} ${r.path}${r.body ? ' (body)' : ''} ×${r.weight}`), deployment: deploymentName, service: m.service,
+      manifests: manifestPaths.map((p) => relative(REPO_ROOT, p)), ...(o.appDir ? { appDir: relative(REPO_ROOT, o.appDir) } : {}),
+      ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, sent: m.sent,
+    },
+  });
+  const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;
+  const dereg = summary.params.deregistrationMedianMs as number | null;
+  // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
+  const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.round(dereg / 1000)) } : {}) });
+  const verdict = verdictOf(summary, o.maxFailed);
+  const out = o.out ?? join(REPO_ROOT, 'results', 'check', deploymentName);
+  const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });
+  process.stdout.write(`${text}\nwritten to ${relative(process.cwd(), out) || '.'}/{table.md,summary.json,evidence.json,timeline.svg,events.json,requests.jsonl.gz}\n${verdict.line}\n`);
+  return verdict.pass ? 0 : 1;
+}

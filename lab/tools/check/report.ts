@@ -1,0 +1,67 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeRunArtifacts } from '../../engine/artifacts.js';
+import type { RunSummary } from '../../engine/schema.js';
+import { failures } from '../../report/summarize.js';
+import { METRICS } from '../../report/tables.js';
+import type { DoctorResult } from './doctor-adapter.js';
+import type { Measurement } from './measurement.js';
+
+// What `check` leaves behind: the lab's run artifacts (requests, timeline, summary, chart), a
+// table, an evidence file that ties the measured failures to doctor's findings, and the verdict.
+
+export interface Machine { node: string; cores: number; loadavgBefore: number[]; loadavgAfter: number[] }
+
+export interface Verdict { failedInWindow: number; maxFailed: number | null; pass: boolean; line: string }
+
+export function verdictOf(s: RunSummary, maxFailed: number | undefined): Verdict {
+  const failed = failures(s.windowCounts);
+  if (maxFailed === undefined) return { failedInWindow: failed, maxFailed: null, pass: true, line: `VERDICT: ${failed} request(s) failed during the rollouts (no --max-failed given)` };
+  const pass = failed <= maxFailed;
+  return { failedInWindow: failed, maxFailed, pass, line: `VERDICT: ${pass ? 'PASS' : 'FAIL'}: ${failed} request(s) failed during the rollouts (--max-failed ${maxFailed})` };
+}
+
+/** The lab's metrics without the job-ledger rows (check has no ledger), plus the routing numbers. */
+export function markdownTable(s: RunSummary, m: Measurement): string {
+  const rows = METRICS.filter((x) => !x.key.startsWith('jobs_')).map((x) => `| ${x.header} | ${x.fmt(x.get(s))} |`);
+  const dereg = s.params.deregistrationMedianMs as number | null;
+  const views = m.timeline.readySamples.filter((r) => r.t >= s.window.start && r.t <= s.window.end).map((r) => r.ready[`${m.service} (routing view)`]).filter((v): v is number => v !== undefined);
+  if (views.length) rows.push(`| min endpoints in routing view | ${Math.min(...views)} |`);
+  rows.push(`| deregistration delay (median) | ${dereg === null ? 'n/a' : `${dereg} ms${m.target === 'local' ? ' (local: the modeled propagation delay)' : ''}`} |`);
+  rows.push(`| dropped iterations (generator could not keep up) | ${s.droppedIterations} |`);
+  return [`| Deployment/${m.deployment} (${m.target}) | value |`, '|---|---|', ...rows].join('\n');
+}
+
+function failureSample(m: Measurement, limit = 50) {
+  return m.records.filter((r) => r.class !== 'ok').slice(0, limit)
+    .map((r) => ({ t_sched: Math.round(r.t_sched), ms: Math.round(r.t_end - r.t_sched), route: r.route, via: r.path, status: r.status, class: r.class, errorCode: r.errorCode }));
+}
+
+export function doctorSection(d: DoctorResult): string {
+  if (!d.available) return `## doctor\n\n${d.text}\n`;
+  if (d.findings.length === 0) return '## doctor\n\nno findings for these manifests.\n';
+  const rows = d.findings.map((f) => `| ${f.severity} | ${f.lever} | ${f.object} | \`${f.path}\` | ${f.why} | ${f.fix} |`);
+  return ['## doctor (static review of the same manifests)', '', '| severity | lever | object | field | why | fix |', '|---|---|---|---|---|---|', ...rows, ''].join('\n');
+}
+
+export async function writeCheckResults(dir: string, x: { summary: RunSummary; m: Measurement; doctor: DoctorResult; verdict: Verdict; machine: Machine }): Promise<string> {
+  const { summary: s, m } = x;
+  await writeRunArtifacts(dir, m.records, m.timeline, s);
+  const table = markdownTable(s, m);
+  const text = [
+    `# check: Deployment/${m.deployment}`, '',
+    `\`${s.command}\` · target ${s.target} · commit ${s.commit} · ${s.date} · node ${x.machine.node} · ${x.machine.cores} cores · loadavg ${x.machine.loadavgBefore.map((n) => n.toFixed(2)).join(' ')} before, ${x.machine.loadavgAfter.map((n) => n.toFixed(2)).join(' ')} after`, '',
+    `${s.params.rate} req/s open-model load (${(s.params.mix as string[]).join(', ')}) via ${m.paths.join(' + ')}; ${s.params.deploys} rollout restart(s). The deploy window runs from the first rollout event to the last old pod gone; a request counts in it if its life overlaps it.`, '',
+    table, '', `**${x.verdict.line}**`, '', doctorSection(x.doctor),
+    '## notes', '', ...s.notes.map((n) => `- ${n}`), '',
+    'Files: `summary.json` (the lab\'s RunSummary), `evidence.json` (failures, rollout events, doctor findings), `events.json`, `requests.jsonl.gz`, `timeline.svg`.', '',
+  ].join('\n');
+  writeFileSync(join(dir, 'table.md'), text);
+  const rollout = m.timeline.events.filter((e) => ['rollout-start', 'rollout-done', 'pod-ready', 'pod-terminating', 'sigterm', 'sigkill', 'pod-exit', 'view-removed', 'view-added', 'prestop-done'].includes(e.kind) && (e.deployment === m.deployment || e.kind.startsWith('view') || e.kind.startsWith('rollout')));
+  writeFileSync(join(dir, 'evidence.json'), `${JSON.stringify({
+    command: s.command, target: s.target, commit: s.commit, date: s.date, machine: x.machine, params: s.params,
+    verdict: x.verdict, windowCounts: s.windowCounts, failures: failureSample(m), rolloutEvents: rollout,
+    doctor: { available: x.doctor.available, findings: x.doctor.findings, text: x.doctor.text }, notes: s.notes,
+  }, null, 1)}\n`);
+  return text;
+}

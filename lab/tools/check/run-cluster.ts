@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { isLabError, LabError } from '../../../common/errors.js';
+import type { RunSummary } from '../../engine/schema.js';
+import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
+import { onTeardown } from '../../engine/teardown.js';
+import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER, LABEL_PART_OF, LABEL_RUN } from '../../targets/kind/constants.js';
+import { parseK6Summary, toRunSummary } from '../../targets/kind/convert.js';
+import type { Executor } from '../../targets/kind/executor.js';
+import { between } from '../../targets/kind/markers.js';
+import { parseRequestLines } from '../../targets/kind/requests.js';
+import { deployWindow } from '../../report/stats.js';
+import { k6Job, planSeconds, type PhasePlan } from '../../targets/kind/objects.js';
+import { loadKubeConfig, RealExecutor } from '../../targets/kind/real-executor.js';
+import { RecordingExecutor } from '../../targets/kind/recording-executor.js';
+import { Timeline } from '../../targets/kind/timeline.js';
+import { describeCheck, NEEDED, RealClusterAccess, RecordingClusterAccess, type ClusterAccess } from './cluster-access.js';
+import type { Measurement } from './measurement.js';
+import type { CheckOptions } from './options.js';
+import { CHECK_PHASES, checkScenario } from './run-local.js';
+
+// The cluster mode: an existing Deployment in any kubeconfig context. It changes nothing but the
+// N restarts (the annotation `kubectl rollout restart` sets) and its own k6 Job and ConfigMap,
+// which are deleted at the end, on error and on Ctrl-C. Every call goes through the kind
+// target's Executor, so --dry-run prints the exact sequence and touches nothing.
+
+/** Upper bound for one rollout of a user's Deployment (grace periods of 30 s and more are common). */
+export const ROLLOUT_BUDGET_S = 120;
+
+export interface ClusterDeps { exec: Executor; access: ClusterAccess; out: (line: string) => void; root?: string }
+
+/** The kubeconfig context, or LAB_UNKNOWN_CONTEXT naming the known ones. */
+export function clusterDeps(o: CheckOptions, out: (l: string) => void = (l) => process.stdout.write(`${l}\n`)): ClusterDeps {
+  if (o.dryRun) {
+    const rec = new RecordingExecutor();
+    return { exec: rec, access: new RecordingClusterAccess(rec.calls), out };
+  }
+  let kc;
+  try { kc = loadKubeConfig(o.context); } catch (e) {
+    if (isLabError(e, 'LAB_BAD_OPTION')) throw new LabError('LAB_UNKNOWN_CONTEXT', e.message.replace(/^LAB_BAD_OPTION: [^:]+: /, ''), { cause: e });
+    throw e;
+  }
+  return { exec: new RealExecutor(kc), access: new RealClusterAccess(kc), out };
+}
+
+export function scriptConfigMap(name: string, namespace: string, runId: string, scenario: object, root: string): KubernetesObject {
+  const read = (p: string) => readFileSync(join(root, p), 'utf8');
+  return {
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name, namespace, labels: { [LABEL_PART_OF]: 'deploy-loss-lab', [LABEL_RUN]: runId } },
+    data: { 'script.js': read('loadtest/k6/script.js'), 'classify.js': read('loadtest/k6/classify.js'), 'scenario.json': JSON.stringify(scenario) },
+  } as KubernetesObject;
+}
+
+/** The kind target's k6 Job, moved to the user's namespace and pointed at this run's script ConfigMap. */
+export function checkJob(o: CheckOptions, name: string, configMap: string, runId: string, plan: PhasePlan): KubernetesObject {
+  const job = k6Job({ name, runId, rate: o.rate, keepAlive: true, paths: ['l4'], plan, l4Url: o.url!, ingressUrl: o.url!, ingressHost: null, timeoutSeconds: 10 }) as any;
+  job.metadata.namespace = o.namespace;
+  for (const v of job.spec.template.spec.volumes) if (v.configMap) v.configMap.name = configMap;
+  return job as KubernetesObject;
+}
+
+async function preflight(d: ClusterDeps, o: CheckOptions): Promise<string> {
+  const ns = o.namespace!;
+  const denied: string[] = [];
+  for (const c of NEEDED) if (!(await d.access.canI(ns, c))) denied.push(describeCheck(c));
+  if (denied.length) throw new LabError('LAB_FORBIDDEN', `in namespace ${ns} (context ${o.context}) you may not: ${denied.join(', ')}; nothing was changed`);
+  const dep = await d.access.deployment(ns, o.deployment!);
+  if (!dep) throw new LabError('LAB_UNKNOWN_OBJECT', `Deployment ${ns}/${o.deployment} does not exist in context ${o.context}; nothing was changed`);
+  return dep.selector;
+}
+
+export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: (l: string) => void }, deps?: ClusterDeps): Promise<Measurement | undefined> {
+  const d = deps ?? clusterDeps(o);
+  const { exec } = d;
+  const ns = o.namespace!;
+  const service = new URL(o.url!).hostname.split('.')[0]!;
+  const selector = await preflight(d, o);
+  const runId = exec.dryRun ? 'check-dryrun' : x.runId;
+  const plan: PhasePlan = {
+    warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
+    deploySeconds: o.deploys * ROLLOUT_BUDGET_S + (o.deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
+  };
+  const scenario = checkScenario(o.routes, o.rate, o.deploys);
+  const cmName = `${runId}-k6`;
+  const jobName = `${runId}-k6`;
+  const jobRef = { apiVersion: 'batch/v1', kind: 'Job', namespace: ns, name: jobName };
+  const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: cmName };
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => (cleaned ??= (async () => { await exec.remove(jobRef).catch(() => {}); await exec.remove(cmRef).catch(() => {}); })());
+  const unregister = onTeardown(cleanup);
+  const timeline = new Timeline(service);
+  const stopWatch = await exec.watch(ns, (r, type, obj, t) => timeline.on(r, type, obj, t));
+  const rolled: Rolled = { durations: [], window: { start: 0, end: 0 }, baseline: { start: 0, end: 0 } };
+  let k6Log = '';
+  try {
+    await exec.create(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
+    if (!exec.dryRun) x.say(`check: k6 (${K6_IMAGE}) in ${ns} for ${planSeconds(plan)} s against ${o.url}`);
+    await exec.create(checkJob(o, jobName, cmName, runId, plan));
+    const pod = await exec.waitJobPod(ns, jobName, 300_000);
+    const head = await exec.waitLogLine(ns, pod, K6_T0_MARKER, 120_000);
+    const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
+    if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `no ${K6_T0_MARKER} line in the k6 log`);
+    rolled.baseline = { start: t0 + plan.warmupSeconds * 1000, end: t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000 };
+    await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, rolled.baseline.end - Date.now()));
+    const firstCallAt = Date.now();
+    for (let i = 1; i <= o.deploys; i++) {
+      const t = Date.now();
+      if (!exec.dryRun) x.say(`check: rollout restart ${i}/${o.deploys} of ${ns}/${o.deployment}`);
+      timeline.push({ t, kind: 'rollout-start', deployment: o.deployment, detail: `deploy ${i}/${o.deploys}` });
+      await exec.restartDeployment(ns, o.deployment!, exec.dryRun ? `<deploy ${i} time>` : new Date(t).toISOString());
+      await exec.waitRolloutComplete(ns, o.deployment!, selector, ROLLOUT_BUDGET_S * 1000);
+      timeline.push({ t: Date.now(), kind: 'rollout-done', deployment: o.deployment, detail: `deploy ${i}/${o.deploys}` });
+      rolled.durations.push(Date.now() - t);
+      if (i < o.deploys) await exec.sleep(CHECK_PHASES.pauseBetweenDeploysSeconds * 1000);
+    }
+    rolled.window = deployWindow(timeline.events, firstCallAt, Date.now());
+    const left = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
+    await exec.waitJobFinished(ns, jobName, left + 200_000);
+    k6Log = await exec.podLog(ns, pod);
+  } finally {
+    stopWatch();
+    await cleanup();
+    unregister();
+  }
+  if (exec.dryRun) {
+    const calls = (exec as RecordingExecutor).calls;
+    d.out(`# dry run of check on context ${o.context}: Deployment ${ns}/${o.deployment}, ${o.deploys} restart(s), ${o.rate} req/s to ${o.url}; nothing was executed`);
+    for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
+    return undefined;
+  }
+  return measurementFrom(o, timeline, service, rolled, k6Log);
+}
+
+interface Interval { start: number; end: number }
+interface Rolled { durations: number[]; window: Interval; baseline: Interval }
+
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string): Measurement {
+  const dereg = timeline.deregistrations().map((r) => r.toEndpointRemovedMs).filter((v): v is number => v !== null);
+  const { records, malformed } = parseRequestLines(k6Log);
+  const summary: RunSummary = toRunSummary({
+    arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
+    params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'] },
+    notes: malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [],
+    summary: parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)), records, baseline: rolled.baseline,
+    window: rolled.window, deployDurationsMs: rolled.durations,
+    minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(),
+    jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
+  });
+  return {
+    target: 'kind', deployment: o.deployment!, service, records, dropped: summary.droppedIterations, sent: summary.requests,
+    timeline: { events: [...timeline.events].sort((a, b) => a.t - b.t), phases: [], readySamples: [] },
+    window: rolled.window, baseline: rolled.baseline, deployDurationsMs: rolled.durations, servingSeries: service,
+    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: dereg, summary,
+  };
+}

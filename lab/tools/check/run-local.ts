@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { LabError } from '../../../common/errors.js';
+import { LoadGenerator, type LoadTarget } from '../../../loadtest/generator.js';
+import type { MixEntry, Scenario } from '../../../loadtest/scenario.js';
+import type { PhaseMark, RunTimeline } from '../../engine/artifacts.js';
+import type { Progress } from '../../engine/progress.js';
+import type { TimelineEvent } from '../../engine/schema.js';
+import { onTeardown } from '../../engine/teardown.js';
+import type { ReadySample } from '../../report/summarize.js';
+import { deployWindow } from '../../report/stats.js';
+import { LocalCluster } from '../../targets/local/cluster.js';
+import { explainStartFailure, type LocalPlan } from './local-setup.js';
+import type { Measurement } from './measurement.js';
+
+// The local mode's measurement: the user's manifests as processes, the open-model load through
+// the Service (and the Ingress when there is one), N rolling restarts of the Deployment, the
+// same phases as the lab's own protocol.
+
+export const CHECK_PHASES = { warmupSeconds: 3, baselineSeconds: 5, deploys: 2, pauseBetweenDeploysSeconds: 2, cooldownSeconds: 3 };
+
+export function checkScenario(routes: readonly MixEntry[], rate: number, deploys: number): Scenario {
+  return { rate, mix: routes, accounts: 1, keepAlive: true, timeoutSeconds: 10, phases: { ...CHECK_PHASES, deploys } };
+}
+
+/** Without a readiness probe a pod is Ready before it listens; the load starts once the first route answers (<500) five times in a row. */
+async function waitServing(targets: LoadTarget[], route: MixEntry, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const t of targets) {
+    const pool = new Pool(t.origin, t.connect ? { connect: t.connect } : {});
+    try {
+      let streak = 0;
+      let last = '';
+      while (streak < 5) {
+        if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `${route.method} ${route.path} via ${t.path} did not answer within ${timeoutMs} ms (last: ${last})`);
+        try {
+          const r = await pool.request({ path: route.path, method: route.method, body: route.body || null, reset: true, headersTimeout: 2000, bodyTimeout: 2000 });
+          await r.body.arrayBuffer();
+          last = `HTTP ${r.statusCode}`;
+          streak = r.statusCode < 500 ? streak + 1 : 0;
+        } catch (e) {
+          last = String((e as NodeJS.ErrnoException).code ?? e);
+          streak = 0;
+        }
+        await sleep(100);
+      }
+    } finally {
+      await pool.destroy();
+    }
+  }
+}
+
+export interface LocalRunInput {
+  plan: LocalPlan;
+  appDir: string;
+  scratch: string;
+  routes: MixEntry[];
+  rate: number;
+  deploys: number;
+  propagationDelayMs?: number;
+  runId: string;
+  progress: Progress;
+}
+
+export async function runLocal(x: LocalRunInput): Promise<Measurement> {
+  const scenario = checkScenario(x.routes, x.rate, x.deploys);
+  const phases: PhaseMark[] = [];
+  const own: TimelineEvent[] = [];
+  const readySamples: ReadySample[] = [];
+  const startedAt = Date.now();
+  const planned = (CHECK_PHASES.warmupSeconds + CHECK_PHASES.baselineSeconds + CHECK_PHASES.cooldownSeconds + x.deploys * 20) * 1000 + 10_000;
+  let gen: LoadGenerator | undefined;
+  let cluster: LocalCluster | undefined;
+  let sampler: NodeJS.Timeout | undefined;
+  let rollout = '';
+  const show = (phase: string) => x.progress.update({ arm: `check ${x.plan.deployment}`, rep: 1, reps: 1, phase, rollout, counts: gen?.counts, startedAt, etaAt: startedAt + planned });
+  const enter = (name: string) => {
+    const now = Date.now();
+    const last = phases.at(-1);
+    if (last && last.end === 0) last.end = now;
+    phases.push({ name, start: now, end: 0 });
+    own.push({ t: now, kind: 'phase', detail: name });
+    show(name);
+  };
+  const teardown = async (abort: boolean) => { clearInterval(sampler); await gen?.stop(abort ? 0 : undefined); await cluster?.close(); };
+  const unregister = onTeardown(() => teardown(true));
+  const ticker = setInterval(() => show(phases.at(-1)?.name ?? 'starting'), 1000);
+  try {
+    enter('starting');
+    try {
+      cluster = await LocalCluster.start({
+        manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir,
+        ...(x.propagationDelayMs !== undefined ? { propagationDelayMs: x.propagationDelayMs } : {}),
+        onProgress: (p) => { rollout = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; },
+      });
+    } catch (e) { throw explainStartFailure(e, join(x.scratch, 'pods')); }
+    const c = cluster;
+    const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
+    if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
+    await waitServing(targets, x.routes[0]!, 30_000).catch((e: unknown) => { throw explainStartFailure(e, join(x.scratch, 'pods')); });
+    gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
+    const viewName = `${x.plan.service} (routing view)`;
+    sampler = setInterval(() => {
+      readySamples.push({ t: Date.now(), ready: { [`${x.plan.deployment} (ready)`]: c.readyPods(x.plan.deployment).length, [viewName]: c.view(x.plan.service).endpoints().length } });
+    }, 100);
+    gen.start();
+    const window = await drive(c, x, scenario, enter, (s) => { rollout = s; });
+    enter('draining');
+    await gen.stop();
+    clearInterval(sampler);
+    enter('teardown');
+    await teardown(false);
+    enter('done');
+    phases.at(-1)!.end = Date.now();
+    const timeline: RunTimeline = { events: [...c.events, ...own].sort((a, b) => a.t - b.t), phases, readySamples };
+    const s = gen.summary();
+    return {
+      target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
+      timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
+      servingSeries: `${x.plan.deployment} (ready)`, notes: [...c.notes, ...x.plan.notes],
+      paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode,
+    };
+  } finally {
+    clearInterval(ticker);
+    await teardown(true);
+    unregister();
+    x.progress.stop();
+  }
+}
+
+/** warm-up → baseline → N × (rollout restart, pause) → cool-down; returns the deploy window. */
+async function drive(c: LocalCluster, x: LocalRunInput, scenario: Scenario, enter: (p: string) => void, said: (s: string) => void) {
+  const ph = scenario.phases;
+  enter('warmup');
+  await sleep(ph.warmupSeconds * 1000);
+  enter('baseline');
+  const baselineStart = Date.now();
+  await sleep(ph.baselineSeconds * 1000);
+  const baseline = { start: baselineStart, end: Date.now() };
+  const durations: number[] = [];
+  let start = 0;
+  let end = 0;
+  for (let d = 1; d <= x.deploys; d++) {
+    enter(`deploy ${d}/${x.deploys}`);
+    const t0 = Date.now();
+    start ||= t0;
+    await c.rolloutRestart([x.plan.deployment]);
+    end = Date.now();
+    durations.push(end - t0);
+    said(`${d}/${x.deploys} done in ${((end - t0) / 1000).toFixed(1)}s`);
+    if (d < x.deploys) { enter('pause'); await sleep(ph.pauseBetweenDeploysSeconds * 1000); }
+  }
+  enter('cooldown');
+  await sleep(ph.cooldownSeconds * 1000);
+  return { window: deployWindow(c.events, start, end), baseline, durations };
+}
