@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart tune cluster clean-cluster bench doctor triage graph long-lived check check-examples
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -37,6 +37,10 @@ kill-mid-job: build
 
 reload-vs-restart: build
 	$(LAB) reload-vs-restart $(LAB_ARGS)
+
+# Thousands of keep-alive clients hold one descriptor each: raise the soft open-files limit to the hard one.
+reconnect: build
+	ulimit -n $$(ulimit -Hn) && $(LAB) reconnect --target $(TARGET) $(if $(CLIENTS),--clients $(CLIENTS)) $(if $(VARIANT),--variant $(VARIANT))
 
 tune: build
 	$(LAB) tune $(LAB_ARGS)

@@ -23,6 +23,8 @@ export const ERRORS = {
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
   LAB_BLOCKED: 'client address is on the configured blocklist',
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
+  LAB_UNKNOWN_VARIANT: 'unknown experiment variant',
+  LAB_FD_LIMIT: 'file-descriptor limit too low',
   LAB_BAD_EVENT_ID: 'malformed Last-Event-ID (expected a Redis stream id <ms>-<seq>)',
   LAB_BAD_UPLOAD: 'upload body does not match its stated length',
   LAB_BAD_ROUTE: 'a --route is not METHOD:/path[@body-file][*weight]',

@@ -13,6 +13,7 @@ import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
+import { reconnect } from './experiments/reconnect/main.js';
 import { tune } from './experiments/tune/main.js';
 import { longLived } from './experiments/long-lived/main.js';
 import { check } from './tools/check/main.js';
@@ -29,6 +30,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
+  reconnect,
   tune,
   'long-lived': longLived,
   check,
