@@ -13,6 +13,7 @@ import { Progress } from './progress.js';
 import { startLocalTarget, type RolloutProgress, type Target } from './target.js';
 import { writeRunArtifacts, type PhaseMark } from './artifacts.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
+import { loadNow, machineLoad } from './machine.js';
 import { onTeardown } from './teardown.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { summarize, type ReadySample } from '../report/summarize.js';
@@ -117,6 +118,7 @@ async function waitServing(targets: LoadTarget[], timeoutMs: number): Promise<vo
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const started = new Date();
+  const loadBefore = loadNow();
   const runName = `${stamp(started)}-${o.arm.name}-rep${o.rep}`;
   const dir = join(o.resultsDir, 'runs', runName);
   const scratch = join(o.workDir, runName);
@@ -268,6 +270,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
           batch: o.batch,
           sent: genSummary.sent,
           queueDrainMs: drain.waitedMs,
+          machine: machineLoad(loadBefore),
         },
         notes,
         records: gen.records,
@@ -280,7 +283,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         servingDeployment: SERVING_DEPLOYMENT,
         jobs,
       });
-      await writeRunArtifacts(dir, gen.records, { events, phases, readySamples }, summary);
+      await writeRunArtifacts(dir, gen.records, { events, phases, readySamples }, summary, join(scratch, 'pods'));
       return { summary, dir };
     } finally {
       clearInterval(ticker);

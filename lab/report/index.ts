@@ -3,16 +3,20 @@ import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
-import { latestByArm, loadRuns } from './load.js';
+import { latestByArm, loadRuns, suiteOf } from './load.js';
+import { provenanceLines } from './provenance.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
 
-export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[] }> = [
+export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[]; strict?: boolean }> = [
   { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER], suites: [BEFORE.name, AFTER.name] },
   { name: 'ladder', title: 'Ladder (one lever added at a time, in order)', arms: LADDER, marginal: true, suites: ['ladder'] },
   { name: 'leave-one-out', title: 'Leave-one-out (all levers but one)', arms: LEAVE_ONE_OUT, suites: ['leave-one-out'] },
+  { name: 'stress', title: 'Stress (after at 4× the default rate)', arms: [AFTER], suites: ['stress'], strict: true },
 ];
+/** Suites whose runs only their own table shows. */
+const STRICT_SUITES = new Set(TABLES.filter((t) => t.strict).flatMap((t) => t.suites));
 
 /** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
@@ -22,10 +26,11 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
   const written: string[] = [];
   const counts: Array<{ name: string; title: string; arms: number }> = [];
   for (const t of TABLES) {
-    const latest = latestByArm(runs, t.suites);
+    const pool = t.strict ? runs : runs.filter((r) => !STRICT_SUITES.has(suiteOf(r)));
+    const latest = latestByArm(pool, t.suites, t.strict);
     const rows = targets.flatMap((target) => rowsFor(t.arms, latest, target));
     // before/after alone do not make a ladder or leave-one-out table: those need their own arms
-    const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after';
+    const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after' || !!t.strict;
     counts.push({ name: t.name, title: t.title, arms: own ? rows.length : 0 });
     if (rows.length === 0 || !own) continue;
     const used = rows.flatMap((r) => r.runs);
@@ -35,6 +40,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       `# ${t.title}`, '',
       `Generated from ${used.length} stored runs (${dates[0]} … ${dates.at(-1)}) by: ${cmds.map((c) => `\`${c}\``).join(', ')}.`,
       `Parameters: ${[...new Set(used.map((r) => `${r.summary.target}, ${r.summary.params.rate} req/s, ${r.summary.params.deploys} deploys, propagationDelayMs ${r.summary.params.propagationDelayMs ?? 'n/a'}`))].join('; ')}.`,
+      ...provenanceLines(used), '',
       'Cells: median [min–max] over repetitions; window counts are requests alive at some moment of the deploy window (first rollout event → last old pod gone); "failed in whole run" counts every failure from the start of the load to its end.',
       '',
     ].join('\n');
@@ -43,7 +49,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     written.push(`${t.name}.md`, `${t.name}.csv`);
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.
     if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
-      const source = `Measured by \`${cmds.join('`, `')}\` (${dates.at(-1)!.slice(0, 10)}; median [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md)):`;
+      const source = `${provenanceLines(used).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
       if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows, source)) written.push('../README.md');
     }
     if (t.name === 'ladder' && rows.length > 1) {

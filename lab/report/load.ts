@@ -24,7 +24,7 @@ export function loadRuns(resultsDir: string, warn: (m: string) => void = () => {
   return out;
 }
 
-const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
+export const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
 
 /** The command word of the invocation that made a run: an arm name, `ladder` or `leave-one-out`. */
 export function suiteOf(r: StoredRun): string {
@@ -38,8 +38,10 @@ export function suiteOf(r: StoredRun): string {
  * made by those suites win over more recent ones made by others (the ladder table shows the `ladder`
  * invocation, the before/after table `before` and `after`), falling back to any suite.
  */
-export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = []): Map<string, StoredRun[]> {
+export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = [], strict = false): Map<string, StoredRun[]> {
   const preferred = all.filter((r) => prefer.includes(suiteOf(r)));
+  // a strict table (stress) shows only its own suite's runs, never the plain arm's
+  if (strict) all = preferred;
   const keyOf = (r: StoredRun) => `${r.summary.arm}|${r.summary.target}`;
   const preferredKeys = new Set(preferred.map(keyOf));
   const runs = [...preferred, ...all.filter((r) => !preferredKeys.has(keyOf(r)))];
