@@ -13,6 +13,7 @@ import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
+import { guardian } from './experiments/guardian/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -24,6 +25,7 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
+  guardian,
 };
 
 /** The stress row: `after` at this multiple of the scenario's rate, over this many repetitions by default. */

@@ -4,7 +4,7 @@ import { ARMS, findArm } from './arms.js';
 // Command line of `npm run lab -- …`. Hand-parsed (node:util parseArgs cannot check integer ranges
 // or list the valid values in its errors, which is what a user needs here).
 
-export const COMMANDS = ['ladder', 'leave-one-out', 'report', 'kill-mid-job', 'reload-vs-restart', 'stress'] as const;
+export const COMMANDS = ['ladder', 'leave-one-out', 'report', 'kill-mid-job', 'reload-vs-restart', 'stress', 'guardian'] as const;
 export const TARGETS = ['local', 'kind'] as const;
 export type Target = (typeof TARGETS)[number];
 
