@@ -50,7 +50,7 @@ export async function guardian(argv: string[]): Promise<number> {
   const table = [
     '# Guardian: a request outlives the shutdown deadline', '',
     `Made by \`${command}\` at commit ${commit} on ${summary.date} (local target, ${manifest}; ${m.cores} cores, Node ${m.node}, 1-min load average ${m.loadavgBefore[0]} → ${m.loadavgAfter[0]}).`,
-    `One GET /slow?ms=${o.slowMs} held open on each service pod, then a rollout restart of the service. The after arm's budget: preStop 3 s, then SIGTERM; the drain waits for the request; the guardian deadline (SHUTDOWN_DEADLINE_MS) forces exit 70; the grace period (10 s from termination) would end in SIGKILL.`, '',
+    `A rollout restart of the service; one GET /slow?ms=${o.slowMs} sent to each old pod's own address as it starts terminating (during its preStop sleep, so it is in flight at SIGTERM). The after arm's budget: preStop 3 s, then SIGTERM; the drain waits for the request; the guardian deadline (SHUTDOWN_DEADLINE_MS) forces exit 70; the grace period (10 s from termination) would end in SIGKILL.`, '',
     guardianTable(rows),
     ...verdicts.map((x) => `- ${x.held ? 'held' : '**did not hold**'}: ${x.claim}`), '',
     'Each pod\'s shutdown, line by line: [evidence.md](evidence.md).', '',

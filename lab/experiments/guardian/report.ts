@@ -66,7 +66,7 @@ const v = (n: number | null, unit = ' ms') => (n === null ? '—' : `${n}${unit}
 export function guardianTable(rows: GuardianRow[]): string {
   const out = ['| pod | guardian fired (vs SIGTERM) | deadline | still open when it fired | exit code | exit (vs SIGTERM) | SIGKILL | exited before SIGKILL by | the held request saw |', '|---|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
-    const open = [...r.openRequests, `${r.openSockets ?? '?'} sockets`, `deps: ${r.openDependencies.join(', ') || 'none'}`].join('; ');
+    const open = r.guardianAtMs === null ? 'the guardian did not fire' : [...r.openRequests, `${r.openSockets ?? '?'} sockets`, `deps: ${r.openDependencies.join(', ') || 'none'}`].join('; ');
     out.push(`| \`${r.pod}\` | ${r.guardianAtMs === null ? '—' : `+${r.guardianAtMs} ms`} | ${v(r.deadlineMs)} | ${open} | ${r.exitCode ?? '—'} | ${r.exitAtMs === null ? '—' : `+${r.exitAtMs} ms`} | ${r.sigkill ? 'yes' : 'no'} | ${v(r.beforeSigkillMs)} | ${r.client} |`);
   }
   return `${out.join('\n')}\n`;

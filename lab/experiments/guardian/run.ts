@@ -6,8 +6,8 @@ import { LocalCluster } from '../../targets/local/cluster.js';
 import { onTeardown } from '../../engine/teardown.js';
 import type { TimelineEvent } from '../../engine/schema.js';
 
-// One guardian run: the after arm on the local target, one GET /slow held open on every service pod
-// (longer than the grace period), then a rollout restart of the service. Each old pod's shutdown
+// One guardian run: the after arm on the local target, a rollout restart of the service, and one
+// GET /slow (longer than the grace period) held open on every old service pod. Each old pod's shutdown
 // waits for its request until the guardian deadline, which forces exit 70 before the kubelet's SIGKILL.
 
 export interface HeldRequest {
@@ -52,22 +52,32 @@ function hold(url: string, pod: string, slowMs: number): Promise<HeldRequest> {
 }
 
 export async function runGuardian(o: { manifestFile: string; runDir: string; slowMs: number; say: (s: string) => void }): Promise<GuardianRun> {
-  const cluster = await LocalCluster.start({ manifestFile: o.manifestFile, runDir: o.runDir });
-  const unregister = onTeardown(() => cluster.close());
+  const held: Array<Promise<HeldRequest>> = [];
+  let rolling = false;
+  let cluster: LocalCluster | undefined;
+  // The request starts when the pod starts terminating: during its preStop sleep the app has not had
+  // SIGTERM yet and still serves its own address, so the request is in flight at the signal whatever
+  // the rollout's pace (a request sent before the rollout could finish before a late pod's turn).
+  const onEvent = (e: TimelineEvent) => {
+    if (!rolling || e.kind !== 'pod-terminating' || e.deployment !== 'service' || !e.pod || !cluster) return;
+    held.push(hold(cluster.serviceUrlFor(e.pod), e.pod, o.slowMs));
+  };
+  cluster = await LocalCluster.start({ manifestFile: o.manifestFile, runDir: o.runDir, onEvent });
+  const c = cluster;
+  const unregister = onTeardown(() => c.close());
   try {
-    const old = cluster.readyPods('service');
+    const old = c.readyPods('service');
     if (old.length === 0) throw new LabError('LAB_TIMEOUT', 'no service pod became ready');
-    for (const p of old) await waitAnswering(cluster.serviceUrlFor(p), 30_000);
-    o.say(`${old.length} service pods answer; holding one GET /slow?ms=${o.slowMs} on each`);
-    const held = old.map((p) => hold(cluster.serviceUrlFor(p), p.name, o.slowMs));
-    await sleep(300); // the requests are in flight before the rollout starts
-    o.say('rollout restart of Deployment/service: every old pod has a request that outlives its shutdown deadline');
-    const { durationMs } = await cluster.rolloutRestart(['service']);
+    for (const p of old) await waitAnswering(c.serviceUrlFor(p), 30_000);
+    o.say(`${old.length} service pods answer; rollout restart of Deployment/service, one GET /slow?ms=${o.slowMs} sent to each old pod as it starts terminating`);
+    rolling = true;
+    const { durationMs } = await c.rolloutRestart(['service']);
+    rolling = false;
     o.say(`rollout done in ${(durationMs / 1000).toFixed(1)} s`);
     const outcomes = await Promise.all(held);
-    return { runDir: o.runDir, held: outcomes, events: [...cluster.events], rolloutMs: durationMs };
+    return { runDir: o.runDir, held: outcomes, events: [...c.events], rolloutMs: durationMs };
   } finally {
-    await cluster.close();
+    await c.close();
     unregister();
   }
 }
