@@ -52,8 +52,8 @@ const A = (label: string, what: string, extra: Partial<StepSpec> = {}): StepSpec
 const SERVICE_STEPS: StepSpec[] = [
   K('pod terminating (endpoints drop it)', 'pod-terminating'), K('preStop done', 'prestop-done'), K('SIGTERM sent to PID 1', 'sigterm'),
   A('signal received by the app', 'signal'), A('readiness flipped (/readyz 503)', 'readiness-flipped'), A('listener closed', 'listener-closed'),
-  A('connections drained', 'connections-drained'), A('sockets force-closed', 'sockets-force-closed', { failureOnly: true }),
-  A('guardian fired', 'guardian-fired', { failureOnly: true }), A('dependency closed', 'dependency-closed', { many: true }),
+  A('connections drained', 'connections-drained'), A('guardian fired', 'guardian-fired', { failureOnly: true }),
+  A('sockets force-closed', 'sockets-force-closed', { failureOnly: true }), A('dependency closed', 'dependency-closed', { many: true }),
   A('exit (the app)', 'exit'), K('SIGKILL (grace period over)', 'sigkill', { failureOnly: true }), K('container exit', 'pod-exit'),
 ];
 const WORKER_STEPS: StepSpec[] = [

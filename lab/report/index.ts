@@ -5,6 +5,7 @@ import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
 import { latestByArm, loadRuns, suiteOf } from './load.js';
 import { provenanceLines } from './provenance.js';
+import { headlineTable } from './headline.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
@@ -44,7 +45,10 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       'Cells: median [min–max] over repetitions; window counts are requests alive at some moment of the deploy window (first rollout event → last old pod gone); "failed in whole run" counts every failure from the start of the load to its end.',
       '',
     ].join('\n');
-    writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}`);
+    const before = rows.find((r) => r.arm === BEFORE.name);
+    const after = rows.find((r) => r.arm === AFTER.name);
+    const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}` : '';
+    writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.

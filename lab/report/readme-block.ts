@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { markdownTable, type ArmRow } from './tables.js';
+import { headlineTable } from './headline.js';
 
 // The top-level README shows the headline numbers, regenerated with the tables so it can never
 // disagree with them: everything between the two markers is replaced, nothing else is touched.
@@ -13,7 +14,11 @@ export function updateReadmeBlock(readmePath: string, rows: ArmRow[], source: st
   const a = text.indexOf(BEGIN);
   const b = text.indexOf(END);
   if (a < 0 || b < a) return false;
-  const block = `${BEGIN}\n${source}\n\n${markdownTable(rows, { only: HEADLINE })}${END}`;
+  // two arms: the headline with intervals and the rank test; anything else: the plain table
+  const before = rows.find((r) => r.arm === 'before');
+  const after = rows.find((r) => r.arm === 'after');
+  const table = before && after ? headlineTable(before, after) : markdownTable(rows, { only: HEADLINE });
+  const block = `${BEGIN}\n${source}\n\n${table}${END}`;
   writeFileSync(readmePath, text.slice(0, a) + block + text.slice(b + END.length));
   return true;
 }
