@@ -7,7 +7,7 @@ import { loadScenario } from '../loadtest/scenario.js';
 import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
 import { plannedRunMs, runExperiment } from './engine/protocol.js';
 import { Progress } from './engine/progress.js';
-import { parseLabArgs, USAGE, type LabArgs } from './engine/args.js';
+import { labUsage, parseLabArgs, type LabArgs } from './engine/args.js';
 import { REPO_ROOT, stamp } from './engine/meta.js';
 import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
@@ -27,6 +27,7 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'reload-vs-restart': reloadVsRestart,
   guardian,
 };
+const USAGE = labUsage(Object.keys(EXPERIMENTS));
 
 /** The stress row: `after` at this multiple of the scenario's rate, over this many repetitions by default. */
 export const STRESS_RATE_FACTOR = 4;
@@ -68,7 +69,10 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
 export async function main(argv: string[]): Promise<number> {
   const experiment = EXPERIMENTS[argv[0] ?? ''];
   if (experiment) return experiment(argv.slice(1));
-  const args = parseLabArgs(argv);
+  const args = parseLabArgs(argv, Object.keys(EXPERIMENTS));
+  // an experiment named after the options: hand it the rest of the command line
+  const late = EXPERIMENTS[args.command];
+  if (late) return late(argv.filter((a, i) => i !== argv.indexOf(args.command)));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -1,115 +1,172 @@
+import { parseArgs } from 'node:util';
 import { LabError } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
 
-// Command line of `npm run lab -- …`. Hand-parsed (node:util parseArgs cannot check integer ranges
-// or list the valid values in its errors, which is what a user needs here).
+// The one argument parser of every lab command. A command declares its options as data
+// (name → type, range or choices, default, help); node's util.parseArgs splits the argv into tokens
+// (non-strict, so that every refusal below is ours: it names the option and lists the valid values
+// with a stable code instead of node's ERR_PARSE_ARGS_* wording), and this file turns the tokens into
+// typed values with one range check. Usage text is generated from the same spec.
+//
+// A new experiment declares:
+//   export const MY_OPTIONS = { rate: { type: 'int', min: 1, max: 5000, default: 50, help: 'arrivals per second' } } as const;
+//   const o = parseOptions(MY_OPTIONS, argv);          // o.rate: number; LabError LAB_BAD_OPTION on bad input
+//   usage('npm run lab -- my-experiment', MY_OPTIONS)  // for --help and for the error path (exit 2)
 
-export const COMMANDS = ['ladder', 'leave-one-out', 'report', 'kill-mid-job', 'reload-vs-restart', 'stress', 'guardian'] as const;
-export const TARGETS = ['local', 'kind'] as const;
-export type Target = (typeof TARGETS)[number];
+export interface IntOption { readonly type: 'int'; readonly min: number; readonly max: number; readonly default?: number; readonly help: string; readonly arg?: string }
+export interface ChoiceOption { readonly type: 'choice'; readonly choices: readonly string[]; readonly default?: string; readonly help: string }
+/** A comma-separated list whose every entry must be one of `choices`. */
+export interface ListOption { readonly type: 'list'; readonly choices: readonly string[]; readonly default?: readonly string[]; readonly help: string }
+export interface StringOption { readonly type: 'string'; readonly default?: string; readonly help: string; readonly arg?: string }
+export interface FlagOption { readonly type: 'flag'; readonly help: string; readonly short?: string }
+export type OptionSpec = IntOption | ChoiceOption | ListOption | StringOption | FlagOption;
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
-export interface LabArgs {
-  command: string; // an arm name or one of COMMANDS
-  /** every arm named on the command line, in order (`before after` is one invocation, one batch) */
-  arms: string[];
-  target: Target;
-  reps: number;
-  /** --reps was given (stress defaults to 5 otherwise) */
-  repsGiven: boolean;
-  rate?: number;
-  deploys?: number;
-  propagationDelayMs?: number;
-  dryRun: boolean;
-  resultsDir?: string;
-  help: boolean;
-}
+type CamelCase<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<CamelCase<B>>}` : S;
+type Defaulted<O, T> = O extends { readonly default: unknown } ? T : T | undefined;
+type ValueOf<O> =
+  O extends FlagOption ? boolean
+  : O extends IntOption ? Defaulted<O, number>
+  : O extends ChoiceOption ? Defaulted<O, O['choices'][number]>
+  : O extends ListOption ? Defaulted<O, Array<O['choices'][number]>>
+  : O extends StringOption ? Defaulted<O, string>
+  : never;
+/** `--propagation-delay-ms` → `propagationDelayMs`, typed by the option's kind and default. */
+export type OptionValues<S extends OptionSpecs> = { -readonly [K in keyof S & string as CamelCase<K>]: ValueOf<S[K]> };
 
-const NUMERIC = {
-  '--reps': { key: 'reps', min: 1, max: 20 },
-  '--rate': { key: 'rate', min: 1, max: 5000 },
-  '--deploys': { key: 'deploys', min: 1, max: 20 },
-  '--propagation-delay-ms': { key: 'propagationDelayMs', min: 0, max: 60_000 },
-} as const;
-export const OPTIONS = ['--target', ...Object.keys(NUMERIC), '--results-dir', '--dry-run', '--help'] as const;
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const shown = (raw: string | undefined) => (raw === undefined ? 'nothing' : `"${raw}"`);
 
-export const USAGE = `usage: npm run lab -- <command> [options]   (or several arms: npm run lab -- before after)
-commands: ${ARMS.map((a) => a.name).join(' | ')} | ${COMMANDS.join(' | ')}
-  stress                       the after arm at 4× the scenario's rate, 5 reps unless --reps/--rate say otherwise
-options:
-  --target local|kind          where to run (default local)
-  --reps N                     repetitions per arm, 1..20 (default 1)
-  --rate R                     arrivals per second, 1..5000 (default: loadtest/scenario.json)
-  --deploys N                  rolling restarts per run, 1..20 (default: scenario.json)
-  --propagation-delay-ms D     local target: endpoint propagation delay, 0..60000 (default: the local target's)
-  --results-dir DIR            where results go (default results/)
-  --dry-run                    print the plan, run nothing`;
-
-function intOption(name: keyof typeof NUMERIC, raw: string | undefined): number {
-  const { min, max } = NUMERIC[name];
-  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`);
+/** The one range check: an integer written in decimal digits within [min, max]. */
+export function checkInt(name: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${shown(raw)}`);
   const n = Number(raw);
   if (n < min || n > max) throw new LabError('LAB_BAD_OPTION', `${name} ${n} is out of range ${min}..${max}`);
   return n;
 }
 
-/** Throws LabError LAB_UNKNOWN_ARM / LAB_BAD_OPTION naming the problem and the valid values. */
-export function parseLabArgs(argv: readonly string[]): LabArgs {
-  const out: LabArgs = { command: '', arms: [], target: 'local', reps: 1, repsGiven: false, dryRun: false, help: false };
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const name = eq > 0 ? a.slice(0, eq) : a;
-    const inline = eq > 0 ? a.slice(eq + 1) : undefined;
-    const value = () => inline ?? argv[++i];
-    if (!a.startsWith('-')) { positional.push(a); continue; }
-    if (name in NUMERIC) {
-      const n = intOption(name as keyof typeof NUMERIC, value());
-      (out as any)[NUMERIC[name as keyof typeof NUMERIC].key] = n;
-      if (name === '--reps') out.repsGiven = true;
-    } else if (name === '--target') {
-      const t = value();
-      if (!TARGETS.includes(t as Target)) throw new LabError('LAB_BAD_OPTION', `--target must be one of ${TARGETS.join(', ')}, got ${t === undefined ? 'nothing' : `"${t}"`}`);
-      out.target = t as Target;
-    } else if (name === '--results-dir') {
-      const d = value();
-      if (!d) throw new LabError('LAB_BAD_OPTION', '--results-dir needs a directory');
-      out.resultsDir = d;
-    } else if (name === '--dry-run' && inline === undefined) out.dryRun = true;
-    else if ((name === '--help' || name === '-h') && inline === undefined) out.help = true;
-    else throw new LabError('LAB_BAD_OPTION', `unknown option "${a}"; valid options are ${OPTIONS.join(', ')}`);
+function convert(name: string, spec: Exclude<OptionSpec, FlagOption>, raw: string | undefined): unknown {
+  const flag = `--${name}`;
+  if (spec.type === 'int') return checkInt(flag, raw, spec.min, spec.max);
+  if (raw === undefined || raw === '') throw new LabError('LAB_BAD_OPTION', `${flag} needs a value${spec.type === 'string' ? '' : ` (one of ${spec.choices.join(', ')})`}`);
+  if (spec.type === 'string') return raw;
+  if (spec.type === 'choice') {
+    if (!spec.choices.includes(raw)) throw new LabError('LAB_BAD_OPTION', `${flag} must be one of ${spec.choices.join(', ')}, got ${shown(raw)}`);
+    return raw;
   }
-  if (out.help) return out;
-  if (positional.length === 0) {
-    throw new LabError('LAB_UNKNOWN_ARM', `expected a command, got none; valid: ${ARMS.map((x) => x.name).join(', ')}, ${COMMANDS.join(', ')}`);
-  }
-  if (positional.length > 1) return severalArms(out, positional);
-  const cmd = positional[0]!;
-  if (!(COMMANDS as readonly string[]).includes(cmd)) {
-    try {
-      findArm(cmd);
-    } catch (e) {
-      throw new LabError('LAB_UNKNOWN_ARM', `"${cmd}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${COMMANDS.join(', ')}`, { cause: e });
-    }
-  }
-  out.command = cmd;
-  out.arms = (COMMANDS as readonly string[]).includes(cmd) ? [] : [cmd];
-  return out;
+  return raw.split(',').map((item) => {
+    const v = item.trim();
+    if (!spec.choices.includes(v)) throw new LabError('LAB_BAD_OPTION', `${flag} contains "${v}"; valid values are ${spec.choices.join(', ')}`);
+    return v;
+  });
 }
 
-/** `before after`: several arms in one invocation (one batch); only arm names combine, each once. */
-function severalArms(out: LabArgs, names: string[]): LabArgs {
-  for (const n of names) {
-    if ((COMMANDS as readonly string[]).includes(n)) {
-      throw new LabError('LAB_UNKNOWN_ARM', `"${n}" cannot be combined with other commands (${names.map((p) => `"${p}"`).join(' ')}); only arm names combine: ${ARMS.map((x) => x.name).join(', ')}`);
+export interface Parsed<S extends OptionSpecs> { values: OptionValues<S>; positionals: string[] }
+
+/** Parses argv against the spec. Throws LabError LAB_BAD_OPTION naming the option and the valid values. */
+export function parseOptions<const S extends OptionSpecs>(specs: S, argv: readonly string[], opts: { positionals?: boolean } = {}): Parsed<S> {
+  const nodeOptions: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    nodeOptions[name] = spec.type === 'flag' ? { type: 'boolean', ...(spec.short ? { short: spec.short } : {}) } : { type: 'string' };
+  }
+  const { tokens } = parseArgs({ args: [...argv], options: nodeOptions, strict: false, allowPositionals: true, tokens: true });
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) values[camel(name)] = spec.type === 'flag' ? false : spec.default === undefined ? undefined : structuredClone(spec.default);
+  const positionals: string[] = [];
+  const valid = () => Object.keys(specs).map((n) => `--${n}`).join(', ');
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      if (!opts.positionals) throw new LabError('LAB_BAD_OPTION', `unexpected argument "${t.value}"; valid options are ${valid()}`);
+      positionals.push(t.value);
+      continue;
     }
-    try {
-      findArm(n);
-    } catch (e) {
-      throw new LabError('LAB_UNKNOWN_ARM', `"${n}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${COMMANDS.join(', ')}`, { cause: e });
+    const spec = specs[t.name];
+    if (!spec) throw new LabError('LAB_BAD_OPTION', `unknown option "${argv[t.index]}"; valid options are ${valid()}`);
+    if (spec.type === 'flag') {
+      if (t.inlineValue) throw new LabError('LAB_BAD_OPTION', `--${t.name} takes no value, got "${t.value}"`);
+      values[camel(t.name)] = true;
+    } else {
+      values[camel(t.name)] = convert(t.name, spec, t.value);
     }
   }
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  return { values: values as OptionValues<S>, positionals };
+}
+
+function describe(name: string, spec: OptionSpec): [string, string] {
+  const flag = `--${name}${spec.type === 'flag' && spec.short ? ` | -${spec.short}` : ''}`;
+  if (spec.type === 'flag') return [flag, spec.help];
+  if (spec.type === 'int') return [`${flag} ${spec.arg ?? 'N'}`, `${spec.min}..${spec.max}: ${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
+  if (spec.type === 'string') return [`${flag} ${spec.arg ?? 'VALUE'}`, `${spec.help}${spec.default === undefined ? '' : ` (default ${spec.default})`}`];
+  const def = spec.default === undefined ? '' : ` (default ${[spec.default].flat().join(',')})`;
+  return [`${flag} ${spec.choices.join(spec.type === 'list' ? ',' : '|')}`, `${spec.help}${def}`];
+}
+
+/** Usage text generated from the spec; `head` is the first line(s) (command and positionals). */
+export function usage(head: string, specs: OptionSpecs): string {
+  const rows = Object.entries(specs).map(([n, s]) => describe(n, s));
+  const width = Math.max(...rows.map(([l]) => l.length)) + 2;
+  return `${head}\noptions:\n${rows.map(([l, r]) => `  ${l.padEnd(width)}${r}`).join('\n')}`;
+}
+
+// ---- the lab CLI itself: `npm run lab -- <arm|command> [options]`
+
+/** Commands of the engine itself; experiments with their own options are listed by lab/cli.ts (EXPERIMENTS). */
+export const COMMANDS = ['ladder', 'leave-one-out', 'report', 'stress'] as const;
+export const TARGETS = ['local', 'kind'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export const LAB_OPTIONS = {
+  target: { type: 'choice', choices: TARGETS, default: 'local', help: 'where to run' },
+  reps: { type: 'int', min: 1, max: 20, default: 1, help: 'repetitions per arm' },
+  rate: { type: 'int', min: 1, max: 5000, arg: 'R', help: 'arrivals per second (default: loadtest/scenario.json)' },
+  deploys: { type: 'int', min: 1, max: 20, help: 'rolling restarts per run (default: scenario.json)' },
+  'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local target: endpoint propagation delay (default: the local target's)" },
+  'results-dir': { type: 'string', arg: 'DIR', help: 'where results go (default results/)' },
+  'dry-run': { type: 'flag', help: 'print the plan, run nothing' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
+
+export type LabArgs = OptionValues<typeof LAB_OPTIONS> & {
+  command: string /* an arm name or one of COMMANDS */;
+  /** every arm named on the command line, in order (`before after` is one invocation, one batch) */
+  arms: string[];
+  /** --reps was given (stress defaults to 5 otherwise) */
+  repsGiven: boolean;
+};
+
+/** `experiments`: the names of commands that parse their own options (each has its own --help). */
+export function labUsage(experiments: readonly string[] = []): string {
+  return usage(`usage: npm run lab -- <command> [options]
+       npm run lab -- <arm> <arm> … [options]   (several arms, one invocation, one batch: before after)
+commands: ${[...ARMS.map((a) => a.name), ...COMMANDS, ...experiments].join(' | ')}
+  (stress: the after arm at 4× the scenario's rate, 5 reps unless --reps/--rate say otherwise;
+  ${experiments.length ? `${experiments.join(', ')}: see <command> --help; ` : ''}arms run the protocol of lab/engine/protocol.ts)`, LAB_OPTIONS);
+}
+
+/** Throws LabError LAB_UNKNOWN_ARM / LAB_BAD_OPTION naming the problem and the valid values. */
+export function parseLabArgs(argv: readonly string[], experiments: readonly string[] = []): LabArgs {
+  const others = [...COMMANDS, ...experiments].join(', ');
+  const { values, positionals } = parseOptions(LAB_OPTIONS, argv, { positionals: true });
+  const repsGiven = argv.some((a) => a === '--reps' || a.startsWith('--reps='));
+  if (values.help) return { ...values, command: '', arms: [], repsGiven };
+  if (positionals.length === 0) {
+    throw new LabError('LAB_UNKNOWN_ARM', `expected a command, got none; valid: ${ARMS.map((x) => x.name).join(', ')}, ${others}`);
+  }
+  const isCommand = (p: string) => [...COMMANDS, ...experiments].includes(p);
+  for (const p of positionals) {
+    if (isCommand(p)) {
+      if (positionals.length > 1) throw new LabError('LAB_UNKNOWN_ARM', `"${p}" cannot be combined with other commands (${positionals.map((x) => `"${x}"`).join(' ')}); only arm names combine: ${ARMS.map((x) => x.name).join(', ')}`);
+      continue;
+    }
+    try {
+      findArm(p);
+    } catch (e) {
+      throw new LabError('LAB_UNKNOWN_ARM', `"${p}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${others}`, { cause: e });
+    }
+  }
+  const dup = positionals.find((p, i) => positionals.indexOf(p) !== i);
   if (dup) throw new LabError('LAB_BAD_OPTION', `arm "${dup}" is named twice; name each arm once (use --reps for repetitions)`);
-  return { ...out, command: names[0]!, arms: [...names] };
+  const cmd = positionals[0]!;
+  return { ...values, command: cmd, arms: isCommand(cmd) ? [] : [...positionals], repsGiven };
 }

@@ -42,8 +42,8 @@ test('the parser thread returns parts that assemble into a working config, and r
 test('reload-vs-restart options: every bad value is refused with LAB_BAD_OPTION naming it', () => {
   assert.deepEqual(parseReloadArgs(['--rate', '50', '--deploys=2', '--target', 'local', '--no-tls']), { changes: 2, minWindowMs: 5000, tls: false, help: false, rate: 50 });
   for (const [argv, mention] of [
-    [['--rate', '0'], '--rate'], [['--rate', 'x'], '--rate'], [['--changes', '11'], '--changes'], [['--target', 'kind'], 'local target only'],
-    [['--reps', '3'], '--reps 1'], [['--bogus'], '"--bogus"'], [['--min-window-ms', '10'], '--min-window-ms'], [['--results-dir'], '--results-dir'],
+    [['--rate', '0'], '--rate'], [['--rate', 'x'], '--rate'], [['--changes', '11'], '--changes'], [['--target', 'kind'], '--target must be one of local'],
+    [['--reps', '3'], '--reps 3 is out of range 1..1'], [['--bogus'], '"--bogus"'], [['--min-window-ms', '10'], '--min-window-ms'], [['--results-dir'], '--results-dir'],
   ] as const) {
     assert.throws(() => parseReloadArgs([...argv]), (e: unknown) => isLabError(e, 'LAB_BAD_OPTION') && (e as Error).message.includes(mention), argv.join(' '));
   }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError } from '../../../common/errors.js';
-import { parseKmjOptions, type KmjOptions } from './options.js';
+import { KMJ_USAGE, parseKmjOptions, type KmjOptions } from './options.js';
 import { runMode, type ModeResult } from './run.js';
 import { markdownTable, verdicts, writeResults } from './report.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
@@ -13,14 +13,19 @@ import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
  * loss or a duplicate (or the queue did not drain).
  */
 export async function killMidJob(argv: string[]): Promise<number> {
-  let o: KmjOptions;
+  let o: KmjOptions & { help: boolean };
   try {
     o = parseKmjOptions(argv);
   } catch (err) {
     if (!isLabError(err)) throw err;
-    process.stderr.write(`${err.message}\n`);
+    process.stderr.write(`${err.message}\n\n${KMJ_USAGE}\n`);
     return 1;
   }
+  if (o.help) {
+    process.stdout.write(`${KMJ_USAGE}\n`);
+    return 0;
+  }
+  const { help: _help, ...params } = o;
   const started = Date.now();
   const date = new Date().toISOString();
   const rows: ModeResult[] = [];
@@ -43,7 +48,7 @@ export async function killMidJob(argv: string[]): Promise<number> {
     target: 'local processes',
     commit: currentCommit(),
     date,
-    params: { ...o, modes: o.modes.map((m) => m.id) },
+    params: { ...params, modes: o.modes.map((m) => m.id) },
     notes,
     verdicts: v,
     modes: rows,

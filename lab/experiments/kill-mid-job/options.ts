@@ -1,4 +1,4 @@
-import { LabError } from '../../../common/errors.js';
+import { parseOptions, usage } from '../../engine/args.js';
 
 export interface KmjMode {
   readonly id: string;
@@ -27,51 +27,31 @@ export interface KmjOptions {
   out: string;
 }
 
-const INT_OPTS: Record<string, [keyof KmjOptions, number, number]> = {
-  '--jobs': ['jobs', 10, 5000],
-  '--rate': ['rate', 1, 1000],
-  '--kills': ['kills', 0, 50],
-  '--terms': ['terms', 0, 50],
-  '--job-ms': ['jobMs', 10, 10_000],
-  '--lock-ms': ['lockMs', 500, 60_000],
-  '--concurrency': ['concurrency', 1, 100],
-  '--deadline-ms': ['shutdownDeadlineMs', 100, 60_000],
-  '--seed': ['seed', 0, 2 ** 31 - 1],
-};
+export const KMJ_OPTIONS = {
+  jobs: { type: 'int', min: 10, max: 5000, default: 300, help: 'jobs enqueued per mode' },
+  rate: { type: 'int', min: 1, max: 1000, default: 40, help: 'POST /jobs per second' },
+  kills: { type: 'int', min: 0, max: 50, default: 5, help: 'SIGKILL + restart of a worker mid-job' },
+  terms: { type: 'int', min: 0, max: 50, default: 3, help: 'SIGTERM + restart of a worker mid-job' },
+  'job-ms': { type: 'int', min: 10, max: 10_000, default: 300, help: 'processing time of one job' },
+  'lock-ms': { type: 'int', min: 500, max: 60_000, default: 2000, help: 'BullMQ lockDuration' },
+  concurrency: { type: 'int', min: 1, max: 100, default: 4, help: 'jobs per worker at once' },
+  // Shorter than most of a job's remaining time, so a SIGTERM both lets some jobs finish and
+  // requeues others: both halves of the requeue lever show up in the run.
+  'deadline-ms': { type: 'int', min: 100, max: 60_000, default: 400, help: "the workers' SHUTDOWN_DEADLINE_MS" },
+  seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 42, help: 'seed of the kill schedule' },
+  modes: { type: 'list', choices: KMJ_MODES.map((m) => m.id), default: KMJ_MODES.map((m) => m.id), help: 'which modes to run' },
+  out: { type: 'string', arg: 'DIR', default: 'results/kill-mid-job', help: 'where the results go' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
 
-export const KMJ_USAGE = `kill-mid-job [--jobs N] [--rate N] [--kills N] [--terms N] [--job-ms N] [--lock-ms N] [--concurrency N] [--deadline-ms N] [--seed N] [--modes ${KMJ_MODES.map((m) => m.id).join(',')}] [--out DIR]`;
+export const KMJ_USAGE = usage('usage: npm run lab -- kill-mid-job [options]', KMJ_OPTIONS);
 
 /** Parses the command's options; throws LAB_BAD_OPTION naming the option and its valid values. */
-export function parseKmjOptions(argv: string[]): KmjOptions {
-  const o: KmjOptions = {
-    jobs: 300, rate: 40, kills: 5, terms: 3, jobMs: 300, lockMs: 2000, concurrency: 4,
-    // Shorter than most of a job's remaining time, so a SIGTERM both lets some jobs finish and
-    // requeues others: both halves of the requeue lever show up in the run.
-    shutdownDeadlineMs: 400,
-    seed: 42, modes: [...KMJ_MODES], out: 'results/kill-mid-job',
+export function parseKmjOptions(argv: string[]): KmjOptions & { help: boolean } {
+  const v = parseOptions(KMJ_OPTIONS, argv).values;
+  return {
+    jobs: v.jobs, rate: v.rate, kills: v.kills, terms: v.terms, jobMs: v.jobMs, lockMs: v.lockMs, concurrency: v.concurrency,
+    shutdownDeadlineMs: v.deadlineMs, seed: v.seed, out: v.out, help: v.help,
+    modes: v.modes.map((id) => KMJ_MODES.find((m) => m.id === id)!),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = inline ?? argv[i + 1];
-    const takesValue = flag in INT_OPTS || flag === '--modes' || flag === '--out';
-    if (!takesValue) throw new LabError('LAB_BAD_OPTION', `unknown option "${argv[i]}"; usage: ${KMJ_USAGE}`);
-    if (value === undefined) throw new LabError('LAB_BAD_OPTION', `${flag} needs a value; usage: ${KMJ_USAGE}`);
-    if (inline === undefined) i++;
-    if (flag === '--modes') {
-      o.modes = value.split(',').map((id) => {
-        const m = KMJ_MODES.find((x) => x.id === id.trim());
-        if (!m) throw new LabError('LAB_BAD_OPTION', `--modes contains "${id}"; valid modes are ${KMJ_MODES.map((x) => x.id).join(', ')}`);
-        return m;
-      });
-    } else if (flag === '--out') {
-      o.out = value;
-    } else {
-      const [key, min, max] = INT_OPTS[flag]!;
-      if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-        throw new LabError('LAB_BAD_OPTION', `${flag}=${value} must be an integer ${min}..${max}`);
-      }
-      (o[key] as number) = Number(value);
-    }
-  }
-  return o;
 }

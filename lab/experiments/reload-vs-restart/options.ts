@@ -1,4 +1,4 @@
-import { LabError } from '../../../common/errors.js';
+import { parseOptions, usage } from '../../engine/args.js';
 
 // Command line of `npm run lab -- reload-vs-restart`. Accepts the flags the Makefile passes to
 // every lab command (--target, --rate, --deploys) so `make reload-vs-restart` works unchanged.
@@ -15,50 +15,26 @@ export interface ReloadArgs {
   help: boolean;
 }
 
-export const RELOAD_USAGE = `usage: npm run lab -- reload-vs-restart [options]
-  --rate R                  arrivals per second, 1..5000 (default: loadtest/scenario.json)
-  --deploys N | --changes N config changes per method, 1..10 (default 3)
-  --min-window-ms W         shortest measured window per change, 1000..60000 (default 5000)
-  --propagation-delay-ms D  local target endpoint propagation delay, 0..60000
-  --results-dir DIR         default results/ (writes DIR/reload-vs-restart/)
-  --no-tls                  skip the certificate rotation part
-  --target local            the only target this experiment runs on`;
+export const RELOAD_OPTIONS = {
+  rate: { type: 'int', min: 1, max: 5000, arg: 'R', help: 'arrivals per second (default: loadtest/scenario.json)' },
+  changes: { type: 'int', min: 1, max: 10, help: 'config changes per method (default 3)' },
+  deploys: { type: 'int', min: 1, max: 10, help: 'the same as --changes (what the Makefile passes)' },
+  'min-window-ms': { type: 'int', min: 1000, max: 60_000, default: 5000, arg: 'W', help: 'shortest measured window per change' },
+  'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: 'local target endpoint propagation delay' },
+  'results-dir': { type: 'string', arg: 'DIR', help: 'default results/ (writes DIR/reload-vs-restart/)' },
+  'no-tls': { type: 'flag', help: 'skip the certificate rotation part' },
+  target: { type: 'choice', choices: ['local'], default: 'local', help: 'the only target this experiment runs on' },
+  reps: { type: 'int', min: 1, max: 1, default: 1, help: 'one repetition per method' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
 
-const NUMERIC: Record<string, { key: keyof ReloadArgs; min: number; max: number }> = {
-  '--rate': { key: 'rate', min: 1, max: 5000 },
-  '--changes': { key: 'changes', min: 1, max: 10 },
-  '--deploys': { key: 'changes', min: 1, max: 10 },
-  '--min-window-ms': { key: 'minWindowMs', min: 1000, max: 60_000 },
-  '--propagation-delay-ms': { key: 'propagationDelayMs', min: 0, max: 60_000 },
-};
+export const RELOAD_USAGE = usage('usage: npm run lab -- reload-vs-restart [options]', RELOAD_OPTIONS);
 
 export function parseReloadArgs(argv: readonly string[]): ReloadArgs {
-  const out: ReloadArgs = { changes: 3, minWindowMs: 5000, tls: true, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    const value = () => (eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i]);
-    const spec = NUMERIC[name];
-    if (spec) {
-      const raw = value();
-      if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${spec.min}..${spec.max}, got ${raw === undefined ? 'nothing' : `"${raw}"`}`);
-      const n = Number(raw);
-      if (n < spec.min || n > spec.max) throw new LabError('LAB_BAD_OPTION', `${name} ${n} is out of range ${spec.min}..${spec.max}`);
-      (out as unknown as Record<string, unknown>)[spec.key] = n;
-    } else if (name === '--target') {
-      const t = value();
-      if (t !== 'local') throw new LabError('LAB_BAD_OPTION', `reload-vs-restart runs on the local target only (--target local), got ${t === undefined ? 'nothing' : `"${t}"`}`);
-    } else if (name === '--reps') {
-      const r = value();
-      if (r !== '1') throw new LabError('LAB_BAD_OPTION', `reload-vs-restart runs one repetition per method (--reps 1), got ${r === undefined ? 'nothing' : `"${r}"`}`);
-    } else if (name === '--results-dir') {
-      const d = value();
-      if (!d) throw new LabError('LAB_BAD_OPTION', '--results-dir needs a directory');
-      out.resultsDir = d;
-    } else if (a === '--no-tls') out.tls = false;
-    else if (a === '--help' || a === '-h') out.help = true;
-    else throw new LabError('LAB_BAD_OPTION', `unknown argument "${a}"; valid: --rate, --changes, --deploys, --min-window-ms, --propagation-delay-ms, --results-dir, --no-tls, --target local, --help`);
-  }
+  const v = parseOptions(RELOAD_OPTIONS, argv).values;
+  const out: ReloadArgs = { changes: v.changes ?? v.deploys ?? 3, minWindowMs: v.minWindowMs, tls: !v.noTls, help: v.help };
+  if (v.rate !== undefined) out.rate = v.rate;
+  if (v.propagationDelayMs !== undefined) out.propagationDelayMs = v.propagationDelayMs;
+  if (v.resultsDir !== undefined) out.resultsDir = v.resultsDir;
   return out;
 }
