@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench stress guardian
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor stress guardian
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -42,6 +42,13 @@ kill-mid-job: build
 
 reload-vs-restart: build
 	$(LAB) reload-vs-restart $(LAB_ARGS)
+
+# Static check of manifests (docs/doctor.md): make doctor FILE=path/to/manifests.yaml [DOCTOR_ARGS="--sarif --fail-on warning"].
+# Needs no Redis, so it builds without the local target's dependency check.
+doctor:
+	@test -n "$(FILE)" || { echo "make doctor needs FILE=<manifest file, directory or -> (e.g. FILE=k8s/rendered/before.yaml)" >&2; exit 2; }
+	@npm run --silent build
+	@$(LAB) doctor $(FILE) $(DOCTOR_ARGS)
 
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { createLogger } from '../common/log.js';
+import { median } from '../lab/report/stats.js';
 import { lifecycleHook } from '../service/app.js';
 import { ShutdownBudget } from '../service/budget.js';
 import { ConnectionTracker } from '../service/connections.js';
@@ -88,12 +89,6 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGKILL');
   await once(child, 'exit');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function main(): Promise<void> {

@@ -23,6 +23,10 @@ export const ERRORS = {
   LAB_CLUSTER_CLOSED: 'the local cluster was closed while an operation waited on it',
   LAB_BLOCKED: 'client address is on the configured blocklist',
   LAB_RATE_LIMITED: 'per-client rate limit exceeded',
+  LAB_BAD_YAML: 'input is not valid YAML or not a Kubernetes object',
+  LAB_NO_KIND: 'a YAML document has no kind',
+  LAB_UNREADABLE_FILE: 'input file cannot be read',
+  LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -14,6 +14,7 @@ import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { guardian } from './experiments/guardian/main.js';
+import { doctor } from './tools/doctor/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -26,6 +27,7 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
   guardian,
+  doctor,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 

@@ -10,6 +10,7 @@ import { renderTimeline } from '../report/svg-timeline.js';
 import { collectEvidence } from '../report/evidence.js';
 import { evidenceMarkdown } from '../report/evidence-md.js';
 import { REPO_ROOT } from './meta.js';
+import type { ServingSample } from './serving-probe.js';
 
 export interface PhaseMark extends Interval {
   name: string;
@@ -19,6 +20,8 @@ export interface RunTimeline {
   events: TimelineEvent[];
   phases: PhaseMark[];
   readySamples: ReadySample[];
+  /** pods accepting a TCP connection, per deployment (lab/engine/serving-probe.ts); absent in older runs */
+  servingSamples?: ServingSample[];
 }
 
 /** Writes one run's directory: raw requests, timeline, summary, chart, and (given the pod logs) the shutdown evidence. */

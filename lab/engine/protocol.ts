@@ -1,22 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { LabError } from '../../common/errors.js';
 import { LoadGenerator, type LoadTarget } from '../../loadtest/generator.js';
 import type { Scenario } from '../../loadtest/scenario.js';
 import { auditJobs } from '../shared/ledger-audit.js';
+import { waitForQueueDrain } from '../shared/queue-drain.js';
 import type { Arm } from './arms.js';
 import { Progress } from './progress.js';
 import { startLocalTarget, type RolloutProgress, type Target } from './target.js';
 import { writeRunArtifacts, type PhaseMark } from './artifacts.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { loadNow, machineLoad } from './machine.js';
+import { ServingProbe } from './serving-probe.js';
 import { onTeardown } from './teardown.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { summarize, type ReadySample } from '../report/summarize.js';
+import { deployWindow } from '../report/stats.js';
 
 // The experiment protocol of DESIGN.md, identical for every arm:
 // warm-up → steady baseline → N rolling restarts under the same open-model load → cool-down → job audit.
@@ -65,24 +67,6 @@ function describeRollout(all: Map<string, RolloutProgress>): string {
   return [...all.values()]
     .map((p) => `${p.deployment} ${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`)
     .join('; ');
-}
-
-async function waitForQueueDrain(redisUrl: string, queueName: string, timeoutMs: number): Promise<{ drained: boolean; pending: number; waitedMs: number }> {
-  const url = new URL(redisUrl);
-  const queue = new Queue(queueName, { connection: { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: 3 } });
-  const t0 = Date.now();
-  let pending = -1;
-  try {
-    while (Date.now() - t0 < timeoutMs) {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'paused');
-      pending = Object.values(c).reduce((a, b) => a + b, 0);
-      if (pending === 0) return { drained: true, pending, waitedMs: Date.now() - t0 };
-      await sleep(250);
-    }
-    return { drained: false, pending, waitedMs: Date.now() - t0 };
-  } finally {
-    await queue.close();
-  }
 }
 
 /**
@@ -152,8 +136,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   let cluster: Target | undefined;
   let gen: LoadGenerator | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  let probe: ServingProbe | undefined;
   const teardown = async (abort: boolean) => {
     clearInterval(sampler);
+    await probe?.close();
     await gen?.stop(abort ? 0 : undefined);
     await cluster?.close();
   };
@@ -190,6 +176,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     sampler = setInterval(() => {
       readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) });
     }, 100);
+    // Serving = accepts a TCP connection on its own address. The probe's sockets reach the service
+    // (5 per second per pod, no request), so they appear in its socket counts, never in the load's.
+    probe = new ServingProbe(() => c.podAddresses(SERVING_DEPLOYMENT));
+    probe.start();
     const ph = o.scenario.phases;
     let lastShown = 0;
     const ticker = setInterval(() => { if (Date.now() - lastShown > 900) { lastShown = Date.now(); show(); } }, 1000);
@@ -221,16 +211,15 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       enter('draining');
       await gen.stop();
       clearInterval(sampler);
+      await probe.close();
 
       // The deploy window: from the first rollout event to the last old pod gone.
-      const rolloutEvents = c.events.filter((e) => e.kind === 'rollout-start' && e.t >= windowStart - 1000);
-      const firstRolloutEvent = Math.min(windowStart, ...rolloutEvents.map((e) => e.t));
-      const window = { start: firstRolloutEvent, end: windowEnd };
+      const window = deployWindow(c.events, windowStart, windowEnd);
       const baselinePhase = phases.find((p) => p.name === 'baseline')!;
 
       enter('audit');
       const queueName = 'jobs';
-      const drain = await waitForQueueDrain(c.redisUrl, queueName, o.drainTimeoutMs ?? 60_000);
+      const drain = await waitForQueueDrain(c.redisUrl, queueName, o.drainTimeoutMs);
       if (!drain.drained) notes.push(`queue not drained after ${drain.waitedMs} ms: ${drain.pending} jobs still waiting/active/delayed (counted as lost)`);
       const redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3 });
       let jobs: JobAudit;
@@ -280,10 +269,11 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
         window,
         deployDurationsMs,
         readySamples,
+        servingSamples: probe.samples,
         servingDeployment: SERVING_DEPLOYMENT,
         jobs,
       });
-      await writeRunArtifacts(dir, gen.records, { events, phases, readySamples }, summary, join(scratch, 'pods'));
+      await writeRunArtifacts(dir, gen.records, { events, phases, readySamples, servingSamples: probe.samples }, summary, join(scratch, 'pods'));
       return { summary, dir };
     } finally {
       clearInterval(ticker);

@@ -56,6 +56,8 @@ export interface RunSummary {
   p99RollMs: number;
   deployDurationMs: number;           // median over the N deploys
   minReadyPods: number;
+  /** fewest service pods accepting a TCP connection in the window (absent in runs made before the probe) */
+  minServingPods?: number;
   sigkills: number;
   jobs: JobAudit;
 }

@@ -2,6 +2,7 @@ import type { buildConnector } from 'undici';
 import { LocalCluster } from '../targets/local/cluster.js';
 import type { RolloutProgress } from '../targets/local/deployment-controller.js';
 import type { TimelineEvent } from './schema.js';
+import type { PodAddress } from './serving-probe.js';
 
 // The engine's view of a running arm: what the experiment protocol drives (start, roll, watch,
 // collect, tear down). The local target implements it here; the kind target drives the same
@@ -19,6 +20,8 @@ export interface Target {
   /** resolves when every named rollout is complete and its last old pod has exited */
   rolloutRestart(names: string[]): Promise<unknown>;
   readyPods(deployment: string): number;
+  /** every not-yet-exited pod's own address (for the serving probe: a TCP connect, no traffic routed) */
+  podAddresses(deployment: string): PodAddress[];
   /** endpoints the routing layer currently believes in (the lagged view) */
   viewSize(service: string): number;
   close(): Promise<void>;
@@ -47,6 +50,10 @@ export async function startLocalTarget(opts: StartTargetOptions): Promise<Target
     rolloutRestart: (names) => c.rolloutRestart(names),
     // the local cluster returns the Pod objects; the engine only needs the count
     readyPods: (d) => c.readyPods(d).length,
+    podAddresses: (d) => c.pods().filter((p) => p.deployment === d && p.phase !== 'Terminated').flatMap((p) => {
+      const port = p.template.container.ports[0]?.containerPort;
+      return port === undefined ? [] : [{ pod: p.name, deployment: d, host: p.ip, port }];
+    }),
     viewSize: (svc) => c.view(svc).endpoints().length,
     close: () => c.close(),
   };

@@ -6,6 +6,9 @@ import { updateReadmeBlock } from './readme-block.js';
 import { latestByArm, loadRuns, suiteOf } from './load.js';
 import { provenanceLines } from './provenance.js';
 import { headlineTable } from './headline.js';
+import { loadRunData, renderCompare } from './svg-compare.js';
+import { evidenceExcerpt, readEvidence } from './evidence-excerpt.js';
+import type { ArmRow } from './tables.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
@@ -18,6 +21,26 @@ export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly
 ];
 /** Suites whose runs only their own table shows. */
 const STRICT_SUITES = new Set(TABLES.filter((t) => t.strict).flatMap((t) => t.suites));
+
+/**
+ * The side-by-side chart (rep 1 of each arm) and the evidence excerpt, for the README block;
+ * written only from runs whose stored files have them.
+ */
+function beforeAfterExtras(resultsDir: string, before: ArmRow, after: ArmRow, written: string[]): string {
+  const parts: string[] = [];
+  const b = loadRunData(resultsDir, before.runs[0]!);
+  const a = loadRunData(resultsDir, after.runs[0]!);
+  if (b && a) {
+    writeFileSync(join(resultsDir, 'before-after.svg'), renderCompare(b, a));
+    written.push('before-after.svg');
+    parts.push(`![before and after side by side: errors per second by class, ready and serving pods, rollout starts](results/before-after.svg)`);
+  }
+  const be = readEvidence(resultsDir, before.runs[0]!);
+  const ae = readEvidence(resultsDir, after.runs[0]!);
+  const table = be && ae ? evidenceExcerpt({ run: before.runs[0]!, e: be }, { run: after.runs[0]!, e: ae }, 'results/') : '';
+  if (table) parts.push(`What the pod logs say (rep 1 of each arm; every step with its log line in the linked evidence.md):\n\n${table}`);
+  return parts.join('\n\n');
+}
 
 /** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
@@ -52,9 +75,10 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.
+    const extra = t.name === 'before-after' && before && after ? beforeAfterExtras(resultsDir, before, after, written) : '';
     if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
       const source = `${provenanceLines(used).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
-      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows, source)) written.push('../README.md');
+      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows, source, extra)) written.push('../README.md');
     }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));

@@ -1,26 +1,32 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
 import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
 import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../engine/schema.js';
-import { median, percentile } from './stats.js';
+import type { ServingSample } from '../engine/serving-probe.js';
+import { extent, inBaseline, inWindow, median, percentile, type Interval } from './stats.js';
+
+export type { Interval } from './stats.js';
 
 export interface ReadySample {
   t: number;
   ready: Record<string, number>;
 }
 
-export interface Interval {
-  start: number;
-  end: number;
-}
+/** The request columns of a RunSummary: what both targets compute the same way from their request records. */
+export type RequestMeasures = Pick<RunSummary, 'requests' | 'droppedIterations' | 'window' | 'windowCounts' | 'totalCounts' | 'windowErrorRate' | 'p99SteadyMs' | 'p99RollMs' | 'deployDurationMs'>;
 
-export interface SummaryInput extends RunMeta {
+export interface MeasureInput {
   records: readonly RequestRecord[];
   dropped: number;
-  events: readonly TimelineEvent[];
   baseline: Interval;
+  /** the deploy window of lab/report/stats.ts deployWindow */
   window: Interval;
   deployDurationsMs: number[];
+}
+
+export interface SummaryInput extends RunMeta, MeasureInput {
+  events: readonly TimelineEvent[];
   readySamples: readonly ReadySample[];
+  servingSamples?: readonly ServingSample[];
   /** the Deployment whose ready count is the capacity that matters to clients */
   servingDeployment: string;
   jobs: JobAudit;
@@ -36,21 +42,33 @@ export function failures(c: ClassCounts): number {
   return CLASSES.reduce((s, k) => (k === 'ok' ? s : s + c[k]), 0);
 }
 
-const inside = (t: number, i: Interval) => t >= i.start && t <= i.end;
-/** The request's life (scheduled → ended) overlaps the interval. */
-const overlaps = (r: RequestRecord, i: Interval) => r.t_sched <= i.end && r.t_end >= i.start;
-
 /**
- * Builds the RunSummary of lab/engine/schema.ts. The baseline holds the requests scheduled in it; the deploy
- * window holds every request alive at some moment of it, so a /slow request sent just before the
- * first rollout event and reset by it counts as a deploy failure, not as nothing.
+ * The request columns, used by both targets' converters (local: summarize below; kind:
+ * lab/targets/kind/convert.ts). The baseline holds the requests scheduled in it; the deploy window
+ * every request alive at some moment of it, so a /slow request sent just before the first rollout
+ * event and reset by it counts as a deploy failure, not as nothing.
  */
+export function measureRequests(x: MeasureInput): RequestMeasures {
+  const windowed = x.records.filter((r) => inWindow(r, x.window));
+  const windowCounts = countClasses(windowed);
+  const p99 = (rs: RequestRecord[]) => Math.round(percentile(rs.filter(countsForLatency).map(latencyMs), 99));
+  return {
+    requests: x.records.length,
+    droppedIterations: x.dropped,
+    window: x.window,
+    windowCounts,
+    totalCounts: countClasses(x.records),
+    windowErrorRate: windowed.length ? failures(windowCounts) / windowed.length : 0,
+    p99SteadyMs: p99(x.records.filter((r) => inBaseline(r, x.baseline))),
+    p99RollMs: p99(windowed),
+    deployDurationMs: Math.round(median(x.deployDurationsMs)),
+  };
+}
+
+/** Builds the local target's RunSummary (lab/engine/schema.ts). */
 export function summarize(x: SummaryInput): RunSummary {
-  const inWindow = x.records.filter((r) => overlaps(r, x.window));
-  const inBaseline = x.records.filter((r) => inside(r.t_sched, x.baseline));
-  const windowCounts = countClasses(inWindow);
-  const windowTotal = inWindow.length;
-  const readyInWindow = x.readySamples.filter((s) => inside(s.t, x.window)).map((s) => s.ready[x.servingDeployment] ?? 0);
+  const servingInWindow = (x.servingSamples ?? []).filter((s) => s.t >= x.window.start && s.t <= x.window.end).map((s) => s.serving[x.servingDeployment] ?? 0);
+  const readyInWindow = x.readySamples.filter((s) => s.t >= x.window.start && s.t <= x.window.end).map((s) => s.ready[x.servingDeployment] ?? 0);
   return {
     arm: x.arm,
     levers: x.levers,
@@ -61,16 +79,9 @@ export function summarize(x: SummaryInput): RunSummary {
     date: x.date,
     params: x.params,
     notes: x.notes,
-    requests: x.records.length,
-    droppedIterations: x.dropped,
-    window: x.window,
-    windowCounts,
-    totalCounts: countClasses(x.records),
-    windowErrorRate: windowTotal ? failures(windowCounts) / windowTotal : 0,
-    p99SteadyMs: Math.round(percentile(inBaseline.filter(countsForLatency).map(latencyMs), 99)),
-    p99RollMs: Math.round(percentile(inWindow.filter(countsForLatency).map(latencyMs), 99)),
-    deployDurationMs: Math.round(median(x.deployDurationsMs)),
-    minReadyPods: readyInWindow.length ? Math.min(...readyInWindow) : 0,
+    ...measureRequests(x),
+    minReadyPods: readyInWindow.length ? extent(readyInWindow).min : 0,
+    ...(servingInWindow.length ? { minServingPods: extent(servingInWindow).min } : {}),
     sigkills: x.events.filter((e) => e.kind === 'sigkill').length,
     jobs: x.jobs,
   };

@@ -13,7 +13,7 @@ const PANEL_H = 120;
 const GAP = 34;
 const TOP = 76;
 
-const CLASS_COLOR: Record<string, string> = {
+export const CLASS_COLOR: Record<string, string> = {
   http_502: '#d62728', http_503: '#ff7f0e', http_5xx_other: '#8c564b', reset: '#9467bd',
   refused: '#1f77b4', timeout: '#e377c2', other: '#7f7f7f',
 };
@@ -48,7 +48,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   const x = (tSec: number) => LEFT + (tSec / seconds) * plotW;
   const xt = (t: number) => x((t - t0) / 1000);
   const out: string[] = [];
-  const panels = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods'];
+  const panels = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods (solid) and serving service pods: accept a TCP connection (dashed)'];
   const H = TOP + panels.length * (PANEL_H + GAP) + 30;
   const panelTop = (i: number) => TOP + i * (PANEL_H + GAP);
 
@@ -129,6 +129,17 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
     }
     if (pts.length) polyline(pts, DEPLOY_COLOR[d] ?? '#000', 2);
   }
+  // serving pods (lab/engine/serving-probe.ts), dashed: below the ready line when Ready overstates capacity
+  const serving: Array<[number, number]> = [];
+  let prevServing: number | undefined;
+  for (const s of timeline.servingSamples ?? []) {
+    if (s.t < t0 || s.t > tEnd) continue;
+    const v = s.serving.service ?? 0;
+    if (prevServing !== undefined && v !== prevServing) serving.push([xt(s.t), yOf(3, prevServing, rp.top)]);
+    serving.push([xt(s.t), yOf(3, v, rp.top)]);
+    prevServing = v;
+  }
+  if (serving.length) out.push(`<polyline fill="none" stroke="#000" stroke-width="1.5" stroke-dasharray="3,2" points="${serving.map(([a, b]) => `${f1(a)},${f1(b)}`).join(' ')}"/>`);
 
   // rollout events across all panels
   const bottom = panelTop(panels.length - 1) + PANEL_H;
@@ -160,6 +171,10 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   ly = panelTop(3) + 4;
   for (const d of deployments) {
     out.push(`<line x1="${lx}" x2="${lx + 10}" y1="${ly + 5}" y2="${ly + 5}" stroke="${DEPLOY_COLOR[d] ?? '#000'}" stroke-width="2"/><text x="${lx + 14}" y="${ly + 9}">${esc(d)}</text>`);
+    ly += 15;
+  }
+  if (serving.length) {
+    out.push(`<line x1="${lx}" x2="${lx + 10}" y1="${ly + 5}" y2="${ly + 5}" stroke="#000" stroke-width="1.5" stroke-dasharray="3,2"/><text x="${lx + 14}" y="${ly + 9}">service serving</text>`);
     ly += 15;
   }
   ly = panelTop(0) + 4;

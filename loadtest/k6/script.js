@@ -163,6 +163,9 @@ export function hit(data) {
   // Same rule as the local generator (loadtest/records.ts countsForLatency): /slow's latency is its parameter.
   if (route.name !== 'slow') latency.add(Date.now() - start, { phase, path });
   if (cls !== 'ok') errors.add(1, { phase, path, class: cls });
+  // The request record the converter builds the row from (lab/targets/kind/requests.ts), so the
+  // deploy window is the measured rollout window, not this script's fixed deploy phase.
+  console.log(`LAB_REQ ${start} ${Date.now()} ${route.name} ${path} ${res.status} ${cls}`);
   if (route.method === 'POST' && res.status === 202) {
     accepted.add(1);
     // The audit Job reads these lines back from this pod's log: the accepted-jobs ledger.

@@ -10,11 +10,11 @@ import { renderTimeline } from '../../lab/report/svg-timeline.js';
 import type { RequestRecord } from '../../loadtest/records.js';
 import { fakeSummary, storeRun } from './fixtures.js';
 
-test('median, nearest-rank percentile and spread', () => {
+test("median, k6's interpolated percentile and spread", () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
-  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99), 10);
-  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5);
+  assert.ok(Math.abs(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 99) - 9.91) < 1e-9);
+  assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 50), 5.5);
   assert.deepEqual(spread([10, 30, 12]), { median: 12, min: 10, max: 30, n: 3 });
   assert.ok(Math.abs(relativeSpread(spread([10, 30, 12])) - 18 / 12) < 1e-9);
 });
@@ -82,10 +82,13 @@ test('ladder write-up names each lever with its measured numbers', () => {
     regenerateReport(dir);
     const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
     assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`\)/);
-    assert.match(w, /SIGKILLs: 6 → \*\*0\*\*/);
+    // one rep per arm: no spread, so nothing is bold
+    assert.match(w, /SIGKILLs: 6 → 0 \(1 rep: run-to-run spread unknown\)/);
+    assert.doesNotMatch(w, /→ \*\*/);
+    assert.match(w, /`before`'s 502s and refusals come from: new pods routed before they listen/);
     assert.match(w, /## 2\. `readiness`/);
-    assert.match(w, /refused: 40 → \*\*0\*\*/);
-    assert.match(w, /## 3\. `drain`[\s\S]*## 4\. `requeue`[\s\S]*side effects duplicated: 5 → \*\*0\*\*[\s\S]*## 5\. `surge`/);
+    assert.match(w, /refused: 40 → 0 \(1 rep/);
+    assert.match(w, /## 3\. `drain`[\s\S]*## 4\. `requeue`[\s\S]*side effects duplicated: 5 → 0 \(1 rep[\s\S]*## 5\. `surge`/);
     const ladder = readFileSync(join(dir, 'ladder.md'), 'utf8');
     assert.match(ladder, /Δ failed in whole run vs previous step/);
     // whole-run failures: before 80 resets, pid1 7 resets + 40 refused → 47 - 80 = -33
@@ -113,7 +116,7 @@ test('summarize: the window holds every request alive during it, the baseline th
   assert.equal(s.windowCounts.ok, 1);
   assert.equal(s.windowErrorRate, 2 / 3);
   assert.equal(s.p99SteadyMs, 7);
-  assert.equal(s.p99RollMs, 900);
+  assert.equal(s.p99RollMs, 886); // 200 + 0.98 × (900 − 200): interpolated, as k6 reports it
   assert.equal(s.minReadyPods, 2);
   assert.equal(s.sigkills, 1);
   const svg = renderTimeline({ records, summary: s, timeline: { events: [{ t: 1400, kind: 'rollout-start' }, { t: 1800, kind: 'sigkill' }], phases: [{ name: 'deploy', start: 1400, end: 2000 }], readySamples: [{ t: 1300, ready: { service: 3 } }] } });
@@ -127,4 +130,21 @@ test('progress line: arm, rep, phase, rollout, non-zero classes, elapsed and rem
   const counts = { ...emptyCounts(), ok: 120, reset: 3 };
   const line = formatProgress({ arm: 'before', rep: 2, reps: 3, phase: 'deploy', rollout: 'service 1/3 updated', counts, startedAt: 0, etaAt: 90_000 }, 30_000);
   assert.equal(line, '[before rep 2/3] | deploy | rollout service 1/3 updated | ok=120 reset=3 | elapsed 30s | remaining ~60s');
+});
+
+test('write-up: bold only for disjoint ranges over ≥ 2 reps; overlapping ranges are "no measurable change"', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    const lv = { drain: ['pid1', 'readiness', 'drain'], requeue: ['pid1', 'readiness', 'drain', 'requeue'] };
+    for (const rep of [1, 2, 3]) {
+      storeRun(dir, `d${rep}`, fakeSummary('ladder-3-drain', rep, { dup: 4 + rep, lost: rep, levers: lv.drain }));
+      storeRun(dir, `q${rep}`, fakeSummary('ladder-4-requeue', rep, { dup: 0, lost: rep + 1, levers: lv.requeue }));
+    }
+    regenerateReport(dir);
+    const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
+    assert.match(w, /side effects duplicated: 6 \[5–7\] → \*\*0\*\*/, 'disjoint ranges: a real change, bold');
+    assert.match(w, /jobs lost: 2 \[1–3\] → 3 \[2–4\]: no measurable change \(inside the run-to-run spread\)/, 'overlapping ranges: not bold');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,19 +4,38 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CLASSES } from '../../loadtest/classes.js';
 import { isLabError } from '../../common/errors.js';
-import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput } from '../../lab/targets/kind/convert.js';
+import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput, type K6Summary } from '../../lab/targets/kind/convert.js';
+import type { RequestRecord } from '../../loadtest/records.js';
 import { between } from '../../lab/targets/kind/markers.js';
 import { ROOT } from '../helpers/proc.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
 const jobs = { accepted: 1510, applied: 1509, lost: 1, duplicated: 0, unacknowledged: 0, balanceMismatches: 1 };
 
-function input(summaryText: string): ConvertInput {
+// k6's phases on a clock starting at 0; records are placed inside their phase, so the window = the
+// deploy phase holds exactly the deploy phase's class counts.
+const PHASE_AT = { warmup: [0, 4000], baseline: [4000, 12000], deploy: [20000, 80000], cooldown: [90000, 94000] } as const;
+
+function recordsOf(summary: K6Summary): RequestRecord[] {
+  const out: RequestRecord[] = [];
+  for (const [phase, counts] of Object.entries(k6Counts(summary).byPhase)) {
+    const [a, b] = PHASE_AT[phase as keyof typeof PHASE_AT];
+    const all = CLASSES.flatMap((cls) => Array.from({ length: counts[cls] }, () => cls));
+    all.forEach((cls, i) => {
+      const t = a + ((b - a - 100) * i) / Math.max(1, all.length);
+      out.push({ t_sched: t, t_start: t, t_end: t + 10 + (i % 50), route: 'fast', path: i % 2 ? 'l4' : 'ingress', status: cls === 'ok' ? 200 : 0, class: cls });
+    });
+  }
+  return out;
+}
+
+function input(summaryText: string, records?: RequestRecord[]): ConvertInput {
+  const summary = parseK6Summary(summaryText);
   return {
     arm: 'before', levers: [], rep: 1, command: 'node dist/lab/targets/kind/main.js before', commit: 'abc', date: '2026-11-21T00:00:00.000Z',
     params: { rate: 200, deploys: 1, propagationDelayMs: null, keepAlive: true, paths: ['l4', 'ingress'] },
-    notes: [], summary: parseK6Summary(summaryText), window: { start: 1000, end: 61000 }, deployDurationsMs: [30000, 34000, 31000],
-    minReadyPods: 2, sigkills: 3, jobs,
+    notes: [], summary, records: records ?? recordsOf(summary), baseline: { start: 4000, end: 12000 }, window: { start: 20000, end: 80000 },
+    deployDurationsMs: [30000, 34000, 31000], minReadyPods: 2, sigkills: 3, jobs,
   };
 }
 
@@ -32,14 +51,25 @@ describe('k6 summary → RunSummary', () => {
     assert.equal(s.totalCounts.ok, 11550 + 3200);
     assert.equal(s.target, 'kind');
     assert.equal(s.params.propagationDelayMs, null);
-    assert.equal(s.p99SteadyMs, 1009.8);
-    assert.equal(s.p99RollMs, 3877.5);
+    assert.ok(s.p99SteadyMs >= 10 && s.p99SteadyMs <= 60, String(s.p99SteadyMs));
     assert.equal(s.droppedIterations, 3);
     assert.equal(s.deployDurationMs, 31000);
     assert.equal(s.minReadyPods, 2);
     assert.equal(s.sigkills, 3);
     assert.deepEqual(s.jobs, jobs);
     assert.ok(s.notes.includes('k6 threshold crossed: errors{phase:deploy} count<1'));
+    assert.ok(!s.notes.some((n) => n.includes('request lines')), s.notes.join('; '));
+  });
+
+  it('the window is the measured one: requests outside it do not count, and a short log is noted', () => {
+    const full = input(FIXTURE);
+    const s = toRunSummary({ ...full, window: { start: 20000, end: 21000 } });
+    const inside = full.records.filter((r) => r.t_sched <= 21000 && r.t_end >= 20000).length;
+    assert.ok(inside > 0 && inside < 12000);
+    assert.equal(CLASSES.reduce((a, c) => a + s.windowCounts[c], 0), inside);
+    const short = toRunSummary({ ...full, records: full.records.slice(5) });
+    assert.equal(short.requests, 15195);
+    assert.ok(short.notes.some((n) => n.includes('holds 15195 request lines for the 15200 requests')), short.notes.join('; '));
   });
 
   it('reads the summary from a pod log between the markers', () => {
@@ -50,9 +80,8 @@ describe('k6 summary → RunSummary', () => {
   it('keeps requests no class sub-metric holds, as other, with a note', () => {
     const d = JSON.parse(FIXTURE);
     d.metrics.lab_requests.values.count += 7;
-    const s = toRunSummary(input(JSON.stringify(d)));
-    assert.equal(s.totalCounts.other, 10 + 7);
-    assert.equal(CLASSES.reduce((a, c) => a + s.totalCounts[c], 0), s.requests);
+    const s = toRunSummary(input(JSON.stringify(d), recordsOf(parseK6Summary(FIXTURE))));
+    assert.equal(k6Counts(parseK6Summary(JSON.stringify(d))).total.other, 10 + 7);
     assert.ok(s.notes.some((n) => n.startsWith('7 k6 requests carried no class')));
   });
 

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { envRedisUrl, envString } from '../../../common/env.js';
 import { LabError } from '../../../common/errors.js';
 import { auditJobs } from '../../shared/ledger-audit.js';
+import { waitForQueueDrain } from '../../shared/queue-drain.js';
 import { APPLIED_SET, BALANCE_PREFIX, EFFECTS_LIST } from '../../../worker/ledger-keys.js';
 import { parseAcceptedJobs } from './accepted.js';
 import { AUDIT_BEGIN, AUDIT_END } from './constants.js';
@@ -32,22 +31,6 @@ async function scanDelete(redis: Redis, match: string): Promise<number> {
   return deleted;
 }
 
-async function queueDrain(redisUrl: string, queueName: string, timeoutMs: number): Promise<{ drained: boolean; pending: number; waitedMs: number }> {
-  const queue = new Queue(queueName, { connection: { url: redisUrl, maxRetriesPerRequest: 3 } as any });
-  const started = Date.now();
-  try {
-    for (;;) {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      const pending = Object.values(c).reduce((s, n) => s + n, 0);
-      if (pending === 0) return { drained: true, pending, waitedMs: Date.now() - started };
-      if (Date.now() - started > timeoutMs) return { drained: false, pending, waitedMs: Date.now() - started };
-      await sleep(500);
-    }
-  } finally {
-    await queue.close();
-  }
-}
-
 async function k6Log(namespace: string, job: string): Promise<string> {
   const kc = new KubeConfig();
   kc.loadFromCluster();
@@ -68,14 +51,14 @@ async function main(argv: string[]): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   try {
     if (mode === 'reset') {
-      const drain = await queueDrain(redisUrl, queueName, 60_000);
+      const drain = await waitForQueueDrain(redisUrl, queueName);
       const deleted = (await redis.del(EFFECTS_LIST, APPLIED_SET)) + (await scanDelete(redis, `${BALANCE_PREFIX}*`));
       emit({ mode, deleted, drain });
       return;
     }
     const logFile = process.env.LAB_K6_LOG_FILE;
     const { accepted, malformed } = parseAcceptedJobs(logFile ? readFileSync(logFile, 'utf8') : await k6Log(namespace, k6Job!));
-    const drain = await queueDrain(redisUrl, queueName, 60_000);
+    const drain = await waitForQueueDrain(redisUrl, queueName);
     const audit = await auditJobs(redis, accepted);
     emit({ mode, audit, malformedLines: malformed, drain });
   } finally {

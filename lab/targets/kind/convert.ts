@@ -1,10 +1,14 @@
 import { LabError } from '../../../common/errors.js';
 import { CLASSES, emptyCounts, type ClassCounts, type ErrorClass } from '../../../loadtest/classes.js';
+import type { RequestRecord } from '../../../loadtest/records.js';
 import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../../engine/schema.js';
+import { measureRequests } from '../../report/summarize.js';
+import type { Interval } from '../../report/stats.js';
 
 // k6 handleSummary data (https://grafana.com/docs/k6/latest/results-output/end-of-test/custom-summary/,
-// "Summary data reference") → the RunSummary the local target writes. Per-class counts come from
-// the lab_requests{class,phase,path} sub-metrics the script forces into the summary.
+// "Summary data reference") and the k6 log's request lines → the RunSummary the local target writes.
+// Per-class counts of the summary come from the lab_requests{class,phase,path} sub-metrics the script
+// forces into it; they check the request lines.
 
 export interface K6Metric {
   type: string;
@@ -75,20 +79,14 @@ export function k6Counts(s: K6Summary): K6Counts {
   return { byPhase, total, requests, unaccounted };
 }
 
-function p99(s: K6Summary, phase: string): number {
-  return s.metrics[`lab_latency{phase:${phase}}`]?.values['p(99)'] ?? NaN;
-}
-
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 export interface ConvertInput extends Omit<RunMeta, 'target'> {
   summary: K6Summary;
-  window: { start: number; end: number };
+  /** every request, from the k6 log's LAB_REQ lines (lab/targets/kind/requests.ts) */
+  records: readonly RequestRecord[];
+  /** the k6 baseline phase */
+  baseline: Interval;
+  /** the measured deploy window (lab/report/stats.ts deployWindow), not the k6 deploy phase */
+  window: Interval;
   deployDurationsMs: number[];
   minReadyPods: number;
   sigkills: number;
@@ -96,15 +94,21 @@ export interface ConvertInput extends Omit<RunMeta, 'target'> {
   events?: TimelineEvent[];
 }
 
+/**
+ * k6's run → RunSummary, with the request columns computed from the request records by the same
+ * code as the local target (measureRequests); the k6 summary supplies dropped iterations and
+ * thresholds, and its class counts check that the log held every request.
+ */
 export function toRunSummary(x: ConvertInput): RunSummary {
   const c = k6Counts(x.summary);
   const notes = [...x.notes];
   if (c.unaccounted > 0) notes.push(`${c.unaccounted} k6 requests carried no class sub-metric; counted as other`);
+  if (x.records.length !== c.requests) {
+    notes.push(`the k6 log holds ${x.records.length} request lines for the ${c.requests} requests k6 counted (log rotated or truncated?): the row counts the logged ones`);
+  }
   for (const [key, m] of Object.entries(x.summary.metrics)) {
     for (const [expr, r] of Object.entries(m.thresholds ?? {})) if (!r.ok) notes.push(`k6 threshold crossed: ${key} ${expr}`);
   }
-  const windowCounts = c.byPhase.deploy;
-  const inWindow = CLASSES.reduce((a, k) => a + windowCounts[k], 0);
   return {
     arm: x.arm,
     levers: x.levers,
@@ -115,15 +119,10 @@ export function toRunSummary(x: ConvertInput): RunSummary {
     date: x.date,
     params: x.params,
     notes,
-    requests: c.requests,
-    droppedIterations: x.summary.metrics.dropped_iterations?.values.count ?? 0,
-    window: x.window,
-    windowCounts,
-    totalCounts: c.total,
-    windowErrorRate: inWindow === 0 ? 0 : (inWindow - windowCounts.ok) / inWindow,
-    p99SteadyMs: p99(x.summary, 'baseline'),
-    p99RollMs: p99(x.summary, 'deploy'),
-    deployDurationMs: median(x.deployDurationsMs),
+    ...measureRequests({
+      records: x.records, dropped: x.summary.metrics.dropped_iterations?.values.count ?? 0,
+      baseline: x.baseline, window: x.window, deployDurationsMs: x.deployDurationsMs,
+    }),
     minReadyPods: x.minReadyPods,
     sigkills: x.sigkills,
     jobs: x.jobs,

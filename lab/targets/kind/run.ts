@@ -11,6 +11,8 @@ import {
   INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
+import { parseRequestLines } from './requests.js';
+import { deployWindow, median } from '../../report/stats.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
 import { loadArmManifest, type ArmManifest } from './manifest.js';
@@ -20,8 +22,8 @@ import { loadKubeConfig, RealExecutor } from './real-executor.js';
 import { RecordingExecutor } from './recording-executor.js';
 import { Timeline } from './timeline.js';
 
-// The kind target (or any kubeconfig context): the experiment protocol of DESIGN.md on a real
-// cluster. One repetition: apply the arm → reset the ledger → watch + follow service logs →
+// The kind target (or any kubeconfig context): the experiment protocol of lab/engine/protocol.ts on a
+// real cluster. One repetition: apply the arm → reset the ledger → watch + follow service logs →
 // k6 Job → N rollouts in the k6 deploy phase → k6 summary → in-cluster ledger audit → RunSummary.
 
 export interface KindOptions {
@@ -191,7 +193,9 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through run-teardown too).
   const unregister = onTeardown(() => exec.remove(k6Ref));
   const deployDurationsMs: number[] = [];
-  let window = { start: 0, end: 0 };
+  let k6Phases = { baseline: { start: 0, end: 0 }, deploy: { start: 0, end: 0 } };
+  let firstCallAt = 0;
+  let lastDone = 0;
   let k6Log = '';
   try {
     c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
@@ -206,12 +210,13 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
     const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
     const deployEnd = deployStart + plan.deploySeconds * 1000;
-    window = { start: deployStart, end: deployEnd };
+    k6Phases = { baseline: { start: t0 + plan.warmupSeconds * 1000, end: deployStart }, deploy: { start: deployStart, end: deployEnd } };
     // Dry run: the planned wait, so the printed plan does not depend on the clock.
     await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, deployStart - Date.now()));
     const rolled = ROLLED.filter((d) => manifest.deployments.includes(d));
     for (let d = 1; d <= o.deploys; d++) {
       const t = Date.now();
+      firstCallAt ||= t;
       c.say(`${runId}: rollout ${d}/${o.deploys} of ${rolled.join(', ')}`);
       timeline.push({ t, kind: 'rollout-start', detail: `deploy ${d}/${o.deploys}` });
       const at = exec.dryRun ? `<deploy ${d} time>` : new Date(t).toISOString();
@@ -222,9 +227,9 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       deployDurationsMs.push(done - t);
       if (d < o.deploys) await exec.sleep(c.scenario.phases.pauseBetweenDeploysSeconds * 1000);
     }
-    const lastDone = Date.now();
+    lastDone = Date.now();
     if (!exec.dryRun && lastDone > deployEnd) {
-      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: errors after it count as cooldown; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
+      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: the window still covers them, but the load's cool-down ran at the same time; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
     }
     const remainingMs = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
@@ -259,9 +264,12 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
-    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    return xs.length ? xs[Math.floor(xs.length / 2)]! : null;
+    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null);
+    return xs.length ? median(xs) : null;
   };
+  const window = deployWindow(timeline.events, firstCallAt, lastDone);
+  const { records, malformed } = parseRequestLines(k6Log);
+  if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
   const jobs: JobAudit = audit.audit;
   const result = toRunSummary({
     arm: c.arm.name,
@@ -285,13 +293,15 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       phasePlanSeconds: plan,
       rolloutBudgetSeconds: c.rolloutBudgetS,
       timeoutSeconds: c.scenario.timeoutSeconds,
-      window: 'the k6 deploy phase (a fixed schedule on the k6 clock; the rollouts run inside it)',
-      measuredRolloutWindow: { start: window.start, end: lastRolloutEnd(timeline.events) },
+      window: 'measured: first rollout call → last rollout complete (lab/report/stats.ts deployWindow), inside the k6 deploy phase',
+      k6DeployPhase: k6Phases.deploy,
       deregistrationMedianMs: { toEndpointNotReady: med('toEndpointNotReadyMs'), toEndpointRemoved: med('toEndpointRemovedMs'), toLastRequest: med('toLastRequestMs') },
       deregistration,
     },
     notes,
     summary,
+    records,
+    baseline: k6Phases.baseline,
     window,
     deployDurationsMs,
     minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
@@ -300,9 +310,4 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   });
   if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
-}
-
-function lastRolloutEnd(events: { t: number; kind: string }[]): number | null {
-  const done = events.filter((e) => e.kind === 'rollout-done').map((e) => e.t);
-  return done.length ? Math.max(...done) : null;
 }

@@ -1,0 +1,45 @@
+import type { FieldPath } from './documents.js';
+import type { Evidence, Deregistration } from './evidence.js';
+import { RULES, type RuleId } from './catalog.js';
+import { fmtPath, type Container, type Model, type Workload } from './model.js';
+import { profileOf, type AppProfile } from './profile.js';
+import type { Finding, Severity } from './types.js';
+
+// What every rule gets: the model, the evidence, the settings, and one way to report a finding.
+
+/** Line of each finding in its file, for SARIF regions; kept out of the Finding shape that `check` relies on. */
+export const findingLines = new WeakMap<Finding, number>();
+
+export class RuleContext {
+  readonly findings: Finding[] = [];
+  private readonly profiles = new Map<Container, AppProfile>();
+
+  constructor(
+    readonly model: Model,
+    readonly evidence: Evidence,
+    readonly deregistration: Deregistration,
+    readonly drainS: number | undefined,
+  ) {}
+
+  profile(c: Container): AppProfile {
+    let p = this.profiles.get(c);
+    if (!p) this.profiles.set(c, (p = profileOf(c, this.model.dockerfile, this.drainS)));
+    return p;
+  }
+
+  *containers(): Generator<Container> {
+    for (const w of this.model.workloads) yield* w.containers;
+  }
+
+  /** A finding on a workload field (path relative to the object root). */
+  report(id: RuleId, w: Workload, path: FieldPath, why: string, fix: string, severity?: Severity): void {
+    this.push({ id, lever: RULES[id].lever, severity: severity ?? RULES[id].severity, file: w.src.file, object: w.object, path: fmtPath(path), why, fix }, w.src.line(path));
+  }
+
+  push(f: Finding, line: number): void {
+    findingLines.set(f, line);
+    this.findings.push(f);
+  }
+}
+
+export const containerName = (c: Container) => `container "${c.spec.name ?? c.index}"`;

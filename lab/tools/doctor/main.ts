@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { isLabError, LabError } from '../../../common/errors.js';
+import { formatSarif } from './format-sarif.js';
+import { formatText } from './format-text.js';
+import { deregistrationFor, runDoctor } from './run.js';
+import { SEVERITIES, severityRank, type DoctorOptions, type Severity } from './types.js';
+
+// `npm run lab -- doctor <file|dir|->...`: exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
+
+export const DOCTOR_USAGE = `usage: npm run lab -- doctor <file|dir|->... [options]   (make doctor FILE=…)
+  Checks Kubernetes manifests (multi-document YAML; a kustomize directory is rendered with kubectl)
+  for the five deploy-window failure modes and hot-reload mounts. Rules and fixes: docs/runbook.md.
+options:
+  --dockerfile F          also check the image's CMD/ENTRYPOINT (used for containers without a command)
+  --deregistration-s N    expected endpoint deregistration delay in seconds
+                          (default: results/tune/recommendation.json, else the local target's delay)
+  --drain-s N             the app's drain deadline in seconds, when no known env var says it
+  --json | --sarif        machine output (SARIF 2.1.0 for code-scanning UIs); default human text
+  --fail-on S             error | warning | info: exit 1 when a finding is at least this severe (default error)
+exit: 0 clean, 1 findings at or above --fail-on, 2 bad input`;
+
+interface DoctorArgs { options: DoctorOptions; format: 'text' | 'json' | 'sarif'; failOn: Severity; help: boolean }
+
+function secondsOption(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `--${name} needs a number of seconds, got "${raw}"`);
+  return Number(raw);
+}
+
+export function parseDoctorArgs(argv: string[]): DoctorArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        dockerfile: { type: 'string' }, 'deregistration-s': { type: 'string' }, 'drain-s': { type: 'string' },
+        json: { type: 'boolean' }, sarif: { type: 'boolean' }, 'fail-on': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new LabError('LAB_BAD_OPTION', `${(e as Error).message}`, { cause: e });
+  }
+  const v = parsed.values;
+  if (v.json && v.sarif) throw new LabError('LAB_BAD_OPTION', '--json and --sarif exclude each other');
+  const failOn = (v['fail-on'] ?? 'error') as Severity;
+  if (!SEVERITIES.includes(failOn)) throw new LabError('LAB_BAD_OPTION', `--fail-on must be one of ${SEVERITIES.join(', ')}, got "${v['fail-on']}"`);
+  const options: DoctorOptions = { paths: parsed.positionals };
+  if (v.dockerfile !== undefined) options.dockerfile = v.dockerfile;
+  const dereg = secondsOption('deregistration-s', v['deregistration-s']);
+  if (dereg !== undefined) options.deregistrationS = dereg;
+  const drain = secondsOption('drain-s', v['drain-s']);
+  if (drain !== undefined) options.drainS = drain;
+  if (!v.help && !options.paths.length) throw new LabError('LAB_BAD_OPTION', 'doctor needs at least one file, directory or - (stdin)');
+  return { options, format: v.sarif ? 'sarif' : v.json ? 'json' : 'text', failOn, help: v.help === true };
+}
+
+export async function doctor(argv: string[]): Promise<number> {
+  try {
+    const args = parseDoctorArgs(argv);
+    if (args.help) {
+      process.stdout.write(`${DOCTOR_USAGE}\n`);
+      return 0;
+    }
+    const report = await runDoctor(args.options);
+    const dereg = deregistrationFor(args.options);
+    if (args.format === 'sarif') process.stdout.write(formatSarif(report));
+    else if (args.format === 'json') process.stdout.write(`${JSON.stringify({ ...report, settings: { deregistrationS: dereg.seconds, deregistrationFrom: dereg.from, drainS: args.options.drainS ?? null } }, null, 2)}\n`);
+    else {
+      process.stderr.write(`doctor: deregistration delay ${dereg.seconds} s from ${dereg.from}${args.options.drainS === undefined ? '' : `; --drain-s ${args.options.drainS}`}\n`);
+      process.stdout.write(formatText(report));
+    }
+    return report.findings.some((f) => severityRank(f.severity) >= severityRank(args.failOn)) ? 1 : 0;
+  } catch (e) {
+    if (!isLabError(e)) throw e;
+    process.stderr.write(`${e.message}\n${isLabError(e, 'LAB_BAD_OPTION') ? `\n${DOCTOR_USAGE}\n` : ''}`);
+    return 2;
+  }
+}

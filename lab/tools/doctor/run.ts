@@ -1,0 +1,42 @@
+import { LabError } from '../../../common/errors.js';
+import { RuleContext } from './context.js';
+import { readDockerfile } from './dockerfile.js';
+import { defaultDeregistration, Evidence, type Deregistration } from './evidence.js';
+import { buildModel } from './model.js';
+import { readInputs } from './reader.js';
+import { drainRules } from './rules/drain.js';
+import { pid1Rules } from './rules/pid1.js';
+import { readinessRules } from './rules/readiness.js';
+import { reloadRules } from './rules/reload.js';
+import { requeueRules } from './rules/requeue.js';
+import { surgeRules } from './rules/surge.js';
+import { severityRank, type DoctorOptions, type DoctorReport, type Finding } from './types.js';
+
+const RULE_SETS = [pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules];
+const MAX_SECONDS = 3600;
+
+function seconds(name: string, v: number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isFinite(v) || v < 0 || v > MAX_SECONDS) throw new LabError('LAB_BAD_OPTION', `${name} must be a number of seconds 0..${MAX_SECONDS}, got ${v}`);
+  return v;
+}
+
+/** The deregistration delay the preStop rules use, and where it came from (for the output's header). */
+export function deregistrationFor(o: Pick<DoctorOptions, 'deregistrationS'>, root?: string): Deregistration {
+  const given = seconds('--deregistration-s', o.deregistrationS);
+  return given === undefined ? defaultDeregistration(root) : { seconds: given, from: '--deregistration-s' };
+}
+
+const order = (a: Finding, b: Finding) => a.file.localeCompare(b.file) || severityRank(b.severity) - severityRank(a.severity)
+  || a.object.localeCompare(b.object) || a.id.localeCompare(b.id) || a.path.localeCompare(b.path);
+
+/** Reads the inputs and runs every rule. Throws LabError (naming the file) on bad input; reads nothing else. */
+export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
+  const drainS = seconds('--drain-s', o.drainS);
+  const deregistration = deregistrationFor(o);
+  const dockerfile = o.dockerfile === undefined ? undefined : readDockerfile(o.dockerfile);
+  const model = buildModel(readInputs(o.paths), dockerfile);
+  const ctx = new RuleContext(model, new Evidence(), deregistration, drainS);
+  for (const rules of RULE_SETS) rules(ctx);
+  return { findings: ctx.findings.sort(order), ignored: model.ignored };
+}
