@@ -14,19 +14,27 @@ export function readEvidence(resultsDir: string, run: StoredRun): RunEvidence | 
 const show = (s: EvidenceStep | undefined) => {
   if (!s) return '—';
   if (s.at === null) return s.detail;
-  return `${s.at >= 0 ? '+' : '−'}${Math.abs(s.at)} ms`;
+  const t = `${s.at >= 0 ? '+' : '−'}${Math.abs(s.at)} ms`;
+  // the answered requests say which request, the rest only when
+  return s.step.includes('request answered') ? `${t}: ${s.detail}` : t;
 };
+
+/** A pod's step by name; an absent "dependency closed" stands for every named dependency the other pod closed. */
+function stepOf(steps: readonly EvidenceStep[], name: string): EvidenceStep | undefined {
+  return steps.find((s) => s.step === name) ?? steps.find((s) => s.at === null && name.startsWith(`${s.step}: `));
+}
 
 /** Markdown table: step | before | after, with links to both evidence files; '' when either is missing. */
 export function evidenceExcerpt(before: { run: StoredRun; e: RunEvidence }, after: { run: StoredRun; e: RunEvidence }, linkPrefix: string): string {
   const b = before.e.pods.find((p) => p.role === 'service');
   const a = after.e.pods.find((p) => p.role === 'service');
   if (!b || !a) return '';
-  const steps = [...new Set([...a.steps, ...b.steps].map((s) => s.step))];
+  const names = a.steps.map((s) => s.step);
+  for (const s of b.steps) if (!stepOf(a.steps, s.step) && !names.some((n) => n.startsWith(`${s.step}: `))) names.push(s.step);
   const lines = [
     `| one service pod's shutdown (ms vs its SIGTERM) | [\`before\`](${linkPrefix}${before.run.dir}/evidence.md) | [\`after\`](${linkPrefix}${after.run.dir}/evidence.md) |`,
     '|---|---|---|',
-    ...steps.map((st) => `| ${st} | ${show(b.steps.find((s) => s.step === st))} | ${show(a.steps.find((s) => s.step === st))} |`),
+    ...names.map((st) => `| ${st} | ${show(stepOf(b.steps, st))} | ${show(stepOf(a.steps, st))} |`),
     `| **verdict** | ${b.verdict} | ${a.verdict} |`,
   ];
   return `${lines.join('\n')}\n`;

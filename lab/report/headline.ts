@@ -4,7 +4,7 @@ import { METRICS, type ArmRow } from './tables.js';
 // The before/after headline: per count, each arm's median with a bootstrap 95 % interval over its
 // repetitions, and a Mann–Whitney rank test of before against after.
 
-export const HEADLINE_METRICS = ['window_failures', 'http_502', 'reset', 'refused', 'timeout', 'sigkills', 'min_ready_pods', 'p99_roll_ms', 'jobs_lost', 'jobs_duplicated'];
+export const HEADLINE_METRICS = ['window_failures', 'http_502', 'reset', 'refused', 'timeout', 'sigkills', 'min_ready_pods', 'min_serving_pods', 'p99_roll_ms', 'jobs_lost', 'jobs_duplicated'];
 
 const fmtP = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 
@@ -17,6 +17,7 @@ function withInterval(row: ArmRow, key: string): string {
   const m = METRICS.find((x) => x.key === key)!;
   const xs = valuesOf(row, key);
   const mid = row.cells[key]!.median;
+  if (Number.isNaN(mid)) return '— (not recorded)';
   if (xs.length < 2) return `${m.fmt(mid)} (1 rep: no interval)`;
   const ci = bootstrapMedianCI(xs);
   return ci.lo === ci.hi ? `${m.fmt(mid)} [${m.fmt(ci.lo)}]` : `${m.fmt(mid)} [${m.fmt(ci.lo)}, ${m.fmt(ci.hi)}]`;
@@ -33,7 +34,8 @@ export function headlineTable(before: ArmRow, after: ArmRow, keys: readonly stri
     if (!m) continue;
     const a = valuesOf(before, key);
     const b = valuesOf(after, key);
-    const p = a.length >= 2 && b.length >= 2 ? fmtP(mannWhitney(a, b).p) : '— (needs ≥ 2 reps each)';
+    const recorded = ![...a, ...b].some(Number.isNaN);
+    const p = !recorded ? '—' : a.length >= 2 && b.length >= 2 ? fmtP(mannWhitney(a, b).p) : '— (needs ≥ 2 reps each)';
     lines.push(`| ${m.header} | ${withInterval(before, key)} | ${withInterval(after, key)} | ${p} |`);
   }
   lines.push('', 'Brackets: percentile-bootstrap 95 % interval of the median over the repetitions (2,000 seeded resamples; one value when every resample agrees). '

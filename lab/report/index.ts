@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
@@ -95,7 +95,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     .filter((d) => d.isDirectory() && d.name !== 'runs')
     .map((d) => ({ dir: d.name, files: readdirSync(join(resultsDir, d.name)).filter((f) => /\.(md|csv|json|svg)$/.test(f)).sort() }))
     .filter((o) => o.files.length > 0);
-  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others }));
+  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others, hasEvidence: (d) => existsSync(join(resultsDir, d, 'evidence.md')) }));
   written.push('README.md');
   return { written, runs: runs.length };
 }
