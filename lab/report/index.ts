@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
-import { latestByArm, loadRuns, suiteOf } from './load.js';
+import { latestByArm, loadRuns, suiteOf, type StoredRun } from './load.js';
+import { failures } from './summarize.js';
 import { provenanceLines } from './provenance.js';
 import { headlineTable } from './headline.js';
 import { loadRunData, renderCompare } from './svg-compare.js';
@@ -42,6 +43,19 @@ function beforeAfterExtras(resultsDir: string, before: ArmRow, after: ArmRow, wr
   return parts.join('\n\n');
 }
 
+/** The stress claim, checked over every run of the batch: enough requests, none failed, no job lost or duplicated. */
+export const STRESS_MIN_REQUESTS = 200_000;
+function stressVerdict(used: StoredRun[]): string {
+  const sum = (f: (r: StoredRun) => number) => used.reduce((a, r) => a + f(r), 0);
+  const requests = sum((r) => r.summary.requests);
+  const failed = sum((r) => failures(r.summary.totalCounts));
+  const lost = sum((r) => r.summary.jobs.lost);
+  const dup = sum((r) => r.summary.jobs.duplicated);
+  const met = requests >= STRESS_MIN_REQUESTS && failed === 0 && lost === 0 && dup === 0;
+  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs), ${lost} jobs lost, ${dup} side effects duplicated. `
+    + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
+}
+
 /** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
   mkdirSync(resultsDir, { recursive: true });
@@ -70,7 +84,8 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     ].join('\n');
     const before = rows.find((r) => r.arm === BEFORE.name);
     const after = rows.find((r) => r.arm === AFTER.name);
-    const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}` : '';
+    const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}`
+      : t.name === 'stress' ? stressVerdict(used) : '';
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);

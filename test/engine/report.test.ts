@@ -148,3 +148,24 @@ test('write-up: bold only for disjoint ranges over ≥ 2 reps; overlapping range
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('stress runs feed only results/stress.md with the claim checked; batches are named, mixed ones loudly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    storeRun(dir, 'b1', fakeSummary('before', 1, { reset: 80, batch: 'b1', command: 'npm run lab -- before after' }));
+    storeRun(dir, 'a1', fakeSummary('after', 1, { batch: 'b1', command: 'npm run lab -- before after', levers: ['pid1'] }));
+    for (const rep of [1, 2, 3, 4, 5]) storeRun(dir, `s${rep}`, { ...fakeSummary('after', rep, { batch: 'st', command: 'npm run lab -- stress' }), requests: 41_000 });
+    regenerateReport(dir);
+    const ba = readFileSync(join(dir, 'before-after.md'), 'utf8');
+    assert.match(ba, /One batch: `npm run lab -- before after`/);
+    assert.doesNotMatch(ba, /stress/, 'the stress runs are not the headline after');
+    const st = readFileSync(join(dir, 'stress.md'), 'utf8');
+    assert.match(st, /Over all 5 runs: 205000 requests, 0 failed[\s\S]*\*\*met\*\*/);
+    // a later `after` alone: the headline now pairs two batches and says so
+    storeRun(dir, 'a2', fakeSummary('after', 1, { batch: 'b2', command: 'npm run lab -- after', levers: ['pid1'] }));
+    regenerateReport(dir);
+    assert.match(readFileSync(join(dir, 'before-after.md'), 'utf8'), /\*\*Mixed batches\*\*: these rows come from 2 separate invocations/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
