@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor stress guardian
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart cluster clean-cluster bench doctor triage graph stress guardian
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -50,6 +50,11 @@ doctor:
 	@npm run --silent build
 	@$(LAB) doctor $(FILE) $(DOCTOR_ARGS)
 
+# The runbook's spike-triage table from the stored runs (results/triage/, docs/runbook.md); no load.
+triage:
+	@npm run --silent build
+	$(LAB) triage
+
 # Regenerates k8s/arms/* and k8s/rendered/*.yaml from their sources (needs kubectl with kustomize).
 render:
 	scripts/render.sh
@@ -62,3 +67,7 @@ clean-cluster:
 
 bench: build
 	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload
+
+# lab/'s import graph per folder; fails on an import cycle, a computed import() or service/worker/common importing lab/.
+graph: build
+	node dist/scripts/import-graph.js --dirs

@@ -1,6 +1,6 @@
 import { LabError } from './errors.js';
 
-// Ordered as in DESIGN.md: each later lever is useless while an earlier failure mode dominates,
+// Ordered as in docs/runbook.md: each later lever is useless while an earlier failure mode dominates,
 // so the ladder adds them in exactly this order.
 export const LEVERS = ['pid1', 'readiness', 'drain', 'requeue', 'surge'] as const;
 export type Lever = (typeof LEVERS)[number];

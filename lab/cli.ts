@@ -15,6 +15,7 @@ import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
 import { guardian } from './experiments/guardian/main.js';
 import { doctor } from './tools/doctor/main.js';
+import { triageMain } from './tools/triage/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -28,6 +29,7 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'reload-vs-restart': reloadVsRestart,
   guardian,
   doctor,
+  triage: triageMain,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 

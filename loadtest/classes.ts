@@ -1,4 +1,4 @@
-// The error classes of DESIGN.md, shared by the local load generator and the k6 summary converter.
+// The error classes (docs/results-guide.md), shared by the local load generator and the k6 summary converter.
 export const CLASSES = ['ok', 'http_502', 'http_503', 'http_5xx_other', 'reset', 'refused', 'timeout', 'other'] as const;
 export type ErrorClass = (typeof CLASSES)[number];
 export type ClassCounts = Record<ErrorClass, number>;

@@ -15,7 +15,7 @@ export const EXIT_SECOND_SIGNAL = 71;
 const REPORTED_REQUESTS = 20;
 
 /**
- * The shutdown levers of one service process (see DESIGN.md and docs/service.md):
+ * The shutdown levers of one service process (see docs/service.md):
  * - pid1: a SIGTERM/SIGINT handler exists at all (without it the levers below never run);
  * - readiness: /readyz fails at once, serving goes on for DRAIN_DELAY_MS;
  * - drain: stop accepting, Connection: close, idle sockets closed, wait in-flight, close the

@@ -37,12 +37,17 @@ export type OptionValues<S extends OptionSpecs> = { -readonly [K in keyof S & st
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const shown = (raw: string | undefined) => (raw === undefined ? 'nothing' : `"${raw}"`);
 
-/** The one range check: an integer written in decimal digits within [min, max]. */
-export function checkInt(name: string, raw: string | undefined, min: number, max: number): number {
-  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${shown(raw)}`);
-  const n = Number(raw);
+/** The one range check: an integer within [min, max] (for values that arrive as numbers, e.g. runKind's options). */
+export function checkRange(name: string, n: number, min: number, max: number): number {
+  if (!Number.isInteger(n)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${n}`);
   if (n < min || n > max) throw new LabError('LAB_BAD_OPTION', `${name} ${n} is out of range ${min}..${max}`);
   return n;
+}
+
+/** A command-line integer: decimal digits only (no sign, exponent or fraction), then the range check. */
+export function checkInt(name: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined || !/^\d+$/.test(raw)) throw new LabError('LAB_BAD_OPTION', `${name} needs an integer ${min}..${max}, got ${shown(raw)}`);
+  return checkRange(name, Number(raw), min, max);
 }
 
 function convert(name: string, spec: Exclude<OptionSpec, FlagOption>, raw: string | undefined): unknown {

@@ -4,25 +4,13 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { RequestRecord } from '../../loadtest/records.js';
-import type { RunSummary, TimelineEvent } from './schema.js';
-import type { Interval, ReadySample } from '../report/summarize.js';
+import type { RunSummary, RunTimeline } from './schema.js';
 import { renderTimeline } from '../report/svg-timeline.js';
 import { collectEvidence } from '../report/evidence.js';
 import { evidenceMarkdown } from '../report/evidence-md.js';
 import { REPO_ROOT } from './meta.js';
-import type { ServingSample } from './serving-probe.js';
 
-export interface PhaseMark extends Interval {
-  name: string;
-}
-
-export interface RunTimeline {
-  events: TimelineEvent[];
-  phases: PhaseMark[];
-  readySamples: ReadySample[];
-  /** pods accepting a TCP connection, per deployment (lab/engine/serving-probe.ts); absent in older runs */
-  servingSamples?: ServingSample[];
-}
+export type { PhaseMark, RunTimeline } from './schema.js';
 
 /** Writes one run's directory: raw requests, timeline, summary, chart, and (given the pod logs) the shutdown evidence. */
 export async function writeRunArtifacts(dir: string, records: readonly RequestRecord[], timeline: RunTimeline, summary: RunSummary, podsDir?: string): Promise<void> {

@@ -20,7 +20,7 @@ import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { summarize, type ReadySample } from '../report/summarize.js';
 import { deployWindow } from '../report/stats.js';
 
-// The experiment protocol of DESIGN.md, identical for every arm:
+// The experiment protocol (docs/architecture.md, "Experiment engine"), identical for every arm:
 // warm-up → steady baseline → N rolling restarts under the same open-model load → cool-down → job audit.
 
 export const ROLLED_DEPLOYMENTS = ['service', 'worker'] as const;

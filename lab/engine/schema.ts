@@ -1,6 +1,8 @@
 import type { ClassCounts } from '../../loadtest/classes.js';
+import type { ServingSample } from './serving-probe.js';
 
-// The result schema of DESIGN.md. Both targets write RunSummary; tables aggregate them per arm.
+// The result schema (docs/results-guide.md explains each field). Both targets write RunSummary;
+// tables aggregate them per arm.
 
 /** One timeline event, from the local target's simulated control plane or the kind target's watches. */
 export interface TimelineEvent {
@@ -64,3 +66,25 @@ export interface RunSummary {
 
 /** What identifies a run and how it was made: shared by both targets' summary builders. */
 export type RunMeta = Pick<RunSummary, 'arm' | 'levers' | 'target' | 'rep' | 'command' | 'commit' | 'date' | 'params' | 'notes'>;
+
+/** Ready pods per Deployment at one moment (sampled every 100 ms by the protocol). */
+export interface ReadySample {
+  t: number;
+  ready: Record<string, number>;
+}
+
+/** One phase of the protocol (warmup, baseline, deploy, …), epoch ms; end 0 while it runs. */
+export interface PhaseMark {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** A run's events.json: what the timeline chart draws besides the requests. */
+export interface RunTimeline {
+  events: TimelineEvent[];
+  phases: PhaseMark[];
+  readySamples: ReadySample[];
+  /** pods accepting a TCP connection, per deployment (lab/engine/serving-probe.ts); absent in older runs */
+  servingSamples?: ServingSample[];
+}

@@ -1,15 +1,12 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
 import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
-import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../engine/schema.js';
+import type { JobAudit, ReadySample, RunMeta, RunSummary, TimelineEvent } from '../engine/schema.js';
 import type { ServingSample } from '../engine/serving-probe.js';
 import { extent, inBaseline, inWindow, median, percentile, type Interval } from './stats.js';
 
 export type { Interval } from './stats.js';
 
-export interface ReadySample {
-  t: number;
-  ready: Record<string, number>;
-}
+export type { ReadySample } from '../engine/schema.js';
 
 /** The request columns of a RunSummary: what both targets compute the same way from their request records. */
 export type RequestMeasures = Pick<RunSummary, 'requests' | 'droppedIterations' | 'window' | 'windowCounts' | 'totalCounts' | 'windowErrorRate' | 'p99SteadyMs' | 'p99RollMs' | 'deployDurationMs'>;

@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { RequestRecord } from '../../loadtest/records.js';
-import type { RunTimeline } from '../engine/artifacts.js';
+import type { RunTimeline } from '../engine/schema.js';
 import type { StoredRun } from './load.js';
 import { ERROR_CLASSES, perSecond } from './buckets.js';
 import { CLASS_COLOR } from './svg-timeline.js';
+import { esc, f1, maxOf } from './svg.js';
 
 // The picture for the README: before and after side by side on the same scales, errors per second
 // by class above, ready and serving pods below, rollout starts marked. One run of each arm (rep 1 of
@@ -19,8 +20,6 @@ const ERR_H = 140;
 const PODS_H = 90;
 const GAP_Y = 40;
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const f1 = (n: number) => (Math.round(n * 10) / 10).toString();
 
 interface Loaded { run: StoredRun; records: RequestRecord[]; timeline: RunTimeline }
 
@@ -85,7 +84,7 @@ function column(out: string[], d: Loaded, x0: number, seconds: number, errTop: n
 export function renderCompare(before: Loaded, after: Loaded): string {
   const secs = (d: Loaded) => {
     const t0 = d.records.reduce((m, r) => Math.min(m, r.t_sched), Infinity);
-    return Math.ceil((Math.max(...d.records.map((r) => r.t_sched)) - t0) / 1000) + 1;
+    return Math.ceil((maxOf(d.records.map((r) => r.t_sched), t0) - t0) / 1000) + 1;
   };
   const seconds = Math.max(secs(before), secs(after), 1);
   const maxErr = Math.max(1, ...[before, after].flatMap((d) => {

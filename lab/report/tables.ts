@@ -4,7 +4,7 @@ import { failures } from './summarize.js';
 import { spread, type Spread } from './stats.js';
 import type { StoredRun } from './load.js';
 
-// The result schema of DESIGN.md, one row per arm, every cell median [min–max] over repetitions.
+// The result schema (lab/engine/schema.ts), one row per arm, every cell median [min–max] over repetitions.
 
 export interface Metric {
   key: string;

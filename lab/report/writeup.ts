@@ -3,7 +3,7 @@ import { LEVERS } from '../../common/levers.js';
 import { METRICS, fmtSpread, type ArmRow } from './tables.js';
 
 // The ladder write-up is generated from the measured rows: every number in it comes from a stored
-// summary; only the explanation of each mechanism is fixed text (from DESIGN.md).
+// summary; only the explanation of each mechanism is fixed text (the mechanisms of docs/runbook.md).
 
 interface LeverText {
   mode: string;

@@ -1,6 +1,6 @@
 // @ts-check
-// The error classes of DESIGN.md for k6 responses; mirrors classifyK6 in loadtest/classes.ts
-// (test/kind/classify.test.ts runs both over the same table). Plain JS without k6 imports so
+// The error classes (docs/results-guide.md) for k6 responses; mirrors classifyK6 in loadtest/classes.ts
+// (test/kind/k6-script.test.ts runs both over the same table). Plain JS without k6 imports so
 // node can load it too.
 
 /** @typedef {'ok'|'http_502'|'http_503'|'http_5xx_other'|'reset'|'refused'|'timeout'|'other'} ErrorClass */

@@ -92,9 +92,9 @@ describe('kind dry run', () => {
   it('rejects bad input with a named error before any call', async () => {
     const cases: Array<[Parameters<typeof planKind>[0], Parameters<typeof planKind>[1], string, RegExp]> = [
       [{ arm: 'nope', reps: 1, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_UNKNOWN_ARM', /"nope"/],
-      [{ arm: 'after', reps: 0, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--reps=0/],
-      [{ arm: 'after', reps: 1, rate: 0, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--rate=0/],
-      [{ arm: 'after', reps: 1, rate: 10, deploys: 1.5, dryRun: true }, {}, 'LAB_BAD_OPTION', /--deploys=1.5/],
+      [{ arm: 'after', reps: 0, rate: 10, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--reps 0 is out of range 1\.\.20/],
+      [{ arm: 'after', reps: 1, rate: 0, deploys: 1, dryRun: true }, {}, 'LAB_BAD_OPTION', /--rate 0 is out of range 1\.\.5000/],
+      [{ arm: 'after', reps: 1, rate: 10, deploys: 1.5, dryRun: true }, {}, 'LAB_BAD_OPTION', /--deploys needs an integer 1\.\.20, got 1\.5/],
       [{ arm: 'after', reps: 1, rate: 10, deploys: 1, dryRun: true }, { renderedDir: join(tmpdir(), 'no-such-rendered-dir') }, 'LAB_MISSING_MANIFEST', /after\.yaml does not exist/],
       [{ arm: 'after', reps: 1, rate: 10, deploys: 1, dryRun: true }, { env: { LAB_KIND_ROLLOUT_BUDGET_S: 'soon' } }, 'LAB_BAD_ENV', /LAB_KIND_ROLLOUT_BUDGET_S/],
     ];

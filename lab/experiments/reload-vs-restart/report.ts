@@ -1,12 +1,13 @@
 import { CLASSES } from '../../../loadtest/classes.js';
 import { perSecond } from '../../report/buckets.js';
+import { maxOf, Svg } from '../../report/svg.js';
 import type { MethodRun } from './arm.js';
 import type { MethodStats } from './stats.js';
 import type { TlsRun } from './tls.js';
 
-// Tables and chart of results/reload-vs-restart/. The SVG is hand-written like lab/report's
-// timeline (no chart dependency); lab/report's renderTimeline is per deploy run and expects a
-// RunSummary with a job audit, which this comparison does not have.
+// Tables and chart of results/reload-vs-restart/. The chart uses the lab's one SVG writer
+// (lab/report/svg.ts); lab/report's renderTimeline is per deploy run and expects a RunSummary with
+// a job audit, which this comparison does not have.
 
 interface Row { label: string; value: (s: MethodStats) => string }
 
@@ -50,23 +51,22 @@ export function tlsTable(t: TlsRun): string {
   return lines.join('\n');
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+interface Series { v: number[]; color: string; label: string }
 
 /** One row per method: requests/s and errors/s, p99 per second; change windows shaded. */
 export function timelineSvg(runs: MethodRun[], title: string): string {
   const W = 1000; const L = 70; const R = 20; const PH = 110; const GAP = 52; const TOP = 40;
-  const H = TOP + runs.length * 3 * (PH + GAP) + 10;
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${L}" y="20" font-size="14" font-weight="bold">${esc(title)}</text>`];
+  const svg = new Svg(W, TOP + runs.length * 3 * (PH + GAP) + 10);
+  svg.text(L, 20, title, 'font-size="14" font-weight="bold"');
   let row = 0;
   // One time scale for every method, so the length of a change reads the same across rows.
-  const secs = Math.max(1, ...runs.map((run) => Math.ceil((Math.max(...run.records.map((r) => r.t_sched), run.baseline.start) - run.baseline.start + 1000) / 1000)));
+  const secs = maxOf(runs.map((run) => Math.ceil((maxOf(run.records.map((r) => r.t_sched), run.baseline.start) - run.baseline.start + 1000) / 1000)), 1);
   for (const run of runs) {
     const t0 = run.baseline.start - 1000;
     const b = perSecond(run.records, t0, secs);
     const fast = perSecond(run.records.filter((r) => r.route === 'fast'), t0, secs);
     const x = (s: number) => L + (s / secs) * (W - L - R);
-    const panels: Array<{ name: string; series: Array<{ v: number[]; color: string; label: string }> }> = [
+    const panels: Array<{ name: string; series: Series[] }> = [
       { name: `${run.method}: requests/s and errors/s`, series: [{ v: b.map((k) => k.requests), color: '#999', label: 'requests/s' }, { v: b.map((k) => k.requests - k.counts.ok), color: '#d62728', label: 'errors/s' }] },
       // perSecond's p99 leaves /slow out (its latency is its own parameter), so the label says so
       { name: `${run.method}: p99 latency per second, every route except /slow (ms)`, series: [{ v: b.map((k) => k.p99Ms), color: '#1f77b4', label: 'p99 ms' }] },
@@ -74,29 +74,28 @@ export function timelineSvg(runs: MethodRun[], title: string): string {
     ];
     for (const p of panels) {
       const y0 = TOP + row * (PH + GAP) + 14;
-      const max = Math.max(1, ...p.series.flatMap((s) => s.v)) * 1.1;
+      const max = maxOf(p.series.flatMap((s) => s.v), 1) * 1.1;
       const y = (v: number) => y0 + PH - (v / max) * PH;
-      out.push(`<text x="${L}" y="${y0 - 4}" font-weight="bold">${esc(p.name)}</text>`);
+      svg.text(L, y0 - 4, p.name, 'font-weight="bold"');
       for (const c of run.changes) {
         const a = x((c.start - t0) / 1000); const e = x((c.end - t0) / 1000); const inEff = x((c.start + c.inEffectMs - t0) / 1000);
-        out.push(`<rect x="${a.toFixed(1)}" y="${y0}" width="${Math.max(1, e - a).toFixed(1)}" height="${PH}" fill="#fdf1d8"/>`);
-        out.push(`<line x1="${inEff.toFixed(1)}" x2="${inEff.toFixed(1)}" y1="${y0}" y2="${y0 + PH}" stroke="#2ca02c" stroke-dasharray="3,2"/>`);
+        svg.rect(a, y0, Math.max(1, e - a), PH, '#fdf1d8');
+        svg.line(inEff, inEff, y0, y0 + PH, '#2ca02c', 'stroke-dasharray="3,2"');
       }
-      out.push(`<rect x="${L}" y="${y0}" width="${W - L - R}" height="${PH}" fill="none" stroke="#ccc"/>`);
-      out.push(`<text x="${L - 6}" y="${y0 + 4}" text-anchor="end">${Math.round(max)}</text><text x="${L - 6}" y="${y0 + PH}" text-anchor="end">0</text>`);
+      svg.rect(L, y0, W - L - R, PH, 'none', 'stroke="#ccc"');
+      svg.text(L - 6, y0 + 4, String(Math.round(max)), 'text-anchor="end"').text(L - 6, y0 + PH, '0', 'text-anchor="end"');
       p.series.forEach((s, i) => {
-        out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.v.map((v, k) => `${x(k + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`);
-        out.push(`<text x="${W - R - 120 + i * 60}" y="${y0 - 4}" fill="${s.color}">${esc(s.label)}</text>`);
+        svg.polyline(s.v.map((v, k) => [x(k + 0.5), y(v)] as const), s.color);
+        svg.text(W - R - 120 + i * 60, y0 - 4, s.label, `fill="${s.color}"`);
       });
       const tick = secs > 60 ? 10 : 5;
       for (let t = 0; t <= secs; t += tick) {
-        out.push(`<line x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${y0 + PH}" y2="${y0 + PH + 4}" stroke="#666"/>`);
-        out.push(`<text x="${x(t).toFixed(1)}" y="${y0 + PH + 14}" text-anchor="middle" fill="#555">${t}s</text>`);
+        svg.line(x(t), x(t), y0 + PH, y0 + PH + 4, '#666');
+        svg.text(x(t), y0 + PH + 14, `${t}s`, 'text-anchor="middle" fill="#555"');
       }
-      out.push(`<text x="${W - R}" y="${y0 + PH + 26}" text-anchor="end" fill="#555">seconds since 1 s before the baseline · shaded: change windows · dashed green: new config in effect on every pod</text>`);
+      svg.text(W - R, y0 + PH + 26, 'seconds since 1 s before the baseline · shaded: change windows · dashed green: new config in effect on every pod', 'text-anchor="end" fill="#555"');
       row++;
     }
   }
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  return svg.toString();
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { loadScenario, type Scenario } from '../../../loadtest/scenario.js';
 import { findArm, type Arm } from '../../engine/arms.js';
+import { checkRange, LAB_OPTIONS } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { onTeardown } from '../../engine/teardown.js';
 import type { JobAudit, RunSummary } from '../../engine/schema.js';
@@ -49,13 +50,9 @@ export interface KindDeps {
 
 const PATHS = ['l4', 'ingress'];
 
+/** The lab CLI's ranges (lab/engine/args.ts), for callers that reach runKind without the CLI. */
 function validate(o: KindOptions): void {
-  const int = (v: number, name: string, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new LabError('LAB_BAD_OPTION', `${name}=${v}: expected an integer >= ${min}`);
-  };
-  int(o.reps, '--reps', 1);
-  int(o.deploys, '--deploys', 1);
-  if (!Number.isFinite(o.rate) || o.rate <= 0) throw new LabError('LAB_BAD_OPTION', `--rate=${o.rate}: expected a positive number of requests/s`);
+  for (const name of ['reps', 'rate', 'deploys'] as const) checkRange(`--${name}`, o[name], LAB_OPTIONS[name].min, LAB_OPTIONS[name].max);
 }
 
 function envSeconds(env: Record<string, string | undefined>, name: string, def: number): number {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../engine/meta.js';
 import type { RunSummary } from '../../engine/schema.js';
 import { latestByArm, loadRuns, type StoredRun } from '../../report/load.js';
+import { median } from '../../report/stats.js';
 import { DEFAULT_PROPAGATION_DELAY_MS } from '../../targets/local/cluster.js';
 
 // The lab's own measured numbers, read from the committed results at run time so a new run never
@@ -25,12 +26,6 @@ export function defaultDeregistration(root: string = REPO_ROOT): Deregistration 
   }
   return { seconds: DEFAULT_PROPAGATION_DELAY_MS / 1000, from: `the local target's modelled propagation delay, as no ${RECOMMENDATION} exists` };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 export type Metric = [label: string, pick: (s: RunSummary) => number];
 

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { isLabError, LabError } from '../../../common/errors.js';
+import { parseOptions, usage } from '../../engine/args.js';
 import { formatSarif } from './format-sarif.js';
 import { formatText } from './format-text.js';
 import { deregistrationFor, runDoctor } from './run.js';
@@ -7,17 +7,20 @@ import { SEVERITIES, severityRank, type DoctorOptions, type Severity } from './t
 
 // `npm run lab -- doctor <file|dir|->...`: exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
 
-export const DOCTOR_USAGE = `usage: npm run lab -- doctor <file|dir|->... [options]   (make doctor FILE=…)
-  Checks Kubernetes manifests (multi-document YAML; a kustomize directory is rendered with kubectl)
-  for the five deploy-window failure modes and hot-reload mounts. Rules and fixes: docs/runbook.md.
-options:
-  --dockerfile F          also check the image's CMD/ENTRYPOINT (used for containers without a command)
-  --deregistration-s N    expected endpoint deregistration delay in seconds
-                          (default: results/tune/recommendation.json, else the local target's delay)
-  --drain-s N             the app's drain deadline in seconds, when no known env var says it
-  --json | --sarif        machine output (SARIF 2.1.0 for code-scanning UIs); default human text
-  --fail-on S             error | warning | info: exit 1 when a finding is at least this severe (default error)
-exit: 0 clean, 1 findings at or above --fail-on, 2 bad input`;
+export const DOCTOR_OPTIONS = {
+  dockerfile: { type: 'string', arg: 'F', help: "also check the image's CMD/ENTRYPOINT (used for containers without a command)" },
+  'deregistration-s': { type: 'string', arg: 'N', help: 'expected endpoint deregistration delay, seconds (default: results/tune/recommendation.json, else the local target\'s delay)' },
+  'drain-s': { type: 'string', arg: 'N', help: "the app's drain deadline, seconds, when no known env var says it" },
+  json: { type: 'flag', help: 'machine output: the report as JSON' },
+  sarif: { type: 'flag', help: 'machine output: SARIF 2.1.0 for code-scanning UIs' },
+  'fail-on': { type: 'choice', choices: SEVERITIES, default: 'error', help: 'exit 1 when a finding is at least this severe' },
+  help: { type: 'flag', short: 'h', help: 'this text' },
+} as const;
+
+export const DOCTOR_USAGE = usage(`usage: npm run lab -- doctor <file|dir|->... [options]   (make doctor FILE=…)
+  Checks Kubernetes manifests (multi-document YAML; a kustomize directory is rendered with kubectl) for the
+  five deploy-window failure modes and hot-reload mounts; rules: docs/doctor.md.
+  exit: 0 clean, 1 findings at or above --fail-on, 2 bad input`, DOCTOR_OPTIONS);
 
 interface DoctorArgs { options: DoctorOptions; format: 'text' | 'json' | 'sarif'; failOn: Severity; help: boolean }
 
@@ -28,30 +31,16 @@ function secondsOption(name: string, raw: string | undefined): number | undefine
 }
 
 export function parseDoctorArgs(argv: string[]): DoctorArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, allowPositionals: true, strict: true,
-      options: {
-        dockerfile: { type: 'string' }, 'deregistration-s': { type: 'string' }, 'drain-s': { type: 'string' },
-        json: { type: 'boolean' }, sarif: { type: 'boolean' }, 'fail-on': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new LabError('LAB_BAD_OPTION', `${(e as Error).message}`, { cause: e });
-  }
-  const v = parsed.values;
+  const { values: v, positionals } = parseOptions(DOCTOR_OPTIONS, argv, { positionals: true });
   if (v.json && v.sarif) throw new LabError('LAB_BAD_OPTION', '--json and --sarif exclude each other');
-  const failOn = (v['fail-on'] ?? 'error') as Severity;
-  if (!SEVERITIES.includes(failOn)) throw new LabError('LAB_BAD_OPTION', `--fail-on must be one of ${SEVERITIES.join(', ')}, got "${v['fail-on']}"`);
-  const options: DoctorOptions = { paths: parsed.positionals };
+  const options: DoctorOptions = { paths: positionals };
   if (v.dockerfile !== undefined) options.dockerfile = v.dockerfile;
-  const dereg = secondsOption('deregistration-s', v['deregistration-s']);
+  const dereg = secondsOption('deregistration-s', v.deregistrationS);
   if (dereg !== undefined) options.deregistrationS = dereg;
-  const drain = secondsOption('drain-s', v['drain-s']);
+  const drain = secondsOption('drain-s', v.drainS);
   if (drain !== undefined) options.drainS = drain;
   if (!v.help && !options.paths.length) throw new LabError('LAB_BAD_OPTION', 'doctor needs at least one file, directory or - (stdin)');
-  return { options, format: v.sarif ? 'sarif' : v.json ? 'json' : 'text', failOn, help: v.help === true };
+  return { options, format: v.sarif ? 'sarif' : v.json ? 'json' : 'text', failOn: v.failOn, help: v.help };
 }
 
 export async function doctor(argv: string[]): Promise<number> {
