@@ -6,7 +6,7 @@ import type { RunTimeline } from '../engine/schema.js';
 import type { StoredRun } from './load.js';
 import { ERROR_CLASSES, perSecond } from './buckets.js';
 import { CLASS_COLOR } from './svg-timeline.js';
-import { esc, f1, maxOf } from './svg.js';
+import { esc, f1, maxOf, niceMax } from './svg.js';
 
 // The picture for the README: before and after side by side on the same scales, errors per second
 // by class above, ready and serving pods below, rollout starts marked. One run of each arm (rep 1 of
@@ -33,6 +33,7 @@ export function loadRunData(resultsDir: string, run: StoredRun): Loaded | undefi
 }
 
 function column(out: string[], d: Loaded, x0: number, seconds: number, errTop: number, podTop: number): void {
+  const errStep = niceMax(errTop).step;
   const t0 = d.records.reduce((m, r) => Math.min(m, r.t_sched), Infinity);
   const x = (s: number) => x0 + (s / seconds) * COL_W;
   const buckets = perSecond(d.records, t0, seconds);
@@ -43,7 +44,7 @@ function column(out: string[], d: Loaded, x0: number, seconds: number, errTop: n
   const podY0 = TOP + ERR_H + GAP_Y;
   const podY = (v: number) => podY0 + PODS_H - (Math.min(v, podTop) / podTop) * PODS_H;
   for (const [y0, h] of [[TOP, ERR_H], [podY0, PODS_H]] as const) out.push(`<rect x="${x0}" y="${y0}" width="${COL_W}" height="${h}" fill="none" stroke="#999"/>`);
-  for (let v = 0; v <= errTop; v += errTop / 4) out.push(`<text x="${x0 - 4}" y="${f1(errY(v) + 4)}" text-anchor="end" fill="#444">${f1(v)}</text>`);
+  for (let v = 0; v <= errTop + 1e-9; v += errStep) out.push(`<text x="${x0 - 4}" y="${f1(errY(v) + 4)}" text-anchor="end" fill="#444">${f1(v)}</text>`);
   for (let v = 0; v <= podTop; v++) out.push(`<text x="${x0 - 4}" y="${f1(podY(v) + 4)}" text-anchor="end" fill="#444">${v}</text>`);
   const bw = Math.max(1, COL_W / seconds - 0.5);
   for (const b of buckets) {
@@ -91,7 +92,7 @@ export function renderCompare(before: Loaded, after: Loaded): string {
     const t0 = d.records.reduce((m, r) => Math.min(m, r.t_sched), Infinity);
     return perSecond(d.records, t0, seconds).map((b) => ERROR_CLASSES.reduce((a, c) => a + b.counts[c], 0));
   }));
-  const errTop = Math.ceil(maxErr / 4) * 4;
+  const errTop = niceMax(maxErr).top;
   const podTop = Math.max(4, ...before.timeline.readySamples.map((r) => r.ready.service ?? 0), ...after.timeline.readySamples.map((r) => r.ready.service ?? 0));
   const W = LEFT + 2 * COL_W + GAP_X + 20;
   const H = TOP + ERR_H + GAP_Y + PODS_H + 70;
