@@ -105,7 +105,8 @@ function requestPanels(f: Frame, buckets: SecondBucket[]): void {
 /** Ready pods per Deployment as step lines; returns the Deployments drawn (for the legend). */
 function readyPanel(f: Frame, timeline: RunTimeline): string[] {
   const deployments = [...new Set(timeline.readySamples.flatMap((s) => Object.keys(s.ready)))];
-  const rp = niceMax(maxOf(timeline.readySamples.flatMap((s) => Object.values(s.ready)), 1), 4);
+  // serving can exceed ready (a terminating pod still accepts during preStop): one scale for both
+  const rp = niceMax(maxOf([...timeline.readySamples.flatMap((s) => Object.values(s.ready)), ...(timeline.servingSamples ?? []).flatMap((s) => Object.values(s.serving))], 1), 4);
   axis(f, 3, Math.max(rp.top, 1), 1);
   for (const d of deployments) {
     const pts: Array<[number, number]> = [];
