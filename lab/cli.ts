@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError, LabError } from '../common/errors.js';
-import { loadScenario } from '../loadtest/scenario.js';
+import { loadScenario, type Scenario } from '../loadtest/scenario.js';
 import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
 import { plannedRunMs, runExperiment } from './engine/protocol.js';
 import { Progress } from './engine/progress.js';
@@ -13,9 +13,9 @@ import { installSignalTeardown, teardownAll } from './engine/teardown.js';
 import { regenerateReport } from './report/index.js';
 import { killMidJob } from './experiments/kill-mid-job/main.js';
 import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
-import { guardian } from './experiments/guardian/main.js';
 import { doctor } from './tools/doctor/main.js';
 import { triageMain } from './tools/triage/main.js';
+import { guardian } from './experiments/guardian/main.js';
 import { runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -27,9 +27,9 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   'kill-mid-job': killMidJob,
   'reload-vs-restart': reloadVsRestart,
-  guardian,
   doctor,
   triage: triageMain,
+  guardian,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 
@@ -70,48 +70,19 @@ async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rat
   return all;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const experiment = EXPERIMENTS[argv[0] ?? ''];
-  if (experiment) return experiment(argv.slice(1));
-  const args = parseLabArgs(argv, Object.keys(EXPERIMENTS));
-  // an experiment named after the options: hand it the rest of the command line
-  const late = EXPERIMENTS[args.command];
-  if (late) return late(argv.filter((a, i) => i !== argv.indexOf(args.command)));
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const resultsDir = resolve(args.resultsDir ?? join(REPO_ROOT, 'results'));
-  if (args.command === 'report') {
-    const r = regenerateReport(resultsDir, say);
-    say(`report: ${r.runs} stored runs → ${r.written.map((w) => join(resultsDir, w)).join(', ')}`);
-    return 0;
-  }
-  const scenario = loadScenario();
-  const stress = args.command === 'stress';
-  const rate = args.rate ?? (stress ? STRESS_RATE_FACTOR * scenario.rate : scenario.rate);
-  if (stress && !args.repsGiven) args.reps = STRESS_REPS;
-  const deploys = args.deploys ?? scenario.phases.deploys;
-  const arms = armsFor(args);
-  for (const arm of arms) {
-    const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
-    if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);
-  }
-  const command = `npm run lab -- ${argv.join(' ')}`;
-  const perRunMs = plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
-    + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
-  if (args.target === 'kind') {
-    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
-    if (!args.dryRun) regenerateReport(resultsDir, say);
-    return summaries.length || args.dryRun ? 0 : 1;
-  }
-  if (args.dryRun) {
-    for (let rep = 1; rep <= args.reps; rep++) for (const arm of arms) say(`  would run ${arm.name} rep ${rep}: k8s/rendered/${arm.name}.yaml`);
-    return 0;
-  }
+interface LocalPlan {
+  args: LabArgs;
+  arms: Arm[];
+  resultsDir: string;
+  rate: number;
+  deploys: number;
+  scenario: Scenario;
+  command: string;
+  perRunMs: number;
+}
 
-  installSignalTeardown(say);
+/** Every arm × repetition on the local target, repetition-major, with progress and a remaining-time estimate. */
+async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs }: LocalPlan): Promise<RunSummary[]> {
   const progress = new Progress();
   const batch = new Date().toISOString();
   const started = Date.now();
@@ -146,10 +117,57 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     progress.stop();
   }
+  return summaries;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const experiment = EXPERIMENTS[argv[0] ?? ''];
+  if (experiment) return experiment(argv.slice(1));
+  const args = parseLabArgs(argv, Object.keys(EXPERIMENTS));
+  // an experiment named after the options: hand it the rest of the command line
+  const late = EXPERIMENTS[args.command];
+  if (late) return late(argv.filter((a, i) => i !== argv.indexOf(args.command)));
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const resultsDir = resolve(args.resultsDir ?? join(REPO_ROOT, 'results'));
+  if (args.command === 'report') {
+    const r = regenerateReport(resultsDir, say);
+    say(`report: ${r.runs} stored runs → ${r.written.map((w) => join(resultsDir, w)).join(', ')}`);
+    return 0;
+  }
+  const scenario = loadScenario();
+  const stress = args.command === 'stress';
+  const rate = args.rate ?? (stress ? STRESS_RATE_FACTOR * scenario.rate : scenario.rate);
+  if (stress && !args.repsGiven) args.reps = STRESS_REPS;
+  const deploys = args.deploys ?? scenario.phases.deploys;
+  const arms = armsFor(args);
+  for (const arm of arms) {
+    const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
+    if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);
+  }
+  const startedAt = Date.now();
+  const command = `npm run lab -- ${argv.join(' ')}`;
+  const perRunMs = plannedRunMs(scenario, deploys);
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} at ${rate} req/s, ${deploys} deploys each; `
+    + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
+  if (args.target === 'kind') {
+    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys);
+    if (!args.dryRun) regenerateReport(resultsDir, say);
+    return summaries.length || args.dryRun ? 0 : 1;
+  }
+  if (args.dryRun) {
+    for (let rep = 1; rep <= args.reps; rep++) for (const arm of arms) say(`  would run ${arm.name} rep ${rep}: k8s/rendered/${arm.name}.yaml`);
+    return 0;
+  }
+
+  installSignalTeardown(say);
+  const summaries = await runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs });
   const r = regenerateReport(resultsDir, say);
   const table = join(resultsDir, `${tableFor(args.command)}.md`);
   if (existsSync(table)) process.stdout.write(readFileSync(table, 'utf8'));
-  say(`done in ${((Date.now() - started) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
+  say(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
   if (arms.includes(AFTER)) {
     const bad = summaries.filter((s) => s.arm === AFTER.name && (failures(s.totalCounts) > 0 || s.jobs.lost > 0 || s.jobs.duplicated > 0));
     if (bad.length) say(`NOTE: ${bad.length} after run(s) had failed requests or lost/duplicated jobs; see the table above`);

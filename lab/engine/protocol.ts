@@ -11,13 +11,14 @@ import { waitForQueueDrain } from '../shared/queue-drain.js';
 import type { Arm } from './arms.js';
 import { Progress } from './progress.js';
 import { startLocalTarget, type RolloutProgress, type Target } from './target.js';
-import { writeRunArtifacts, type PhaseMark } from './artifacts.js';
-import { currentCommit, REPO_ROOT, stamp } from './meta.js';
+import { writeRunArtifacts } from './artifacts.js';
+import { RunRecorder } from './run-recorder.js';
 import { loadNow, machineLoad } from './machine.js';
-import { ServingProbe } from './serving-probe.js';
+import { ServingProbe, type ServingSample } from './serving-probe.js';
+import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
-import { summarize, type ReadySample } from '../report/summarize.js';
+import { summarize } from '../report/summarize.js';
 import { deployWindow } from '../report/stats.js';
 
 // The experiment protocol (docs/architecture.md, "Experiment engine"), identical for every arm:
@@ -25,8 +26,7 @@ import { deployWindow } from '../report/stats.js';
 
 export const ROLLED_DEPLOYMENTS = ['service', 'worker'] as const;
 export const SERVING_DEPLOYMENT = 'service';
-export const PHASES = ['starting', 'warmup', 'baseline', 'deploy', 'pause', 'cooldown', 'draining', 'audit', 'teardown', 'done'] as const;
-export type Phase = (typeof PHASES)[number];
+export { PHASES, type Phase } from './run-recorder.js';
 
 export interface ExperimentOptions {
   arm: Arm;
@@ -100,186 +100,186 @@ async function waitServing(targets: LoadTarget[], timeoutMs: number): Promise<vo
   }
 }
 
+/** The arm's cluster, with the rollout's progress shown while a deploy runs. */
+async function startArm(o: ExperimentOptions, scratch: string, rec: RunRecorder): Promise<Target> {
+  const manifestFile = resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
+  const rolloutState = new Map<string, RolloutProgress>();
+  const c = await startLocalTarget({
+    manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
+    onProgress: (p) => {
+      if (rec.phase !== 'deploy') return rolloutState.clear();
+      rolloutState.set(p.deployment, p);
+      rec.show({ rollout: describeRollout(rolloutState) });
+    },
+  });
+  rec.notes.push(...c.notes);
+  if (!c.redisUrl) throw new LabError('LAB_UNSUPPORTED_MANIFEST', `${manifestFile} runs no redis Service the lab can reach: the job audit needs it`);
+  return c;
+}
+
+/** Waits until the routing view lists every ready pod and both paths answer; returns the load targets. */
+async function readyForLoad(c: Target, propagationDelayMs: number | null, startedAt: number): Promise<LoadTarget[]> {
+  // The routing view learns of the pods propagationDelayMs after they are ready; load sent before
+  // that would measure the cluster's start, not a deploy.
+  const viewDeadline = Date.now() + (propagationDelayMs ?? 0) + 15_000;
+  while (c.viewSize(SERVING_DEPLOYMENT) < c.readyPods(SERVING_DEPLOYMENT) || c.viewSize(SERVING_DEPLOYMENT) === 0) {
+    if (Date.now() > viewDeadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVING_DEPLOYMENT} did not list its ready pods within ${viewDeadline - startedAt} ms of start`);
+    await sleep(50);
+  }
+  const targets: LoadTarget[] = [
+    { path: 'l4', origin: 'http://service', connect: c.l4Connect('service') },
+    { path: 'ingress', origin: c.ingressUrl },
+  ];
+  await waitServing(targets, 30_000);
+  return targets;
+}
+
+interface Deploys {
+  /** when the first rollout was called and the last one returned (the deploy window's bounds) */
+  firstCallAt: number;
+  lastDoneAt: number;
+  durationsMs: number[];
+}
+
+/** warm-up → baseline → N × (rolloutRestart, pause) → cool-down, under the running load. */
+async function drivePhases(o: ExperimentOptions, c: Target, rec: RunRecorder): Promise<Deploys> {
+  const ph = o.scenario.phases;
+  const d: Deploys = { firstCallAt: 0, lastDoneAt: 0, durationsMs: [] };
+  rec.enter('warmup');
+  await sleep(ph.warmupSeconds * 1000);
+  rec.enter('baseline');
+  await sleep(ph.baselineSeconds * 1000);
+  for (let n = 1; n <= o.deploys; n++) {
+    rec.enter('deploy');
+    rec.events.push({ t: Date.now(), kind: 'note', detail: `deploy ${n}/${o.deploys}` });
+    const t0 = Date.now();
+    d.firstCallAt ||= t0;
+    await c.rolloutRestart([...ROLLED_DEPLOYMENTS]);
+    d.lastDoneAt = Date.now();
+    d.durationsMs.push(d.lastDoneAt - t0);
+    rec.show({ rollout: `${n}/${o.deploys} done in ${((d.lastDoneAt - t0) / 1000).toFixed(1)}s` });
+    if (n < o.deploys) {
+      rec.enter('pause');
+      await sleep(ph.pauseBetweenDeploysSeconds * 1000);
+    }
+  }
+  rec.enter('cooldown');
+  await sleep(ph.cooldownSeconds * 1000);
+  return d;
+}
+
+/** "Jobs lost" as lab/report/stats.ts defines it: wait for the queue to drain, then audit the ledger. */
+async function auditAfterDrain(c: Target, gen: LoadGenerator, rec: RunRecorder, timeoutMs?: number): Promise<{ jobs: JobAudit; drainMs: number }> {
+  const drain = await waitForQueueDrain(c.redisUrl, 'jobs', timeoutMs);
+  if (!drain.drained) rec.notes.push(`queue not drained after ${drain.waitedMs} ms: ${drain.pending} jobs still pending (counted as lost)`);
+  const redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3 });
+  try {
+    return { jobs: await auditJobs(redis, gen.accepted), drainMs: drain.waitedMs };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+interface Measured {
+  c: Target;
+  gen: LoadGenerator;
+  targets: LoadTarget[];
+  deploys: Deploys;
+  jobs: JobAudit;
+  drainMs: number;
+  serving: ServingSample[];
+  loadBefore: number[];
+}
+
+function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: Measured): RunSummary {
+  const genSummary = m.gen.summary();
+  if (genSummary.dropped > 0.01 * (genSummary.sent + genSummary.dropped)) {
+    rec.notes.push(`the load generator dropped ${genSummary.dropped} of ${genSummary.sent + genSummary.dropped} arrivals (>1 %): the machine could not keep up`);
+  }
+  const events = [...m.c.events, ...rec.events].sort((a, b) => a.t - b.t);
+  return summarize({
+    arm: o.arm.name, levers: [...o.arm.levers], target: 'local', rep: o.rep, command: o.command, commit: currentCommit(), date: started.toISOString(),
+    params: {
+      rate: o.rate,
+      deploys: o.deploys,
+      propagationDelayMs: m.c.propagationDelayMs ?? o.propagationDelayMs ?? null,
+      keepAlive: o.keepAlive ?? o.scenario.keepAlive,
+      paths: m.targets.map((t) => t.path),
+      split: 'arrival i goes to paths[i % 2]: half via L4, half via the ingress',
+      phases: o.scenario.phases,
+      mix: o.scenario.mix.map((x) => `${x.method} ${x.path} ×${x.weight}`),
+      timeoutSeconds: o.scenario.timeoutSeconds,
+      accounts: o.scenario.accounts,
+      manifest: `k8s/rendered/${o.arm.name}.yaml`,
+      batch: o.batch,
+      sent: genSummary.sent,
+      queueDrainMs: m.drainMs,
+      machine: machineLoad(m.loadBefore),
+    },
+    notes: rec.notes,
+    records: m.gen.records,
+    dropped: genSummary.dropped,
+    events,
+    baseline: rec.phaseInterval('baseline'),
+    window: deployWindow(m.c.events, m.deploys.firstCallAt, m.deploys.lastDoneAt),
+    deployDurationsMs: m.deploys.durationsMs,
+    readySamples: rec.readySamples,
+    servingSamples: m.serving,
+    servingDeployment: SERVING_DEPLOYMENT,
+    jobs: m.jobs,
+  });
+}
+
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const started = new Date();
   const loadBefore = loadNow();
   const runName = `${stamp(started)}-${o.arm.name}-rep${o.rep}`;
-  const dir = join(o.resultsDir, 'runs', runName);
   const scratch = join(o.workDir, runName);
   mkdirSync(scratch, { recursive: true });
-  const manifestFile = resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
-  const progress = o.progress;
-  const ownEvents: TimelineEvent[] = [];
-  const phases: PhaseMark[] = [];
-  const readySamples: ReadySample[] = [];
-  const deployDurationsMs: number[] = [];
-  const notes: string[] = [];
-  let phase: Phase = 'starting';
-  let rollout = '';
-  const show = (patch: { phase?: Phase; rollout?: string } = {}) => {
-    if (patch.phase) phase = patch.phase;
-    if (patch.rollout !== undefined) rollout = patch.rollout;
-    progress?.update({
-      arm: o.arm.name, rep: o.rep, reps: o.reps, phase, rollout, counts: gen?.counts,
-      startedAt: o.invocationStartedAt ?? started.getTime(), etaAt: o.etaAt?.(),
-    });
-  };
-  const enter = (name: Phase) => {
-    const now = Date.now();
-    const last = phases.at(-1);
-    if (last && last.end === 0) last.end = now;
-    phases.push({ name, start: now, end: 0 });
-    ownEvents.push({ t: now, kind: 'phase', detail: name });
-    show({ phase: name });
-  };
-
+  const rec = new RunRecorder({ arm: o.arm.name, rep: o.rep, reps: o.reps, progress: o.progress, startedAt: o.invocationStartedAt ?? started.getTime(), etaAt: o.etaAt });
   let cluster: Target | undefined;
   let gen: LoadGenerator | undefined;
-  let sampler: NodeJS.Timeout | undefined;
+  const timers: NodeJS.Timeout[] = [];
   let probe: ServingProbe | undefined;
   const teardown = async (abort: boolean) => {
-    clearInterval(sampler);
+    for (const t of timers) clearInterval(t);
     await probe?.close();
     await gen?.stop(abort ? 0 : undefined);
     await cluster?.close();
   };
   const unregister = onTeardown(() => teardown(true));
   try {
-    enter('starting');
-    const rolloutState = new Map<string, RolloutProgress>();
-    cluster = await startLocalTarget({
-      manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch,
-      onProgress: (p) => {
-        if (phase !== 'deploy') return;
-        rolloutState.set(p.deployment, p);
-        show({ rollout: describeRollout(rolloutState) });
-      },
-    });
-    const c = cluster;
-    notes.push(...c.notes);
-    const propagationDelayMs = c.propagationDelayMs ?? o.propagationDelayMs ?? null;
-    if (!c.redisUrl) throw new LabError('LAB_UNSUPPORTED_MANIFEST', `${manifestFile} runs no redis Service the lab can reach: the job audit needs it`);
-    // The routing view learns of the pods propagationDelayMs after they are ready; load sent before
-    // that would measure the cluster's start, not a deploy.
-    const viewDeadline = Date.now() + (propagationDelayMs ?? 0) + 15_000;
-    while (c.viewSize(SERVING_DEPLOYMENT) < c.readyPods(SERVING_DEPLOYMENT) || c.viewSize(SERVING_DEPLOYMENT) === 0) {
-      if (Date.now() > viewDeadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVING_DEPLOYMENT} did not list its ready pods within ${viewDeadline - started.getTime()} ms of start`);
-      await sleep(50);
-    }
-    const targets: LoadTarget[] = [
-      { path: 'l4', origin: 'http://service', connect: c.l4Connect('service') },
-      { path: 'ingress', origin: c.ingressUrl },
-    ];
-    await waitServing(targets, 30_000);
-    const keepAlive = o.keepAlive ?? o.scenario.keepAlive;
-    gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive, runId: runName });
-    sampler = setInterval(() => {
-      readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) });
-    }, 100);
+    rec.enter('starting');
+    const c = (cluster = await startArm(o, scratch, rec));
+    const targets = await readyForLoad(c, c.propagationDelayMs ?? o.propagationDelayMs ?? null, started.getTime());
+    const g = (gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive: o.keepAlive ?? o.scenario.keepAlive, runId: runName }));
+    rec.countFrom(() => g.counts);
+    timers.push(setInterval(() => rec.readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) }), 100));
+    timers.push(setInterval(() => rec.show(), 1000));
     // Serving = accepts a TCP connection on its own address. The probe's sockets reach the service
     // (5 per second per pod, no request), so they appear in its socket counts, never in the load's.
-    probe = new ServingProbe(() => c.podAddresses(SERVING_DEPLOYMENT));
-    probe.start();
-    const ph = o.scenario.phases;
-    let lastShown = 0;
-    const ticker = setInterval(() => { if (Date.now() - lastShown > 900) { lastShown = Date.now(); show(); } }, 1000);
-    try {
-      gen.start();
-      enter('warmup');
-      await sleep(ph.warmupSeconds * 1000);
-      enter('baseline');
-      await sleep(ph.baselineSeconds * 1000);
-      let windowStart = 0;
-      let windowEnd = 0;
-      for (let d = 1; d <= o.deploys; d++) {
-        enter('deploy');
-        ownEvents.push({ t: Date.now(), kind: 'note', detail: `deploy ${d}/${o.deploys}` });
-        const t0 = Date.now();
-        windowStart ||= t0;
-        rolloutState.clear();
-        await c.rolloutRestart([...ROLLED_DEPLOYMENTS]);
-        windowEnd = Date.now();
-        deployDurationsMs.push(windowEnd - t0);
-        show({ rollout: `${d}/${o.deploys} done in ${((windowEnd - t0) / 1000).toFixed(1)}s` });
-        if (d < o.deploys) {
-          enter('pause');
-          await sleep(ph.pauseBetweenDeploysSeconds * 1000);
-        }
-      }
-      enter('cooldown');
-      await sleep(ph.cooldownSeconds * 1000);
-      enter('draining');
-      await gen.stop();
-      clearInterval(sampler);
-      await probe.close();
-
-      // The deploy window: from the first rollout event to the last old pod gone.
-      const window = deployWindow(c.events, windowStart, windowEnd);
-      const baselinePhase = phases.find((p) => p.name === 'baseline')!;
-
-      enter('audit');
-      const queueName = 'jobs';
-      const drain = await waitForQueueDrain(c.redisUrl, queueName, o.drainTimeoutMs);
-      if (!drain.drained) notes.push(`queue not drained after ${drain.waitedMs} ms: ${drain.pending} jobs still waiting/active/delayed (counted as lost)`);
-      const redis = new Redis(c.redisUrl, { maxRetriesPerRequest: 3 });
-      let jobs: JobAudit;
-      try {
-        jobs = await auditJobs(redis, gen.accepted);
-      } finally {
-        redis.disconnect();
-      }
-      const genSummary = gen.summary();
-      if (genSummary.dropped > 0.01 * (genSummary.sent + genSummary.dropped)) {
-        notes.push(`the load generator dropped ${genSummary.dropped} of ${genSummary.sent + genSummary.dropped} arrivals (>1 %): the machine could not keep up`);
-      }
-      enter('teardown');
-      await teardown(false);
-      enter('done');
-      const events = [...c.events, ...ownEvents].sort((a, b) => a.t - b.t);
-      const summary = summarize({
-        arm: o.arm.name,
-        levers: [...o.arm.levers],
-        target: 'local',
-        rep: o.rep,
-        command: o.command,
-        commit: currentCommit(),
-        date: started.toISOString(),
-        params: {
-          rate: o.rate,
-          deploys: o.deploys,
-          propagationDelayMs,
-          keepAlive,
-          paths: targets.map((t) => t.path),
-          split: 'arrival i goes to paths[i % 2]: half via L4, half via the ingress',
-          phases: ph,
-          mix: o.scenario.mix.map((m) => `${m.method} ${m.path} ×${m.weight}`),
-          timeoutSeconds: o.scenario.timeoutSeconds,
-          accounts: o.scenario.accounts,
-          manifest: `k8s/rendered/${o.arm.name}.yaml`,
-          batch: o.batch,
-          sent: genSummary.sent,
-          queueDrainMs: drain.waitedMs,
-          machine: machineLoad(loadBefore),
-        },
-        notes,
-        records: gen.records,
-        dropped: genSummary.dropped,
-        events,
-        baseline: { start: baselinePhase.start, end: baselinePhase.end },
-        window,
-        deployDurationsMs,
-        readySamples,
-        servingSamples: probe.samples,
-        servingDeployment: SERVING_DEPLOYMENT,
-        jobs,
-      });
-      await writeRunArtifacts(dir, gen.records, { events, phases, readySamples, servingSamples: probe.samples }, summary, join(scratch, 'pods'));
-      return { summary, dir };
-    } finally {
-      clearInterval(ticker);
-    }
+    const p = (probe = new ServingProbe(() => c.podAddresses(SERVING_DEPLOYMENT)));
+    p.start();
+    g.start();
+    const deploys = await drivePhases(o, c, rec);
+    rec.enter('draining');
+    await g.stop();
+    for (const t of timers) clearInterval(t);
+    await p.close();
+    rec.enter('audit');
+    const { jobs, drainMs } = await auditAfterDrain(c, g, rec, o.drainTimeoutMs);
+    rec.enter('teardown');
+    await teardown(false);
+    rec.enter('done');
+    const summary = buildSummary(o, started, rec, { c, gen: g, targets, deploys, jobs, drainMs, serving: p.samples, loadBefore });
+    const dir = join(o.resultsDir, 'runs', runName);
+    const timeline = { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples, servingSamples: p.samples };
+    await writeRunArtifacts(dir, g.records, timeline, summary, join(scratch, 'pods'));
+    return { summary, dir };
   } finally {
     await teardown(true);
     unregister();
   }
 }
+
+const summaryEvents = (c: Target, rec: RunRecorder): TimelineEvent[] => [...c.events, ...rec.events].sort((a, b) => a.t - b.t);

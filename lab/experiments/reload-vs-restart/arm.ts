@@ -74,6 +74,56 @@ export function changedConfig(n: number): string {
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** Waits until the routing view lists every replica of the service; returns the replica count. */
+async function waitViewFull(c: LocalCluster): Promise<number> {
+  const replicas = c.manifest.deployments.find((d) => d.name === SERVICE)?.replicas ?? 1;
+  const deadline = Date.now() + c.propagationDelayMs + 15_000;
+  while (c.view(SERVICE).endpoints().length < replicas) {
+    if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVICE} did not list ${replicas} pods in time`);
+    await sleep(50);
+  }
+  return replicas;
+}
+
+interface ChangeContext {
+  o: MethodOptions;
+  c: LocalCluster;
+  prober: ConfigProber;
+  livePods: () => string[];
+  replicas: number;
+  notes: string[];
+}
+
+/** Change n by the method under test; resolves when it is in effect on every pod and its window is over. */
+async function applyChange(x: ChangeContext, n: number): Promise<ChangeMark> {
+  const { o, c } = x;
+  const text = changedConfig(n);
+  const checksum = sha256(text);
+  const start = Date.now();
+  let sighupFallback = false;
+  const inEffect = x.prober.waitInEffect(x.livePods, checksum, x.replicas, 120_000);
+  inEffect.catch(() => undefined); // awaited below; this only keeps a timeout mid-rollout from being "unhandled"
+  if (o.method === 'restart') {
+    // What a config-reloader that restarts pods does: new pods get the new ConfigMap, old
+    // pods keep theirs (their volume is not rewritten) until they are replaced.
+    c.manifest.configMaps.set(CONFIG_MAP, { ...c.manifest.configMaps.get(CONFIG_MAP), [CONFIG_KEY]: text });
+    await c.rolloutRestart([SERVICE]);
+  } else {
+    await c.updateConfigMap(CONFIG_MAP, { ...c.manifest.configMaps.get(CONFIG_MAP), [CONFIG_KEY]: text });
+    // The ..data watch is the trigger; SIGHUP only if a pod has not switched within 3 s.
+    const first = await Promise.race([inEffect.then(() => true), sleep(3000).then(() => false)]);
+    if (!first) {
+      sighupFallback = true;
+      x.notes.push(`change ${n}: not in effect after 3 s via the ..data watch; sent SIGHUP`);
+      for (const p of c.pods()) if (p.deployment === SERVICE && p.pid1) process.kill(p.pid1, 'SIGHUP');
+    }
+  }
+  const { ms } = await inEffect;
+  const end = Math.max(Date.now(), start + o.minWindowMs);
+  await sleep(end - Date.now());
+  return { n, start, end, checksum, inEffectMs: ms, sighupFallback };
+}
+
 export async function runMethod(o: MethodOptions): Promise<MethodRun> {
   const runDir = join(o.workDir, `${o.runId}-${o.method}`);
   mkdirSync(runDir, { recursive: true });
@@ -93,12 +143,7 @@ export async function runMethod(o: MethodOptions): Promise<MethodRun> {
     const c = cluster;
     notes.push(...c.notes);
     if (!c.manifest.configMaps.has(CONFIG_MAP)) throw new LabError('LAB_UNSUPPORTED_MANIFEST', `${ARM_MANIFEST} has no ConfigMap/${CONFIG_MAP} for the service's CONFIG_FILE`);
-    const replicas = c.manifest.deployments.find((d) => d.name === SERVICE)?.replicas ?? 1;
-    const deadline = Date.now() + c.propagationDelayMs + 15_000;
-    while (c.view(SERVICE).endpoints().length < replicas) {
-      if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `the routing view of Service/${SERVICE} did not list ${replicas} pods in time`);
-      await sleep(50);
-    }
+    const replicas = await waitViewFull(c);
     const livePods = () => c.pods().filter((p) => p.deployment === SERVICE && p.hostPids.length > 0).map((p) => c.serviceUrlFor(p));
     const counted = countingConnector(c.l4Connect(SERVICE) as unknown as buildConnector.connector);
     gen = new LoadGenerator({
@@ -115,32 +160,8 @@ export async function runMethod(o: MethodOptions): Promise<MethodRun> {
 
     const changes: ChangeMark[] = [];
     for (let n = 1; n <= o.changes; n++) {
-      const text = changedConfig(n);
-      const checksum = sha256(text);
-      const start = Date.now();
-      let sighupFallback = false;
-      const inEffect = prober.waitInEffect(livePods, checksum, replicas, 120_000);
-      inEffect.catch(() => undefined); // awaited below; this only keeps a timeout mid-rollout from being "unhandled"
-      if (o.method === 'restart') {
-        // What a config-reloader that restarts pods does: new pods get the new ConfigMap, old
-        // pods keep theirs (their volume is not rewritten) until they are replaced.
-        c.manifest.configMaps.set(CONFIG_MAP, { ...c.manifest.configMaps.get(CONFIG_MAP), [CONFIG_KEY]: text });
-        await c.rolloutRestart([SERVICE]);
-      } else {
-        await c.updateConfigMap(CONFIG_MAP, { ...c.manifest.configMaps.get(CONFIG_MAP), [CONFIG_KEY]: text });
-        // The ..data watch is the trigger; SIGHUP only if a pod has not switched within 3 s.
-        const first = await Promise.race([inEffect.then(() => true), sleep(3000).then(() => false)]);
-        if (!first) {
-          sighupFallback = true;
-          notes.push(`change ${n}: not in effect after 3 s via the ..data watch; sent SIGHUP`);
-          for (const p of c.pods()) if (p.deployment === SERVICE && p.pid1) process.kill(p.pid1, 'SIGHUP');
-        }
-      }
-      const { ms } = await inEffect;
-      const end = Math.max(Date.now(), start + o.minWindowMs);
-      await sleep(end - Date.now());
-      changes.push({ n, start, end, checksum, inEffectMs: ms, sighupFallback });
-      o.say(`[${o.method}] change ${n}/${o.changes}: in effect on every pod after ${ms} ms`);
+      changes.push(await applyChange({ o, c, prober, livePods, replicas, notes }, n));
+      o.say(`[${o.method}] change ${n}/${o.changes}: in effect on every pod after ${changes.at(-1)!.inEffectMs} ms`);
       if (n < o.changes) await sleep(ph.pauseBetweenDeploysSeconds * 1000);
     }
     await sleep(ph.cooldownSeconds * 1000);

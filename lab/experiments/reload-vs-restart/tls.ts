@@ -49,8 +49,51 @@ function handshake(port: number): Promise<HandshakeLog> {
   });
 }
 
-export async function runTlsRotation(o: { scenario: Scenario; rate: number; runId: string; say: (l: string) => void }): Promise<TlsRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'rvr-tls-'));
+type Served = () => Promise<{ tls: { fingerprint256: string } | null; lastReload: { result: string; error: string | null } }>;
+
+/** Writes the new pair and waits (≤ 5 s) until the service serves it; returns its fingerprint and how long that took. */
+async function rotateTo(configDir: string, pair: { cert: string; key: string }, served: Served, fpA: string): Promise<{ fp: string; ms: number }> {
+  const t0 = Date.now();
+  await writeConfigMapDir(configDir, { 'config.yaml': CONFIG, 'tls.crt': pair.cert, 'tls.key': pair.key });
+  let fp = '';
+  for (let i = 0; i < 200; i++) {
+    fp = (await served()).tls?.fingerprint256 ?? '';
+    if (fp && fp !== fpA) break;
+    await sleep(25);
+  }
+  if (fp === fpA) throw new LabError('LAB_TIMEOUT', 'the rotated certificate was not served within 5 s');
+  return { fp, ms: Date.now() - t0 };
+}
+
+/** Writes a certificate with someone else's key; returns the reload error the service reported (null if none within 5 s). */
+async function rotateMismatched(configDir: string, cert: string, key: string, served: Served): Promise<string | null> {
+  await writeConfigMapDir(configDir, { 'config.yaml': CONFIG, 'tls.crt': cert, 'tls.key': key });
+  for (let i = 0; i < 200; i++) {
+    const s = await served();
+    if (s.lastReload.result === 'failure') return s.lastReload.error;
+    await sleep(25);
+  }
+  return null;
+}
+
+/** Per phase: request classes, handshakes, and which certificate (A old, B new) the handshakes saw. */
+function tallies(phases: Array<{ name: string; start: number; end: number }>, records: RequestRecord[], handshakes: HandshakeLog[], fpA: string, fpB: string): TlsPhase[] {
+  return phases.map((p) => {
+    const counts = emptyCounts();
+    for (const r of records) if (r.t_sched >= p.start && r.t_sched < p.end) counts[r.class]++;
+    const hs = handshakes.filter((h) => h.t >= p.start && h.t < p.end);
+    const fingerprints: Record<string, number> = {};
+    for (const h of hs) {
+      if (!h.fingerprint) continue;
+      const k = h.fingerprint === fpA ? 'A' : h.fingerprint === fpB ? 'B' : 'other';
+      fingerprints[k] = (fingerprints[k] ?? 0) + 1;
+    }
+    return { ...p, counts, handshakes: hs.length, failedHandshakes: hs.filter((h) => !h.ok).length, fingerprints };
+  });
+}
+
+/** Three certificates (a served first, b the rotation, c for the mismatch), Redis, and one HTTPS service on pair a. */
+async function startTlsService(dir: string) {
   const configDir = join(dir, 'config');
   const a = makeCert(dir, 'a');
   const b = makeCert(dir, 'b');
@@ -63,6 +106,12 @@ export async function runTlsRotation(o: { scenario: Scenario; rate: number; runI
     PORT: String(port), HTTPS_PORT: String(httpsPort), HOST: '127.0.0.1', REDIS_URL: redis.url,
     CONFIG_FILE: join(configDir, 'config.yaml'), QUEUE_NAME: `rvr-tls-${process.pid}`, LAB_FIXES: 'all',
   }, REPO_ROOT);
+  return { configDir, b, c, redis, port, httpsPort, svc };
+}
+
+export async function runTlsRotation(o: { scenario: Scenario; rate: number; runId: string; say: (l: string) => void }): Promise<TlsRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'rvr-tls-'));
+  const { configDir, b, c, redis, port, httpsPort, svc } = await startTlsService(dir);
   const prober = new ConfigProber();
   let gen: LoadGenerator | undefined;
   let probing = false;
@@ -80,7 +129,7 @@ export async function runTlsRotation(o: { scenario: Scenario; rate: number; runI
   try {
     await svc.waitFor((l) => l.event === 'https-listening', 20_000);
     const base = `http://127.0.0.1:${port}`;
-    const served = async () => ((await (await fetch(`${base}/config`)).json()) as { tls: { fingerprint256: string } | null; lastReload: { result: string; error: string | null } });
+    const served: Served = async () => (await (await fetch(`${base}/config`)).json()) as Awaited<ReturnType<Served>>;
     const fpA = (await served()).tls?.fingerprint256 ?? '';
     gen = new LoadGenerator({
       scenario: o.scenario, rate: o.rate, keepAlive: true, runId: `${o.runId}-tls`,
@@ -112,31 +161,13 @@ export async function runTlsRotation(o: { scenario: Scenario; rate: number; runI
     o.say(`[tls] HTTPS load ${o.rate}/s on one service process; warm-up, steady, rotate, mismatched rotation`);
     await phase('warmup', 3000);
     await keeper.request({ path: '/fast', method: 'GET' }).then((r) => r.body.dump());
-    let rotationInEffectMs = 0;
-    let fpB = '';
+    let rotation = { fp: '', ms: 0 };
     await phase('steady', 5000);
-    await phase('rotation', 5000, async () => {
-      const t0 = Date.now();
-      await writeConfigMapDir(configDir, { 'config.yaml': CONFIG, 'tls.crt': b.cert, 'tls.key': b.key });
-      for (let i = 0; i < 200; i++) {
-        fpB = (await served()).tls?.fingerprint256 ?? '';
-        if (fpB && fpB !== fpA) break;
-        await sleep(25);
-      }
-      if (fpB === fpA) throw new LabError('LAB_TIMEOUT', 'the rotated certificate was not served within 5 s');
-      rotationInEffectMs = Date.now() - t0;
-    });
+    await phase('rotation', 5000, async () => { rotation = await rotateTo(configDir, b, served, fpA); });
     await keeper.request({ path: '/fast', method: 'GET' }).then((r) => r.body.dump());
     const keptAliveAcrossRotation = keeperConnects === 1;
     let mismatchError: string | null = null;
-    await phase('mismatched-rotation', 5000, async () => {
-      await writeConfigMapDir(configDir, { 'config.yaml': CONFIG, 'tls.crt': c.cert, 'tls.key': b.key });
-      for (let i = 0; i < 200; i++) {
-        const s = await served();
-        if (s.lastReload.result === 'failure') { mismatchError = s.lastReload.error; break; }
-        await sleep(25);
-      }
-    });
+    await phase('mismatched-rotation', 5000, async () => { mismatchError = await rotateMismatched(configDir, c.cert, b.key, served); });
     await phase('cooldown', 2000);
     probing = false;
     await handshakeLoop;
@@ -144,20 +175,10 @@ export async function runTlsRotation(o: { scenario: Scenario; rate: number; runI
     await keeper.close();
     const servedAfter = (await served()).tls?.fingerprint256 ?? '';
     const records = [...gen.records];
-    const out: TlsPhase[] = phases.map((p) => {
-      const counts = emptyCounts();
-      for (const r of records) if (r.t_sched >= p.start && r.t_sched < p.end) counts[r.class]++;
-      const hs = handshakes.filter((h) => h.t >= p.start && h.t < p.end);
-      const fingerprints: Record<string, number> = {};
-      for (const h of hs) {
-        if (!h.fingerprint) continue;
-        const k = h.fingerprint === fpA ? 'A' : h.fingerprint === fpB ? 'B' : 'other';
-        fingerprints[k] = (fingerprints[k] ?? 0) + 1;
-      }
-      return { ...p, counts, handshakes: hs.length, failedHandshakes: hs.filter((h) => !h.ok).length, fingerprints };
-    });
+    const fpB = rotation.fp;
+    const out = tallies(phases, records, handshakes, fpA, fpB);
     return {
-      rate: o.rate, rotationInEffectMs, rotated: { from: fpA, to: fpB },
+      rate: o.rate, rotationInEffectMs: rotation.ms, rotated: { from: fpA, to: fpB },
       mismatch: { refused: mismatchError !== null && servedAfter === fpB, error: mismatchError, servedAfter },
       phases: out, keptAliveAcrossRotation, records, notes: [],
     };

@@ -152,26 +152,22 @@ async function ledgerJob(c: Context, job: ReturnType<typeof auditJob>): Promise<
   return JSON.parse(text);
 }
 
-async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
-  const { exec, manifest, plan, o } = c;
-  const started = new Date();
-  const runId = `${c.arm.name}-r${rep}-${exec.dryRun ? 'dryrun' : started.getTime().toString(36)}`;
-  // The directory name the lab CLI expects (lab/cli.ts keeps a summary.json found there).
-  const runDir = exec.dryRun ? undefined : join(o.runDir ?? join(c.root, 'results', 'runs'), `${stamp(started)}-${c.arm.name}-kind-rep${rep}`);
-  if (runDir) mkdirSync(join(runDir, 'pods'), { recursive: true });
-  const notes: string[] = [];
-
-  c.say(`${runId}: applying ${manifest.file}`);
-  for (const obj of manifest.objects) await exec.apply(obj);
-  await exec.waitDeploymentsAvailable(NAMESPACE, manifest.deployments, 300_000);
-  for (const obj of auditorRbac()) await exec.apply(obj);
-  await exec.apply(k6ConfigMap(c.root));
+/** Applies the arm, waits until it is available, and empties the ledger. */
+async function prepareRep(c: Context, runId: string): Promise<void> {
+  c.say(`${runId}: applying ${c.manifest.file}`);
+  for (const obj of c.manifest.objects) await c.exec.apply(obj);
+  await c.exec.waitDeploymentsAvailable(NAMESPACE, c.manifest.deployments, 300_000);
+  for (const obj of auditorRbac()) await c.exec.apply(obj);
+  await c.exec.apply(k6ConfigMap(c.root));
   await ledgerJob(c, auditJob({ name: `ledger-reset-${runId}`, runId, image: c.image, mode: 'reset' }));
+}
 
+/** Watches the namespace and follows the service and ingress logs into a Timeline (and pod logs into runDir). */
+async function followCluster(c: Context, runDir: string | undefined): Promise<{ timeline: Timeline; stop: () => void }> {
   const timeline = new Timeline('service');
   const logs = new Map<string, WriteStream>();
-  const stopWatch = await exec.watch(NAMESPACE, (r, type, obj, t) => timeline.on(r, type, obj, t));
-  const stopLogs = await exec.followLogs(NAMESPACE, manifest.selectors.service ?? 'app=service', (pod, line) => {
+  const stopWatch = await c.exec.watch(NAMESPACE, (r, type, obj, t) => timeline.on(r, type, obj, t));
+  const stopLogs = await c.exec.followLogs(NAMESPACE, c.manifest.selectors.service ?? 'app=service', (pod, line) => {
     const { t, text } = splitTimestamp(line);
     timeline.onLogLine(pod, t, text);
     if (!runDir) return;
@@ -180,80 +176,116 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     w.write(`${line}\n`);
   });
   // The service logs no requests; ingress-nginx's access log says which pod answered each one.
-  const stopIngressLogs = await exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
+  const stopIngressLogs = await c.exec.followLogs(INGRESS_NAMESPACE, INGRESS_SELECTOR, (_pod, line) => {
     const { t, text } = splitTimestamp(line);
     timeline.onIngressLogLine(t, text);
   });
+  return {
+    timeline,
+    stop: () => { stopWatch(); stopLogs(); stopIngressLogs(); for (const w of logs.values()) w.end(); },
+  };
+}
 
+interface Rollouts { firstCallAt: number; lastDoneAt: number; durationsMs: number[] }
+
+/** o.deploys rollouts of the rolled Deployments, each awaited until complete, with pauses between. */
+async function rollAll(c: Context, runId: string, timeline: Timeline): Promise<Rollouts> {
+  const { exec, o } = c;
+  const r: Rollouts = { firstCallAt: 0, lastDoneAt: 0, durationsMs: [] };
+  const rolled = ROLLED.filter((d) => c.manifest.deployments.includes(d));
+  for (let d = 1; d <= o.deploys; d++) {
+    const t = Date.now();
+    r.firstCallAt ||= t;
+    c.say(`${runId}: rollout ${d}/${o.deploys} of ${rolled.join(', ')}`);
+    timeline.push({ t, kind: 'rollout-start', detail: `deploy ${d}/${o.deploys}` });
+    const at = exec.dryRun ? `<deploy ${d} time>` : new Date(t).toISOString();
+    for (const dep of rolled) await exec.restartDeployment(NAMESPACE, dep, at);
+    for (const dep of rolled) await exec.waitRolloutComplete(NAMESPACE, dep, c.manifest.selectors[dep]!, c.rolloutBudgetS * 3000);
+    const done = Date.now();
+    timeline.push({ t: done, kind: 'rollout-done', detail: `deploy ${d}/${o.deploys}` });
+    r.durationsMs.push(done - t);
+    if (d < o.deploys) await exec.sleep(c.scenario.phases.pauseBetweenDeploysSeconds * 1000);
+  }
+  r.lastDoneAt = Date.now();
+  return r;
+}
+
+interface K6Run { log: string; baseline: { start: number; end: number }; deployPhase: { start: number; end: number }; rollouts: Rollouts }
+
+/** Starts the k6 Job, rolls the arm in its deploy phase, waits for k6 to end and returns its log. */
+async function loadAndRoll(c: Context, runId: string, k6Name: string, timeline: Timeline, notes: string[]): Promise<K6Run> {
+  const { exec, plan, o } = c;
+  c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
+  await exec.create(k6Job({
+    name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
+    l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: c.manifest.ingressHost,
+    timeoutSeconds: c.scenario.timeoutSeconds,
+  }));
+  const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
+  const head = await exec.waitLogLine(NAMESPACE, k6Pod, K6_T0_MARKER, 120_000);
+  const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
+  if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
+  const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
+  const deployEnd = deployStart + plan.deploySeconds * 1000;
+  // Dry run: the planned wait, so the printed plan does not depend on the clock.
+  await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, deployStart - Date.now()));
+  const rollouts = await rollAll(c, runId, timeline);
+  if (!exec.dryRun && rollouts.lastDoneAt > deployEnd) {
+    notes.push(`rollouts ended ${Math.round((rollouts.lastDoneAt - deployEnd) / 1000)} s after the k6 deploy phase: the window still covers them, but the load's cool-down ran at the same time; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
+  }
+  const remainingMs = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
+  const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
+  if (outcome === 'failed') notes.push('k6 exited non-zero (99 = a threshold was crossed, expected for arms that lose requests)');
+  return {
+    log: await exec.podLog(NAMESPACE, k6Pod), rollouts,
+    baseline: { start: t0 + plan.warmupSeconds * 1000, end: deployStart }, deployPhase: { start: deployStart, end: deployEnd },
+  };
+}
+
+async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
+  const { exec, o } = c;
+  const started = new Date();
+  const runId = `${c.arm.name}-r${rep}-${exec.dryRun ? 'dryrun' : started.getTime().toString(36)}`;
+  // The directory name the lab CLI expects (lab/cli.ts keeps a summary.json found there).
+  const runDir = exec.dryRun ? undefined : join(o.runDir ?? join(c.root, 'results', 'runs'), `${stamp(started)}-${c.arm.name}-kind-rep${rep}`);
+  if (runDir) mkdirSync(join(runDir, 'pods'), { recursive: true });
+  const notes: string[] = [];
+  await prepareRep(c, runId);
+  const follow = await followCluster(c, runDir);
   const k6Name = `k6-${runId}`;
   const k6Ref = { apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name: k6Name };
-  // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through run-teardown too).
+  // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through the teardown too).
   const unregister = onTeardown(() => exec.remove(k6Ref));
-  const deployDurationsMs: number[] = [];
-  let k6Phases = { baseline: { start: 0, end: 0 }, deploy: { start: 0, end: 0 } };
-  let firstCallAt = 0;
-  let lastDone = 0;
-  let k6Log = '';
+  let k6: K6Run;
   try {
-    c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
-    await exec.create(k6Job({
-      name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
-      l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: manifest.ingressHost,
-      timeoutSeconds: c.scenario.timeoutSeconds,
-    }));
-    const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
-    const head = await exec.waitLogLine(NAMESPACE, k6Pod, K6_T0_MARKER, 120_000);
-    const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
-    if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
-    const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
-    const deployEnd = deployStart + plan.deploySeconds * 1000;
-    k6Phases = { baseline: { start: t0 + plan.warmupSeconds * 1000, end: deployStart }, deploy: { start: deployStart, end: deployEnd } };
-    // Dry run: the planned wait, so the printed plan does not depend on the clock.
-    await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, deployStart - Date.now()));
-    const rolled = ROLLED.filter((d) => manifest.deployments.includes(d));
-    for (let d = 1; d <= o.deploys; d++) {
-      const t = Date.now();
-      firstCallAt ||= t;
-      c.say(`${runId}: rollout ${d}/${o.deploys} of ${rolled.join(', ')}`);
-      timeline.push({ t, kind: 'rollout-start', detail: `deploy ${d}/${o.deploys}` });
-      const at = exec.dryRun ? `<deploy ${d} time>` : new Date(t).toISOString();
-      for (const dep of rolled) await exec.restartDeployment(NAMESPACE, dep, at);
-      for (const dep of rolled) await exec.waitRolloutComplete(NAMESPACE, dep, manifest.selectors[dep]!, c.rolloutBudgetS * 3000);
-      const done = Date.now();
-      timeline.push({ t: done, kind: 'rollout-done', detail: `deploy ${d}/${o.deploys}` });
-      deployDurationsMs.push(done - t);
-      if (d < o.deploys) await exec.sleep(c.scenario.phases.pauseBetweenDeploysSeconds * 1000);
-    }
-    lastDone = Date.now();
-    if (!exec.dryRun && lastDone > deployEnd) {
-      notes.push(`rollouts ended ${Math.round((lastDone - deployEnd) / 1000)} s after the k6 deploy phase: the window still covers them, but the load's cool-down ran at the same time; raise LAB_KIND_ROLLOUT_BUDGET_S (now ${c.rolloutBudgetS})`);
-    }
-    const remainingMs = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
-    const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
-    if (outcome === 'failed') notes.push('k6 exited non-zero (99 = a threshold was crossed, expected for arms that lose requests)');
-    k6Log = await exec.podLog(NAMESPACE, k6Pod);
+    k6 = await loadAndRoll(c, runId, k6Name, follow.timeline, notes);
   } catch (err) {
     await exec.remove(k6Ref).catch(() => {});
     throw err;
   } finally {
     unregister();
-    stopWatch();
-    stopLogs();
-    stopIngressLogs();
-    for (const w of logs.values()) w.end();
+    follow.stop();
   }
-
   const audit = await ledgerJob(c, auditJob({ name: `ledger-audit-${runId}`, runId, image: c.image, mode: 'audit', k6Job: k6Name }));
   await exec.remove(k6Ref);
   if (exec.dryRun) return null;
-
-  const summaryText = between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
   if (runDir) {
-    writeFileSync(join(runDir, 'k6.log'), k6Log);
-    writeFileSync(join(runDir, 'timeline.json'), JSON.stringify(timeline.events, null, 1));
+    writeFileSync(join(runDir, 'k6.log'), k6.log);
+    writeFileSync(join(runDir, 'timeline.json'), JSON.stringify(follow.timeline.events, null, 1));
     writeFileSync(join(runDir, 'audit.json'), JSON.stringify(audit, null, 2));
   }
-  const summary = parseK6Summary(summaryText);
+  const result = summarizeRep(c, { rep, started, timeline: follow.timeline, k6, audit, notes });
+  if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+interface RepOutcome { rep: number; started: Date; timeline: Timeline; k6: K6Run; audit: any; notes: string[] }
+
+/** The RunSummary of one repetition: the k6 log's records over the measured window, the audit, the deregistration delays. */
+function summarizeRep(c: Context, x: RepOutcome): RunSummary {
+  const { o, plan } = c;
+  const { timeline, k6, audit, notes } = x;
+  const summary = parseK6Summary(between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END));
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
   const deregistration = timeline.deregistrations();
@@ -261,20 +293,15 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
     notes.push('no ingress-nginx access-log line named an old pod, so the last request each served was not measured');
   }
   const med = (k: 'toEndpointNotReadyMs' | 'toEndpointRemovedMs' | 'toLastRequestMs') => {
-    const xs = deregistration.map((d) => d[k]).filter((x): x is number => x !== null);
+    const xs = deregistration.map((d) => d[k]).filter((v): v is number => v !== null);
     return xs.length ? median(xs) : null;
   };
-  const window = deployWindow(timeline.events, firstCallAt, lastDone);
-  const { records, malformed } = parseRequestLines(k6Log);
+  const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
+  const { records, malformed } = parseRequestLines(k6.log);
   if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
-  const jobs: JobAudit = audit.audit;
-  const result = toRunSummary({
-    arm: c.arm.name,
-    levers: [...c.arm.levers],
-    rep,
-    command: ['node', ...process.argv.slice(1)].join(' '),
-    commit: currentCommit(),
-    date: started.toISOString(),
+  return toRunSummary({
+    arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: ['node', ...process.argv.slice(1)].join(' '),
+    commit: currentCommit(), date: x.started.toISOString(),
     params: {
       rate: o.rate,
       deploys: o.deploys,
@@ -291,20 +318,18 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
       rolloutBudgetSeconds: c.rolloutBudgetS,
       timeoutSeconds: c.scenario.timeoutSeconds,
       window: 'measured: first rollout call → last rollout complete (lab/report/stats.ts deployWindow), inside the k6 deploy phase',
-      k6DeployPhase: k6Phases.deploy,
+      k6DeployPhase: k6.deployPhase,
       deregistrationMedianMs: { toEndpointNotReady: med('toEndpointNotReadyMs'), toEndpointRemoved: med('toEndpointRemovedMs'), toLastRequest: med('toLastRequestMs') },
       deregistration,
     },
     notes,
     summary,
     records,
-    baseline: k6Phases.baseline,
+    baseline: k6.baseline,
     window,
-    deployDurationsMs,
+    deployDurationsMs: k6.rollouts.durationsMs,
     minReadyPods: timeline.minReadyEndpoints(window.start, window.end) ?? 0,
     sigkills: timeline.sigkills(),
-    jobs,
+    jobs: audit.audit as JobAudit,
   });
-  if (runDir) writeFileSync(join(runDir, 'summary.json'), `${JSON.stringify(result, null, 2)}\n`);
-  return result;
 }
