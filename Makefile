@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples stress guardian
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -17,11 +17,17 @@ test: build
 	@start=$$(date +%s); node --test --test-concurrency=1 dist/test/; rc=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s (exit $$rc; load average $$(cut -d' ' -f1-3 /proc/loadavg))"; exit $$rc
 
-before: build
-	$(LAB) before $(LAB_ARGS)
+# `make before after` is ONE invocation (one batch, one headline): the first arm goal runs every arm goal given.
+ARM_GOALS := $(filter before after,$(MAKECMDGOALS))
+before after: build
+	$(if $(filter $@,$(firstword $(ARM_GOALS))),$(LAB) $(ARM_GOALS) $(LAB_ARGS),@:)
 
-after: build
-	$(LAB) after $(LAB_ARGS)
+# after at 4x the scenario's rate, 5 reps unless REPS/RATE say otherwise
+stress: build
+	$(LAB) stress --target $(TARGET) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
+
+guardian: build
+	$(LAB) guardian
 
 ladder: build
 	$(LAB) ladder $(LAB_ARGS)

@@ -19,6 +19,7 @@ import { longLived } from './experiments/long-lived/main.js';
 import { check } from './tools/check/main.js';
 import { doctor } from './tools/doctor/main.js';
 import { triageMain } from './tools/triage/main.js';
+import { guardian } from './experiments/guardian/main.js';
 import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
 import { failures } from './report/summarize.js';
 import type { RunSummary } from './engine/schema.js';
@@ -36,18 +37,25 @@ const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
   check,
   doctor,
   triage: triageMain,
+  guardian,
 };
 const USAGE = labUsage(Object.keys(EXPERIMENTS));
 
-function armsFor(command: string): Arm[] {
-  if (command === 'ladder') return [...LADDER];
-  if (command === 'leave-one-out') return [...LEAVE_ONE_OUT];
-  return [findArm(command)];
+/** The stress row: `after` at this multiple of the scenario's rate, over this many repetitions by default. */
+export const STRESS_RATE_FACTOR = 4;
+export const STRESS_REPS = 5;
+
+function armsFor(args: LabArgs): Arm[] {
+  if (args.command === 'ladder') return [...LADDER];
+  if (args.command === 'leave-one-out') return [...LEAVE_ONE_OUT];
+  if (args.command === 'stress') return [AFTER];
+  return args.arms.map(findArm);
 }
 
 function tableFor(command: string): string {
   if (command === 'ladder') return 'ladder';
   if (command === 'leave-one-out') return 'leave-one-out';
+  if (command === 'stress') return 'stress';
   return 'before-after';
 }
 
@@ -140,9 +148,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const scenario = loadScenario();
-  const rate = args.rate ?? scenario.rate;
+  const stress = args.command === 'stress';
+  const rate = args.rate ?? (stress ? STRESS_RATE_FACTOR * scenario.rate : scenario.rate);
+  if (stress && !args.repsGiven) args.reps = STRESS_REPS;
   const deploys = args.deploys ?? scenario.phases.deploys;
-  const arms = armsFor(args.command);
+  const arms = armsFor(args);
   for (const arm of arms) {
     const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
     if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);

@@ -17,6 +17,17 @@ export interface InFlightRequest {
   readonly res: ServerResponse;
 }
 
+/** A response finished after the first signal: what the evidence quotes as the first and last request answered. */
+export interface AnsweredRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number;
+  /** epoch ms the response finished */
+  readonly at: number;
+}
+
+const PLATFORM_PATHS = /^\/(readyz|healthz|metrics)(\?|$)/;
+
 export interface DrainCounts {
   idle: number;
   afterResponse: number;
@@ -37,6 +48,8 @@ export class ConnectionTracker {
   /** Counting only starts at shutdown: before that a closed keep-alive socket is business as usual. */
   #counting = false;
   readonly counts: DrainCounts = { idle: 0, afterResponse: 0, forced: 0 };
+  /** Responses finished since counting started (the signal); first and last kept, the rest counted. */
+  readonly answeredAfterSignal: { count: number; first?: AnsweredRequest; last?: AnsweredRequest } = { count: 0 };
 
   constructor(metrics: ServiceMetrics) {
     this.#metrics = metrics;
@@ -59,6 +72,7 @@ export class ConnectionTracker {
     if (st) st.busy++;
     res.once('close', () => {
       this.#inFlight.delete(r);
+      if (this.#counting && res.writableFinished) this.#answered(r, res.statusCode);
       if (st) st.busy--;
       onDone(r);
       this.#checkEmpty();
@@ -139,6 +153,16 @@ export class ConnectionTracker {
     if (!this.#isEmpty()) return;
     for (const w of this.#emptyWaiters) w();
     this.#emptyWaiters.clear();
+  }
+
+  #answered(r: InFlightRequest, status: number): void {
+    // Probes and scrapes are the platform talking, not clients; the evidence is about client traffic.
+    if (PLATFORM_PATHS.test(r.url)) return;
+    const a = this.answeredAfterSignal;
+    const entry: AnsweredRequest = { method: r.method, url: r.url, status, at: Date.now() };
+    a.count++;
+    a.first ??= entry;
+    a.last = entry;
   }
 
   #socketClosed(socket: Socket): void {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatFixes } from '../common/levers.js';
 import { exitWith } from '../common/log.js';
+import type { AnsweredRequest } from './connections.js';
 import type { ServiceContext } from './context.js';
 import { closeQueue, closeRedis } from './deps.js';
 import { CLOSED_DEPS, CLOSING, DRAINING, EXITING, READY, STARTING } from './lifecycle.js';
@@ -197,6 +198,14 @@ export class Shutdown {
     this.#exit(EXIT_SECOND_SIGNAL, 'second signal during shutdown');
   }
 
+  /** One compact line instead of one per request: the lab's evidence quotes the first and last answer after the signal. */
+  #logAnswered(): void {
+    const { count, first, last } = this.#ctx.tracker.answeredAfterSignal;
+    const rel = (a: AnsweredRequest | undefined) => (a ? { method: a.method, url: a.url, status: a.status, msAfterSignal: a.at - this.#signalAt } : null);
+    this.#ctx.log.info({ event: 'answered-after-signal', count, first: rel(first), last: rel(last) },
+      `${count} responses finished after the signal${last ? `; last ${last.method} ${last.url} ${last.status} at +${last.at - this.#signalAt} ms` : ''}`);
+  }
+
   #forceClose(by: string): void {
     const { log, tracker, streams } = this.#ctx;
     streams.stop();
@@ -207,6 +216,7 @@ export class Shutdown {
   #exit(code: number, msg: string): never {
     const { log, lifecycle } = this.#ctx;
     if (lifecycle.state !== EXITING) lifecycle.to(EXITING);
+    if (this.#signalAt) this.#logAnswered();
     // A clean shutdown after an uncaught error still reports the error to the orchestrator.
     const exitCode = this.#fatal && code === EXIT_CLEAN ? EXIT_UNCAUGHT : code;
     return exitWith(log, exitCode, this.#fatal && code === EXIT_CLEAN ? `${msg} after an uncaught error` : msg, { shutdownMs: this.#signalAt ? Date.now() - this.#signalAt : 0 });

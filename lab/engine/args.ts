@@ -126,7 +126,7 @@ export function usage(head: string, specs: OptionSpecs): string {
 // ---- the lab CLI itself: `npm run lab -- <arm|command> [options]`
 
 /** Commands of the engine itself; experiments with their own options are listed by lab/cli.ts (EXPERIMENTS). */
-export const COMMANDS = ['ladder', 'leave-one-out', 'report'] as const;
+export const COMMANDS = ['ladder', 'leave-one-out', 'report', 'stress'] as const;
 export const TARGETS = ['local', 'kind'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -142,30 +142,46 @@ export const LAB_OPTIONS = {
   help: { type: 'flag', short: 'h', help: 'this text' },
 } as const;
 
-export type LabArgs = OptionValues<typeof LAB_OPTIONS> & { command: string /* an arm name or one of COMMANDS */ };
+export type LabArgs = OptionValues<typeof LAB_OPTIONS> & {
+  command: string /* an arm name or one of COMMANDS */;
+  /** every arm named on the command line, in order (`before after` is one invocation, one batch) */
+  arms: string[];
+  /** --reps was given (stress defaults to 5 otherwise) */
+  repsGiven: boolean;
+};
 
 /** `experiments`: the names of commands that parse their own options (each has its own --help). */
 export function labUsage(experiments: readonly string[] = []): string {
   return usage(`usage: npm run lab -- <command> [options]
+       npm run lab -- <arm> <arm> … [options]   (several arms, one invocation, one batch: before after)
 commands: ${[...ARMS.map((a) => a.name), ...COMMANDS, ...experiments].join(' | ')}
-  (${experiments.length ? `${experiments.join(', ')}: see <command> --help; ` : ''}arms run the protocol of lab/engine/protocol.ts)`, LAB_OPTIONS);
+  (stress: the after arm at 4× the scenario's rate, 5 reps unless --reps/--rate say otherwise;
+  ${experiments.length ? `${experiments.join(', ')}: see <command> --help; ` : ''}arms run the protocol of lab/engine/protocol.ts)`, LAB_OPTIONS);
 }
 
 /** Throws LabError LAB_UNKNOWN_ARM / LAB_BAD_OPTION naming the problem and the valid values. */
 export function parseLabArgs(argv: readonly string[], experiments: readonly string[] = []): LabArgs {
   const others = [...COMMANDS, ...experiments].join(', ');
   const { values, positionals } = parseOptions(LAB_OPTIONS, argv, { positionals: true });
-  if (values.help) return { ...values, command: '' };
-  if (positionals.length !== 1) {
-    throw new LabError('LAB_UNKNOWN_ARM', `expected exactly one command, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; valid: ${ARMS.map((x) => x.name).join(', ')}, ${others}`);
+  const repsGiven = argv.some((a) => a === '--reps' || a.startsWith('--reps='));
+  if (values.help) return { ...values, command: '', arms: [], repsGiven };
+  if (positionals.length === 0) {
+    throw new LabError('LAB_UNKNOWN_ARM', `expected a command, got none; valid: ${ARMS.map((x) => x.name).join(', ')}, ${others}`);
   }
-  const cmd = positionals[0]!;
-  if (![...COMMANDS, ...experiments].includes(cmd)) {
+  const isCommand = (p: string) => [...COMMANDS, ...experiments].includes(p);
+  for (const p of positionals) {
+    if (isCommand(p)) {
+      if (positionals.length > 1) throw new LabError('LAB_UNKNOWN_ARM', `"${p}" cannot be combined with other commands (${positionals.map((x) => `"${x}"`).join(' ')}); only arm names combine: ${ARMS.map((x) => x.name).join(', ')}`);
+      continue;
+    }
     try {
-      findArm(cmd);
+      findArm(p);
     } catch (e) {
-      throw new LabError('LAB_UNKNOWN_ARM', `"${cmd}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${others}`, { cause: e });
+      throw new LabError('LAB_UNKNOWN_ARM', `"${p}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${others}`, { cause: e });
     }
   }
-  return { ...values, command: cmd };
+  const dup = positionals.find((p, i) => positionals.indexOf(p) !== i);
+  if (dup) throw new LabError('LAB_BAD_OPTION', `arm "${dup}" is named twice; name each arm once (use --reps for repetitions)`);
+  const cmd = positionals[0]!;
+  return { ...values, command: cmd, arms: isCommand(cmd) ? [] : [...positionals], repsGiven };
 }

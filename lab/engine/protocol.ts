@@ -13,6 +13,8 @@ import { Progress } from './progress.js';
 import { startLocalTarget, type RolloutProgress, type Target } from './target.js';
 import { writeRunArtifacts } from './artifacts.js';
 import { RunRecorder } from './run-recorder.js';
+import { loadNow, machineLoad } from './machine.js';
+import { ServingProbe, type ServingSample } from './serving-probe.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
 import { deregistrationFromPodLogs } from './pod-arrivals.js';
@@ -191,6 +193,8 @@ interface Measured {
   deploys: Deploys;
   jobs: JobAudit;
   drainMs: number;
+  serving: ServingSample[];
+  loadBefore: number[];
 }
 
 function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: Measured): RunSummary {
@@ -217,6 +221,7 @@ function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: 
       batch: o.batch,
       sent: genSummary.sent,
       queueDrainMs: m.drainMs,
+      machine: machineLoad(m.loadBefore),
     },
     notes: rec.notes,
     records: m.gen.records,
@@ -226,6 +231,7 @@ function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: 
     window: deployWindow(m.c.events, m.deploys.firstCallAt, m.deploys.lastDoneAt),
     deployDurationsMs: m.deploys.durationsMs,
     readySamples: rec.readySamples,
+    servingSamples: m.serving,
     servingDeployment: SERVING_DEPLOYMENT,
     jobs: m.jobs,
   });
@@ -233,6 +239,7 @@ function buildSummary(o: ExperimentOptions, started: Date, rec: RunRecorder, m: 
 
 export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
   const started = new Date();
+  const loadBefore = loadNow();
   const runName = `${stamp(started)}-${o.arm.name}-rep${o.rep}`;
   const scratch = join(o.workDir, runName);
   mkdirSync(scratch, { recursive: true });
@@ -240,8 +247,10 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   let cluster: Target | undefined;
   let gen: LoadGenerator | undefined;
   const timers: NodeJS.Timeout[] = [];
+  let probe: ServingProbe | undefined;
   const teardown = async (abort: boolean) => {
     for (const t of timers) clearInterval(t);
+    await probe?.close();
     await gen?.stop(abort ? 0 : undefined);
     await cluster?.close();
   };
@@ -254,20 +263,26 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     rec.countFrom(() => g.counts);
     timers.push(setInterval(() => rec.readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) }), 100));
     timers.push(setInterval(() => rec.show(), 1000));
+    // Serving = accepts a TCP connection on its own address. The probe's sockets reach the service
+    // (5 per second per pod, no request), so they appear in its socket counts, never in the load's.
+    const p = (probe = new ServingProbe(() => c.podAddresses(SERVING_DEPLOYMENT)));
+    p.start();
     g.start();
     const deploys = await drivePhases(o, c, rec);
     rec.enter('draining');
     await g.stop();
     for (const t of timers) clearInterval(t);
+    await p.close();
     rec.enter('audit');
     const { jobs, drainMs } = await auditAfterDrain(c, g, rec, o.drainTimeoutMs);
     rec.enter('teardown');
     await teardown(false);
     rec.enter('done');
-    const summary = buildSummary(o, started, rec, { c, gen: g, targets, deploys, jobs, drainMs });
+    const summary = buildSummary(o, started, rec, { c, gen: g, targets, deploys, jobs, drainMs, serving: p.samples, loadBefore });
     summary.deregistration = deregistrationFromPodLogs(summaryEvents(c, rec), join(scratch, 'pods'), SERVING_DEPLOYMENT, c.ingressSourceAddress);
     const dir = join(o.resultsDir, 'runs', runName);
-    await writeRunArtifacts(dir, g.records, { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples }, summary);
+    const timeline = { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples, servingSamples: p.samples };
+    await writeRunArtifacts(dir, g.records, timeline, summary, join(scratch, 'pods'));
     return { summary, dir };
   } finally {
     await teardown(true);

@@ -1,5 +1,6 @@
 import type { ClassCounts } from '../../loadtest/classes.js';
 import type { DeregistrationReport } from './deregistration.js';
+import type { ServingSample } from './serving-probe.js';
 
 // The result schema (docs/results-guide.md explains each field). Both targets write RunSummary;
 // tables aggregate them per arm.
@@ -58,6 +59,8 @@ export interface RunSummary {
   p99RollMs: number;
   deployDurationMs: number;           // median over the N deploys
   minReadyPods: number;
+  /** fewest service pods accepting a TCP connection in the window (absent in runs made before the probe) */
+  minServingPods?: number;
   sigkills: number;
   jobs: JobAudit;
   /** measured deregistration delay (lab/engine/deregistration.ts); absent in runs made before it existed */
@@ -85,4 +88,6 @@ export interface RunTimeline {
   events: TimelineEvent[];
   phases: PhaseMark[];
   readySamples: ReadySample[];
+  /** pods accepting a TCP connection, per deployment (lab/engine/serving-probe.ts); absent in older runs */
+  servingSamples?: ServingSample[];
 }

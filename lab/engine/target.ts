@@ -3,6 +3,7 @@ import { LocalCluster } from '../targets/local/cluster.js';
 import type { RolloutProgress } from '../targets/local/deployment-controller.js';
 import type { L7Name } from '../targets/local/l7-profile.js';
 import type { TimelineEvent } from './schema.js';
+import type { PodAddress } from './serving-probe.js';
 
 // The engine's view of a running arm: what the experiment protocol drives (start, roll, watch,
 // collect, tear down). The local target implements it here; the kind target drives the same
@@ -22,6 +23,8 @@ export interface Target {
   /** resolves when every named rollout is complete and its last old pod has exited */
   rolloutRestart(names: string[]): Promise<unknown>;
   readyPods(deployment: string): number;
+  /** every not-yet-exited pod's own address (for the serving probe: a TCP connect, no traffic routed) */
+  podAddresses(deployment: string): PodAddress[];
   /** endpoints the routing layer currently believes in (the lagged view) */
   viewSize(service: string): number;
   close(): Promise<void>;
@@ -52,6 +55,10 @@ export async function startLocalTarget(opts: StartTargetOptions): Promise<Target
     rolloutRestart: (names) => c.rolloutRestart(names),
     // the local cluster returns the Pod objects; the engine only needs the count
     readyPods: (d) => c.readyPods(d).length,
+    podAddresses: (d) => c.pods().filter((p) => p.deployment === d && p.phase !== 'Terminated').flatMap((p) => {
+      const port = p.template.container.ports[0]?.containerPort;
+      return port === undefined ? [] : [{ pod: p.name, deployment: d, host: p.ip, port }];
+    }),
     viewSize: (svc) => c.view(svc).endpoints().length,
     close: () => c.close(),
   };

@@ -1,20 +1,62 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
 import { updateReadmeBlock } from './readme-block.js';
-import { groupsOf, latestByArm, loadRuns } from './load.js';
+import { groupsOf, latestByArm, loadRuns, suiteOf, type StoredRun } from './load.js';
+import { failures } from './summarize.js';
+import { provenanceLines } from './provenance.js';
+import { headlineTable } from './headline.js';
+import { loadRunData, renderCompare } from './svg-compare.js';
+import { evidenceExcerpt, readEvidence } from './evidence-excerpt.js';
+import type { ArmRow } from './tables.js';
 import { resultsReadme } from './readme.js';
 import { csvTable, markdownTable, rowsFor } from './tables.js';
 import { ladderWriteup } from './writeup.js';
 import { DEREGISTRATION_HEADER, deregistrationCsv, deregistrationMarkdown } from './deregistration-table.js';
 import { ARMS } from '../engine/arms.js';
 
-export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[] }> = [
+export const TABLES: ReadonlyArray<{ name: string; title: string; arms: readonly Arm[]; marginal?: boolean; suites: string[]; strict?: boolean }> = [
   { name: 'before-after', title: 'Before / after', arms: [BEFORE, AFTER], suites: [BEFORE.name, AFTER.name] },
   { name: 'ladder', title: 'Ladder (one lever added at a time, in order)', arms: LADDER, marginal: true, suites: ['ladder'] },
   { name: 'leave-one-out', title: 'Leave-one-out (all levers but one)', arms: LEAVE_ONE_OUT, suites: ['leave-one-out'] },
+  { name: 'stress', title: 'Stress (after at 4× the default rate)', arms: [AFTER], suites: ['stress'], strict: true },
 ];
+/** Suites whose runs only their own table shows. */
+const STRICT_SUITES = new Set(TABLES.filter((t) => t.strict).flatMap((t) => t.suites));
+
+/**
+ * The side-by-side chart (rep 1 of each arm) and the evidence excerpt, for the README block;
+ * written only from runs whose stored files have them.
+ */
+function beforeAfterExtras(resultsDir: string, before: ArmRow, after: ArmRow, written: string[]): string {
+  const parts: string[] = [];
+  const b = loadRunData(resultsDir, before.runs[0]!);
+  const a = loadRunData(resultsDir, after.runs[0]!);
+  if (b && a) {
+    writeFileSync(join(resultsDir, 'before-after.svg'), renderCompare(b, a));
+    written.push('before-after.svg');
+    parts.push(`![before and after side by side: errors per second by class, ready and serving pods, rollout starts](results/before-after.svg)`);
+  }
+  const be = readEvidence(resultsDir, before.runs[0]!);
+  const ae = readEvidence(resultsDir, after.runs[0]!);
+  const table = be && ae ? evidenceExcerpt({ run: before.runs[0]!, e: be }, { run: after.runs[0]!, e: ae }, 'results/') : '';
+  if (table) parts.push(`What the pod logs say (rep 1 of each arm; every step with its log line in the linked evidence.md):\n\n${table}`);
+  return parts.join('\n\n');
+}
+
+/** The stress claim, checked over every run of the batch: enough requests, none failed, no job lost or duplicated. */
+export const STRESS_MIN_REQUESTS = 200_000;
+function stressVerdict(used: StoredRun[]): string {
+  const sum = (f: (r: StoredRun) => number) => used.reduce((a, r) => a + f(r), 0);
+  const requests = sum((r) => r.summary.requests);
+  const failed = sum((r) => failures(r.summary.totalCounts));
+  const lost = sum((r) => r.summary.jobs.lost);
+  const dup = sum((r) => r.summary.jobs.duplicated);
+  const met = requests >= STRESS_MIN_REQUESTS && failed === 0 && lost === 0 && dup === 0;
+  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs), ${lost} jobs lost, ${dup} side effects duplicated. `
+    + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
+}
 
 /** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
 export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
@@ -24,10 +66,11 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
   const written: string[] = [];
   const counts: Array<{ name: string; title: string; arms: number }> = [];
   for (const t of TABLES) {
-    const latest = latestByArm(runs, t.suites);
+    const pool = t.strict ? runs : runs.filter((r) => !STRICT_SUITES.has(suiteOf(r)));
+    const latest = latestByArm(pool, t.suites, t.strict);
     const rows = targets.flatMap((target) => rowsFor(t.arms, latest, target));
     // before/after alone do not make a ladder or leave-one-out table: those need their own arms
-    const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after';
+    const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after' || !!t.strict;
     counts.push({ name: t.name, title: t.title, arms: own ? rows.length : 0 });
     if (rows.length === 0 || !own) continue;
     const used = rows.flatMap((r) => r.runs);
@@ -37,16 +80,22 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
       `# ${t.title}`, '',
       `Generated from ${used.length} stored runs (${dates[0]} … ${dates.at(-1)}) by: ${cmds.map((c) => `\`${c}\``).join(', ')}.`,
       `Parameters: ${[...new Set(used.map((r) => `${r.summary.target}, L7 ${r.summary.params.l7 ?? 'ingress-nginx'}, ${r.summary.params.rate} req/s, ${r.summary.params.deploys} deploys, propagationDelayMs ${r.summary.params.propagationDelayMs ?? 'n/a'}`))].join('; ')}.`,
+      ...provenanceLines(used), '',
       'Cells: median [min–max] over repetitions; window counts are requests alive at some moment of the deploy window (first rollout event → last old pod gone); "failed in whole run" counts every failure from the start of the load to its end.',
       '',
     ].join('\n');
-    writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}`);
+    const before = rows.find((r) => r.arm === BEFORE.name);
+    const after = rows.find((r) => r.arm === AFTER.name);
+    const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}`
+      : t.name === 'stress' ? stressVerdict(used) : '';
+    writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.
+    const extra = t.name === 'before-after' && before && after ? beforeAfterExtras(resultsDir, before, after, written) : '';
     if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
-      const source = `Measured by \`${cmds.join('`, `')}\` (${dates.at(-1)!.slice(0, 10)}; median [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md)):`;
-      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows.filter((r) => r.l7 === 'ingress-nginx'), source)) written.push('../README.md');
+      const source = `${provenanceLines(used).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
+      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows.filter((r) => r.l7 === 'ingress-nginx'), source, extra)) written.push('../README.md');
     }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
@@ -71,7 +120,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     .filter((d) => d.isDirectory() && d.name !== 'runs')
     .map((d) => ({ dir: d.name, files: readdirSync(join(resultsDir, d.name)).filter((f) => /\.(md|csv|json|svg)$/.test(f)).sort() }))
     .filter((o) => o.files.length > 0);
-  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others }));
+  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others, hasEvidence: (d) => existsSync(join(resultsDir, d, 'evidence.md')) }));
   written.push('README.md');
   return { written, runs: runs.length };
 }

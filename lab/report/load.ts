@@ -37,7 +37,7 @@ export function groupsOf(runs: readonly StoredRun[]): string[] {
   return [...new Set(runs.map((r) => groupOf(r.summary)))].sort((a, b) => rank(a).localeCompare(rank(b)));
 }
 
-const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
+export const batchOf = (r: StoredRun) => String(r.summary.params.batch ?? r.summary.date);
 
 /** The command word of the invocation that made a run: an arm name, `ladder` or `leave-one-out`. */
 export function suiteOf(r: StoredRun): string {
@@ -51,8 +51,10 @@ export function suiteOf(r: StoredRun): string {
  * made by those suites win over more recent ones made by others (the ladder table shows the `ladder`
  * invocation, the before/after table `before` and `after`), falling back to any suite.
  */
-export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = []): Map<string, StoredRun[]> {
+export function latestByArm(all: readonly StoredRun[], prefer: readonly string[] = [], strict = false): Map<string, StoredRun[]> {
   const preferred = all.filter((r) => prefer.includes(suiteOf(r)));
+  // a strict table (stress) shows only its own suite's runs, never the plain arm's
+  if (strict) all = preferred;
   const keyOf = (r: StoredRun) => `${r.summary.arm}|${groupOf(r.summary)}`;
   const preferredKeys = new Set(preferred.map(keyOf));
   const runs = [...preferred, ...all.filter((r) => !preferredKeys.has(keyOf(r)))];

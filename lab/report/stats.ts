@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../common/random.js';
 import type { RequestRecord } from '../../loadtest/records.js';
 
 // The one statistics module of the lab: how a percentile, a median, the deploy window and "jobs
@@ -96,3 +97,92 @@ export const inBaseline = (r: RequestRecord, b: Interval): boolean => r.t_sched 
  */
 export const PENDING_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 export const QUEUE_DRAIN = { pollMs: 250, timeoutMs: 60_000 } as const;
+
+// Uncertainty over repetitions. Hand-written: both are a few lines, the well-known libraries
+// (simple-statistics, jStat) are not installed, and the lab needs them seeded and exact for tiny n.
+
+/** Percentile-bootstrap 95 % interval of the median: resample the reps with replacement, seeded (common/random.ts). */
+export function bootstrapMedianCI(values: readonly number[], opts: { resamples?: number; seed?: number } = {}): { lo: number; hi: number } {
+  if (values.length === 0) return { lo: 0, hi: 0 };
+  const rand = mulberry32(opts.seed ?? 20261121);
+  const b = opts.resamples ?? 2000;
+  const medians: number[] = [];
+  const sample = new Array<number>(values.length);
+  for (let i = 0; i < b; i++) {
+    for (let j = 0; j < values.length; j++) sample[j] = values[Math.floor(rand() * values.length)]!;
+    medians.push(median(sample));
+  }
+  medians.sort((x, y) => x - y);
+  return { lo: medians[Math.floor(0.025 * (b - 1))]!, hi: medians[Math.ceil(0.975 * (b - 1))]! };
+}
+
+/** Mid-ranks (ties share the mean rank), 1-based. */
+function ranks(all: readonly number[]): number[] {
+  const order = all.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const r = new Array<number>(all.length);
+  for (let k = 0; k < order.length;) {
+    let e = k;
+    while (e + 1 < order.length && order[e + 1]!.v === order[k]!.v) e++;
+    for (let m = k; m <= e; m++) r[order[m]!.i] = (k + e) / 2 + 1;
+    k = e + 1;
+  }
+  return r;
+}
+
+/** Largest number of label arrangements the exact test enumerates (C(20,10) = 184,756). */
+const EXACT_LIMIT = 200_000;
+
+function binom(n: number, k: number): number {
+  let c = 1;
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i;
+  return Math.round(c);
+}
+
+/** Standard normal upper tail via erfc (Numerical Recipes' rational approximation, |error| < 1.2e-7). */
+function normalUpper(z: number): number {
+  const t = 1 / (1 + 0.5 * Math.abs(z) / Math.SQRT2);
+  const y = t * Math.exp(-(z * z) / 2 - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return z >= 0 ? y / 2 : 1 - y / 2;
+}
+
+export interface RankTest {
+  u: number;
+  p: number;
+  method: 'exact' | 'normal';
+}
+
+/**
+ * Two-sided Mann–Whitney U test of a vs b. Exact (every arrangement of the pooled mid-ranks, so
+ * ties are handled exactly) while C(n1+n2, n1) ≤ 200,000; beyond that the normal approximation with
+ * the tie correction. With 5 vs 5 completely separated samples p = 2/252 ≈ 0.008.
+ */
+export function mannWhitney(a: readonly number[], b: readonly number[]): RankTest {
+  const n1 = a.length;
+  const n2 = b.length;
+  if (n1 === 0 || n2 === 0) return { u: 0, p: 1, method: 'exact' };
+  const r = ranks([...a, ...b]);
+  const r1 = r.slice(0, n1).reduce((s, x) => s + x, 0);
+  const u = r1 - (n1 * (n1 + 1)) / 2;
+  const mean = (n1 * n2) / 2;
+  const dev = Math.abs(u - mean) - 1e-9;
+  if (binom(n1 + n2, n1) <= EXACT_LIMIT) {
+    let extreme = 0;
+    let total = 0;
+    const pick = (start: number, left: number, sum: number) => {
+      if (left === 0) {
+        total++;
+        if (Math.abs(sum - (n1 * (n1 + 1)) / 2 - mean) >= dev) extreme++;
+        return;
+      }
+      for (let i = start; i <= r.length - left; i++) pick(i + 1, left - 1, sum + r[i]!);
+    };
+    pick(0, n1, 0);
+    return { u, p: Math.min(1, extreme / total), method: 'exact' };
+  }
+  const n = n1 + n2;
+  const ties = [...new Set(r)].map((v) => r.filter((x) => x === v).length).reduce((s, t) => s + t ** 3 - t, 0);
+  const sd = Math.sqrt((n1 * n2 / 12) * (n + 1 - ties / (n * (n - 1))));
+  if (sd === 0) return { u, p: 1, method: 'normal' };
+  return { u, p: Math.min(1, 2 * normalUpper((Math.abs(u - mean) - 0.5) / sd)), method: 'normal' };
+}

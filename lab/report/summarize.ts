@@ -1,6 +1,7 @@
 import { CLASSES, emptyCounts, type ClassCounts } from '../../loadtest/classes.js';
 import { countsForLatency, latencyMs, type RequestRecord } from '../../loadtest/records.js';
 import type { JobAudit, ReadySample, RunMeta, RunSummary, TimelineEvent } from '../engine/schema.js';
+import type { ServingSample } from '../engine/serving-probe.js';
 import { extent, inBaseline, inWindow, median, percentile, type Interval } from './stats.js';
 
 export type { Interval } from './stats.js';
@@ -22,6 +23,7 @@ export interface MeasureInput {
 export interface SummaryInput extends RunMeta, MeasureInput {
   events: readonly TimelineEvent[];
   readySamples: readonly ReadySample[];
+  servingSamples?: readonly ServingSample[];
   /** the Deployment whose ready count is the capacity that matters to clients */
   servingDeployment: string;
   jobs: JobAudit;
@@ -62,6 +64,7 @@ export function measureRequests(x: MeasureInput): RequestMeasures {
 
 /** Builds the local target's RunSummary (lab/engine/schema.ts). */
 export function summarize(x: SummaryInput): RunSummary {
+  const servingInWindow = (x.servingSamples ?? []).filter((s) => s.t >= x.window.start && s.t <= x.window.end).map((s) => s.serving[x.servingDeployment] ?? 0);
   const readyInWindow = x.readySamples.filter((s) => s.t >= x.window.start && s.t <= x.window.end).map((s) => s.ready[x.servingDeployment] ?? 0);
   return {
     arm: x.arm,
@@ -75,6 +78,7 @@ export function summarize(x: SummaryInput): RunSummary {
     notes: x.notes,
     ...measureRequests(x),
     minReadyPods: readyInWindow.length ? extent(readyInWindow).min : 0,
+    ...(servingInWindow.length ? { minServingPods: extent(servingInWindow).min } : {}),
     sigkills: x.events.filter((e) => e.kind === 'sigkill').length,
     jobs: x.jobs,
   };

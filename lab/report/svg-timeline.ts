@@ -14,9 +14,9 @@ const PANEL_H = 120;
 const GAP = 34;
 const TOP = 76;
 const PLOT_W = W - LEFT - RIGHT;
-const PANELS = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods'];
+const PANELS = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods (solid) and serving service pods: accept a TCP connection (dashed)'];
 
-const CLASS_COLOR: Record<string, string> = {
+export const CLASS_COLOR: Record<string, string> = {
   http_502: '#d62728', http_503: '#ff7f0e', http_5xx_other: '#8c564b', reset: '#9467bd',
   refused: '#1f77b4', timeout: '#e377c2', other: '#7f7f7f',
 };
@@ -109,7 +109,8 @@ function requestPanels(f: Frame, buckets: SecondBucket[]): void {
 /** Ready pods per Deployment as step lines; returns the Deployments drawn (for the legend). */
 function readyPanel(f: Frame, timeline: RunTimeline): string[] {
   const deployments = [...new Set(timeline.readySamples.flatMap((s) => Object.keys(s.ready)))];
-  const rp = niceMax(maxOf(timeline.readySamples.flatMap((s) => Object.values(s.ready)), 1), 4);
+  // serving can exceed ready (a terminating pod still accepts during preStop): one scale for both
+  const rp = niceMax(maxOf([...timeline.readySamples.flatMap((s) => Object.values(s.ready)), ...(timeline.servingSamples ?? []).flatMap((s) => Object.values(s.serving))], 1), 4);
   axis(f, 3, Math.max(rp.top, 1), 1);
   for (const [i, d] of deployments.entries()) {
     const pts: Array<[number, number]> = [];
@@ -123,7 +124,22 @@ function readyPanel(f: Frame, timeline: RunTimeline): string[] {
     }
     if (pts.length) f.svg.polyline(pts, seriesColor(d, i), 2);
   }
+  servingLine(f, timeline, rp.top);
   return deployments;
+}
+
+/** Service pods accepting a TCP connection (lab/engine/serving-probe.ts), dashed: below the ready line when Ready overstates capacity. */
+function servingLine(f: Frame, timeline: RunTimeline, top: number): void {
+  const pts: Array<[number, number]> = [];
+  let prev: number | undefined;
+  for (const s of timeline.servingSamples ?? []) {
+    if (s.t < f.t0 || s.t > f.tEnd) continue;
+    const v = s.serving.service ?? 0;
+    if (prev !== undefined && v !== prev) pts.push([f.xt(s.t), f.y(3, prev, top)]);
+    pts.push([f.xt(s.t), f.y(3, v, top)]);
+    prev = v;
+  }
+  if (pts.length) f.svg.polyline(pts, '#000', 1.5, 'stroke-dasharray="3,2"');
 }
 
 function eventsAndAxis(f: Frame, timeline: RunTimeline): void {
@@ -154,6 +170,7 @@ function legend(f: Frame, deployments: string[]): void {
   };
   ERROR_CLASSES.forEach((c, i) => key(f.top(1) + 4 + i * 15, CLASS_COLOR[c]!, c, '', true));
   deployments.forEach((d, i) => key(f.top(3) + 4 + i * 15, seriesColor(d, i), d));
+  key(f.top(3) + 4 + deployments.length * 15, '#000', 'service serving', '3,2');
   const events = [['rollout start', '#1f4e9c', '4,3'], ['rollout done', '#2ca02c', '4,3'], ['SIGKILL', '#d62728', '']] as const;
   events.forEach(([label, color, dash], i) => key(f.top(0) + 4 + i * 15, color, label, dash));
   key(f.top(0) + 4 + events.length * 15, '#fff3c4', 'deploy in progress', '', true);

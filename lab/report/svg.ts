@@ -48,8 +48,8 @@ export class Svg {
     return this;
   }
 
-  polyline(points: ReadonlyArray<readonly [number, number]>, stroke: string, width = 1.5): this {
-    this.parts.push(`<polyline fill="none" stroke="${stroke}" stroke-width="${width}" points="${points.map(([a, b]) => `${f1(a)},${f1(b)}`).join(' ')}"/>`);
+  polyline(points: ReadonlyArray<readonly [number, number]>, stroke: string, width = 1.5, attrs = ''): this {
+    this.parts.push(`<polyline fill="none" stroke="${stroke}" stroke-width="${width}"${attrs ? ` ${attrs}` : ''} points="${points.map(([a, b]) => `${f1(a)},${f1(b)}`).join(' ')}"/>`);
     return this;
   }
 

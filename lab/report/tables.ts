@@ -33,6 +33,7 @@ export const METRICS: readonly Metric[] = [
   { key: 'p99_roll_ms', header: 'p99 during roll (excl. /slow)', get: (s) => s.p99RollMs, fmt: ms },
   { key: 'deploy_duration_ms', header: 'deploy duration', get: (s) => s.deployDurationMs, fmt: secs },
   { key: 'min_ready_pods', header: 'min ready pods', get: (s) => s.minReadyPods, fmt: int },
+  { key: 'min_serving_pods', header: 'min serving pods (accept a TCP connection)', get: (s) => s.minServingPods ?? NaN, fmt: int },
   { key: 'sigkills', header: 'SIGKILLs', get: (s) => s.sigkills, fmt: int },
   { key: 'jobs_accepted', header: 'jobs accepted', get: (s) => s.jobs.accepted, fmt: int },
   { key: 'jobs_lost', header: 'jobs lost', get: (s) => s.jobs.lost, fmt: int },
@@ -60,6 +61,7 @@ export function aggregate(arm: Arm, runs: StoredRun[]): ArmRow {
 
 export function fmtSpread(s: Spread, fmt: (n: number) => string): string {
   if (s.n === 0) return 'not measured';
+  if (Number.isNaN(s.median)) return '—'; // not recorded by runs of older code
   if (s.n <= 1 || s.min === s.max) return fmt(s.median);
   return `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
 }

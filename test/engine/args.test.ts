@@ -56,7 +56,10 @@ test('the lab CLI and the experiments are specs over the same parser', () => {
   const a = parseLabArgs(['after', '--reps', '3', '--target=kind', '--dry-run']);
   assert.equal(a.command, 'after'); assert.equal(a.reps, 3); assert.equal(a.target, 'kind'); assert.equal(a.dryRun, true);
   assert.equal(parseLabArgs(['--reps', '2', 'kill-mid-job'], ['kill-mid-job']).command, 'kill-mid-job');
-  assert.throws(() => parseLabArgs(['tune'], ['kill-mid-job']), (e: unknown) => isLabError(e, 'LAB_UNKNOWN_ARM') && /other commands: ladder, leave-one-out, report, kill-mid-job/.test((e as Error).message));
+  assert.throws(() => parseLabArgs(['tune'], ['kill-mid-job']), (e: unknown) => isLabError(e, 'LAB_UNKNOWN_ARM') && /other commands: ladder, leave-one-out, report, stress, kill-mid-job/.test((e as Error).message));
+  const ba = parseLabArgs(['before', 'after', '--reps', '5']);
+  assert.deepEqual([ba.command, ba.arms, ba.reps, ba.repsGiven], ['before', ['before', 'after'], 5, true]);
+  assert.deepEqual([parseLabArgs(['stress']).arms, parseLabArgs(['stress']).repsGiven], [[], false]);
   const k = parseKmjOptions(['--modes', 'on', '--deadline-ms=500']);
   assert.equal(k.shutdownDeadlineMs, 500); assert.deepEqual(k.modes.map((m) => m.id), ['on']); assert.equal(k.jobs, 300);
   assert.throws(() => parseKmjOptions(['--jobs', '9']), /--jobs 9 is out of range 10\.\.5000/);

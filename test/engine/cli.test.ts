@@ -23,8 +23,12 @@ test('bad command lines exit 2 with an error naming the problem, and write nothi
       [['after', '--l7', 'traefik', '--results-dir', results], /LAB_BAD_OPTION: .*--l7 must be one of ingress-nginx, envoy-gateway, got "traefik"/],
       [['after', '--l7', '--results-dir', results], /--l7 must be one of ingress-nginx, envoy-gateway, got "--results-dir"/],
       [['after', '--frobnicate', '--results-dir', results], /unknown option "--frobnicate"; valid options are --target, --reps/],
-      [['--results-dir', results], /expected exactly one command, got none/],
-      [['before', 'after', '--results-dir', results], /expected exactly one command, got "before" "after"/],
+      [['--results-dir', results], /expected a command, got none/],
+      [['before', 'report', '--results-dir', results], /LAB_UNKNOWN_ARM: .*"report" cannot be combined with other commands .*only arm names combine/],
+      [['before', 'nope', '--results-dir', results], /LAB_UNKNOWN_ARM: .*"nope"; valid arms are/],
+      [['before', 'after', 'before', '--results-dir', results], /LAB_BAD_OPTION: .*arm "before" is named twice/],
+      [['guardian', '--slow-ms', '5000', '--results-dir', results], /LAB_BAD_OPTION: .*--slow-ms 5000 is out of range 10000\.\.30000/],
+      [['guardian', '--target', 'kind', '--results-dir', results], /--target must be one of local, got "kind"/],
     ];
     for (const [args, re] of cases) {
       const r = lab(args);
@@ -46,6 +50,14 @@ test('--dry-run prints the plan and starts nothing; report works on an empty res
     assert.match(r.stderr, /6 arm\(s\) × 2 rep\(s\)/);
     assert.match(r.stderr, /would run ladder-3-drain rep 2/);
     assert.deepEqual(readdirSync(dir), []);
+    const both = lab(['before', 'after', '--dry-run', '--results-dir', dir]);
+    assert.equal(both.status, 0, both.stderr);
+    assert.match(both.stderr, /2 arm\(s\) × 1 rep\(s\)/, 'before after is one invocation');
+    assert.match(both.stderr, /would run before rep 1[\s\S]*would run after rep 1/);
+    const stress = lab(['stress', '--dry-run', '--results-dir', dir]);
+    assert.equal(stress.status, 0, stress.stderr);
+    assert.match(stress.stderr, /1 arm\(s\) × 5 rep\(s\) on local at 800 req\/s/, 'stress: after at 4× the scenario rate, 5 reps');
+    assert.match(lab(['stress', '--dry-run', '--reps', '2', '--results-dir', dir]).stderr, /× 2 rep\(s\)/);
     const rep = lab(['report', '--results-dir', dir]);
     assert.equal(rep.status, 0, rep.stderr);
     assert.deepEqual(readdirSync(dir), ['README.md']);

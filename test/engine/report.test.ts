@@ -82,10 +82,13 @@ test('ladder write-up names each lever with its measured numbers', () => {
     regenerateReport(dir);
     const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
     assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`\)/);
-    assert.match(w, /SIGKILLs: 6 → \*\*0\*\*/);
+    // one rep per arm: no spread, so nothing is bold
+    assert.match(w, /SIGKILLs: 6 → 0 \(1 rep: run-to-run spread unknown\)/);
+    assert.doesNotMatch(w, /→ \*\*/);
+    assert.match(w, /`before`'s 502s and refusals come from: new pods routed before they listen/);
     assert.match(w, /## 2\. `readiness`/);
-    assert.match(w, /refused: 40 → \*\*0\*\*/);
-    assert.match(w, /## 3\. `drain`[\s\S]*## 4\. `requeue`[\s\S]*side effects duplicated: 5 → \*\*0\*\*[\s\S]*## 5\. `surge`/);
+    assert.match(w, /refused: 40 → 0 \(1 rep/);
+    assert.match(w, /## 3\. `drain`[\s\S]*## 4\. `requeue`[\s\S]*side effects duplicated: 5 → 0 \(1 rep[\s\S]*## 5\. `surge`/);
     const ladder = readFileSync(join(dir, 'ladder.md'), 'utf8');
     assert.match(ladder, /Δ failed in whole run vs previous step/);
     // whole-run failures: before 80 resets, pid1 7 resets + 40 refused → 47 - 80 = -33
@@ -127,4 +130,42 @@ test('progress line: arm, rep, phase, rollout, non-zero classes, elapsed and rem
   const counts = { ...emptyCounts(), ok: 120, reset: 3 };
   const line = formatProgress({ arm: 'before', rep: 2, reps: 3, phase: 'deploy', rollout: 'service 1/3 updated', counts, startedAt: 0, etaAt: 90_000 }, 30_000);
   assert.equal(line, '[before rep 2/3] | deploy | rollout service 1/3 updated | ok=120 reset=3 | elapsed 30s | remaining ~60s');
+});
+
+test('write-up: bold only for disjoint ranges over ≥ 2 reps; overlapping ranges are "no measurable change"', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    const lv = { drain: ['pid1', 'readiness', 'drain'], requeue: ['pid1', 'readiness', 'drain', 'requeue'] };
+    for (const rep of [1, 2, 3]) {
+      storeRun(dir, `d${rep}`, fakeSummary('ladder-3-drain', rep, { dup: 4 + rep, lost: rep, levers: lv.drain }));
+      storeRun(dir, `q${rep}`, fakeSummary('ladder-4-requeue', rep, { dup: 0, lost: rep + 1, levers: lv.requeue }));
+    }
+    regenerateReport(dir);
+    const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
+    assert.match(w, /side effects duplicated: 6 \[5–7\] → \*\*0\*\*/, 'disjoint ranges: a real change, bold');
+    assert.match(w, /jobs lost: 2 \[1–3\] → 3 \[2–4\]: no measurable change \(inside the run-to-run spread\)/, 'overlapping ranges: not bold');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stress runs feed only results/stress.md with the claim checked; batches are named, mixed ones loudly', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    storeRun(dir, 'b1', fakeSummary('before', 1, { reset: 80, batch: 'b1', command: 'npm run lab -- before after' }));
+    storeRun(dir, 'a1', fakeSummary('after', 1, { batch: 'b1', command: 'npm run lab -- before after', levers: ['pid1'] }));
+    for (const rep of [1, 2, 3, 4, 5]) storeRun(dir, `s${rep}`, { ...fakeSummary('after', rep, { batch: 'st', command: 'npm run lab -- stress' }), requests: 41_000 });
+    regenerateReport(dir);
+    const ba = readFileSync(join(dir, 'before-after.md'), 'utf8');
+    assert.match(ba, /One batch: `npm run lab -- before after`/);
+    assert.doesNotMatch(ba, /stress/, 'the stress runs are not the headline after');
+    const st = readFileSync(join(dir, 'stress.md'), 'utf8');
+    assert.match(st, /Over all 5 runs: 205000 requests, 0 failed[\s\S]*\*\*met\*\*/);
+    // a later `after` alone: the headline now pairs two batches and says so
+    storeRun(dir, 'a2', fakeSummary('after', 1, { batch: 'b2', command: 'npm run lab -- after', levers: ['pid1'] }));
+    regenerateReport(dir);
+    assert.match(readFileSync(join(dir, 'before-after.md'), 'utf8'), /\*\*Mixed batches\*\*: these rows come from 2 separate invocations/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -61,6 +61,12 @@ test('all: SIGTERM with slow requests in flight on keep-alive connections drains
     assert.equal(drained.forced, 0);
     assert.equal(events(svc.proc, 'guardian-fired').length, 0);
     assert.equal(events(svc.proc, 'exit')[0]!.exitCode, 0);
+    // The evidence quotes the first and last response after the signal from one compact line.
+    const answered = events(svc.proc, 'answered-after-signal')[0]!;
+    assert.ok(answered.count >= 4, `the /work and the three /slow answered after the signal: ${JSON.stringify(answered)}`);
+    assert.equal(answered.first.url, '/work');
+    assert.match(answered.last.url, /^\/slow/);
+    assert.ok(answered.last.msAfterSignal >= SLOW_MS - 300 - 100, `last answer at +${answered.last.msAfterSignal} ms`);
   } finally {
     await svc.stop();
   }

@@ -58,7 +58,7 @@ export async function killMidJob(argv: string[]): Promise<number> {
   return on.every((r) => r.drained && r.audit.lost === 0 && r.audit.duplicated === 0 && r.audit.balanceMismatches === 0) ? 0 : 2;
 }
 
-// Runnable on its own until the lab CLI dispatches to it.
+// Also runnable on its own: node dist/lab/experiments/kill-mid-job/main.js [options].
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   killMidJob(process.argv.slice(2)).then(
     (code) => process.exit(code),
