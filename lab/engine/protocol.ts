@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { Pool } from 'undici';
 import { LabError } from '../../common/errors.js';
 import { LoadGenerator, type LoadTarget } from '../../loadtest/generator.js';
 import type { Scenario } from '../../loadtest/scenario.js';
@@ -17,6 +16,7 @@ import { loadNow, machineLoad } from './machine.js';
 import { ServingProbe, type ServingSample } from './serving-probe.js';
 import { currentCommit, REPO_ROOT, stamp } from './meta.js';
 import { onTeardown } from './teardown.js';
+import { waitServing } from '../shared/wait-serving.js';
 import { deregistrationFromPodLogs } from './pod-arrivals.js';
 import type { JobAudit, RunSummary, TimelineEvent } from './schema.js';
 import { DEFAULT_L7, type L7Name } from '../targets/local/l7-profile.js';
@@ -73,37 +73,6 @@ function describeRollout(all: Map<string, RolloutProgress>): string {
   return [...all.values()]
     .map((p) => `${p.deployment} ${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`)
     .join('; ');
-}
-
-/**
- * Without a readiness probe a pod counts as ready before it listens (as in Kubernetes), so the
- * lab waits until GET /fast answers 200 several times in a row on every path before the load
- * starts: the run measures deploys, not the cluster's boot.
- */
-async function waitServing(targets: LoadTarget[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const t of targets) {
-    const pool = new Pool(t.origin, t.connect ? { connect: t.connect } : {});
-    try {
-      let streak = 0;
-      let last = '';
-      while (streak < 5) {
-        if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `${t.path} path did not answer GET /fast within ${timeoutMs} ms (last: ${last})`);
-        try {
-          const r = await pool.request({ path: '/fast', method: 'GET', reset: true, headersTimeout: 2000, bodyTimeout: 2000 });
-          await r.body.arrayBuffer();
-          last = `HTTP ${r.statusCode}`;
-          streak = r.statusCode === 200 ? streak + 1 : 0;
-        } catch (e) {
-          last = String((e as NodeJS.ErrnoException).code ?? e);
-          streak = 0;
-        }
-        await sleep(100);
-      }
-    } finally {
-      await pool.destroy();
-    }
-  }
 }
 
 /** The arm's cluster, with the rollout's progress shown while a deploy runs. */

@@ -1,7 +1,5 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool } from 'undici';
-import { LabError } from '../../../common/errors.js';
 import { LoadGenerator, type LoadTarget } from '../../../loadtest/generator.js';
 import type { MixEntry, Scenario } from '../../../loadtest/scenario.js';
 import type { PhaseMark, RunTimeline } from '../../engine/artifacts.js';
@@ -11,6 +9,7 @@ import { onTeardown } from '../../engine/teardown.js';
 import type { ReadySample } from '../../report/summarize.js';
 import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
+import { waitServing, type ServingCheck } from '../../shared/wait-serving.js';
 import { explainStartFailure, type LocalPlan } from './local-setup.js';
 import type { Measurement } from './measurement.js';
 
@@ -24,32 +23,8 @@ export function checkScenario(routes: readonly MixEntry[], rate: number, deploys
   return { rate, mix: routes, accounts: 1, keepAlive: true, timeoutSeconds: 10, phases: { ...CHECK_PHASES, deploys } };
 }
 
-/** Without a readiness probe a pod is Ready before it listens; the load starts once the first route answers (<500) five times in a row. */
-async function waitServing(targets: LoadTarget[], route: MixEntry, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const t of targets) {
-    const pool = new Pool(t.origin, t.connect ? { connect: t.connect } : {});
-    try {
-      let streak = 0;
-      let last = '';
-      while (streak < 5) {
-        if (Date.now() > deadline) throw new LabError('LAB_TIMEOUT', `${route.method} ${route.path} via ${t.path} did not answer within ${timeoutMs} ms (last: ${last})`);
-        try {
-          const r = await pool.request({ path: route.path, method: route.method, body: route.body || null, reset: true, headersTimeout: 2000, bodyTimeout: 2000 });
-          await r.body.arrayBuffer();
-          last = `HTTP ${r.statusCode}`;
-          streak = r.statusCode < 500 ? streak + 1 : 0;
-        } catch (e) {
-          last = String((e as NodeJS.ErrnoException).code ?? e);
-          streak = 0;
-        }
-        await sleep(100);
-      }
-    } finally {
-      await pool.destroy();
-    }
-  }
-}
+/** A user's service: the first route answers (any status below 500) — it need not have a /fast. */
+const firstRouteAnswers = (r: MixEntry): ServingCheck => ({ method: r.method, path: r.path, body: r.body || null, ok: (s) => s < 500 });
 
 export interface LocalRunInput {
   plan: LocalPlan;
@@ -98,7 +73,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     const c = cluster;
     const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
     if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
-    await waitServing(targets, x.routes[0]!, 30_000).catch((e: unknown) => { throw explainStartFailure(e, join(x.scratch, 'pods')); });
+    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw explainStartFailure(e, join(x.scratch, 'pods')); });
     gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
