@@ -56,7 +56,7 @@ test('--dry-run prints the plan and starts nothing; report works on an empty res
     assert.match(both.stderr, /would run before rep 1[\s\S]*would run after rep 1/);
     const stress = lab(['stress', '--dry-run', '--results-dir', dir]);
     assert.equal(stress.status, 0, stress.stderr);
-    assert.match(stress.stderr, /1 arm\(s\) × 5 rep\(s\) on local at 800 req\/s/, 'stress: after at 4× the scenario rate, 5 reps');
+    assert.match(stress.stderr, /1 arm\(s\) × 5 rep\(s\) on local \(L7 ingress-nginx\) at 800 req\/s/, 'stress: after at 4× the scenario rate, 5 reps');
     assert.match(lab(['stress', '--dry-run', '--reps', '2', '--results-dir', dir]).stderr, /× 2 rep\(s\)/);
     const rep = lab(['report', '--results-dir', dir]);
     assert.equal(rep.status, 0, rep.stderr);
