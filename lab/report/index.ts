@@ -94,8 +94,10 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     // Only the repository's own results feed its README; a --results-dir elsewhere never does.
     const extra = t.name === 'before-after' && before && after ? beforeAfterExtras(resultsDir, before, after, written) : '';
     if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
-      const source = `${provenanceLines(used).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
-      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), rows.filter((r) => r.l7 === 'ingress-nginx'), source, extra)) written.push('../README.md');
+      // the README shows the default L7 path only, so its provenance names only those rows' runs
+      const shown = rows.filter((r) => r.l7 === 'ingress-nginx');
+      const source = `${provenanceLines(shown.flatMap((r) => r.runs)).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
+      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), shown, source, extra)) written.push('../README.md');
     }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
