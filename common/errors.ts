@@ -38,6 +38,7 @@ export const ERRORS = {
   LAB_UNREADABLE_FILE: 'input file cannot be read',
   LAB_BAD_DOCKERFILE: 'input is not a Dockerfile',
   LAB_NEEDS_READINESS: 'this experiment needs an arm with the readiness lever (a preStop to size)',
+  LAB_NO_POD_NETWORK: 'per-pod network namespaces cannot be set up here',
   LAB_NOT_MEASURABLE: 'no request reached a terminating pod after it left the endpoints: nothing to measure',
 } as const;
 

@@ -17,7 +17,9 @@ export function classifyStatus(status: number): ErrorClass {
 }
 
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ERR_STREAM_PREMATURE_CLOSE']);
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR', 'TimeoutError']);
+// EHOSTUNREACH/ENETUNREACH: nothing answered for a pod address whose network is gone (the ARP
+// request went unanswered), which a client experiences as a connect that timed out.
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ABORT_ERR', 'TimeoutError']);
 
 /** Class of a Node/undici error (walks `cause`, where undici puts the socket error). */
 export function classifyError(err: unknown): ErrorClass {

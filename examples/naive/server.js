@@ -3,8 +3,9 @@
 const http = require('node:http');
 
 const port = Number(process.env.PORT || 8080);
-// The local `check` passes each replica its own address in HOST (replicas share one machine);
-// in a cluster HOST is unset and the service listens on every interface.
+// In a cluster, and under `check` where each pod gets its own network namespace, HOST is unset and
+// the service listens on every interface; `check --pod-network loopback` (for machines without
+// root) passes each replica its own address in HOST instead.
 const host = process.env.HOST || '0.0.0.0';
 const startupMs = Number(process.env.STARTUP_MS || 1500);
 let orders = 0;

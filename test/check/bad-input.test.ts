@@ -117,5 +117,7 @@ describe('check refuses bad input before starting anything', () => {
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--rate', '0'], 'LAB_BAD_OPTION', /--rate 0 is out of range 1\.\.2000/);
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--url', 'http://x'], 'LAB_BAD_OPTION', /--url is for the cluster mode/);
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--env', 'NOEQUALS'], 'LAB_BAD_OPTION', /expected NAME=value/);
+    await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--pod-network', 'host'], 'LAB_BAD_OPTION', /--pod-network must be one of auto, netns, loopback, got "host"/);
+    await refused(['--context', 'fixture', '--namespace', 'shop', '--deployment', 'orders', '--url', 'http://orders.shop', '--pod-network', 'netns', '--yes'], 'LAB_BAD_OPTION', /--pod-network is for the local mode/);
   });
 });

@@ -1,20 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { podNetworkSupport } from '../../lab/targets/local/pod-network.js';
 import { ROOT } from '../helpers/proc.js';
 
 // `check` on a service it was not written for (test/check/app: ESM, its own port variable, a TCP
 // readiness probe, an HTTPRoute), as real processes, with real load and a real rolling restart.
 
 const APP = join(ROOT, 'test/check/app');
+const support = podNetworkSupport();
 let dir: string;
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], path = process.env.PATH ?? ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/lab/cli.js', 'check', ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/lab/cli.js', 'check', ...args], { cwd: ROOT, env: { PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
@@ -43,6 +45,7 @@ describe('check on the local target', () => {
     assert.equal(s.arm, 'check:ping');
     assert.ok(s.requests > 50, `requests ${s.requests}`);
     assert.deepEqual(s.params.paths, ['l4', 'ingress'], 'the HTTPRoute became the ingress path');
+    assert.equal(s.params.podNetwork, support.ok ? 'netns' : 'loopback', 'auto: a namespace per pod wherever the machine allows it');
     assert.ok(s.windowCounts.ok > 0);
     assert.ok(s.notes.some((n: string) => n.startsWith('HTTPRoute/ping')));
     assert.match(r.stdout, /VERDICT: PASS: \d+ request\(s\) failed during the rollouts \(--max-failed 1000\)/);
@@ -56,12 +59,42 @@ describe('check on the local target', () => {
     assert.deepEqual(podsLeft(), []);
   });
 
-  it('an app that binds 0.0.0.0 collides: exit 1 with what the app must do, nothing left running', async () => {
+  it('with a network namespace per pod, replicas that all bind 0.0.0.0 roll without a collision and leave no namespace behind', { skip: support.ok ? false : support.why }, async () => {
+    const out = join(dir, 'wild-netns');
+    const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--env', 'HOST=0.0.0.0', '--pod-network', 'netns', '--max-failed', '1000', '--out', out]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(s.params.podNetwork, 'netns');
+    assert.ok(s.windowCounts.ok > 0 && s.requests > 50, `requests ${s.requests}`);
+    assert.ok(s.notes.some((n: string) => n.startsWith('pod network: each pod has its own network namespace')));
+    const pods = readFileSync(join(out, 'events.json'), 'utf8');
+    assert.match(pods, /"pod-created"[^}]*"ip 198\.18\./, 'pods got addresses on the bridge, not on loopback');
+    assert.deepEqual(podsLeft(), []);
+    assert.deepEqual(readdirSync('/sys/class/net').filter((l) => l.startsWith('dll')), [], 'no bridge or veth left');
+  });
+
+  it('on a shared loopback network an app that binds 0.0.0.0 collides: exit 1 with what the app must do, nothing left running', async () => {
     const out = join(dir, 'wild');
-    const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--env', 'HOST=0.0.0.0', '--out', out]);
+    const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--env', 'HOST=0.0.0.0', '--pod-network', 'loopback', '--out', out]);
     assert.equal(r.code, 1, r.stderr.slice(-3000));
     assert.match(r.stderr, /LAB_PORT_TAKEN: .*\n.*must listen on the address the lab passes in, the HOST \(or POD_IP\) environment variable/);
+    assert.match(r.stderr, /--pod-network netns/);
     assert.ok(!existsSync(join(out, 'summary.json')));
+    assert.deepEqual(podsLeft(), []);
+  });
+
+  it('--pod-network netns on a machine without iproute2: exit 2 naming the package, nothing started', async () => {
+    // a PATH with every tool check uses but `ip`
+    const bin = join(dir, 'bin-without-ip');
+    mkdirSync(bin);
+    for (const tool of ['unshare', 'setpriv', 'nsenter', 'git', 'sh']) {
+      const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+      if (found) symlinkSync(found, join(bin, tool));
+    }
+    const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--pod-network', 'netns', '--out', join(dir, 'no-ip')], bin);
+    assert.equal(r.code, 2, r.stderr.slice(-3000));
+    assert.match(r.stderr, /LAB_NO_POD_NETWORK: .*the `ip` command \(Debian\/Ubuntu package iproute2\) is not installed.*--pod-network loopback/);
+    assert.ok(!existsSync(join(dir, 'no-ip', 'summary.json')));
     assert.deepEqual(podsLeft(), []);
   });
 });

@@ -71,7 +71,7 @@ describe('manifest parsing', () => {
 
 describe('local translations of a container', () => {
   const ctx = (mounts: PodContext['mounts'] = []): PodContext => ({
-    podName: 'service-abc-1', namespace: 'deploy-loss-lab', podIP: '127.9.1.4', repoRoot: '/repo', podDir: '/run/pods/p',
+    podName: 'service-abc-1', namespace: 'deploy-loss-lab', podIP: '127.9.1.4', hostIP: '127.0.0.1', repoRoot: '/repo', podDir: '/run/pods/p',
     mounts, manifest: { configMaps: new Map([['cfg', { level: 'debug' }]]), secrets: new Map() },
     serviceAddress: (h) => (['redis', 'redis.deploy-loss-lab', 'redis.deploy-loss-lab.svc.cluster.local'].includes(h) ? '127.9.0.10' : undefined),
   });

@@ -10,6 +10,7 @@ import { ServiceEndpoints, type LaggedView } from './endpoints.js';
 import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
 import { l7Profile, type L7Name } from './l7-profile.js';
 import { detectIsolation, type Isolation } from './isolation.js';
+import { choosePodNetwork, podNetworkSupport, PodNetwork, type PodNetworkChoice, type PodNetworkMode } from './pod-network.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { Pod } from './pod.js';
@@ -57,6 +58,12 @@ export interface LocalClusterOptions {
   forceIsolationFallback?: boolean;
   /** the directory workingDir /app stands for (the image's files); default the repository root */
   appDir?: string;
+  /**
+   * 'netns': each pod gets its own network namespace and may bind 0.0.0.0 (needs root or
+   * CAP_NET_ADMIN); 'loopback' (default): pods share the host's and bind their own 127.x.y.z;
+   * 'auto': netns where the machine allows it (lab/targets/local/pod-network.ts)
+   */
+  podNetwork?: PodNetworkChoice;
 }
 
 export class LocalCluster {
@@ -65,6 +72,7 @@ export class LocalCluster {
   readonly notes: string[] = [];
   readonly manifest: Manifest;
   readonly isolation: Isolation;
+  readonly podNetwork: PodNetworkMode;
   readonly propagationDelayMs: number;
   readonly deregistrationDelayMs: number;
   ingressUrl = '';
@@ -76,6 +84,7 @@ export class LocalCluster {
   private readonly serviceAddresses = new Map<string, string>();
   private readonly forwarders: ServiceForwarder[] = [];
   private ingress: IngressProxy | undefined;
+  private network: PodNetwork | undefined;
   private fatalError: Error | undefined;
   private fatalListeners: Array<(e: Error) => void> = [];
   private closing: Promise<void> | undefined;
@@ -85,6 +94,7 @@ export class LocalCluster {
   private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock) {
     this.manifest = readManifest(opts.manifestFile);
     this.isolation = detectIsolation(opts.forceIsolationFallback);
+    this.podNetwork = choosePodNetwork(opts.podNetwork ?? 'loopback');
     this.propagationDelayMs = opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS;
     this.deregistrationDelayMs = opts.deregistrationDelayMs ?? this.propagationDelayMs;
     mkdirSync(resolve(opts.runDir, 'pods'), { recursive: true });
@@ -94,6 +104,9 @@ export class LocalCluster {
       this.notes.push(n);
       process.stderr.write(`\n*** deploy-loss-lab local target: ${n}\n\n`);
     }
+    const net = podNetworkSupport();
+    if (this.podNetwork === 'netns') this.notes.push(`pod network: each pod has its own network namespace (veth to a bridge, pods in 198.18.${block.block}.0/24), so replicas may all listen on 0.0.0.0`);
+    else if (opts.podNetwork === 'auto' && !net.ok) this.notes.push(`pod network: shared loopback, because ${net.why}; each pod must listen on its own 127.x.y.z, passed in HOST and POD_IP`);
     this.notes.push(`endpoint propagation delay modeled as propagationDelayMs=${this.propagationDelayMs} (the only modeled quantity)`);
     if (this.deregistrationDelayMs !== this.propagationDelayMs) this.notes.push(`removed endpoints keep receiving new connections for deregistrationDelayMs=${this.deregistrationDelayMs} (modeled load-balancer deregistration delay)`);
   }
@@ -155,11 +168,12 @@ export class LocalCluster {
   };
 
   private createPod = (deployment: string, hash: string, template: Manifest['deployments'][number]['template']): Pod => {
-    const pod = new Pod(podName(deployment, hash), deployment, hash, template, this.block.podAddress(), {
+    const pod = new Pod(podName(deployment, hash), deployment, hash, template, this.network?.podAddress() ?? this.block.podAddress(), {
       namespace: this.manifest.namespace,
       repoRoot: this.opts.appDir ?? REPO_ROOT,
       runDir: this.opts.runDir,
       isolation: this.isolation,
+      ...(this.network ? { network: this.network } : {}),
       manifest: this.manifest,
       serviceAddress: this.serviceAddress,
       emit: this.emit,
@@ -188,10 +202,11 @@ export class LocalCluster {
   }
 
   private async boot(): Promise<void> {
+    if (this.podNetwork === 'netns') this.network = await PodNetwork.create(this.block.block);
     for (const s of this.manifest.services) this.endpoints.set(s.name, new ServiceEndpoints(s, this.propagationDelayMs, this.emit, this.deregistrationDelayMs));
     for (const name of this.referencedServices()) {
       const ep = this.endpoints.get(name)!;
-      const address = this.block.serviceAddress();
+      const address = this.network ? await this.network.serviceAddress() : this.block.serviceAddress();
       this.serviceAddresses.set(name, address);
       for (const [i, p] of ep.spec.ports.entries()) {
         const f = new ServiceForwarder(address, p.port, ep.view, i);
@@ -225,7 +240,8 @@ export class LocalCluster {
       });
       const profile = l7Profile(this.opts.l7);
       this.ingress = new IngressProxy(router, profile?.tuning ?? tuningFor(spec), this.opts.onIngressAttempt, profile);
-      await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress));
+      // upstream connections leave from the node's address: a 127.x source cannot reach a pod's namespace
+      await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress), this.network?.gateway);
       this.ingressUrl = this.ingress.url;
     }
     this.state = CLUSTER_STATES.Running;
@@ -324,6 +340,7 @@ export class LocalCluster {
   killNow(): void {
     for (const c of this.controllers.values()) c.close();
     for (const p of this.pods()) p.killNow();
+    this.network?.close();
   }
 
   /** Stops everything this cluster started; memoised. */
@@ -338,6 +355,7 @@ export class LocalCluster {
         ...this.forwarders.map((f) => f.close()),
         this.ingress?.close(),
       ]);
+      this.network?.close();
       this.block.release();
       this.unregister();
       this.state = CLUSTER_STATES.Closed;

@@ -11,6 +11,8 @@ export interface PodContext {
   podName: string;
   namespace: string;
   podIP: string;
+  /** the node's address as the pod sees it */
+  hostIP: string;
   repoRoot: string;
   /** the pod's own directory, the working directory when the manifest names none */
   podDir: string;
@@ -58,7 +60,7 @@ function fieldRefValue(path: string, ctx: PodContext): string {
     case 'metadata.name': return ctx.podName;
     case 'metadata.namespace': return ctx.namespace;
     case 'status.podIP': return ctx.podIP;
-    case 'status.hostIP': return '127.0.0.1';
+    case 'status.hostIP': return ctx.hostIP;
     case 'spec.nodeName': return 'local';
     default: throw new LabError('LAB_UNSUPPORTED_MANIFEST', `fieldRef ${path}`);
   }

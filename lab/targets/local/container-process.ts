@@ -46,9 +46,12 @@ export class ContainerProcess {
     });
   }
 
-  /** Spawns `argv` under the isolation prefix; stdout/stderr lines go to `log` with a timestamp each. */
-  static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream }): Promise<ContainerProcess> {
-    const full = [...opts.isolation.prefix, ...argv];
+  /**
+   * Spawns `argv` under the isolation prefix (after `netPrefix`, which enters the pod's network
+   * namespace); stdout/stderr lines go to `log` with a timestamp each.
+   */
+  static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream; netPrefix?: readonly string[] }): Promise<ContainerProcess> {
+    const full = [...(opts.netPrefix ?? []), ...opts.isolation.prefix, ...argv];
     // detached: its own process group, so a Ctrl-C at the lab's terminal does not hit the pods
     // directly (on a cluster it never would); the lab's cleanup kills them instead.
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -151,7 +151,8 @@ export class IngressProxy {
     private readonly profile?: L7Profile,
   ) {}
 
-  listen(host: string, port: number): Promise<void> {
+  /** `source` is where upstream connections leave from (default the listen address). */
+  listen(host: string, port: number, source = host): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => { void this.handle(req, res); });
       server.keepAliveTimeout = this.tuning.clientKeepaliveTimeoutMs;
@@ -160,7 +161,7 @@ export class IngressProxy {
       server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => proxyUpgrade({ route: this.route, connectTimeoutMs: this.tuning.connectTimeoutMs, tries: this.tuning.tries, onAttempt: this.onAttempt }, req, socket, head, track));
       server.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${host}:${port} (ingress) is already in use`) : e));
       server.listen({ host, port, exclusive: true }, () => {
-        this.sourceAddress = host;
+        this.sourceAddress = source;
         const a = server.address();
         this.url = `http://${host}:${a && typeof a === 'object' ? a.port : port}`;
         resolve();

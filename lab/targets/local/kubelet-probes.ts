@@ -11,6 +11,8 @@ export interface ProbeTarget {
   resolvePort(port: PortRef): number;
   env: Record<string, string>;
   cwd: string;
+  /** enters the pod's network namespace, so an exec probe's `localhost` is the pod's own */
+  netPrefix?: readonly string[];
 }
 
 export const PROBE_KINDS = ['startup', 'readiness', 'liveness'] as const;
@@ -45,7 +47,8 @@ function tcpOnce(host: string, port: number, timeoutMs: number): Promise<boolean
 /** Runs a command as the container would (same env and cwd); exit 0 within the timeout is success. */
 export function execOnce(command: string[], target: ProbeTarget, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(command[0]!, command.slice(1), { env: target.env, cwd: target.cwd, stdio: 'ignore' });
+    const argv = [...(target.netPrefix ?? []), ...command];
+    const child = spawn(argv[0]!, argv.slice(1), { env: target.env, cwd: target.cwd, stdio: 'ignore' });
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code) => { clearTimeout(t); resolve(code === 0); });
     child.once('error', () => { clearTimeout(t); resolve(false); });

@@ -9,6 +9,7 @@ import { volumePayload, writeAtomicVolume } from './configmap-volume.js';
 import type { Isolation } from './isolation.js';
 import { execOnce, httpGetOnce, ProbeWorker, type ProbeTarget } from './kubelet-probes.js';
 import type { Manifest, PodTemplateSpec, PortRef } from './manifest.js';
+import type { PodNetwork } from './pod-network.js';
 
 // One pod: a real process tree run with the kubelet's rules for start, probes, restarts and
 // termination (preStop, SIGTERM to PID 1, grace period counted from before preStop, SIGKILL).
@@ -28,6 +29,8 @@ export interface PodEnv {
   repoRoot: string;
   runDir: string;
   isolation: Isolation;
+  /** set in 'netns' mode: the pod gets its own network namespace; unset: it shares the host's and binds its own 127.x.y.z */
+  network?: PodNetwork;
   manifest: Pick<Manifest, 'configMaps' | 'secrets'>;
   serviceAddress(dnsName: string): string | undefined;
   emit(e: Omit<TimelineEvent, 't'>): void;
@@ -57,6 +60,8 @@ export class Pod {
   private readonly log: WriteStream;
   private readonly dir: string;
   private readonly mounts: Array<{ mountPath: string; dir: string; volume: string }> = [];
+  /** argv prefix entering the pod's network namespace ('netns' mode), kept across container restarts like a pod sandbox */
+  private netPrefix: string[] | undefined;
 
   constructor(
     readonly name: string,
@@ -110,7 +115,7 @@ export class Pod {
 
   private context(): PodContext {
     return {
-      podName: this.name, namespace: this.env.namespace, podIP: this.ip, repoRoot: this.env.repoRoot, podDir: this.dir,
+      podName: this.name, namespace: this.env.namespace, podIP: this.ip, hostIP: this.env.network?.gateway ?? '127.0.0.1', repoRoot: this.env.repoRoot, podDir: this.dir,
       mounts: this.mounts, manifest: this.env.manifest, serviceAddress: (h) => this.env.serviceAddress(h),
     };
   }
@@ -157,16 +162,18 @@ export class Pod {
   }
 
   private probeTarget(cmd: LocalCommand): ProbeTarget {
-    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd };
+    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) };
   }
 
   private async startContainer(): Promise<void> {
     if (this.terminating || this.tornDown) return;
     const c = this.template.container;
     const cmd = localCommand(c, this.context());
-    for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
+    // A pod's own namespace cannot collide; a shared one can, when something else holds the port.
+    if (this.env.network) this.netPrefix ??= await this.env.network.attach(this.ip);
+    else for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
     if (this.terminating || this.tornDown) return;
-    const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, log: this.log });
+    const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, log: this.log, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) });
     this.proc = proc;
     if (this.tornDown) { proc.killNow(); return; }
     this.phase = POD_PHASES.Running;
@@ -285,6 +292,7 @@ export class Pod {
       this.env.changed(this);
       if (this.containerStopping) await this.containerStopping; // a liveness restart was under way
       await this.stopContainer();
+      await this.env.network?.detach(this.ip);
       this.phase = POD_PHASES.Terminated;
       this.env.changed(this);
       this.log.end();
@@ -306,6 +314,7 @@ export class Pod {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.stopProbes();
     await this.proc?.kill();
+    await this.env.network?.detach(this.ip);
   }
 
   async closeLog(): Promise<void> {

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError, isLabError } from '../../../common/errors.js';
 import { parseManifest } from '../../targets/local/manifest.js';
+import { choosePodNetwork, type PodNetworkChoice, type PodNetworkMode } from '../../targets/local/pod-network.js';
 import { checkEntryPoint } from './entry-point.js';
 import { localize, toYaml } from './localize.js';
 import { pickDeployment, readUserManifests, servicesFor } from './user-manifests.js';
@@ -14,17 +15,20 @@ export interface LocalPlan {
   deployment: string;
   service: string;
   manifestFile: string;
+  /** resolved from the --pod-network choice before anything starts */
+  podNetwork: PodNetworkMode;
   files: string[];
   notes: string[];
 }
 
-export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string> }, scratch: string): LocalPlan {
+export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice }, scratch: string): LocalPlan {
+  const podNetwork = choosePodNetwork(o.podNetwork);
   const user = readUserManifests(o.manifests);
   const dep = pickDeployment(user, o.deployment);
   const name = dep.metadata!.name!;
   const svcs = servicesFor(user, dep);
   if (svcs.length === 0) throw new LabError('LAB_BAD_MANIFEST', `no Service selects the pods of Deployment/${name} (labels ${JSON.stringify(dep.spec?.template?.metadata?.labels ?? {})}): the load needs a Service to go through`);
-  const { objects, notes } = localize(user, name, o.env);
+  const { objects, notes } = localize(user, name, o.env, podNetwork);
   const yaml = toYaml(objects);
   // the local target's own parser: every field it does not implement is named now, before any start
   const parsed = parseManifest(yaml, user.files.join(', '));
@@ -36,12 +40,13 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
   const manifestFile = join(scratch, 'manifest.yaml');
   writeFileSync(manifestFile, yaml);
   if (svcs.length > 1) notes.push(`${svcs.length} Services select Deployment/${name}; the load goes through Service/${svcs[0]!.metadata!.name}`);
-  return { deployment: name, service: svcs[0]!.metadata!.name!, manifestFile, files: user.files, notes };
+  return { deployment: name, service: svcs[0]!.metadata!.name!, manifestFile, podNetwork, files: user.files, notes };
 }
 
 /**
- * A start that timed out or crashed usually means the replicas collided on one port: most apps
- * bind 0.0.0.0:PORT, and on one machine only the first replica gets it. Say what the app must do.
+ * In loopback mode, a start that timed out or crashed usually means the replicas collided on one
+ * port: most apps bind 0.0.0.0:PORT, and on a shared network only the first replica gets it. Say
+ * what the app must do (or what would give each pod its own namespace).
  */
 export function explainStartFailure(err: unknown, podsDir: string): unknown {
   if (!isLabError(err) || !['LAB_TIMEOUT', 'LAB_PORT_TAKEN'].includes(err.code)) return err;
@@ -53,5 +58,6 @@ export function explainStartFailure(err: unknown, podsDir: string): unknown {
   } catch { /* no pod logs: nothing to add */ }
   if (!collided) return err;
   return new LabError(err.code, `${err.message.replace(/^[A-Z_]+: [^:]+: /, '')}\nA pod log shows EADDRINUSE: the replicas share this machine, so the app must listen on the address the lab passes in, `
-    + 'the HOST (or POD_IP) environment variable, e.g. server.listen(PORT, process.env.HOST), not on 0.0.0.0. Each pod gets its own 127.x.y.z.', { cause: err });
+    + 'the HOST (or POD_IP) environment variable, e.g. server.listen(PORT, process.env.HOST), not on 0.0.0.0. Each pod gets its own 127.x.y.z. '
+    + 'Or run check with --pod-network netns (as root, with iproute2): each pod then has its own network namespace, as on a cluster.', { cause: err });
 }

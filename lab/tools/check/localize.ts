@@ -1,10 +1,11 @@
 import { stringify } from 'yaml';
 import { APP_DIR } from '../../targets/local/manifest.js';
+import type { PodNetworkMode } from '../../targets/local/pod-network.js';
 import type { K8sObject, UserManifests } from './user-manifests.js';
 
 // The user's manifests made runnable by the local target, with every change stated in `notes`:
 // workingDir → /app (which the local target maps to --app-dir), the pod address passed in as
-// HOST and POD_IP (replicas share one machine: the app must bind to it), --env overrides, an
+// HOST and POD_IP when pods share the loopback network (the app must bind to it), --env overrides, an
 // HTTPRoute served as the equivalent Ingress, and objects without a local meaning left out.
 
 /** Kinds that change nothing about a rollout on one machine: left out, with a note. */
@@ -24,7 +25,7 @@ function setEnv(env: EnvEntry[], entry: EnvEntry): EnvEntry[] {
   return [...env.filter((e) => e.name !== entry.name), entry];
 }
 
-function localizeDeployment(d: K8sObject, target: boolean, overrides: Record<string, string>, notes: string[]): K8sObject {
+function localizeDeployment(d: K8sObject, target: boolean, overrides: Record<string, string>, network: PodNetworkMode, notes: string[]): K8sObject {
   const copy = structuredClone(d);
   const name = copy.metadata?.name;
   const c = copy.spec?.template?.spec?.containers?.[0];
@@ -42,7 +43,8 @@ function localizeDeployment(d: K8sObject, target: boolean, overrides: Record<str
   }
   if (!target) return copy;
   let env: EnvEntry[] = Array.isArray(c.env) ? c.env : [];
-  for (const v of ADDRESS_ENV) {
+  // each pod in its own namespace may bind 0.0.0.0 as on a cluster: its environment stays the manifest's
+  for (const v of network === 'loopback' ? ADDRESS_ENV : []) {
     const had = env.find((e) => e.name === v);
     if (had?.value !== undefined) notes.push(`Deployment/${name}: env ${v}="${had.value}" replaced by the pod's own address (replicas share one machine)`);
     if (!had || had.value !== undefined) env = setEnv(env, { name: v, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } });
@@ -76,12 +78,12 @@ export function ingressFromHttpRoute(r: K8sObject): K8sObject {
   };
 }
 
-export function localize(m: UserManifests, target: string, overrides: Record<string, string>): Localized {
+export function localize(m: UserManifests, target: string, overrides: Record<string, string>, network: PodNetworkMode = 'loopback'): Localized {
   const notes: string[] = [];
   const objects: K8sObject[] = [];
   for (const o of m.objects) {
     const where = `${o.kind}/${o.metadata?.name ?? '?'}`;
-    if (o.kind === 'Deployment') objects.push(localizeDeployment(o, o.metadata?.name === target, overrides, notes));
+    if (o.kind === 'Deployment') objects.push(localizeDeployment(o, o.metadata?.name === target, overrides, network, notes));
     else if (o.kind === 'HTTPRoute') {
       objects.push(ingressFromHttpRoute(o));
       notes.push(`${where}: served by the lab's L7 proxy as an Ingress (path matches, first backendRef per rule; ingress-nginx defaults, not your gateway's)`);

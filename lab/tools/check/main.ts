@@ -25,8 +25,8 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
   const scratch = join(REPO_ROOT, '.lab', 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
-  const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env }, scratch);
-  say(`check: Deployment/${plan.deployment} from ${plan.files.map((f) => relative(process.cwd(), f)).join(', ')}; load through Service/${plan.service}; pod scratch in ${relative(process.cwd(), scratch)}`);
+  const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork }, scratch);
+  say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map((f) => relative(process.cwd(), f)).join(', ')}; load through Service/${plan.service}; pod scratch in ${relative(process.cwd(), scratch)}`);
   const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, runId, progress: new Progress() });
   return { m, manifestPaths: [o.manifests!] };
 }
@@ -59,7 +59,7 @@ export async function check(argv: string[]): Promise<number> {
       rate: o.rate, deploys: o.deploys, propagationDelayMs: m.propagationDelayMs, keepAlive: true, paths: m.paths,
       mix: o.routes.map((r) => `${r.method} ${r.path}${r.body ? ' (body)' : ''} ×${r.weight}`), deployment: deploymentName, service: m.service,
       manifests: manifestPaths.map((p) => relative(REPO_ROOT, p)), ...(o.appDir ? { appDir: relative(REPO_ROOT, o.appDir) } : {}),
-      ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, sent: m.sent,
+      ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, podNetwork: m.podNetwork ?? null, sent: m.sent,
     },
   });
   const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;

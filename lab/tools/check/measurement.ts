@@ -25,6 +25,8 @@ export interface Measurement {
   paths: string[];
   propagationDelayMs: number | null;
   isolation?: string;
+  /** local mode: 'netns' (a network namespace per pod) or 'loopback' (a 127.x.y.z per pod) */
+  podNetwork?: string;
   /** cluster mode: measured per pod (ms from deletion to the EndpointSlice dropping it) */
   deregistrationMs?: number[];
   /** cluster mode: the summary converted from k6's aggregates (there are no per-request records) */

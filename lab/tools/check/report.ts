@@ -23,11 +23,13 @@ export function verdictOf(s: RunSummary, maxFailed: number | undefined): Verdict
 
 /** The lab's metrics without the job-ledger rows (check has no ledger), plus the routing numbers. */
 export function markdownTable(s: RunSummary, m: Measurement): string {
-  const rows = METRICS.filter((x) => !x.key.startsWith('jobs_')).map((x) => `| ${x.header} | ${x.fmt(x.get(s))} |`);
+  // NaN: a lab-only measurement (the serving probe, routed deregistration) that check does not take
+  const rows = METRICS.filter((x) => !x.key.startsWith('jobs_') && !Number.isNaN(x.get(s))).map((x) => `| ${x.header} | ${x.fmt(x.get(s))} |`);
   const dereg = s.params.deregistrationMedianMs as number | null;
   const views = m.timeline.readySamples.filter((r) => r.t >= s.window.start && r.t <= s.window.end).map((r) => r.ready[`${m.service} (routing view)`]).filter((v): v is number => v !== undefined);
   if (views.length) rows.push(`| min endpoints in routing view | ${Math.min(...views)} |`);
   rows.push(`| deregistration delay (median) | ${dereg === null ? 'n/a' : `${dereg} ms${m.target === 'local' ? ' (local: the modeled propagation delay)' : ''}`} |`);
+  if (m.podNetwork) rows.push(`| pod network | ${m.podNetwork === 'netns' ? 'netns (a network namespace per pod, as on a cluster)' : 'loopback (a 127.x.y.z per pod, bound through HOST)'} |`);
   rows.push(`| dropped iterations (generator could not keep up) | ${s.droppedIterations} |`);
   return [`| Deployment/${m.deployment} (${m.target}) | value |`, '|---|---|', ...rows].join('\n');
 }

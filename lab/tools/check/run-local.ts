@@ -65,15 +65,15 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     enter('starting');
     try {
       cluster = await LocalCluster.start({
-        manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir,
+        manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir, podNetwork: x.plan.podNetwork,
         ...(x.propagationDelayMs !== undefined ? { propagationDelayMs: x.propagationDelayMs } : {}),
         onProgress: (p) => { rollout = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; },
       });
-    } catch (e) { throw explainStartFailure(e, join(x.scratch, 'pods')); }
+    } catch (e) { throw x.plan.podNetwork === 'loopback' ? explainStartFailure(e, join(x.scratch, 'pods')) : e; }
     const c = cluster;
     const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
     if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
-    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw explainStartFailure(e, join(x.scratch, 'pods')); });
+    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw x.plan.podNetwork === 'loopback' ? explainStartFailure(e, join(x.scratch, 'pods')) : e; });
     gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
@@ -94,7 +94,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
       target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
       timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
       servingSeries: `${x.plan.deployment} (ready)`, notes: [...c.notes, ...x.plan.notes],
-      paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode,
+      paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode, podNetwork: c.podNetwork,
     };
   } finally {
     clearInterval(ticker);

@@ -1,0 +1,158 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { LabError } from '../../../common/errors.js';
+
+// How pods are addressed. A real pod has its own network namespace, so every replica listens on
+// 0.0.0.0:PORT, as most apps do. In 'netns' mode each pod gets one, joined by a veth pair to one
+// bridge per local cluster, the way the CNI bridge plugin wires pods on a node. 'loopback' mode
+// (the lab's own experiments, and machines where creating namespaces is not permitted) gives each
+// pod its own 127.x.y.z instead, and the app must bind to that address.
+//
+// Addresses come from 198.18.0.0/15, the range RFC 2544 reserves for benchmarking and no network
+// routes: pods 198.18.B.1–253 behind the bridge's 198.18.B.254, Service addresses 198.19.B.10+ on
+// the bridge itself, so a pod reaches a Service through its default route and the lab (in the
+// root namespace) answers. Nothing leaves the machine: every address is local or in a namespace
+// the lab created. B is the cluster's 127.B.0.0/16 block, already locked for this run.
+
+export const POD_NETWORK_MODES = ['loopback', 'netns'] as const;
+export type PodNetworkMode = (typeof POD_NETWORK_MODES)[number];
+export type PodNetworkChoice = PodNetworkMode | 'auto';
+
+const NETNS_DIR = '/run/netns';
+const SYS_NET_DIR = '/sys/class/net';
+const GATEWAY_OCTET = 254;
+const STEP_TIMEOUT_MS = 5000;
+
+const bridgeName = (block: number) => `dll${block}br`;
+const vethName = (block: number, n: number) => `dll${block}p${n}`;
+const nsName = (block: number, n: number) => `dll-${block}-${n}`;
+
+function ipSync(args: string[], input?: string): { ok: boolean; err: string } {
+  const r = spawnSync('ip', args, { input, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  return { ok: r.status === 0, err: (r.error?.message ?? r.stderr ?? '').trim() };
+}
+
+/** `ip [-n ns] -batch -`: several changes in one process, so a pod start costs two or three spawns, not ten. */
+function ipBatch(lines: string[], ns?: string, force = false): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // -force: carry on past a failing line (teardown removes what is still there)
+    const child = spawn('ip', [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.once('error', (e) => reject(new LabError('LAB_NO_POD_NETWORK', `ip: ${e.message}`)));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new LabError('LAB_NO_POD_NETWORK', `ip ${ns ? `-n ${ns} ` : ''}-batch: ${err.trim() || `exit ${code}`} (${lines.join('; ')})`))));
+    child.stdin.end(`${lines.join('\n')}\n`);
+  });
+}
+
+let support: { ok: true } | { ok: false; why: string } | undefined;
+
+/** Whether this machine lets the lab create namespaces, veth pairs and a bridge (root or CAP_NET_ADMIN, iproute2, nsenter); probed once. */
+export function podNetworkSupport(): { ok: true } | { ok: false; why: string } {
+  if (support) return support;
+  const tool = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: STEP_TIMEOUT_MS }).status === 0;
+  if (!tool(['ip', '-V'])) return (support = { ok: false, why: 'the `ip` command (Debian/Ubuntu package iproute2) is not installed' });
+  if (!tool(['nsenter', '--version'])) return (support = { ok: false, why: 'the `nsenter` command (package util-linux) is not installed' });
+  const probe = `dllprobe${process.pid % 100000}`;
+  const made = ipSync(['netns', 'add', probe]);
+  if (!made.ok) return (support = { ok: false, why: `creating a network namespace was refused (${made.err || 'no reason given'}); it needs root or CAP_NET_ADMIN` });
+  const veth = ipSync(['link', 'add', `${probe}a`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', probe]);
+  ipSync(['link', 'del', `${probe}a`]);
+  ipSync(['netns', 'del', probe]);
+  if (!veth.ok) return (support = { ok: false, why: `creating a veth pair was refused (${veth.err || 'no reason given'})` });
+  return (support = { ok: true });
+}
+
+/** Resolves 'auto' to what this machine supports; 'netns' where it is not supported is an error naming why. */
+export function choosePodNetwork(choice: PodNetworkChoice): PodNetworkMode {
+  if (choice === 'loopback') return 'loopback';
+  const s = podNetworkSupport();
+  if (s.ok) return 'netns';
+  if (choice === 'netns') throw new LabError('LAB_NO_POD_NETWORK', `${s.why}. Without it, pass --pod-network loopback: each pod then gets its own 127.x.y.z in HOST and POD_IP, and the app must listen on it.`);
+  return 'loopback';
+}
+
+export class PodNetwork {
+  private nextPod = 1;
+  private nextService = 10;
+  /** pod address → its namespace */
+  private readonly attached = new Map<string, { ns: string; n: number }>();
+  private closed = false;
+
+  private constructor(readonly block: number) {}
+
+  /** The bridge of `block` (whose lock the caller holds), after removing what a killed earlier run left on it. */
+  static async create(block: number): Promise<PodNetwork> {
+    const net = new PodNetwork(block);
+    net.removeLeftovers();
+    await ipBatch([
+      `link add ${bridgeName(block)} type bridge`,
+      `addr add ${net.gateway}/24 dev ${bridgeName(block)}`,
+      `link set ${bridgeName(block)} up`,
+    ]);
+    return net;
+  }
+
+  /** The node's address as pods see it: their default gateway, and status.hostIP. */
+  get gateway(): string { return `198.18.${this.block}.${GATEWAY_OCTET}`; }
+
+  podAddress(): string {
+    if (this.nextPod >= GATEWAY_OCTET) throw new LabError('LAB_NO_POD_NETWORK', `all ${GATEWAY_OCTET - 1} pod addresses of 198.18.${this.block}.0/24 used in this run`);
+    return `198.18.${this.block}.${this.nextPod++}`;
+  }
+
+  /** A Service address on the bridge, so pods reach it through their default route. */
+  async serviceAddress(): Promise<string> {
+    if (this.nextService > 254) throw new LabError('LAB_BAD_MANIFEST', 'more than 245 Services');
+    const a = `198.19.${this.block}.${this.nextService++}`;
+    await ipBatch([`addr add ${a}/32 dev ${bridgeName(this.block)}`]);
+    return a;
+  }
+
+  /** Creates the pod's namespace with its address and routes; returns the argv prefix that runs a command inside it. */
+  async attach(ip: string): Promise<string[]> {
+    const had = this.attached.get(ip);
+    if (had) return enterPrefix(had.ns);
+    if (this.closed) throw new LabError('LAB_CLUSTER_CLOSED', `pod network of block ${this.block} is closed`);
+    const n = Number(ip.split('.')[3]);
+    const ns = nsName(this.block, n);
+    this.attached.set(ip, { ns, n });
+    await ipBatch([`netns add ${ns}`,
+      `link add ${vethName(this.block, n)} type veth peer name eth0 netns ${ns}`,
+      `link set ${vethName(this.block, n)} master ${bridgeName(this.block)} up`]);
+    await ipBatch(['link set lo up', `addr add ${ip}/24 dev eth0`, 'link set eth0 up', `route add default via ${this.gateway}`], ns);
+    return enterPrefix(ns);
+  }
+
+  /**
+   * Removes the pod's veth pair and namespace, as the CNI does when the pod sandbox goes. The veth
+   * goes explicitly: a namespace outlives its last process while orphaned sockets in it close
+   * (FIN_WAIT, up to a minute), and would keep the interface name taken until then.
+   */
+  async detach(ip: string): Promise<void> {
+    const a = this.attached.get(ip);
+    if (!a) return;
+    this.attached.delete(ip);
+    await ipBatch([`link del ${vethName(this.block, a.n)}`, `netns del ${a.ns}`], undefined, true).catch(() => undefined);
+  }
+
+  /** Synchronous, for exit hooks as well as close(): every namespace, then the bridge. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.attached.clear();
+    this.removeLeftovers();
+  }
+
+  private removeLeftovers(): void {
+    const list = (dir: string, prefix: string) => { try { return readdirSync(dir).filter((f) => f.startsWith(prefix)); } catch { return []; } };
+    const lines = [
+      ...list(SYS_NET_DIR, `dll${this.block}p`).map((l) => `link del ${l}`),
+      ...list(NETNS_DIR, `dll-${this.block}-`).map((f) => `netns del ${f}`),
+      ...list(SYS_NET_DIR, bridgeName(this.block)).map((l) => `link del ${l}`),
+    ];
+    if (lines.length > 0) ipSync(['-force', '-batch', '-'], lines.join('\n'));
+  }
+}
+
+const enterPrefix = (ns: string) => ['nsenter', `--net=${NETNS_DIR}/${ns}`];
