@@ -12,7 +12,7 @@ import pino from 'pino';
 import { LoadGenerator } from '../loadtest/generator.js';
 import { latencyMs } from '../loadtest/records.js';
 import type { Scenario } from '../loadtest/scenario.js';
-import { freePort, spawnNode, startLabRedis } from '../lab/shared/procs.js';
+import { freePort, spawnNode, startLabRedis } from '../lab/support/procs.js';
 import { writeConfigMapDir } from '../lab/experiments/reload-vs-restart/configmap.js';
 import { percentile } from '../lab/report/stats.js';
 import { currentCommit, REPO_ROOT } from '../lab/engine/meta.js';

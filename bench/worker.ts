@@ -7,7 +7,7 @@ import { createProcessor } from '../worker/processor.js';
 import { createMetrics } from '../worker/metrics.js';
 import { ActiveJobs } from '../worker/active-jobs.js';
 import type { EffectMode } from '../worker/config.js';
-import { startLabRedis } from '../lab/shared/procs.js';
+import { startLabRedis } from '../lab/support/procs.js';
 
 // npm run bench:worker — what the exactly-once guard costs: the idempotent Lua effect against the
 // naive MULTI increment, on the same throwaway redis-server, one run each.

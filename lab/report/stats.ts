@@ -91,8 +91,8 @@ export const inBaseline = (r: RequestRecord, b: Interval): boolean => r.t_sched 
 
 /**
  * "Jobs lost" = jobs the service accepted (HTTP 202) whose side effect was never applied, audited
- * (lab/shared/ledger-audit.ts) once the queue holds none of these states, polled every
- * QUEUE_DRAIN.pollMs for at most QUEUE_DRAIN.timeoutMs (lab/shared/queue-drain.ts); jobs still
+ * (lab/support/ledger-audit.ts) once the queue holds none of these states, polled every
+ * QUEUE_DRAIN.pollMs for at most QUEUE_DRAIN.timeoutMs (lab/support/queue-drain.ts); jobs still
  * pending then count as lost, with a note. Failed jobs are not pending: they stay lost.
  */
 export const PENDING_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createEffect } from '../../worker/effect.js';
-import { auditJobs, auditJobsDetail } from '../../lab/shared/ledger-audit.js';
+import { auditJobs, auditJobsDetail } from '../../lab/support/ledger-audit.js';
 import { startRedis } from '../helpers/redis.js';
 
 test('two workers racing on one key: the Lua guard applies it exactly once', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditJobs } from '../../lab/shared/ledger-audit.js';
+import { auditJobs } from '../../lab/support/ledger-audit.js';
 import { events, job, JOB_OPTS, rig } from './fixtures.js';
 
 // The kill lands after the side effect and before completion: the window where a redelivery would

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { auditJobs } from '../../lab/shared/ledger-audit.js';
+import { auditJobs } from '../../lab/support/ledger-audit.js';
 import { events, job, JOB_OPTS, rig } from './fixtures.js';
 
 test('SIGTERM with a job longer than the budget: requeued before exit, completed once by another worker', async () => {

@@ -1,4 +1,4 @@
-import type { LogLine } from '../../shared/procs.js';
+import type { LogLine } from '../../support/procs.js';
 
 // What the worker logs prove, across every worker process of one mode (killed ones included).
 

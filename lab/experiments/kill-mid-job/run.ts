@@ -6,11 +6,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { LabError } from '../../../common/errors.js';
-import { waitForQueueDrain } from '../../shared/queue-drain.js';
-import { auditJobsDetail, type AcceptedJob, type JobAuditDetail } from '../../shared/ledger-audit.js';
+import { waitForQueueDrain } from '../../support/queue-drain.js';
+import { auditJobsDetail, type AcceptedJob, type JobAuditDetail } from '../../support/ledger-audit.js';
 import { activeJobsOf, analyseDeliveries, evidence, type Deliveries, type EvidenceLine } from './evidence.js';
 import type { KmjMode, KmjOptions } from './options.js';
-import { freePort, spawnNode, startLabRedis, type LabProc } from '../../shared/procs.js';
+import { freePort, spawnNode, startLabRedis, type LabProc } from '../../support/procs.js';
 
 export interface SignalRecord {
   atMs: number; // since the mode started

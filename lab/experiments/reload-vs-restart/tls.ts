@@ -12,7 +12,7 @@ import type { Scenario } from '../../../loadtest/scenario.js';
 import { makeCert } from './certs.js';
 import { writeConfigMapDir } from './configmap.js';
 import { ConfigProber } from './probe.js';
-import { freePort, spawnNode, startLabRedis } from '../../shared/procs.js';
+import { freePort, spawnNode, startLabRedis } from '../../support/procs.js';
 import { REPO_ROOT } from '../../engine/meta.js';
 import { onTeardown } from '../../engine/teardown.js';
 

@@ -1,4 +1,4 @@
-import type { AcceptedJob } from '../../shared/ledger-audit.js';
+import type { AcceptedJob } from '../../support/ledger-audit.js';
 import { K6_JOB_LINE } from './constants.js';
 
 /**

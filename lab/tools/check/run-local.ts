@@ -9,7 +9,7 @@ import { onTeardown } from '../../engine/teardown.js';
 import type { ReadySample } from '../../report/summarize.js';
 import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
-import { waitServing, type ServingCheck } from '../../shared/wait-serving.js';
+import { waitServing, type ServingCheck } from '../../support/wait-serving.js';
 import { explainStartFailure, type LocalPlan } from './local-setup.js';
 import type { Measurement } from './measurement.js';
 
