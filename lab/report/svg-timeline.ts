@@ -15,6 +15,8 @@ const GAP = 34;
 const TOP = 76;
 const PLOT_W = W - LEFT - RIGHT;
 const PANELS = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods (solid) and serving service pods: accept a TCP connection (dashed)'];
+/** the last panel's title when the run had no serving probe (`check`, runs of older code) */
+const READY_ONLY = 'ready pods, and endpoints in the routing view';
 
 export const CLASS_COLOR: Record<string, string> = {
   http_502: '#d62728', http_503: '#ff7f0e', http_5xx_other: '#8c564b', reset: '#9467bd',
@@ -65,19 +67,22 @@ function frame(records: readonly RequestRecord[], timeline: RunTimeline): Frame 
 
 function header(f: Frame, s: RunSummary, timeline: RunTimeline): void {
   f.svg.text(LEFT, 20, `${s.arm} · rep ${s.rep} · ${s.target} · ${s.params.rate} req/s · ${s.params.deploys} deploys · propagation ${s.params.propagationDelayMs ?? 'n/a'} ms`, 'font-size="14" font-weight="bold"');
-  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy-window error rate ${(s.windowErrorRate * 100).toFixed(2)} % · SIGKILLs ${s.sigkills} · jobs lost ${s.jobs.lost} / duplicated ${s.jobs.duplicated}`, 'fill="#555"');
+  // jobs only where there is a ledger (check has none: its jobs block is all zeros)
+  const jobs = s.jobs.accepted > 0 ? ` · jobs lost ${s.jobs.lost} / duplicated ${s.jobs.duplicated}` : '';
+  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy-window error rate ${(s.windowErrorRate * 100).toFixed(2)} % · SIGKILLs ${s.sigkills}${jobs}`, 'fill="#555"');
   // phase bands (deploy windows shaded) behind every panel
   for (const p of timeline.phases) {
-    if (p.name !== 'deploy' && p.name !== 'baseline') continue;
+    const deploy = p.name.startsWith('deploy'); // 'deploy', or check's 'deploy 1/2'
+    if (!deploy && p.name !== 'baseline') continue;
     const x1 = f.xt(Math.max(f.t0, p.start));
     const x2 = f.xt(p.end || f.tEnd);
-    for (let i = 0; i < PANELS.length; i++) f.svg.rect(x1, f.top(i), Math.max(1, x2 - x1), PANEL_H, p.name === 'deploy' ? '#fff3c4' : '#eef3f8');
+    for (let i = 0; i < PANELS.length; i++) f.svg.rect(x1, f.top(i), Math.max(1, x2 - x1), PANEL_H, deploy ? '#fff3c4' : '#eef3f8');
     f.svg.text(x1 + 2, TOP - 22, p.name, 'fill="#777" font-size="9"');
   }
 }
 
-function axis(f: Frame, i: number, top: number, step: number): void {
-  f.svg.panel({ x: LEFT, y: f.top(i), w: PLOT_W, h: PANEL_H, title: PANELS[i]!, top, step });
+function axis(f: Frame, i: number, top: number, step: number, title = PANELS[i]!): void {
+  f.svg.panel({ x: LEFT, y: f.top(i), w: PLOT_W, h: PANEL_H, title, top, step });
 }
 
 function requestPanels(f: Frame, buckets: SecondBucket[]): void {
@@ -111,7 +116,7 @@ function readyPanel(f: Frame, timeline: RunTimeline): string[] {
   const deployments = [...new Set(timeline.readySamples.flatMap((s) => Object.keys(s.ready)))];
   // serving can exceed ready (a terminating pod still accepts during preStop): one scale for both
   const rp = niceMax(maxOf([...timeline.readySamples.flatMap((s) => Object.values(s.ready)), ...(timeline.servingSamples ?? []).flatMap((s) => Object.values(s.serving))], 1), 4);
-  axis(f, 3, Math.max(rp.top, 1), 1);
+  axis(f, 3, Math.max(rp.top, 1), 1, timeline.servingSamples?.length ? PANELS[3] : READY_ONLY);
   for (const [i, d] of deployments.entries()) {
     const pts: Array<[number, number]> = [];
     let prev: number | undefined;
@@ -161,7 +166,7 @@ function eventsAndAxis(f: Frame, timeline: RunTimeline): void {
   f.svg.text(LEFT + PLOT_W / 2, bottom + 28, 'seconds since the load started (requests by scheduled send time)', 'text-anchor="middle" fill="#444"');
 }
 
-function legend(f: Frame, deployments: string[]): void {
+function legend(f: Frame, deployments: string[], serving: boolean): void {
   const lx = LEFT + PLOT_W + 16;
   const key = (y: number, color: string, label: string, dash = '', box = false) => {
     if (box) f.svg.rect(lx, y, 10, 10, color);
@@ -170,7 +175,7 @@ function legend(f: Frame, deployments: string[]): void {
   };
   ERROR_CLASSES.forEach((c, i) => key(f.top(1) + 4 + i * 15, CLASS_COLOR[c]!, c, '', true));
   deployments.forEach((d, i) => key(f.top(3) + 4 + i * 15, seriesColor(d, i), d));
-  key(f.top(3) + 4 + deployments.length * 15, '#000', 'service serving', '3,2');
+  if (serving) key(f.top(3) + 4 + deployments.length * 15, '#000', 'service serving', '3,2');
   const events = [['rollout start', '#1f4e9c', '4,3'], ['rollout done', '#2ca02c', '4,3'], ['SIGKILL', '#d62728', '']] as const;
   events.forEach(([label, color, dash], i) => key(f.top(0) + 4 + i * 15, color, label, dash));
   key(f.top(0) + 4 + events.length * 15, '#fff3c4', 'deploy in progress', '', true);
@@ -183,7 +188,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   const deployments = readyPanel(f, timeline);
   deregistrationMarks(f.svg, summary, f.xt, f.top(3), PANEL_H);
   eventsAndAxis(f, timeline);
-  legend(f, deployments);
+  legend(f, deployments, (timeline.servingSamples?.length ?? 0) > 0);
   deregistrationLegend(f.svg, summary, LEFT + PLOT_W + 16, f.top(3) + 8 + deployments.length * 15);
   return f.svg.toString();
 }
