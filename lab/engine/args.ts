@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { LabError } from '../../common/errors.js';
+import { LabError, type LabErrorCode } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
 import { DEFAULT_L7, L7_PROFILES } from '../targets/local/l7-profile.js';
 
@@ -117,6 +117,23 @@ function describe(name: string, spec: OptionSpec): [string, string] {
 }
 
 /** Usage text generated from the spec; `head` is the first line(s) (command and positionals). */
+/** Errors about what was typed, where the usage helps (not e.g. a file-descriptor limit or a missing manifest). */
+const OPTION_ERRORS: ReadonlySet<LabErrorCode> = new Set(['LAB_BAD_OPTION', 'LAB_UNKNOWN_ARM', 'LAB_UNKNOWN_LEVER', 'LAB_UNKNOWN_VARIANT', 'LAB_NEEDS_READINESS', 'LAB_BAD_ROUTE']);
+
+/**
+ * The front door every experiment and tool shares: `--help`/`-h` prints the usage (exit 0); bad input
+ * is a LabError, printed (with the usage when it is about the options) as exit 2, nothing started.
+ * Returns what `parse` returns, or the exit code to return.
+ */
+export function parseOrExit<T extends object>(argv: readonly string[], usageText: string, parse: () => T): T | number {
+  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${usageText}\n`); return 0; }
+  try { return parse(); } catch (e) {
+    if (!(e instanceof LabError)) throw e;
+    process.stderr.write(`${e.message}\n${OPTION_ERRORS.has(e.code) ? `\n${usageText}\n` : ''}`);
+    return 2;
+  }
+}
+
 export function usage(head: string, specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([n, s]) => describe(n, s));
   const width = Math.max(...rows.map(([l]) => l.length)) + 2;

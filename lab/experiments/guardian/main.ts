@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { loadNow, machineLoad } from '../../engine/machine.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
@@ -17,15 +17,8 @@ import { podsDirOf, runGuardian } from './run.js';
 const say = (line: string) => process.stderr.write(`[guardian] ${line}\n`);
 
 export async function guardian(argv: string[]): Promise<number> {
-  let o;
-  try {
-    o = parseGuardianArgs(argv);
-  } catch (err) {
-    if (!isLabError(err)) throw err;
-    process.stderr.write(`${err.message}\n${GUARDIAN_USAGE}\n`);
-    return 2;
-  }
-  if (o.help) { process.stdout.write(`${GUARDIAN_USAGE}\n`); return 0; }
+  const o = parseOrExit(argv, GUARDIAN_USAGE, () => parseGuardianArgs(argv));
+  if (typeof o === 'number') return o;
   installSignalTeardown(say);
   const date = new Date();
   const loadBefore = loadNow();

@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
@@ -58,15 +59,8 @@ export function verdict(s: ArmStats) {
 }
 
 export async function longLived(argv: string[]): Promise<number> {
-  let args: LongLivedArgs;
-  try {
-    args = parseLongLivedArgs(argv);
-  } catch (err) {
-    say((err as Error).message);
-    say(LONG_LIVED_USAGE);
-    return 2;
-  }
-  if (args.help) { process.stdout.write(`${LONG_LIVED_USAGE}\n`); return 0; }
+  const args = parseOrExit(argv, LONG_LIVED_USAGE, () => parseLongLivedArgs(argv));
+  if (typeof args === 'number') return args;
   installSignalTeardown(say);
   const date = new Date();
   const runId = `${stamp(date)}-long-lived`;

@@ -3,6 +3,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
@@ -28,19 +29,13 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 const PLANNED_ARM_MS = 110_000;
 
 function validate(argv: string[]): { args: ReconnectArgs; base: string } | number {
-  try {
+  return parseOrExit(argv, RECONNECT_USAGE, () => {
     const args = parseReconnectArgs(argv);
-    if (args.help) { process.stdout.write(`${RECONNECT_USAGE}\n`); return 0; }
     checkFdLimit(args.clients);
     const base = readBase(resolve(REPO_ROOT, BASE_MANIFEST));
     checkJitterOption(args.jitterMs, shutdownTiming(base));
     return { args, base };
-  } catch (err) {
-    if (!isLabError(err)) throw err;
-    say(err.message);
-    if (err.code !== 'LAB_FD_LIMIT' && err.code !== 'LAB_MISSING_MANIFEST') say(RECONNECT_USAGE);
-    return 2;
-  }
+  });
 }
 
 export async function reconnect(argv: string[]): Promise<number> {

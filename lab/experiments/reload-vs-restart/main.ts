@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { loadScenario } from '../../../loadtest/scenario.js';
 import { changedConfig, runMethod, type MethodRun } from './arm.js';
 import { parseReloadArgs, RELOAD_USAGE } from './options.js';
@@ -19,18 +20,8 @@ import { installSignalTeardown } from '../../engine/teardown.js';
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function reloadVsRestart(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseReloadArgs(argv);
-  } catch (err) {
-    say((err as Error).message);
-    say(RELOAD_USAGE);
-    return 2;
-  }
-  if (args.help) {
-    process.stdout.write(`${RELOAD_USAGE}\n`);
-    return 0;
-  }
+  const args = parseOrExit(argv, RELOAD_USAGE, () => parseReloadArgs(argv));
+  if (typeof args === 'number') return args;
   installSignalTeardown(say);
   const scenario = loadScenario();
   const rate = args.rate ?? scenario.rate;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { loadScenario, type Scenario } from '../../../loadtest/scenario.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
 import { Progress } from '../../engine/progress.js';
@@ -69,18 +70,8 @@ function context(o: TuneOptions, argv: string[], out: string, runs: number): Run
 }
 
 export async function tune(argv: string[]): Promise<number> {
-  let o: TuneOptions;
-  try {
-    o = parseTuneOptions(argv);
-  } catch (err) {
-    if (!isLabError(err)) throw err;
-    say(`${err.message}\n\n${TUNE_USAGE}`);
-    return 2;
-  }
-  if (o.help) {
-    process.stdout.write(`${TUNE_USAGE}\n`);
-    return 0;
-  }
+  const o = parseOrExit(argv, TUNE_USAGE, () => parseTuneOptions(argv));
+  if (typeof o === 'number') return o;
   const out = isAbsolute(o.out) ? o.out : join(REPO_ROOT, o.out);
   mkdirSync(out, { recursive: true });
   const arm = armTiming(renderedArm(o.arm.name));

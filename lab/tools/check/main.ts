@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
+import { parseOrExit } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
@@ -32,13 +33,8 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
 }
 
 export async function check(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${CHECK_USAGE}\n`); return 0; }
-  let o: CheckOptions;
-  try { o = parseCheckOptions(argv); } catch (e) {
-    if (!isLabError(e)) throw e;
-    say(e.message);
-    return 2;
-  }
+  const o = parseOrExit(argv, CHECK_USAGE, () => parseCheckOptions(argv));
+  if (typeof o === 'number') return o;
   installSignalTeardown(say);
   const started = new Date();
   const loadavgBefore = loadavg();

@@ -56,7 +56,7 @@ export const CHECK_OPTIONS = {
 export const CHECK_USAGE = usage(`usage: npm run lab -- check --manifests <file|dir> --app-dir <dir> [options]          (local)
        npm run lab -- check --context C --namespace N --deployment D --url URL --yes [options]  (any cluster)`, CHECK_OPTIONS);
 
-const bad = (detail: string): never => { throw new LabError('LAB_BAD_OPTION', `${detail}\n${CHECK_USAGE}`); };
+const bad = (detail: string): never => { throw new LabError('LAB_BAD_OPTION', detail); };
 
 function pathThatExists(flag: string, value: string, cwd: string, dir: boolean): string {
   const p = resolve(cwd, value);

@@ -1,5 +1,5 @@
 import { isLabError, LabError } from '../../../common/errors.js';
-import { parseOptions, usage } from '../../engine/args.js';
+import { parseOptions, parseOrExit, usage } from '../../engine/args.js';
 import { formatSarif } from './format-sarif.js';
 import { formatText } from './format-text.js';
 import { deregistrationFor, runDoctor } from './run.js';
@@ -44,12 +44,9 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
 }
 
 export async function doctor(argv: string[]): Promise<number> {
+  const args = parseOrExit(argv, DOCTOR_USAGE, () => parseDoctorArgs(argv));
+  if (typeof args === 'number') return args;
   try {
-    const args = parseDoctorArgs(argv);
-    if (args.help) {
-      process.stdout.write(`${DOCTOR_USAGE}\n`);
-      return 0;
-    }
     const report = await runDoctor(args.options);
     const dereg = deregistrationFor(args.options);
     if (args.format === 'sarif') process.stdout.write(formatSarif(report));
@@ -61,7 +58,7 @@ export async function doctor(argv: string[]): Promise<number> {
     return report.findings.some((f) => severityRank(f.severity) >= severityRank(args.failOn)) ? 1 : 0;
   } catch (e) {
     if (!isLabError(e)) throw e;
-    process.stderr.write(`${e.message}\n${isLabError(e, 'LAB_BAD_OPTION') ? `\n${DOCTOR_USAGE}\n` : ''}`);
+    process.stderr.write(`${e.message}\n`); // an input file that is not a manifest: no usage to show
     return 2;
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { isLabError, LabError } from '../../../common/errors.js';
-import { parseOptions, usage } from '../../engine/args.js';
+import { parseOptions, parseOrExit, usage } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
 import { median } from '../../report/stats.js';
 import { latestByArm, loadRuns, type StoredRun } from '../../report/load.js';
@@ -44,14 +44,9 @@ function replaceBlock(file: string, block: string): boolean {
 }
 
 export async function triage(argv: string[]): Promise<number> {
-  let resultsDir: string;
-  try {
-    resultsDir = resolve(parseOptions(TRIAGE_OPTIONS, argv).values.resultsDir ?? join(REPO_ROOT, 'results'));
-  } catch (e) {
-    if (!isLabError(e)) throw e;
-    process.stderr.write(`${e.message}\n\n${usage('usage: npm run lab -- triage [options]', TRIAGE_OPTIONS)}\n`);
-    return 2;
-  }
+  const parsed = parseOrExit(argv, usage('usage: npm run lab -- triage [options]', TRIAGE_OPTIONS), () => parseOptions(TRIAGE_OPTIONS, argv).values);
+  if (typeof parsed === 'number') return parsed;
+  const resultsDir = resolve(parsed.resultsDir ?? join(REPO_ROOT, 'results'));
   const loadBefore = loadavg();
   const started = new Date();
   const latest = latestByArm(loadRuns(resultsDir, (m) => process.stderr.write(`${m}\n`)), ['before', 'leave-one-out']);
