@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../common/errors.js';
+import { readJsonLines } from './json-lines.js';
 
 // The processes of the kill-mid-job demonstration: a throwaway redis-server and node children whose
 // JSON log lines are kept (they are the evidence the audit quotes).
@@ -72,18 +73,8 @@ export function spawnNode(name: string, script: string, env: Record<string, stri
   const child = spawn(process.execPath, [script], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: LogLine[] = [];
   const waiters = new Set<() => void>();
-  let buf = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const raw = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try { lines.push({ proc: name, ...JSON.parse(raw) }); } catch { lines.push({ proc: name, raw }); }
-    }
-    for (const w of waiters) w();
-  });
+  readJsonLines(child.stdout!, (parsed, raw) => lines.push(parsed ? { proc: name, ...parsed } as LogLine : { proc: name, raw }), () => { for (const w of waiters) w(); });
   child.stderr!.on('data', (b: Buffer) => { err = (err + b.toString()).slice(-8000); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
     child.once('exit', (code, signal) => { for (const w of waiters) w(); res({ code, signal }); }));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { readJsonLines } from '../../lab/support/json-lines.js';
 
 /** Repo root, from dist/test/helpers. */
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -25,18 +26,8 @@ export function startNode(script: string, env: Record<string, string>, args: str
   });
   const lines: Proc['lines'] = [];
   const waiters = new Set<() => void>();
-  let buf = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => {
-    buf += b.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const raw = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try { lines.push(JSON.parse(raw)); } catch { lines.push(raw); }
-    }
-    for (const w of waiters) w();
-  });
+  readJsonLines(child.stdout!, (parsed, raw) => lines.push(parsed ?? raw), () => { for (const w of waiters) w(); });
   child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; elapsedMs: number }>((res) =>
     child.once('close', (code, signal) => { for (const w of waiters) w(); res({ code, signal, elapsedMs: Date.now() - started }); }),
