@@ -79,9 +79,9 @@ clean-cluster:
 bench: build
 	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload
 
-# Your own service: make check MANIFESTS=k8s/ APP_DIR=. ROUTES="GET:/health POST:/orders@order.json" [DEPLOYMENT=D] [MAX_FAILED=N] [ARGS=...]
+# Your own service: make check MANIFESTS=k8s/ APP_DIR=. ROUTES="GET:/health POST:/orders@order.json" [DEPLOYMENT=D] [MAX_FAILED=N] [POD_NETWORK=auto|netns|loopback] [ARGS=...]
 CHECK_ARGS := $(if $(MANIFESTS),--manifests $(MANIFESTS)) $(if $(APP_DIR),--app-dir $(APP_DIR)) $(if $(DEPLOYMENT),--deployment $(DEPLOYMENT)) \
-	$(foreach r,$(ROUTES),--route $(r)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS)) $(if $(MAX_FAILED),--max-failed $(MAX_FAILED)) $(ARGS)
+	$(foreach r,$(ROUTES),--route $(r)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS)) $(if $(MAX_FAILED),--max-failed $(MAX_FAILED)) $(if $(POD_NETWORK),--pod-network $(POD_NETWORK)) $(ARGS)
 check: build
 	$(LAB) check $(CHECK_ARGS)
 

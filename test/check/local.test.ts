@@ -27,9 +27,9 @@ function run(args: string[], path = process.env.PATH ?? ''): Promise<{ code: num
 }
 
 /** Processes whose working directory is the app: pods the run left behind. */
-function podsLeft(): number[] {
+function podsLeft(app = APP): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return readlinkSync(`/proc/${p}/cwd`) === APP; } catch { return false; }
+    try { return readlinkSync(`/proc/${p}/cwd`) === app; } catch { return false; }
   }).map(Number);
 }
 
@@ -71,6 +71,20 @@ describe('check on the local target', () => {
     assert.match(pods, /"pod-created"[^}]*"ip 198\.18\./, 'pods got addresses on the bridge, not on loopback');
     assert.deepEqual(podsLeft(), []);
     assert.deepEqual(readdirSync('/sys/class/net').filter((l) => l.startsWith('dll')), [], 'no bridge or veth left');
+  });
+
+  it('runs a dependency from the same manifests: the counter reaches its redis Deployment by the Service name', { skip: support.ok ? false : support.why }, async () => {
+    const out = join(dir, 'counter');
+    const app = join(ROOT, 'test/check/app-redis');
+    const r = await run(['--manifests', 'test/check/app-redis/deploy', '--app-dir', 'test/check/app-redis', '--deployment', 'counter', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    // the counter answers 200 only with a reply from Redis (500 otherwise)
+    assert.ok(s.windowCounts.ok > 0 && s.totalCounts.http_5xx_other === 0, JSON.stringify(s.totalCounts));
+    const { events } = JSON.parse(readFileSync(join(out, 'events.json'), 'utf8')) as { events: Array<{ kind: string; deployment?: string; detail?: string }> };
+    assert.ok(events.some((e) => e.kind === 'pod-ready' && e.deployment === 'redis'), 'the redis Deployment ran');
+    assert.ok(!events.some((e) => e.kind === 'pod-exit' && e.deployment === 'counter' && /on its own/.test(e.detail ?? '')), 'no counter pod crashed for want of Redis');
+    assert.deepEqual(podsLeft(app), []);
   });
 
   it('on a shared loopback network an app that binds 0.0.0.0 collides: exit 1 with what the app must do, nothing left running', async () => {

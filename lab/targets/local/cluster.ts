@@ -227,8 +227,9 @@ export class LocalCluster {
     for (const group of [first, rest]) {
       for (const c of group) c.start();
       await this.orFatal(Promise.all(group.map((c) => c.waitComplete(Math.max(1, deadline - Date.now())))));
+      // Redis reachable through its Service before the pods that dial it at start-up begin
+      await this.orFatal(this.viewsCaughtUp(Math.max(1, deadline - Date.now()) + this.propagationDelayMs));
     }
-    await this.orFatal(this.viewsCaughtUp(Math.max(1, deadline - Date.now()) + this.propagationDelayMs));
     const spec = this.manifest.ingresses[0];
     if (spec) {
       if (this.manifest.ingresses.length > 1) this.notes.push(`only Ingress/${spec.name} is served; ${this.manifest.ingresses.length - 1} more ignored`);
