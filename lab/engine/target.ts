@@ -55,10 +55,7 @@ export async function startLocalTarget(opts: StartTargetOptions): Promise<Target
     rolloutRestart: (names) => c.rolloutRestart(names),
     // the local cluster returns the Pod objects; the engine only needs the count
     readyPods: (d) => c.readyPods(d).length,
-    podAddresses: (d) => c.pods().filter((p) => p.deployment === d && p.phase !== 'Terminated').flatMap((p) => {
-      const port = p.template.container.ports[0]?.containerPort;
-      return port === undefined ? [] : [{ pod: p.name, deployment: d, host: p.ip, port }];
-    }),
+    podAddresses: (d) => c.podAddresses(d),
     viewSize: (svc) => c.view(svc).endpoints().length,
     close: () => c.close(),
   };

@@ -139,7 +139,8 @@ function servingLine(f: Frame, timeline: RunTimeline, top: number): void {
   let prev: number | undefined;
   for (const s of timeline.servingSamples ?? []) {
     if (s.t < f.t0 || s.t > f.tEnd) continue;
-    const v = s.serving.service ?? 0;
+    // one Deployment is probed: the lab's `service`, or the Deployment `check` rolls
+    const v = Object.values(s.serving).reduce((a, b) => a + b, 0);
     if (prev !== undefined && v !== prev) pts.push([f.xt(s.t), f.y(3, prev, top)]);
     pts.push([f.xt(s.t), f.y(3, v, top)]);
     prev = v;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { REPO_ROOT } from '../../engine/meta.js';
 import type { TimelineEvent } from '../../engine/schema.js';
+import type { PodAddress } from '../../engine/serving-probe.js';
 import { AddressBlock, ephemeralPort } from './addresses.js';
 import { serviceForDnsName } from './container-env.js';
 import { DeploymentController, podName, type RolloutProgress } from './deployment-controller.js';
@@ -13,7 +14,7 @@ import { detectIsolation, type Isolation } from './isolation.js';
 import { choosePodNetwork, podNetworkSupport, PodNetwork, type PodNetworkChoice, type PodNetworkMode } from './pod-network.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
-import { Pod } from './pod.js';
+import { Pod, POD_PHASES } from './pod.js';
 import { registerCleanup } from './process-cleanup.js';
 
 // A rendered arm running as real processes: the pieces of this folder wired the way a cluster
@@ -277,6 +278,14 @@ export class LocalCluster {
   pods(): Pod[] { return [...this.controllers.values()].flatMap((c) => c.pods()); }
 
   readyPods(deployment: string): Pod[] { return this.controller(deployment).readyPods(); }
+
+  /** Each pod of `deployment` not yet gone, at its own address and first container port (for the serving probe). */
+  podAddresses(deployment: string): PodAddress[] {
+    return this.pods().filter((p) => p.deployment === deployment && p.phase !== POD_PHASES.Terminated).flatMap((p) => {
+      const port = p.template.container.ports[0]?.containerPort;
+      return port === undefined ? [] : [{ pod: p.name, deployment, host: p.ip, port }];
+    });
+  }
 
   progress(deployment: string): RolloutProgress { return this.controller(deployment).progress(); }
 

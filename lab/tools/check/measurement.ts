@@ -65,6 +65,7 @@ export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'not
     window: m.window,
     deployDurationsMs: m.deployDurationsMs,
     readySamples: m.timeline.readySamples,
+    ...(m.timeline.servingSamples ? { servingSamples: m.timeline.servingSamples } : {}),
     servingDeployment: m.servingSeries,
     jobs: NO_JOBS,
   });

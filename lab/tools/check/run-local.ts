@@ -10,6 +10,7 @@ import type { ReadySample } from '../../report/summarize.js';
 import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
 import { waitServing, type ServingCheck } from '../../support/wait-serving.js';
+import { ServingProbe } from '../../engine/serving-probe.js';
 import { explainStartFailure, type LocalPlan } from './local-setup.js';
 import type { Measurement } from './measurement.js';
 
@@ -48,6 +49,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
   let gen: LoadGenerator | undefined;
   let cluster: LocalCluster | undefined;
   let sampler: NodeJS.Timeout | undefined;
+  let probe: ServingProbe | undefined;
   let rollout = '';
   const show = (phase: string) => x.progress.update({ arm: `check ${x.plan.deployment}`, rep: 1, reps: 1, phase, rollout, counts: gen?.counts, startedAt, etaAt: startedAt + planned });
   const enter = (name: string) => {
@@ -58,7 +60,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     own.push({ t: now, kind: 'phase', detail: name });
     show(name);
   };
-  const teardown = async (abort: boolean) => { clearInterval(sampler); await gen?.stop(abort ? 0 : undefined); await cluster?.close(); };
+  const teardown = async (abort: boolean) => { clearInterval(sampler); await probe?.close(); await gen?.stop(abort ? 0 : undefined); await cluster?.close(); };
   const unregister = onTeardown(() => teardown(true));
   const ticker = setInterval(() => show(phases.at(-1)?.name ?? 'starting'), 1000);
   try {
@@ -77,23 +79,27 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
-      readySamples.push({ t: Date.now(), ready: { [`${x.plan.deployment} (ready)`]: c.readyPods(x.plan.deployment).length, [viewName]: c.view(x.plan.service).endpoints().length } });
+      readySamples.push({ t: Date.now(), ready: { [x.plan.deployment]: c.readyPods(x.plan.deployment).length, [viewName]: c.view(x.plan.service).endpoints().length } });
     }, 100);
+    // pods that accept a TCP connection on their own address: fewer than Ready when a pod is Ready before it listens
+    probe = new ServingProbe(() => c.podAddresses(x.plan.deployment));
+    probe.start();
     gen.start();
     const window = await drive(c, x, scenario, enter, (s) => { rollout = s; });
     enter('draining');
     await gen.stop();
     clearInterval(sampler);
+    await probe.close();
     enter('teardown');
     await teardown(false);
     enter('done');
     phases.at(-1)!.end = Date.now();
-    const timeline: RunTimeline = { events: [...c.events, ...own].sort((a, b) => a.t - b.t), phases, readySamples };
+    const timeline: RunTimeline = { events: [...c.events, ...own].sort((a, b) => a.t - b.t), phases, readySamples, servingSamples: probe.samples };
     const s = gen.summary();
     return {
       target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
       timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
-      servingSeries: `${x.plan.deployment} (ready)`, notes: [...c.notes, ...x.plan.notes],
+      servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes],
       paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode, podNetwork: c.podNetwork,
     };
   } finally {
