@@ -14,7 +14,7 @@ const PANEL_H = 120;
 const GAP = 34;
 const TOP = 76;
 const PLOT_W = W - LEFT - RIGHT;
-const PANELS = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods (solid) and serving service pods: accept a TCP connection (dashed)'];
+const PANELS = ['requests/s', 'errors/s by class', 'p99 latency (ms) per second, excluding /slow', 'ready pods (solid) and serving pods: accept a TCP connection (dashed)'];
 /** the last panel's title when the run had no serving probe (`check`, runs of older code) */
 const READY_ONLY = 'ready pods, and endpoints in the routing view';
 
@@ -167,7 +167,8 @@ function eventsAndAxis(f: Frame, timeline: RunTimeline): void {
   f.svg.text(LEFT + PLOT_W / 2, bottom + 28, 'seconds since the load started (requests by scheduled send time)', 'text-anchor="middle" fill="#444"');
 }
 
-function legend(f: Frame, deployments: string[], serving: boolean): void {
+/** `serving`: the probed Deployment(s), empty when the run had no serving probe. */
+function legend(f: Frame, deployments: string[], serving: string[]): void {
   const lx = LEFT + PLOT_W + 16;
   const key = (y: number, color: string, label: string, dash = '', box = false) => {
     if (box) f.svg.rect(lx, y, 10, 10, color);
@@ -176,7 +177,7 @@ function legend(f: Frame, deployments: string[], serving: boolean): void {
   };
   ERROR_CLASSES.forEach((c, i) => key(f.top(1) + 4 + i * 15, CLASS_COLOR[c]!, c, '', true));
   deployments.forEach((d, i) => key(f.top(3) + 4 + i * 15, seriesColor(d, i), d));
-  if (serving) key(f.top(3) + 4 + deployments.length * 15, '#000', 'service serving', '3,2');
+  if (serving.length) key(f.top(3) + 4 + deployments.length * 15, '#000', `${serving.join(' + ')} serving`, '3,2');
   const events = [['rollout start', '#1f4e9c', '4,3'], ['rollout done', '#2ca02c', '4,3'], ['SIGKILL', '#d62728', '']] as const;
   events.forEach(([label, color, dash], i) => key(f.top(0) + 4 + i * 15, color, label, dash));
   key(f.top(0) + 4 + events.length * 15, '#fff3c4', 'deploy in progress', '', true);
@@ -189,7 +190,7 @@ export function renderTimeline({ records, timeline, summary }: TimelineInput): s
   const deployments = readyPanel(f, timeline);
   deregistrationMarks(f.svg, summary, f.xt, f.top(3), PANEL_H);
   eventsAndAxis(f, timeline);
-  legend(f, deployments, (timeline.servingSamples?.length ?? 0) > 0);
+  legend(f, deployments, [...new Set((timeline.servingSamples ?? []).flatMap((s) => Object.keys(s.serving)))]);
   deregistrationLegend(f.svg, summary, LEFT + PLOT_W + 16, f.top(3) + 8 + deployments.length * 15);
   return f.svg.toString();
 }
