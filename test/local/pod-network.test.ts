@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { AddressBlock } from '../../lab/targets/local/addresses.js';
+import { AddressBlock, blockInUse } from '../../lab/targets/local/addresses.js';
 import { podNetworkSupport, PodNetwork } from '../../lab/targets/local/pod-network.js';
 
 // Real network namespaces, veth pairs and a bridge (root or CAP_NET_ADMIN). Where the machine does
@@ -40,7 +40,7 @@ describe('per-pod network namespaces', { skip }, () => {
   test('two pods both bind 0.0.0.0:9000, each answers at its own address, and both reach a Service address on the bridge', async () => {
     const block = AddressBlock.acquire();
     blocks.push(block);
-    const net = await PodNetwork.create(block.block);
+    const net = await PodNetwork.create(block.block, blockInUse);
     try {
       const a = net.podAddress();
       const b = net.podAddress();
@@ -72,10 +72,10 @@ describe('per-pod network namespaces', { skip }, () => {
   test('a run killed before close leaves namespaces and a bridge; the next run on that block removes them first', async () => {
     const block = AddressBlock.acquire();
     blocks.push(block);
-    const crashed = await PodNetwork.create(block.block);
+    const crashed = await PodNetwork.create(block.block, blockInUse);
     await crashed.attach(crashed.podAddress());
     assert.deepEqual(leftovers(block.block), { namespaces: [`dll-${block.block}-1`], links: [`dll${block.block}br`, `dll${block.block}p1`] });
-    const next = await PodNetwork.create(block.block); // would fail on "File exists" without the cleanup
+    const next = await PodNetwork.create(block.block, blockInUse); // would fail on "File exists" without the cleanup
     try {
       assert.deepEqual(leftovers(block.block), { namespaces: [], links: [`dll${block.block}br`] });
       assert.equal(next.podAddress(), `198.18.${block.block}.1`);
@@ -83,5 +83,26 @@ describe('per-pod network namespaces', { skip }, () => {
       next.close();
     }
     assert.deepEqual(leftovers(block.block), { namespaces: [], links: [] });
+  });
+
+  test('leftovers on a block no running lab holds are removed by a run on any other block; a held block is left alone', async () => {
+    const dead = AddressBlock.acquire();
+    const crashed = await PodNetwork.create(dead.block, blockInUse);
+    await crashed.attach(crashed.podAddress());
+    const held = AddressBlock.acquire();
+    blocks.push(held);
+    const running = await PodNetwork.create(held.block, blockInUse);
+    await running.attach(running.podAddress());
+    dead.release(); // its lab "died" without closing its network
+    const mine = AddressBlock.acquire();
+    blocks.push(mine);
+    const next = await PodNetwork.create(mine.block, blockInUse);
+    try {
+      assert.deepEqual(leftovers(dead.block), { namespaces: [], links: [] }, 'the dead run\'s bridge, veth and namespace are gone');
+      assert.deepEqual(leftovers(held.block).links, [`dll${held.block}br`, `dll${held.block}p1`], 'the running lab keeps its network');
+    } finally {
+      next.close();
+      running.close();
+    }
   });
 });

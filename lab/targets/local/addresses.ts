@@ -37,6 +37,15 @@ function tryLock(block: number): boolean {
   return false;
 }
 
+/** True while a running lab (this one or another) holds `block`. */
+export function blockInUse(block: number): boolean {
+  if (heldHere.has(block)) return true;
+  try {
+    const owner = Number(readFileSync(join(LOCK_DIR, `${block}.lock`), 'utf8').trim());
+    return owner > 0 && alive(owner);
+  } catch { return false; }
+}
+
 export class AddressBlock {
   private nextService = 10;
   private nextPod = 0;

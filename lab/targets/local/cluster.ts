@@ -4,7 +4,7 @@ import { LabError } from '../../../common/errors.js';
 import { REPO_ROOT } from '../../engine/meta.js';
 import type { TimelineEvent } from '../../engine/schema.js';
 import type { PodAddress } from '../../engine/serving-probe.js';
-import { AddressBlock, ephemeralPort } from './addresses.js';
+import { AddressBlock, blockInUse, ephemeralPort } from './addresses.js';
 import { serviceForDnsName } from './container-env.js';
 import { DeploymentController, podName, type RolloutProgress } from './deployment-controller.js';
 import { ServiceEndpoints, type LaggedView } from './endpoints.js';
@@ -203,7 +203,7 @@ export class LocalCluster {
   }
 
   private async boot(): Promise<void> {
-    if (this.podNetwork === 'netns') this.network = await PodNetwork.create(this.block.block);
+    if (this.podNetwork === 'netns') this.network = await PodNetwork.create(this.block.block, blockInUse);
     for (const s of this.manifest.services) this.endpoints.set(s.name, new ServiceEndpoints(s, this.propagationDelayMs, this.emit, this.deregistrationDelayMs));
     for (const name of this.referencedServices()) {
       const ep = this.endpoints.get(name)!;

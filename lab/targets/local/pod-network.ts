@@ -81,9 +81,14 @@ export class PodNetwork {
 
   private constructor(readonly block: number) {}
 
-  /** The bridge of `block` (whose lock the caller holds), after removing what a killed earlier run left on it. */
-  static async create(block: number): Promise<PodNetwork> {
+  /**
+   * The bridge of `block` (whose lock the caller holds), after removing what killed earlier runs left
+   * behind: on this block, and on every other block no running lab holds (`inUse`).
+   */
+  static async create(block: number, inUse: (block: number) => boolean): Promise<PodNetwork> {
     const net = new PodNetwork(block);
+    const left = new Set([...list(SYS_NET_DIR, 'dll'), ...list(NETNS_DIR, 'dll-')].map((n) => Number(/^dll-?(\d+)/.exec(n)?.[1])).filter((b) => b > 0));
+    for (const b of left) if (b !== block && !inUse(b)) new PodNetwork(b).removeLeftovers();
     net.removeLeftovers();
     await ipBatch([
       `link add ${bridgeName(block)} type bridge`,
@@ -145,7 +150,6 @@ export class PodNetwork {
   }
 
   private removeLeftovers(): void {
-    const list = (dir: string, prefix: string) => { try { return readdirSync(dir).filter((f) => f.startsWith(prefix)); } catch { return []; } };
     const lines = [
       ...list(SYS_NET_DIR, `dll${this.block}p`).map((l) => `link del ${l}`),
       ...list(NETNS_DIR, `dll-${this.block}-`).map((f) => `netns del ${f}`),
@@ -156,3 +160,4 @@ export class PodNetwork {
 }
 
 const enterPrefix = (ns: string) => ['nsenter', `--net=${NETNS_DIR}/${ns}`];
+const list = (dir: string, prefix: string) => { try { return readdirSync(dir).filter((f) => f.startsWith(prefix)); } catch { return []; } };
