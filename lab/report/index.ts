@@ -68,11 +68,14 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
   for (const t of TABLES) {
     const pool = t.strict ? runs : runs.filter((r) => !STRICT_SUITES.has(suiteOf(r)));
     const latest = latestByArm(pool, t.suites, t.strict);
-    const rows = targets.flatMap((target) => rowsFor(t.arms, latest, target));
-    // before/after alone do not make a ladder or leave-one-out table: those need their own arms
-    const own = rows.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) || t.name === 'before-after' || !!t.strict;
-    counts.push({ name: t.name, title: t.title, arms: own ? rows.length : 0 });
-    if (rows.length === 0 || !own) continue;
+    // before/after alone do not make a ladder or leave-one-out table: per target and L7 path, a
+    // group needs the table's own arms, so an `after` of another batch never joins it on its own
+    const rows = targets.flatMap((target) => {
+      const group = rowsFor(t.arms, latest, target);
+      return t.name === 'before-after' || t.strict || group.some((r) => r.arm !== BEFORE.name && r.arm !== AFTER.name) ? group : [];
+    });
+    counts.push({ name: t.name, title: t.title, arms: rows.length });
+    if (rows.length === 0) continue;
     const used = rows.flatMap((r) => r.runs);
     const cmds = [...new Set(used.map((r) => r.summary.command))];
     const dates = used.map((r) => r.summary.date).sort();

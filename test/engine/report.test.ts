@@ -70,6 +70,25 @@ test('no ladder or leave-one-out table from before/after runs alone', () => {
   }
 });
 
+test('an after run of another L7 path does not join the leave-one-out table on its own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
+  try {
+    const loo = { command: 'npm run lab -- leave-one-out', batch: 'loo' };
+    storeRun(dir, 'l1', fakeSummary('after', 1, loo));
+    storeRun(dir, 'l2', fakeSummary('without-pid1', 1, { ...loo, reset: 46 }));
+    const envoy = fakeSummary('after', 1, { command: 'npm run lab -- before after --l7 envoy-gateway', batch: 'eg' });
+    envoy.params.l7 = 'envoy-gateway';
+    storeRun(dir, 'e1', envoy);
+    regenerateReport(dir);
+    const table = readFileSync(join(dir, 'leave-one-out.md'), 'utf8');
+    assert.match(table, /\| `without-pid1` \|/);
+    assert.doesNotMatch(table, /envoy-gateway/, 'the envoy-gateway after row belongs to before/after, not here');
+    assert.doesNotMatch(table, /Mixed batches/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('ladder write-up names each lever with its measured numbers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-report-'));
   try {
