@@ -100,7 +100,7 @@ describe('check on the local target', () => {
     assert.deepEqual(podsLeft(), []);
   });
 
-  it('--pod-network netns on a machine without iproute2: exit 2 naming the package, nothing started', async () => {
+  it('on a machine without iproute2: --pod-network netns exits 2 naming the package; auto runs on loopback and says why', async () => {
     // a PATH with every tool check uses but `ip`
     const bin = join(dir, 'bin-without-ip');
     mkdirSync(bin);
@@ -112,6 +112,14 @@ describe('check on the local target', () => {
     assert.equal(r.code, 2, r.stderr.slice(-3000));
     assert.match(r.stderr, /LAB_NO_POD_NETWORK: .*the `ip` command \(Debian\/Ubuntu package iproute2\) is not installed.*--pod-network loopback/);
     assert.ok(!existsSync(join(dir, 'no-ip', 'summary.json')));
+    assert.deepEqual(podsLeft(), []);
+    // auto falls back to loopback and says why in the results; the app binds the HOST it is given
+    const out = join(dir, 'no-ip-auto');
+    const auto = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out], bin);
+    assert.equal(auto.code, 0, auto.stderr.slice(-3000));
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(s.params.podNetwork, 'loopback');
+    assert.ok(s.notes.some((n: string) => /^pod network: shared loopback, because the `ip` command .* is not installed/.test(n)), s.notes.join('\n'));
     assert.deepEqual(podsLeft(), []);
   });
 });

@@ -11,7 +11,7 @@ import { ServiceEndpoints, type LaggedView } from './endpoints.js';
 import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
 import { l7Profile, type L7Name } from './l7-profile.js';
 import { detectIsolation, type Isolation } from './isolation.js';
-import { choosePodNetwork, podNetworkSupport, PodNetwork, type PodNetworkChoice, type PodNetworkMode } from './pod-network.js';
+import { choosePodNetwork, PodNetwork, type PodNetworkChoice, type PodNetworkMode } from './pod-network.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { Pod, POD_PHASES } from './pod.js';
@@ -95,7 +95,8 @@ export class LocalCluster {
   private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock) {
     this.manifest = readManifest(opts.manifestFile);
     this.isolation = detectIsolation(opts.forceIsolationFallback);
-    this.podNetwork = choosePodNetwork(opts.podNetwork ?? 'loopback');
+    const net = choosePodNetwork(opts.podNetwork ?? 'loopback');
+    this.podNetwork = net.mode;
     this.propagationDelayMs = opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS;
     this.deregistrationDelayMs = opts.deregistrationDelayMs ?? this.propagationDelayMs;
     mkdirSync(resolve(opts.runDir, 'pods'), { recursive: true });
@@ -105,9 +106,8 @@ export class LocalCluster {
       this.notes.push(n);
       process.stderr.write(`\n*** deploy-loss-lab local target: ${n}\n\n`);
     }
-    const net = podNetworkSupport();
     if (this.podNetwork === 'netns') this.notes.push(`pod network: each pod has its own network namespace (veth to a bridge, pods in 198.18.${block.block}.0/24), so replicas may all listen on 0.0.0.0`);
-    else if (opts.podNetwork === 'auto' && !net.ok) this.notes.push(`pod network: shared loopback, because ${net.why}; each pod must listen on its own 127.x.y.z, passed in HOST and POD_IP`);
+    else if (net.note) this.notes.push(net.note);
     this.notes.push(`endpoint propagation delay modeled as propagationDelayMs=${this.propagationDelayMs} (the only modeled quantity)`);
     if (this.deregistrationDelayMs !== this.propagationDelayMs) this.notes.push(`removed endpoints keep receiving new connections for deregistrationDelayMs=${this.deregistrationDelayMs} (modeled load-balancer deregistration delay)`);
   }

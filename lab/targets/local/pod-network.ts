@@ -14,9 +14,10 @@ import { LabError } from '../../../common/errors.js';
 // root namespace) answers. Nothing leaves the machine: every address is local or in a namespace
 // the lab created. B is the cluster's 127.B.0.0/16 block, already locked for this run.
 
-export const POD_NETWORK_MODES = ['loopback', 'netns'] as const;
-export type PodNetworkMode = (typeof POD_NETWORK_MODES)[number];
-export type PodNetworkChoice = PodNetworkMode | 'auto';
+/** What a user may ask for; 'auto' resolves to one of the two modes before anything starts. */
+export const POD_NETWORK_CHOICES = ['auto', 'netns', 'loopback'] as const;
+export type PodNetworkChoice = (typeof POD_NETWORK_CHOICES)[number];
+export type PodNetworkMode = Exclude<PodNetworkChoice, 'auto'>;
 
 const NETNS_DIR = '/run/netns';
 const SYS_NET_DIR = '/sys/class/net';
@@ -63,13 +64,16 @@ export function podNetworkSupport(): { ok: true } | { ok: false; why: string } {
   return (support = { ok: true });
 }
 
-/** Resolves 'auto' to what this machine supports; 'netns' where it is not supported is an error naming why. */
-export function choosePodNetwork(choice: PodNetworkChoice): PodNetworkMode {
-  if (choice === 'loopback') return 'loopback';
+/**
+ * Resolves 'auto' to what this machine supports, with a note for the results when it fell back;
+ * 'netns' where it is not supported is an error naming why.
+ */
+export function choosePodNetwork(choice: PodNetworkChoice): { mode: PodNetworkMode; note?: string } {
+  if (choice === 'loopback') return { mode: 'loopback' };
   const s = podNetworkSupport();
-  if (s.ok) return 'netns';
+  if (s.ok) return { mode: 'netns' };
   if (choice === 'netns') throw new LabError('LAB_NO_POD_NETWORK', `${s.why}. Without it, pass --pod-network loopback: each pod then gets its own 127.x.y.z in HOST and POD_IP, and the app must listen on it.`);
-  return 'loopback';
+  return { mode: 'loopback', note: `pod network: shared loopback, because ${s.why}; each pod must listen on its own 127.x.y.z, passed in HOST and POD_IP` };
 }
 
 export class PodNetwork {

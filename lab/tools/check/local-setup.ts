@@ -22,7 +22,7 @@ export interface LocalPlan {
 }
 
 export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice }, scratch: string): LocalPlan {
-  const podNetwork = choosePodNetwork(o.podNetwork);
+  const { mode: podNetwork, note } = choosePodNetwork(o.podNetwork);
   const user = readUserManifests(o.manifests);
   const dep = pickDeployment(user, o.deployment);
   const name = dep.metadata!.name!;
@@ -39,6 +39,7 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
   mkdirSync(scratch, { recursive: true });
   const manifestFile = join(scratch, 'manifest.yaml');
   writeFileSync(manifestFile, yaml);
+  if (note) notes.push(note);
   if (svcs.length > 1) notes.push(`${svcs.length} Services select Deployment/${name}; the load goes through Service/${svcs[0]!.metadata!.name}`);
   return { deployment: name, service: svcs[0]!.metadata!.name!, manifestFile, podNetwork, files: user.files, notes };
 }

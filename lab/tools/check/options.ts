@@ -4,7 +4,7 @@ import { LabError } from '../../../common/errors.js';
 import type { MixEntry } from '../../../loadtest/scenario.js';
 import { parseOptions, usage } from '../../engine/args.js';
 import { parseRoute } from './routes.js';
-import type { PodNetworkChoice } from '../../targets/local/pod-network.js';
+import { POD_NETWORK_CHOICES, type PodNetworkChoice } from '../../targets/local/pod-network.js';
 
 // The command line of `check`. Two modes: local (the user's manifests run as processes) and
 // cluster (an existing Deployment behind a kubeconfig context). Everything is validated here,
@@ -43,7 +43,7 @@ export const CHECK_OPTIONS = {
   env: { type: 'repeat', arg: 'K=V', help: 'local: environment override for the Deployment (e.g. a dependency you started)' },
   'max-failed': { type: 'int', min: 0, max: 1_000_000, help: 'verdict: exit 1 when more requests than this fail during the rollouts' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local: endpoint propagation delay (default the local target's)" },
-  'pod-network': { type: 'choice', choices: ['auto', 'netns', 'loopback'], default: 'auto', help: 'local: netns gives each pod its own network namespace (root or CAP_NET_ADMIN), so apps may bind 0.0.0.0; loopback gives each its own 127.x.y.z, which the app must bind (HOST); auto: netns where allowed' },
+  'pod-network': { type: 'choice', choices: POD_NETWORK_CHOICES, default: 'auto', help: 'local: netns gives each pod its own network namespace (root or CAP_NET_ADMIN), so apps may bind 0.0.0.0; loopback gives each its own 127.x.y.z, which the app must bind (HOST); auto: netns where allowed' },
   out: { type: 'string', arg: 'DIR', help: 'results directory (default results/check/<deployment>)' },
   context: { type: 'string', arg: 'C', help: 'cluster mode: the kubeconfig context' },
   namespace: { type: 'string', arg: 'N', help: "cluster mode: the Deployment's namespace" },
