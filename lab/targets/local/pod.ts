@@ -170,8 +170,12 @@ export class Pod {
     const c = this.template.container;
     const cmd = localCommand(c, this.context());
     // A pod's own namespace cannot collide; a shared one can, when something else holds the port.
-    if (this.env.network) this.netPrefix ??= await this.env.network.attach(this.ip);
-    else for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
+    if (this.env.network) {
+      try { this.netPrefix ??= await this.env.network.attach(this.ip); } catch (e) {
+        if (this.terminating || this.tornDown) return; // deleted while its namespace was being made: detach removed it
+        throw e;
+      }
+    } else for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
     if (this.terminating || this.tornDown) return;
     const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, log: this.log, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) });
     this.proc = proc;
