@@ -27,6 +27,8 @@ const STEP_TIMEOUT_MS = 5000;
 const bridgeName = (block: number) => `dll${block}br`;
 const vethName = (block: number, n: number) => `dll${block}p${n}`;
 const nsName = (block: number, n: number) => `dll-${block}-${n}`;
+/** n of a pod address 198.18.B.n */
+const podNumber = (ip: string) => Number(ip.split('.')[3]);
 
 function ipSync(args: string[], input?: string): { ok: boolean; err: string } {
   const r = spawnSync('ip', args, { input, encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
@@ -79,8 +81,8 @@ export function choosePodNetwork(choice: PodNetworkChoice): { mode: PodNetworkMo
 export class PodNetwork {
   private nextPod = 1;
   private nextService = 10;
-  /** pod address → its namespace */
-  private readonly attached = new Map<string, { ns: string; n: number }>();
+  /** pod addresses with a namespace (198.18.B.n is namespace dll-B-n) */
+  private readonly attached = new Set<string>();
   private closed = false;
 
   private constructor(readonly block: number) {}
@@ -120,12 +122,11 @@ export class PodNetwork {
 
   /** Creates the pod's namespace with its address and routes; returns the argv prefix that runs a command inside it. */
   async attach(ip: string): Promise<string[]> {
-    const had = this.attached.get(ip);
-    if (had) return enterPrefix(had.ns);
-    if (this.closed) throw new LabError('LAB_CLUSTER_CLOSED', `pod network of block ${this.block} is closed`);
-    const n = Number(ip.split('.')[3]);
+    const n = podNumber(ip);
     const ns = nsName(this.block, n);
-    this.attached.set(ip, { ns, n });
+    if (this.attached.has(ip)) return enterPrefix(ns);
+    if (this.closed) throw new LabError('LAB_CLUSTER_CLOSED', `pod network of block ${this.block} is closed`);
+    this.attached.add(ip);
     await ipBatch([`netns add ${ns}`,
       `link add ${vethName(this.block, n)} type veth peer name eth0 netns ${ns}`,
       `link set ${vethName(this.block, n)} master ${bridgeName(this.block)} up`]);
@@ -139,10 +140,9 @@ export class PodNetwork {
    * (FIN_WAIT, up to a minute), and would keep the interface name taken until then.
    */
   async detach(ip: string): Promise<void> {
-    const a = this.attached.get(ip);
-    if (!a) return;
-    this.attached.delete(ip);
-    await ipBatch([`link del ${vethName(this.block, a.n)}`, `netns del ${a.ns}`], undefined, true).catch(() => undefined);
+    if (!this.attached.delete(ip)) return;
+    const n = podNumber(ip);
+    await ipBatch([`link del ${vethName(this.block, n)}`, `netns del ${nsName(this.block, n)}`], undefined, true).catch(() => undefined);
   }
 
   /** Synchronous, for exit hooks as well as close(): every namespace, then the bridge. */

@@ -49,8 +49,8 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
  * port: most apps bind 0.0.0.0:PORT, and on a shared network only the first replica gets it. Say
  * what the app must do (or what would give each pod its own namespace).
  */
-export function explainStartFailure(err: unknown, podsDir: string): unknown {
-  if (!isLabError(err) || !['LAB_TIMEOUT', 'LAB_PORT_TAKEN'].includes(err.code)) return err;
+export function explainStartFailure(err: unknown, podsDir: string, network: PodNetworkMode): unknown {
+  if (network !== 'loopback' || !isLabError(err) || !['LAB_TIMEOUT', 'LAB_PORT_TAKEN'].includes(err.code)) return err;
   let collided = err.code === 'LAB_PORT_TAKEN'; // the pod's own address:port is taken: something bound the wildcard
   try {
     for (const f of readdirSync(podsDir).filter((x) => x.endsWith('.log'))) {

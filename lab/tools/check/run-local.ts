@@ -62,6 +62,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
   };
   const teardown = async (abort: boolean) => { clearInterval(sampler); await probe?.close(); await gen?.stop(abort ? 0 : undefined); await cluster?.close(); };
   const unregister = onTeardown(() => teardown(true));
+  const explain = (e: unknown) => explainStartFailure(e, join(x.scratch, 'pods'), x.plan.podNetwork);
   const ticker = setInterval(() => show(phases.at(-1)?.name ?? 'starting'), 1000);
   try {
     enter('starting');
@@ -71,11 +72,11 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
         ...(x.propagationDelayMs !== undefined ? { propagationDelayMs: x.propagationDelayMs } : {}),
         onProgress: (p) => { rollout = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; },
       });
-    } catch (e) { throw x.plan.podNetwork === 'loopback' ? explainStartFailure(e, join(x.scratch, 'pods')) : e; }
+    } catch (e) { throw explain(e); }
     const c = cluster;
     const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
     if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
-    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw x.plan.podNetwork === 'loopback' ? explainStartFailure(e, join(x.scratch, 'pods')) : e; });
+    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw explain(e); });
     gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
