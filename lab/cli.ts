@@ -1,201 +1,101 @@
 #!/usr/bin/env node
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError, LabError } from '../common/errors.js';
-import { loadScenario, type Scenario } from '../loadtest/scenario.js';
-import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './engine/arms.js';
-import { plannedRunMs, runExperiment } from './engine/protocol.js';
-import { Progress } from './engine/progress.js';
-import { labUsage, parseLabArgs, type LabArgs } from './engine/args.js';
-import { REPO_ROOT, stamp } from './engine/meta.js';
-import { installSignalTeardown, teardownAll } from './engine/teardown.js';
-import { regenerateReport } from './report/index.js';
-import { killMidJob } from './experiments/kill-mid-job/main.js';
-import { reloadVsRestart } from './experiments/reload-vs-restart/main.js';
-import { reconnect } from './experiments/reconnect/main.js';
-import { tune } from './experiments/tune/main.js';
-import { longLived } from './experiments/long-lived/main.js';
-import { check } from './tools/check/main.js';
-import { doctor } from './tools/doctor/main.js';
-import { triageMain } from './tools/triage/main.js';
-import { guardian } from './experiments/guardian/main.js';
-import { kindPlannedRunMs, runKind } from './targets/kind/run.js';
-import { failures } from './report/summarize.js';
-import type { RunSummary } from './engine/schema.js';
+import { labUsage, parseLabArgs } from './engine/args.js';
+import { inCallerHome } from './engine/home.js';
+import { labVersion as version } from './engine/meta.js';
+import { teardownAll } from './engine/teardown.js';
 
-// Exit codes: 0 done; 1 a run failed; 2 bad command line (nothing was started or written).
+// The one entry of every command: `npm run lab -- <command>` in the repository, `deploy-loss-lab
+// <command>` through the package's bin (lab/bin.ts). A command's modules load only when it runs —
+// doctor in a pre-commit hook must not pay for the local target, the report or the Kubernetes
+// client — so each entry below is an import() of a literal path (scripts/import-graph.ts follows
+// literal specifiers as edges and refuses computed ones).
+// Exit codes: 0 done; 1 a run failed / findings; 2 bad command line (nothing started); 3 inconclusive.
+
+type Run = (argv: string[]) => Promise<number>;
+interface Command {
+  load: () => Promise<Run>;
+  /** one line for `deploy-loss-lab --help` */
+  about: string;
+  /** runs outside the repository (through the bin) */
+  bin: boolean;
+}
+
+/** Commands with their own options: each takes the argv after its name; the number it returns is the exit code. */
+export const COMMANDS: Record<string, Command> = {
+  doctor: { load: async () => (await import('./tools/doctor/main.js')).doctor, bin: true, about: 'static check of Kubernetes manifests (and a Dockerfile) for deploy-time loss' },
+  check: { load: async () => (await import('./tools/check/main.js')).check, bin: true, about: 'measure the requests your own Deployment loses while it rolls (locally, or on a cluster)' },
+  tune: { load: async () => (await import('./experiments/tune/main.js')).tune, bin: true, about: "size preStop / drain deadline / grace period from the lab's measured deregistration delay" },
+  triage: { load: async () => (await import('./tools/triage/main.js')).triageMain, bin: true, about: 'the spike-triage table from stored runs of before and leave-one-out' },
+  'kill-mid-job': { load: async () => (await import('./experiments/kill-mid-job/main.js')).killMidJob, bin: false, about: '' },
+  'reload-vs-restart': { load: async () => (await import('./experiments/reload-vs-restart/main.js')).reloadVsRestart, bin: false, about: '' },
+  reconnect: { load: async () => (await import('./experiments/reconnect/main.js')).reconnect, bin: false, about: '' },
+  'long-lived': { load: async () => (await import('./experiments/long-lived/main.js')).longLived, bin: false, about: '' },
+  guardian: { load: async () => (await import('./experiments/guardian/main.js')).guardian, bin: false, about: '' },
+};
+const NAMES = Object.keys(COMMANDS);
+const USAGE = labUsage(NAMES);
+
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Experiments with their own options: each takes the argv after its name; a number it returns is the exit code. */
-const EXPERIMENTS: Record<string, (argv: string[]) => Promise<number>> = {
-  'kill-mid-job': killMidJob,
-  'reload-vs-restart': reloadVsRestart,
-  reconnect,
-  tune,
-  'long-lived': longLived,
-  check,
-  doctor,
-  triage: triageMain,
-  guardian,
-};
-const USAGE = labUsage(Object.keys(EXPERIMENTS));
-
-/** The stress row: `after` at this multiple of the scenario's rate, over this many repetitions by default. */
-export const STRESS_RATE_FACTOR = 4;
-export const STRESS_REPS = 5;
-
-function armsFor(args: LabArgs): Arm[] {
-  if (args.command === 'ladder') return [...LADDER];
-  if (args.command === 'leave-one-out') return [...LEAVE_ONE_OUT];
-  if (args.command === 'stress') return [AFTER];
-  return args.arms.map(findArm);
+function binUsage(): string {
+  const tools = NAMES.filter((n) => COMMANDS[n]!.bin);
+  const width = Math.max(...tools.map((n) => n.length)) + 2;
+  return `usage: deploy-loss-lab <command> [options]      (deploy-loss-lab <command> --help for its options)
+commands:
+${tools.map((n) => `  ${n.padEnd(width)}${COMMANDS[n]!.about}`).join('\n')}
+  ${'<arm>…'.padEnd(width)}the lab's own service rolled under load, e.g. before after; ladder, leave-one-out, stress, report
+                  (local target; deploy-loss-lab before --help for the options)
+Paths are relative to this directory; results go to ./deploy-loss-results/ unless --out / --results-dir says.
+The lab's other experiments (${NAMES.filter((n) => !COMMANDS[n]!.bin).join(', ')}) and the kind target run from a clone of its repository.
+exit: 0 clean/pass, 1 findings/fail, 2 bad input (nothing started), 3 inconclusive
+version ${version()}`;
 }
 
-function tableFor(command: string): string {
-  if (command === 'ladder') return 'ladder';
-  if (command === 'leave-one-out') return 'leave-one-out';
-  if (command === 'stress') return 'stress';
-  return 'before-after';
+function outsideRepo(what: string): never {
+  throw new LabError('LAB_BAD_OPTION', `${what} runs from a clone of the lab's repository (npm run lab -- …), not through the installed package: it reads the lab's own sources`);
 }
 
-async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number, command: string): Promise<RunSummary[]> {
-  const all: RunSummary[] = [];
-  // one batch per invocation, as locally: the report keeps every repetition of it
-  const batch = new Date().toISOString();
-  for (const arm of arms) {
-    const summaries = await runKind({ arm: arm.name, reps: args.reps, rate, deploys, dryRun: args.dryRun, runDir: join(resultsDir, 'runs'), batch, command, l7: args.l7 });
-    if (args.dryRun) continue;
-    for (const s of summaries) {
-      const dir = join(resultsDir, 'runs', `${stamp(new Date(s.date))}-${s.arm}-kind-rep${s.rep}`);
-      const file = join(dir, 'summary.json');
-      // the kind target may already have written its own run directory; keep what it wrote
-      if (!existsSync(file)) {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(file, `${JSON.stringify(s, null, 2)}\n`);
-      }
-      all.push(s);
-    }
-  }
-  return all;
-}
-
-interface LocalPlan {
-  args: LabArgs;
-  arms: Arm[];
-  resultsDir: string;
-  rate: number;
-  deploys: number;
-  scenario: Scenario;
-  command: string;
-  perRunMs: number;
-}
-
-/** Every arm × repetition on the local target, repetition-major, with progress and a remaining-time estimate. */
-async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs }: LocalPlan): Promise<RunSummary[]> {
-  const progress = new Progress();
-  const batch = new Date().toISOString();
-  const started = Date.now();
-  const workDir = join(REPO_ROOT, '.lab', 'runs');
-  let done = 0;
-  const total = arms.length * args.reps;
-  const measured: number[] = [];
-  let currentStart = started;
-  const etaAt = () => {
-    const avg = measured.length ? measured.reduce((a, b) => a + b, 0) / measured.length : perRunMs;
-    return currentStart + (total - done) * avg;
-  };
-  const summaries: RunSummary[] = [];
-  try {
-    // repetition-major order: drift of the machine over time spreads over every arm equally
-    for (let rep = 1; rep <= args.reps; rep++) {
-      for (const arm of arms) {
-        const t0 = Date.now();
-        currentStart = t0;
-        const { summary, dir } = await runExperiment({
-          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, scenario,
-          resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
-        });
-        measured.push(Date.now() - t0);
-        done++;
-        summaries.push(summary);
-        progress.log(`${arm.name} rep ${rep}: ${failures(summary.windowCounts)} failed in the deploy window `
-          + `(${(summary.windowErrorRate * 100).toFixed(2)} %), SIGKILLs ${summary.sigkills}, min ready ${summary.minReadyPods}, `
-          + `jobs lost ${summary.jobs.lost} / duplicated ${summary.jobs.duplicated}, deploy ${(summary.deployDurationMs / 1000).toFixed(1)} s → ${dir}`);
-      }
-    }
-  } finally {
-    progress.stop();
-  }
-  return summaries;
+async function runCommand(name: string, argv: string[]): Promise<number> {
+  const c = COMMANDS[name]!;
+  if (!c.bin && inCallerHome()) outsideRepo(name);
+  return (await c.load())(argv);
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const experiment = EXPERIMENTS[argv[0] ?? ''];
-  if (experiment) return experiment(argv.slice(1));
-  const args = parseLabArgs(argv, Object.keys(EXPERIMENTS));
-  // an experiment named after the options: hand it the rest of the command line
-  const late = EXPERIMENTS[args.command];
-  if (late) return late(argv.filter((a, i) => i !== argv.indexOf(args.command)));
+  const bin = inCallerHome();
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (bin && (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help')) {
+    process.stdout.write(`${binUsage()}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] && COMMANDS[argv[0]]) return runCommand(argv[0], argv.slice(1));
+  const args = parseLabArgs(argv, NAMES);
+  // a command named after the options: hand it the rest of the command line
+  if (COMMANDS[args.command]) return runCommand(args.command, argv.filter((a, i) => i !== argv.indexOf(args.command)));
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const resultsDir = resolve(args.resultsDir ?? join(REPO_ROOT, 'results'));
-  if (args.command === 'report') {
-    const r = regenerateReport(resultsDir, say);
-    say(`report: ${r.runs} stored runs → ${r.written.map((w) => join(resultsDir, w)).join(', ')}`);
-    return 0;
-  }
-  const scenario = loadScenario();
-  const stress = args.command === 'stress';
-  const rate = args.rate ?? (stress ? STRESS_RATE_FACTOR * scenario.rate : scenario.rate);
-  if (stress && !args.repsGiven) args.reps = STRESS_REPS;
-  const deploys = args.deploys ?? scenario.phases.deploys;
-  const arms = armsFor(args);
-  for (const arm of arms) {
-    const manifest = join(REPO_ROOT, 'k8s/rendered', `${arm.name}.yaml`);
-    if (args.target === 'local' && !existsSync(manifest)) throw new LabError('LAB_UNKNOWN_ARM', `arm ${arm.name} has no rendered manifest at ${manifest} (run make render)`);
-  }
-  const startedAt = Date.now();
-  const command = `npm run lab -- ${argv.join(' ')}`;
-  // kind: k6's deploy phase gives every rollout its whole budget (60 s), so a run lasts ~4 min, not ~1.5
-  const perRunMs = args.target === 'kind' ? kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}) at ${rate} req/s, ${deploys} deploys each; `
-    + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
-  if (args.target === 'kind') {
-    // before anything is created: Ctrl-C must delete the k6 Job, not leave it loading the cluster
-    if (!args.dryRun) installSignalTeardown(say);
-    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys, command);
-    if (!args.dryRun) regenerateReport(resultsDir, say);
-    return summaries.length || args.dryRun ? 0 : 1;
-  }
-  if (args.dryRun) {
-    for (let rep = 1; rep <= args.reps; rep++) for (const arm of arms) say(`  would run ${arm.name} rep ${rep}: k8s/rendered/${arm.name}.yaml`);
-    return 0;
-  }
-
-  installSignalTeardown(say);
-  const summaries = await runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs });
-  const r = regenerateReport(resultsDir, say);
-  const table = join(resultsDir, `${tableFor(args.command)}.md`);
-  if (existsSync(table)) process.stdout.write(readFileSync(table, 'utf8'));
-  say(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s; ${r.written.length} report files regenerated under ${resultsDir}`);
-  if (arms.includes(AFTER)) {
-    const bad = summaries.filter((s) => s.arm === AFTER.name && (failures(s.totalCounts) > 0 || s.jobs.lost > 0 || s.jobs.duplicated > 0));
-    if (bad.length) say(`NOTE: ${bad.length} after run(s) had failed requests or lost/duplicated jobs; see the table above`);
-  }
-  return 0;
+  // the kind target builds the lab's image from its sources, which the package does not hold
+  if (bin && args.target === 'kind') outsideRepo('--target kind');
+  const { runArms } = await import('./engine/run-arms.js');
+  return runArms(args, argv, bin ? 'deploy-loss-lab' : 'npm run lab --');
 }
 
-const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
+/** Runs main and exits with its code; a LabError about the command line is exit 2 with the usage. */
+export function start(argv: string[]): void {
+  main(argv).then(
     (code) => process.exit(code),
     async (err) => {
       await teardownAll();
       if (isLabError(err, 'LAB_UNKNOWN_ARM') || isLabError(err, 'LAB_BAD_OPTION')) {
-        say(`${err.message}\n\n${USAGE}`);
+        say(`${err.message}\n\n${inCallerHome() ? binUsage() : USAGE}`);
         process.exit(2);
       }
       say(isLabError(err) ? err.message : `lab failed: ${(err as Error)?.stack ?? err}`);
@@ -203,3 +103,6 @@ if (invokedDirectly) {
     },
   );
 }
+
+const invokedDirectly = process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) start(process.argv.slice(2));

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { LabError, type LabErrorCode } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
 import { DEFAULT_L7, L7_PROFILES } from '../targets/local/l7-profile.js';
+import { inCallerHome } from './home.js';
 
 // The one argument parser of every lab command. A command declares its options as data
 // (name → type, range or choices, default, help); node's util.parseArgs splits the argv into tokens
@@ -125,7 +126,9 @@ const OPTION_ERRORS: ReadonlySet<LabErrorCode> = new Set(['LAB_BAD_OPTION', 'LAB
  * is a LabError, printed (with the usage when it is about the options) as exit 2, nothing started.
  * Returns what `parse` returns, or the exit code to return.
  */
-export function parseOrExit<T extends object>(argv: readonly string[], usageText: string, parse: () => T): T | number {
+export function parseOrExit<T extends object>(argv: readonly string[], usageText0: string, parse: () => T): T | number {
+  // through the package's bin the command is typed as `deploy-loss-lab <command>`
+  const usageText = inCallerHome() ? usageText0.replaceAll('npm run lab -- ', 'deploy-loss-lab ') : usageText0;
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${usageText}\n`); return 0; }
   try { return parse(); } catch (e) {
     if (!(e instanceof LabError)) throw e;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
@@ -10,9 +11,24 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '
  */
 export function currentCommit(): string {
   try {
+    // an installed package sits inside the user's repository: its HEAD is not the lab's code
+    const top = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (realpathSync(top) !== realpathSync(REPO_ROOT)) return packageVersion();
     const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!results', ':!*.md'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     return dirty ? `${sha}-dirty` : sha;
+  } catch {
+    return packageVersion();
+  }
+}
+
+/** package.json's version (`--version`). */
+export const labVersion = (): string => (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** `deploy-loss-lab@0.1.0`: what an installed copy (no git history of its own) records as its code. */
+function packageVersion(): string {
+  try {
+    return `deploy-loss-lab@${labVersion()}`;
   } catch {
     return 'unknown';
   }

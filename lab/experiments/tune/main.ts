@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
 import { parseOrExit } from '../../engine/args.js';
 import { loadScenario, type Scenario } from '../../../loadtest/scenario.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
+import { resultsHome, scratchHome, userPath } from '../../engine/home.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
 import { writeComponent } from './component.js';
@@ -57,7 +58,7 @@ function context(o: TuneOptions, argv: string[], out: string, runs: number): Run
   const durations: number[] = [];
   let last = startedAt;
   const ctx = {
-    arm: o.arm, rate: o.rate, scenario: shortScenario(o), resultsDir: out, workDir: join(REPO_ROOT, '.lab', 'tune'),
+    arm: o.arm, rate: o.rate, scenario: shortScenario(o), resultsDir: out, workDir: join(scratchHome(), 'tune'),
     command: `npm run lab -- tune${argv.length ? ` ${argv.join(' ')}` : ''}`, batch: new Date(startedAt).toISOString(),
     progress: new Progress(), startedAt,
     etaAt: () => {
@@ -72,7 +73,7 @@ function context(o: TuneOptions, argv: string[], out: string, runs: number): Run
 export async function tune(argv: string[]): Promise<number> {
   const o = parseOrExit(argv, TUNE_USAGE, () => parseTuneOptions(argv));
   if (typeof o === 'number') return o;
-  const out = isAbsolute(o.out) ? o.out : join(REPO_ROOT, o.out);
+  const out = o.out === undefined ? join(resultsHome(), 'tune') : userPath(o.out);
   mkdirSync(out, { recursive: true });
   const arm = armTiming(renderedArm(o.arm.name));
   const second = o.secondPropagationDelayMs > 0 && o.secondPropagationDelayMs !== o.propagationDelayMs;

@@ -19,7 +19,7 @@ export interface TuneOptions {
   sweep: number[];
   /** seconds of warm-up, baseline and cool-down around the one deploy of every run */
   phaseSeconds: number;
-  out: string;
+  out?: string;
   help: boolean;
 }
 
@@ -33,7 +33,7 @@ export const TUNE_OPTIONS = {
   'generous-prestop-s': { type: 'int', min: 0, max: 120, default: 0, help: 'preStop of the measuring run (0: 3 × the propagation delay + 2 s, at least 6 s)' },
   sweep: { type: 'string', default: '0,0.5,1,2,3', arg: 'LIST', help: 'preStop steps as multiples of the measured p99, each 0..10' },
   'phase-seconds': { type: 'int', min: 1, max: 60, default: 2, help: 'warm-up, baseline and cool-down around the one deploy of each run' },
-  out: { type: 'string', default: 'results/tune', arg: 'DIR', help: 'where the recommendation, sweep and runs go' },
+  out: { type: 'string', arg: 'DIR', help: 'where the recommendation, sweep and runs go (default results/tune)' },
   help: { type: 'flag', short: 'h', help: 'this text' },
 } as const;
 

@@ -3,7 +3,8 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
 import { parseOrExit } from '../../engine/args.js';
-import { currentCommit, REPO_ROOT, stamp } from '../../engine/meta.js';
+import { currentCommit, stamp } from '../../engine/meta.js';
+import { inCallerHome, resultsHome, scratchHome, shownPath } from '../../engine/home.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
 import { doctorFindings } from './doctor-adapter.js';
@@ -25,7 +26,7 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
     const m = await runClusterCheck(o, { runId, say });
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
-  const scratch = join(REPO_ROOT, '.lab', 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
+  const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
   const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork }, scratch);
   say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map((f) => relative(process.cwd(), f)).join(', ')}; load through Service/${plan.service}; pod scratch in ${relative(process.cwd(), scratch)}`);
   const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, runId, progress: new Progress() });
@@ -49,12 +50,12 @@ export async function check(argv: string[]): Promise<number> {
   const deploymentName = m.deployment;
   const summary = buildSummary(m, {
     arm: `check:${deploymentName}`, levers: [], rep: 1,
-    command: ['node', 'dist/lab/cli.js', 'check', ...argv].join(' '),
+    command: [inCallerHome() ? 'deploy-loss-lab' : 'node dist/lab/cli.js', 'check', ...argv].join(' '),
     commit: currentCommit(), date: started.toISOString(),
     params: {
       rate: o.rate, deploys: o.deploys, propagationDelayMs: m.propagationDelayMs, keepAlive: true, paths: m.paths,
       mix: o.routes.map((r) => `${r.method} ${r.path}${r.body ? ' (body)' : ''} ×${r.weight}`), deployment: deploymentName, service: m.service,
-      manifests: manifestPaths.map((p) => relative(REPO_ROOT, p)), ...(o.appDir ? { appDir: relative(REPO_ROOT, o.appDir) } : {}),
+      manifests: manifestPaths.map(shownPath), ...(o.appDir ? { appDir: shownPath(o.appDir) } : {}),
       ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, podNetwork: m.podNetwork ?? null, sent: m.sent,
     },
   });
@@ -63,7 +64,7 @@ export async function check(argv: string[]): Promise<number> {
   // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
   const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.round(dereg / 1000)) } : {}) });
   const verdict = verdictOf(summary, o.maxFailed);
-  const out = o.out ?? join(REPO_ROOT, 'results', 'check', deploymentName);
+  const out = o.out ?? join(resultsHome(), 'check', deploymentName);
   const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });
   process.stdout.write(`${text}\nwritten to ${relative(process.cwd(), out) || '.'}/{table.md,summary.json,evidence.json,timeline.svg,events.json,requests.jsonl.gz}\n${verdict.line}\n`);
   return verdict.pass ? 0 : 1;

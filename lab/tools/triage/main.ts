@@ -4,6 +4,7 @@ import { join, relative, resolve } from 'node:path';
 import { isLabError, LabError } from '../../../common/errors.js';
 import { parseOptions, parseOrExit, usage } from '../../engine/args.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
+import { resultsHome } from '../../engine/home.js';
 import { median } from '../../report/stats.js';
 import { latestByArm, loadRuns, type StoredRun } from '../../report/load.js';
 import { diagnose, missingLevers, MODES } from './attribute.js';
@@ -46,7 +47,7 @@ function replaceBlock(file: string, block: string): boolean {
 export async function triage(argv: string[]): Promise<number> {
   const parsed = parseOrExit(argv, usage('usage: npm run lab -- triage [options]', TRIAGE_OPTIONS), () => parseOptions(TRIAGE_OPTIONS, argv).values);
   if (typeof parsed === 'number') return parsed;
-  const resultsDir = resolve(parsed.resultsDir ?? join(REPO_ROOT, 'results'));
+  const resultsDir = resolve(parsed.resultsDir ?? resultsHome());
   const loadBefore = loadavg();
   const started = new Date();
   const latest = latestByArm(loadRuns(resultsDir, (m) => process.stderr.write(`${m}\n`)), ['before', 'leave-one-out']);
