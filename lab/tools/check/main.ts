@@ -13,7 +13,6 @@ import { buildSummary, type Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
 import { verdictOf, writeCheckResults } from './report.js';
 import { runLocal } from './run-local.js';
-import { runClusterCheck } from './run-cluster.js';
 
 // `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 done (and
 // within --max-failed), 1 the run failed or the verdict is FAIL, 2 bad input (nothing started).
@@ -23,6 +22,8 @@ const say = (line: string) => process.stderr.write(`${line}\n`);
 async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement; manifestPaths: string[] } | undefined> {
   const runId = `check-${stamp(started)}`;
   if (o.mode === CHECK_MODES.Cluster) {
+    // the Kubernetes client is ~1,900 modules: the local mode must not wait for it to load
+    const { runClusterCheck } = await import('./run-cluster.js');
     const m = await runClusterCheck(o, { runId, say });
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
