@@ -77,7 +77,7 @@ clean-cluster:
 	scripts/kind-clean.sh
 
 bench: build
-	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload
+	npm run bench:service && npm run bench:worker && npm run bench:loadgen && npm run bench:reload && npm run bench:startup
 
 # Your own service: make check MANIFESTS=k8s/ APP_DIR=. ROUTES="GET:/health POST:/orders@order.json" [DEPLOYMENT=D] [MAX_FAILED=N] [POD_NETWORK=auto|netns|loopback] [ARGS=...]
 CHECK_ARGS := $(if $(MANIFESTS),--manifests $(MANIFESTS)) $(if $(APP_DIR),--app-dir $(APP_DIR)) $(if $(DEPLOYMENT),--deployment $(DEPLOYMENT)) \
