@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isLabError, LabError } from '../common/errors.js';
-import { labUsage, parseLabArgs } from './engine/args.js';
+import { labUsage, parseLabArgs, shownUsage } from './engine/args.js';
 import { inCallerHome } from './engine/home.js';
 import { labVersion as version } from './engine/meta.js';
 import { teardownAll } from './engine/teardown.js';
@@ -79,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
   // a command named after the options: hand it the rest of the command line
   if (COMMANDS[args.command]) return runCommand(args.command, argv.filter((a, i) => i !== argv.indexOf(args.command)));
   if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${shownUsage(USAGE)}\n`);
     return 0;
   }
   // the kind target builds the lab's image from its sources, which the package does not hold

@@ -127,14 +127,18 @@ const OPTION_ERRORS: ReadonlySet<LabErrorCode> = new Set(['LAB_BAD_OPTION', 'LAB
  * Returns what `parse` returns, or the exit code to return.
  */
 export function parseOrExit<T extends object>(argv: readonly string[], usageText0: string, parse: () => T): T | number {
-  // through the package's bin the command is typed as `deploy-loss-lab <command>`
-  const usageText = inCallerHome() ? usageText0.replaceAll('npm run lab -- ', 'deploy-loss-lab ') : usageText0;
+  const usageText = shownUsage(usageText0);
   if (argv.includes('--help') || argv.includes('-h')) { process.stdout.write(`${usageText}\n`); return 0; }
   try { return parse(); } catch (e) {
     if (!(e instanceof LabError)) throw e;
     process.stderr.write(`${e.message}\n${OPTION_ERRORS.has(e.code) ? `\n${usageText}\n` : ''}`);
     return 2;
   }
+}
+
+/** Usage as the user typed the command: through the package's bin, `deploy-loss-lab <command>` writing to ./deploy-loss-results/. */
+export function shownUsage(text: string): string {
+  return inCallerHome() ? text.replaceAll('npm run lab -- ', 'deploy-loss-lab ').replaceAll('(default results/', '(default deploy-loss-results/') : text;
 }
 
 export function usage(head: string, specs: OptionSpecs): string {
