@@ -68,7 +68,7 @@ function hookProblems(hook: Record<string, unknown>, spec: Record<string, any>, 
     const ok = kind === 'string' ? typeof v === 'string'
       : kind === 'bool' ? typeof v === 'boolean'
       : kind === 'strings' ? strings(v)
-      : kind === 'language' ? spec.languages.includes(v)
+      : kind === 'language' ? spec.languages.includes(spec.translated[v as string] ?? v)
       : kind === 'stages' ? strings(v) && (v as string[]).every((s) => spec.stages.includes(s))
       : kind === 'type_tags' ? strings(v) && (v as string[]).every((t) => tags.includes(t))
       : kind === 'regex' ? typeof v === 'string' && (() => { try { new RegExp(v); return true; } catch { return false; } })()
@@ -78,7 +78,7 @@ function hookProblems(hook: Record<string, unknown>, spec: Record<string, any>, 
   return out;
 }
 
-test('.pre-commit-hooks.yaml: a deploy-loss-lab-doctor hook with only the keys and types pre-commit accepts, runnable from the package', () => {
+test('.pre-commit-hooks.yaml: a deploy-loss-lab-doctor hook with only the keys and types pre-commit accepts, running the installed bin', () => {
   const spec = json('pre-commit-manifest-hook.json');
   const tags = (json('pre-commit-hooks.json').definitions.file_type.anyOf[0].enum as string[]);
   const hooks = yamlOf('.pre-commit-hooks.yaml') as Array<Record<string, any>>;
@@ -88,11 +88,10 @@ test('.pre-commit-hooks.yaml: a deploy-loss-lab-doctor hook with only the keys a
   assert.deepEqual(hookProblems(hook, spec, tags), []);
   const validate = schema('pre-commit-hooks.json');
   assert.ok(validate(hooks), JSON.stringify(validate.errors, null, 2));
-  // the entry is the package's bin: language node installs this repository, prepack compiles it
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
-  assert.equal(hook.language, 'node');
-  assert.ok(Object.keys(pkg.bin).includes(hook.entry.split(' ')[0]), `${hook.entry}: a bin of package.json`);
-  assert.match(pkg.scripts.prepack ?? '', /tsc/, 'a git install (pre-commit\'s node language) compiles dist/ through prepack');
+  // the entry is the bin the user's project installed (npx --no: never fetched from a registry)
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const entry = /^npx --no (\S+) doctor$/.exec(hook.entry);
+  assert.ok(entry && Object.keys(pkg.bin).includes(entry[1]!), `${hook.entry}: npx --no <a bin of package.json> doctor`);
   assert.ok(new RegExp(hook.files).test('k8s/deployment.yaml') && !new RegExp(hook.files).test('.github/workflows/ci.yml'), 'manifests, not CI files');
   // and the checks can fail
   assert.deepEqual(hookProblems({ id: 'x', name: 'x', entry: 'x', language: 'nodejs', pass_filenames: 'yes', stage: ['commit'] }, spec, tags),
