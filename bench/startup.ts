@@ -10,7 +10,8 @@ import { replaceBlock } from '../lab/support/generated-block.js';
 
 // npm run bench:startup: how fast the package's bin starts, as a user runs it (issue 26).
 // - doctor on one file: wall time against `node -e 0` (runs interleaved, hyperfine-style: warm-up
-//   runs first, then the median of many) and peak RSS (/usr/bin/time's maximum resident set size);
+//   runs first, then the median of many), peak RSS and CPU time (/usr/bin/time: CPU time shows what a
+//   busy machine's wall time hides);
 // - check: the time from spawning the command to its first pod's process start (the pod's node
 //   records performance.timeOrigin through a NODE_OPTIONS --import preload given with --env).
 // Prints the figures, writes the generated `startup` block of README.md and docs/benchmarks.md
@@ -38,12 +39,13 @@ function wallMs(cmd: string, args: string[], cwd: string): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-/** Peak RSS in MB of one run, from /usr/bin/time -f %M (kilobytes). */
-function peakMb(args: string[], cwd: string): number {
+/** Peak RSS (MB) and CPU time (user + system, ms) of one run, from /usr/bin/time -f '%M %U %S'. */
+function rusage(args: string[], cwd: string): { mb: number; cpuMs: number } {
   const out = join(cwd, 'time.txt');
-  const r = spawnSync(TIME, ['-f', '%M', '-o', out, process.execPath, ...args], { cwd, stdio: 'ignore', timeout: 30_000 });
+  const r = spawnSync(TIME, ['-f', '%M %U %S', '-o', out, process.execPath, ...args], { cwd, stdio: 'ignore', timeout: 30_000 });
   if (r.error) throw new Error(`${TIME}: ${r.error.message}`);
-  return Number(readFileSync(out, 'utf8').trim().split('\n').at(-1)) / 1024;
+  const [kb, user, sys] = readFileSync(out, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { mb: kb! / 1024, cpuMs: (user! + sys!) * 1000 };
 }
 
 interface Stats { median: number; mean: number; sd: number; min: number; max: number; n: number }
@@ -100,14 +102,14 @@ async function main(argv: string[]): Promise<number> {
     const nodeWall: number[] = [];
     const doctorWall: number[] = [];
     for (let i = 0; i < v.runs; i++) { nodeWall.push(wallMs(process.execPath, node0, dir)); doctorWall.push(wallMs(process.execPath, doctor, dir)); }
-    const nodeRss: number[] = [];
-    const doctorRss: number[] = [];
-    for (let i = 0; i < Math.min(v.runs, 10); i++) { nodeRss.push(peakMb(node0, dir)); doctorRss.push(peakMb(doctor, dir)); }
+    const nodeUse: Array<{ mb: number; cpuMs: number }> = [];
+    const doctorUse: Array<{ mb: number; cpuMs: number }> = [];
+    for (let i = 0; i < Math.min(v.runs, 10); i++) { nodeUse.push(rusage(node0, dir)); doctorUse.push(rusage(doctor, dir)); }
     const firstPod: number[] = [];
     for (let i = 0; i < v.checkRuns; i++) firstPod.push(await checkFirstPodMs(dir, i));
     const n = stats(nodeWall);
     const d = stats(doctorWall);
-    const dr = stats(doctorRss);
+    const dr = stats(doctorUse.map((u) => u.mb));
     const p = stats(firstPod);
     const ratio = d.median / n.median;
     const verdicts = [
@@ -121,8 +123,10 @@ async function main(argv: string[]): Promise<number> {
       `doctor: node dist/lab/bin.js doctor ${DOCTOR_FILE} (the package's bin, one file)`,
       `  node -e 0        wall ${fmt(n, 'ms')}`,
       `  doctor           wall ${fmt(d, 'ms')}`,
-      `  node -e 0        peak RSS ${fmt(stats(nodeRss), 'MB', 1)}`,
+      `  node -e 0        peak RSS ${fmt(stats(nodeUse.map((u) => u.mb)), 'MB', 1)}`,
       `  doctor           peak RSS ${fmt(dr, 'MB', 1)}`,
+      `  node -e 0        CPU (user+sys) ${fmt(stats(nodeUse.map((u) => u.cpuMs)), 'ms')}`,
+      `  doctor           CPU (user+sys) ${fmt(stats(doctorUse.map((u) => u.cpuMs)), 'ms')}`,
       `check: node dist/lab/bin.js check --manifests examples/fixed/k8s --app-dir examples/fixed (stopped with SIGINT once a pod started)`,
       `  spawn → first pod process start ${fmt(p, 'ms')}`,
       ...verdicts.map(([label, value, target, shown], i) => `${value <= target ? 'PASS' : 'FAIL'}  ${label}: ${shown} (target ≤ ${target} ${unit(i)})`),
