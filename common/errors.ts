@@ -40,6 +40,9 @@ export const ERRORS = {
   LAB_NEEDS_READINESS: 'this experiment needs an arm with the readiness lever (a preStop to size)',
   LAB_NO_POD_NETWORK: 'per-pod network namespaces cannot be set up here',
   LAB_NOT_MEASURABLE: 'no request reached a terminating pod after it left the endpoints: nothing to measure',
+  LAB_NO_DOCUMENTS: 'the input holds no Kubernetes object',
+  LAB_YAML_ALIASES: 'YAML aliases expand past the limit (an alias bomb)',
+  LAB_HELM_TEMPLATE: 'input is an unrendered Helm template',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

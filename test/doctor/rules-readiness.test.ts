@@ -11,7 +11,8 @@ test('readiness-probe-missing: a container behind a Service without a probe is f
   assert.equal(f.path, 'spec.template.spec.containers[0].readinessProbe');
   assert.match(f.why, /502/);
   assert.deepEqual(byId(await served(goodServed()), 'readiness-probe-missing'), []);
-  const unserved = await doctorOn([deployment('app', goodServed({ readinessProbe: undefined })), service('other', { app: 'other' })]);
+  // not behind the input's Service (which fronts another workload): not served
+  const unserved = await doctorOn([deployment('app', goodServed({ readinessProbe: undefined })), deployment('other', goodServed()), service('other')]);
   assert.deepEqual(byId(unserved, 'readiness-probe-missing'), []);
 });
 
@@ -22,23 +23,67 @@ test('readiness-same-as-liveness: same endpoint and thresholds is found; a diffe
   assert.deepEqual(byId(await served(goodServed({ readinessProbe: probe, livenessProbe: { ...probe, failureThreshold: 6 } })), 'readiness-same-as-liveness'), []);
 });
 
-test('readiness-prestop-missing: no preStop behind a Service is found, with a sized fix; a long enough one is not', async () => {
+test('readiness-prestop-missing: no preStop behind a Service is found, sized 3 × the deregistration delay; a long enough one is not', async () => {
   const [f] = byId(await served(goodServed({ lifecycle: undefined }), { deregistrationS: 2 }), 'readiness-prestop-missing');
   assert.ok(f);
-  assert.match(f.why, /deregistration 2 s \(--deregistration-s\) \+ readiness detection 1 s/);
-  assert.match(f.fix, /sleep\.seconds: 3/);
-  assert.deepEqual(byId(await served(goodServed(), { deregistrationS: 2 }), 'readiness-prestop-missing'), []);
+  assert.match(f.why, /3 × the deregistration delay 2 s \(--deregistration-s\), rounded up = 6 s; readiness-probe timing adds nothing: a terminating endpoint is never ready/);
+  assert.match(f.fix, /sleep\.seconds: 6/);
+  assert.deepEqual(f.patch?.[0], { path: ['spec', 'template', 'spec', 'containers', 0, 'lifecycle', 'preStop'], value: { sleep: { seconds: 6 } } });
+  assert.deepEqual(byId(await served(goodServed({ lifecycle: { preStop: { sleep: { seconds: 6 } } } }), { deregistrationS: 2 }), 'readiness-prestop-missing'), []);
 });
 
-test('readiness-prestop-short: preStop < deregistration + probe period × failureThreshold is found; equal is not', async () => {
-  const probe = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 2, failureThreshold: 2 };
-  const c = (s: number) => goodServed({ readinessProbe: probe, lifecycle: { preStop: { sleep: { seconds: s } } } });
-  const [f] = byId(await served(c(5), { deregistrationS: 1.5 }), 'readiness-prestop-short');
-  assert.ok(f);
-  assert.match(f.why, /waits 5 s, less than .* = 5\.5 s/);
-  assert.deepEqual(byId(await served(c(6), { deregistrationS: 1.5 }), 'readiness-prestop-short'), []);
-  // an exec sleep counts the same way
+test('the readiness probe\'s period × failureThreshold does not add to the preStop (issue 22 item 1)', async () => {
+  // grace 5 s and a 15 s probe period: the old sum told this Deployment preStop 47 s
+  const slowProbe = { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 15, failureThreshold: 3 };
+  const r = await served(goodServed({ readinessProbe: slowProbe, lifecycle: undefined, env: undefined }), { deregistrationS: 1 });
+  const [f] = byId(r, 'readiness-prestop-missing');
+  assert.match(f!.fix, /sleep\.seconds: 3\b/);
+  assert.deepEqual(byId(await served(goodServed({ readinessProbe: slowProbe }), { deregistrationS: 1 }), 'readiness-prestop-short'), []);
+});
+
+test('readiness-prestop-short: under the delay itself is an error, under 3 × the delay a warning, 3 × is not found', async () => {
+  const c = (s: number) => goodServed({ lifecycle: { preStop: { sleep: { seconds: s } } } });
+  const [err] = byId(await served(c(1), { deregistrationS: 1.5 }), 'readiness-prestop-short');
+  assert.equal(err?.severity, 'error');
+  assert.match(err!.why, /waits 1 s, less than 3 × the deregistration delay 1\.5 s .* = 5 s/);
+  assert.equal(byId(await served(c(3), { deregistrationS: 1.5 }), 'readiness-prestop-short')[0]?.severity, 'warning');
+  assert.deepEqual(byId(await served(c(5), { deregistrationS: 1.5 }), 'readiness-prestop-short'), []);
+  // an exec sleep counts the same way, behind a shell too
   assert.equal(byId(await served(goodServed({ lifecycle: { preStop: { exec: { command: ['sh', '-c', 'sleep 1'] } } } }), { deregistrationS: 3 }), 'readiness-prestop-short').length, 1);
+  assert.deepEqual(byId(await served(goodServed({ lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo "stopping; now" && sleep 9'] } } } }), { deregistrationS: 3 }), 'readiness-prestop-short'), []);
+});
+
+test('sh -c "\'sleep 10\'" is not a 10 s sleep: the shell looks for a command named `sleep 10`', async () => {
+  const quoted = goodServed({ lifecycle: { preStop: { exec: { command: ['sh', '-c', "'sleep 10'"] } } } });
+  const r = await served(quoted, { deregistrationS: 1 });
+  const [f] = byId(r, 'readiness-prestop-missing');
+  assert.ok(f, r.findings.map((x) => x.id).join());
+  assert.match(f.why, /runs a command named `sleep 10` \(quoted as one word\), which does not exist: the hook fails and SIGTERM comes at once/);
+  // the same words unquoted, or double-quoted as separate words, are a sleep
+  for (const script of ['sleep 10', '"sleep" "10"', 'sleep 10s']) {
+    const ok = await served(goodServed({ lifecycle: { preStop: { exec: { command: ['/bin/sh', '-c', script] } } } }), { deregistrationS: 1 });
+    assert.deepEqual(ok.findings.filter((x) => x.id.startsWith('readiness-prestop-') && x.id !== 'readiness-prestop-exec-sleep'), [], script);
+  }
+});
+
+test('a Service exposing only metrics lowers the readiness findings to info, saying why', async () => {
+  const metricsSvc = (ports: any[], annotations: Record<string, string> = {}) =>
+    ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'app-metrics', annotations }, spec: { selector: { app: 'app' }, ports } });
+  for (const svc of [metricsSvc([{ name: 'metrics', port: 9090 }]), metricsSvc([{ name: 'web', port: 9102 }], { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' })]) {
+    const r = await doctorOn([deployment('app', goodServed({ readinessProbe: undefined, lifecycle: undefined })), svc]);
+    for (const id of ['readiness-probe-missing', 'readiness-prestop-missing']) {
+      const [f] = byId(r, id);
+      assert.equal(f?.severity, 'info', id);
+      assert.match(f!.why, /only a metrics Service routes to it/);
+    }
+  }
+});
+
+test('a Service that selects no pod does not silence the readiness and preStop rules', async () => {
+  const r = await doctorOn([deployment('app', goodServed({ readinessProbe: undefined, lifecycle: undefined })), service('typo', { app: 'ap' })]);
+  assert.equal(byId(r, 'manifest-dangling-service').length, 1);
+  assert.equal(byId(r, 'readiness-probe-missing')[0]?.severity, 'error');
+  assert.equal(byId(r, 'readiness-prestop-missing')[0]?.severity, 'error');
 });
 
 test('readiness-prestop-exec-sleep: an exec sleep is found; the native sleep action is not', async () => {

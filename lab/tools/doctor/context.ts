@@ -1,9 +1,10 @@
-import type { FieldPath } from './documents.js';
-import type { Evidence, Deregistration } from './evidence.js';
+import type { FieldPath, K8sObject } from './documents.js';
+import type { Deregistration } from './deregistration.js';
+import type { Evidence } from './evidence.js';
 import { RULES, type RuleId } from './catalog.js';
 import { fmtPath, type Container, type Model, type Workload } from './model.js';
 import { profileOf, type AppProfile } from './profile.js';
-import type { Finding, Severity } from './types.js';
+import type { Finding, PatchOp, Severity } from './types.js';
 
 // What every rule gets: the model, the evidence, the settings, and one way to report a finding.
 
@@ -31,9 +32,16 @@ export class RuleContext {
     for (const w of this.model.workloads) yield* w.containers;
   }
 
-  /** A finding on a workload field (path relative to the object root). */
-  report(id: RuleId, w: Workload, path: FieldPath, why: string, fix: string, severity?: Severity): void {
-    this.push({ id, lever: RULES[id].lever, severity: severity ?? RULES[id].severity, file: w.src.file, object: w.object, path: fmtPath(path), why, fix }, w.src.line(path));
+  /** A finding on a workload field (path relative to the object root); `patch` is the fix as data. */
+  report(id: RuleId, w: Workload, path: FieldPath, why: string, fix: string, severity?: Severity, patch?: PatchOp[]): void {
+    this.reportOn(id, w.src, path, why, fix, severity, patch);
+  }
+
+  /** A finding on any object of the input. */
+  reportOn(id: RuleId, o: K8sObject, path: FieldPath, why: string, fix: string, severity?: Severity, patch?: PatchOp[]): void {
+    const f: Finding = { id, lever: RULES[id].lever, severity: severity ?? RULES[id].severity, file: o.file, object: `${o.kind}/${o.name}`, path: fmtPath(path), why, fix };
+    if (patch?.length) f.patch = patch;
+    this.push(f, o.line(path));
   }
 
   push(f: Finding, line: number): void {
@@ -43,3 +51,6 @@ export class RuleContext {
 }
 
 export const containerName = (c: Container) => `container "${c.spec.name ?? c.index}"`;
+
+/** Severity for a finding about traffic: info, with the reason, when only a metrics Service routes to it. */
+export const METRICS_ONLY_NOTE = ' (only a metrics Service routes to it: a scrape missed during a rollout is a gap in a graph, not a failed user request, hence info)';

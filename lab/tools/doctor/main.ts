@@ -2,6 +2,7 @@ import { isLabError, LabError } from '../../../common/errors.js';
 import { parseOptions, parseOrExit, usage } from '../../engine/args.js';
 import { formatSarif } from './format-sarif.js';
 import { formatText } from './format-text.js';
+import { DEFAULT_LB, LB_PROFILES } from './lb-profiles.js';
 import { deregistrationFor, runDoctor } from './run.js';
 import { SEVERITIES, severityRank, type DoctorOptions, type Severity } from './types.js';
 
@@ -9,7 +10,8 @@ import { SEVERITIES, severityRank, type DoctorOptions, type Severity } from './t
 
 export const DOCTOR_OPTIONS = {
   dockerfile: { type: 'string', arg: 'F', help: "also check the image's CMD/ENTRYPOINT (used for containers without a command)" },
-  'deregistration-s': { type: 'string', arg: 'N', help: 'expected endpoint deregistration delay, seconds (default: results/tune/recommendation.json, else the local target\'s delay)' },
+  lb: { type: 'string', arg: 'PROFILE', help: `your routing path, to size preStop from its deregistration delay: ${LB_PROFILES.map((p) => p.id).join(', ')} (default: ${DEFAULT_LB}, said in the output)` },
+  'deregistration-s': { type: 'string', arg: 'N', help: 'your measured deregistration delay p99, seconds (overrides --lb)' },
   'drain-s': { type: 'string', arg: 'N', help: "the app's drain deadline, seconds, when no known env var says it" },
   json: { type: 'flag', help: 'machine output: the report as JSON' },
   sarif: { type: 'flag', help: 'machine output: SARIF 2.1.0 for code-scanning UIs' },
@@ -37,6 +39,7 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   if (v.dockerfile !== undefined) options.dockerfile = v.dockerfile;
   const dereg = secondsOption('deregistration-s', v.deregistrationS);
   if (dereg !== undefined) options.deregistrationS = dereg;
+  if (v.lb !== undefined) options.lb = v.lb;
   const drain = secondsOption('drain-s', v.drainS);
   if (drain !== undefined) options.drainS = drain;
   if (!v.help && !options.paths.length) throw new LabError('LAB_BAD_OPTION', 'doctor needs at least one file, directory or - (stdin)');
@@ -50,11 +53,15 @@ export async function doctor(argv: string[]): Promise<number> {
     const report = await runDoctor(args.options);
     const dereg = deregistrationFor(args.options);
     if (args.format === 'sarif') process.stdout.write(formatSarif(report));
-    else if (args.format === 'json') process.stdout.write(`${JSON.stringify({ ...report, settings: { deregistrationS: dereg.seconds, deregistrationFrom: dereg.from, drainS: args.options.drainS ?? null } }, null, 2)}\n`);
-    else {
+    else if (args.format === 'json') {
+      const settings = { deregistrationS: dereg.seconds, deregistrationFrom: dereg.from, deregistrationAssumed: dereg.assumed ?? null, drainS: args.options.drainS ?? null };
+      process.stdout.write(`${JSON.stringify({ ...report, settings }, null, 2)}\n`);
+    } else {
       process.stderr.write(`doctor: deregistration delay ${dereg.seconds} s from ${dereg.from}${args.options.drainS === undefined ? '' : `; --drain-s ${args.options.drainS}`}\n`);
       process.stdout.write(formatText(report));
     }
+    // whatever the format, an assumed routing path is said where a person reads it
+    if (dereg.assumed) process.stderr.write(`doctor: ${dereg.assumed}\n`);
     return report.findings.some((f) => severityRank(f.severity) >= severityRank(args.failOn)) ? 1 : 0;
   } catch (e) {
     if (!isLabError(e)) throw e;

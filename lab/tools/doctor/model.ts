@@ -12,7 +12,16 @@ const POD_TEMPLATE: Record<string, FieldPath> = {
   StatefulSet: ['spec', 'template', 'spec'],
   DaemonSet: ['spec', 'template', 'spec'],
   ReplicaSet: ['spec', 'template', 'spec'],
+  // checked like a Deployment's pods; the surge rules say that it has no rollout strategy at all
+  ReplicationController: ['spec', 'template', 'spec'],
   Pod: ['spec'],
+};
+/** Where every kind that makes pods keeps its pod labels, for matching Service selectors (rules read no Jobs). */
+const POD_LABELS: Record<string, FieldPath> = {
+  ...Object.fromEntries(Object.keys(POD_TEMPLATE).map((k) => [k, ['spec', 'template', 'metadata', 'labels']])),
+  Pod: ['metadata', 'labels'],
+  Job: ['spec', 'template', 'metadata', 'labels'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'metadata', 'labels'],
 };
 const CONTEXT_KINDS = new Set(['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'ConfigMap', 'Secret']);
 
@@ -35,7 +44,13 @@ export interface Workload {
   readonly containers: Container[];
 }
 
+/** The pods any object of the input makes, ignored ones included: what a Service selector can match. */
+export interface PodSource { readonly object: string; readonly namespace: string | undefined; readonly labels: Record<string, string> }
+
 export interface Model {
+  /** every object read, in input order (API-version rules read them all) */
+  readonly objects: readonly K8sObject[];
+  readonly podSources: PodSource[];
   readonly workloads: Workload[];
   readonly services: K8sObject[];
   readonly pdbs: K8sObject[];
@@ -68,8 +83,10 @@ function workloadOf(src: K8sObject, podPath: FieldPath): Workload | undefined {
 }
 
 export function buildModel(objects: readonly K8sObject[], dockerfile: DockerfileInfo | undefined): Model {
-  const m: Model = { workloads: [], services: [], pdbs: [], hpas: [], configs: [], ignored: [], dockerfile };
+  const m: Model = { objects, podSources: [], workloads: [], services: [], pdbs: [], hpas: [], configs: [], ignored: [], dockerfile };
   for (const o of objects) {
+    const labels = POD_LABELS[o.kind] && dig(o.obj, POD_LABELS[o.kind]!);
+    if (labels && typeof labels === 'object') m.podSources.push({ object: `${o.kind}/${o.name}`, namespace: nsOf(o), labels });
     const optOut = o.obj.metadata?.annotations?.[IGNORE_ANNOTATION];
     const podPath = POD_TEMPLATE[o.kind];
     const w = podPath && optOut === undefined ? workloadOf(o, podPath) : undefined;
@@ -97,20 +114,82 @@ export function servicesOf(m: Model, w: Workload): K8sObject[] {
   return m.services.filter((s) => sameNs(nsOf(s), w.namespace) && selects(s.obj.spec?.selector, w.labels));
 }
 
-/** PDBs whose matchLabels pick this workload's pods. */
-export function pdbsOf(m: Model, w: Workload): K8sObject[] {
-  return m.pdbs.filter((p) => sameNs(nsOf(p), w.namespace) && selects(p.obj.spec?.selector?.matchLabels, w.labels));
+/** The pod sources of the input a Service selects (none: a dangling Service, or one without a selector). */
+export function podsOf(m: Model, s: K8sObject): PodSource[] {
+  return m.podSources.filter((p) => sameNs(nsOf(s), p.namespace) && selects(s.obj.spec?.selector, p.labels));
+}
+
+const METRICS_PORT = /metrics|prometheus|monitoring/i;
+
+/**
+ * A Service that only exposes metrics: every port is named for metrics, or it is annotated for
+ * Prometheus scraping and every port is the scrape port. A scrape missed during a rollout costs a
+ * gap in a graph, not a user's request, so the readiness and surge rules speak softer about it.
+ */
+export function metricsOnly(s: K8sObject): boolean {
+  const ports: any[] = Array.isArray(s.obj.spec?.ports) ? s.obj.spec.ports : [];
+  if (!ports.length) return false;
+  const named = (p: any) => METRICS_PORT.test(String(p?.name ?? '')) || (typeof p?.targetPort === 'string' && METRICS_PORT.test(p.targetPort));
+  if (ports.every(named)) return true;
+  const ann = s.obj.metadata?.annotations ?? {};
+  const scrapePort = ann['prometheus.io/port'];
+  return String(ann['prometheus.io/scrape']) === 'true' && scrapePort !== undefined
+    && ports.every((p) => named(p) || String(p?.port) === String(scrapePort) || String(p?.targetPort) === String(scrapePort));
 }
 
 /**
- * Whether traffic is routed to this container: its pods are selected by a Service of the input (or, when
- * the input has no Service at all, it declares a port). Only these need readiness and a deregistration wait.
+ * How traffic reaches a container: `traffic` (a Service that is not metrics-only selects its pods),
+ * `metrics` (only metrics Services do), `port` (the input has no Service that selects anything, and
+ * the container declares a port), or undefined (nothing routes to it). A Service that selects no pod
+ * of the input is its own finding and says nothing about other workloads.
  */
-export function isServed(m: Model, c: Container): boolean {
+export type Routing = 'traffic' | 'metrics' | 'port' | undefined;
+
+export function routingOf(m: Model, c: Container): Routing {
   const declaresPort = Array.isArray(c.spec.ports) && c.spec.ports.length > 0;
   const anyPorts = c.workload.containers.some((x) => Array.isArray(x.spec.ports) && x.spec.ports.length > 0);
-  if (m.services.length === 0) return declaresPort;
-  return servicesOf(m, c.workload).length > 0 && (declaresPort || !anyPorts);
+  const live = m.services.filter((s) => podsOf(m, s).length > 0);
+  if (live.length === 0) return declaresPort ? 'port' : undefined;
+  const mine = servicesOf(m, c.workload);
+  if (!mine.length || !(declaresPort || !anyPorts)) return undefined;
+  return mine.some((s) => !metricsOnly(s)) ? 'traffic' : 'metrics';
+}
+
+/** The workload-level routing: the strongest of its containers'. */
+export function workloadRouting(m: Model, w: Workload): Routing {
+  const r = w.containers.map((c) => routingOf(m, c));
+  return r.includes('traffic') ? 'traffic' : r.includes('port') ? 'port' : r.includes('metrics') ? 'metrics' : undefined;
+}
+
+/** A metav1.LabelSelector (matchLabels and matchExpressions) against pod labels; an empty selector selects all. */
+export function labelSelectorMatches(sel: any, labels: Record<string, string>): boolean {
+  if (typeof sel !== 'object' || sel === null) return false;
+  const ml = Object.entries((sel.matchLabels ?? {}) as Record<string, unknown>).every(([k, v]) => labels[k] === v);
+  const exprs: any[] = Array.isArray(sel.matchExpressions) ? sel.matchExpressions : [];
+  return ml && exprs.every((e) => {
+    const has = Object.hasOwn(labels, e?.key);
+    const vals: unknown[] = Array.isArray(e?.values) ? e.values : [];
+    switch (e?.operator) {
+      case 'In': return has && vals.includes(labels[e.key]);
+      case 'NotIn': return !has || !vals.includes(labels[e.key]);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
+/** PDBs whose selector picks this workload's pods. */
+export function pdbsOf(m: Model, w: Workload): K8sObject[] {
+  return m.pdbs.filter((p) => sameNs(nsOf(p), w.namespace) && labelSelectorMatches(p.obj.spec?.selector, w.labels));
+}
+
+/**
+ * Whether requests are routed to this container (by any Service, metrics ones included). Only these
+ * need readiness and a deregistration wait.
+ */
+export function isServed(m: Model, c: Container): boolean {
+  return routingOf(m, c) !== undefined;
 }
 
 export { dig };

@@ -1,5 +1,7 @@
 import { parseFixes, type Fixes } from '../../../common/levers.js';
+import { basename } from 'node:path';
 import { shapeOf, type CommandShape } from './command.js';
+import { simpleCommands } from './shell-words.js';
 import type { DockerfileInfo } from './dockerfile.js';
 import type { Container } from './model.js';
 
@@ -18,9 +20,11 @@ export interface AppProfile {
   drainDeadlineS: Knowable<number> | undefined;
   consumer: { lockS: Knowable<number>; stalledS: Knowable<number>; jobS: Knowable<number> | undefined; handsBack: 'yes' | 'no' | 'unknown' } | undefined;
   graceS: Knowable<number>;
-  preStop: { kind: 'none' } | { kind: 'native' | 'exec'; seconds: number } | { kind: 'other' };
+  /** `broken`: the hook cannot run as written (e.g. a quoted command name), so SIGTERM comes at once */
+  preStop: { kind: 'none' } | { kind: 'native' | 'exec'; seconds: number } | { kind: 'other' } | { kind: 'broken'; why: string };
 }
 
+const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh']);
 /** Programs that exit on SIGTERM even as PID 1 (they install a handler). */
 const HANDLES_SIGTERM = new Set(['redis-server', 'nginx', 'postgres', 'haproxy', 'envoy', 'caddy', 'traefik', 'java', 'gunicorn', 'uvicorn', 'httpd']);
 /** Drain deadlines apps commonly read, in milliseconds or seconds. SHUTDOWN_DEADLINE_MS is this lab's own. */
@@ -112,17 +116,41 @@ function consumerOf(c: Container, lab: AppProfile['lab']): AppProfile['consumer'
   return { lockS, stalledS, jobS: job ? { value: job.n / 1000, from: job.name } : undefined, handsBack };
 }
 
+/** `sleep N`, `sleep Ns|m|h` (GNU and busybox sleep take a suffix) → seconds */
+function sleepSeconds(words: readonly string[]): number | undefined {
+  if (basename(words[0] ?? '') !== 'sleep' || words.length !== 2) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([smh]?)$/.exec(words[1]!);
+  return m ? Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600 } as Record<string, number>)[m[2]!]! : undefined;
+}
+/** Commands that end at once: a hook made of these and sleeps lasts as long as its sleeps. */
+const INSTANT = new Set(['echo', 'printf', 'true', ':', 'date', 'logger']);
+
+/**
+ * How long an exec preStop waits. `sh -c "<script>"` is split as the shell does (shell-words.ts):
+ * `sh -c "'sleep 10'"` runs a command named `sleep 10`, which does not exist, so the hook fails.
+ */
+function execPreStop(argv: readonly string[]): AppProfile['preStop'] {
+  const direct = sleepSeconds(argv);
+  if (direct !== undefined) return { kind: 'exec', seconds: direct };
+  const shell = SHELLS.has(basename(argv[0] ?? '')) ? argv.findIndex((a, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(a)) : -1;
+  const script = shell > 0 ? argv[shell + 1] : undefined;
+  if (script === undefined) return { kind: 'other' };
+  let seconds = 0;
+  for (const { words } of simpleCommands(script)) {
+    const s = sleepSeconds(words);
+    if (s !== undefined) seconds += s;
+    else if (/\s/.test(words[0]!)) return { kind: 'broken', why: `the hook's shell runs a command named \`${words[0]}\` (quoted as one word), which does not exist: the hook fails and SIGTERM comes at once` };
+    else if (!INSTANT.has(basename(words[0]!))) return { kind: 'other' };
+  }
+  return seconds > 0 ? { kind: 'exec', seconds } : { kind: 'other' };
+}
+
 function preStopOf(c: Container): AppProfile['preStop'] {
   const p = c.spec.lifecycle?.preStop;
   if (!p) return { kind: 'none' };
   if (typeof p.sleep?.seconds === 'number') return { kind: 'native', seconds: p.sleep.seconds };
   const argv: unknown = p.exec?.command;
-  if (Array.isArray(argv)) {
-    const shape = shapeOf(argv.map(String));
-    const n = Number(shape.programArgs[0]);
-    if (shape.program === 'sleep' && Number.isFinite(n)) return { kind: 'exec', seconds: n };
-  }
-  return { kind: 'other' };
+  return Array.isArray(argv) ? execPreStop(argv.map(String)) : { kind: 'other' };
 }
 
 export function profileOf(c: Container, df: DockerfileInfo | undefined, drainS: number | undefined): AppProfile {

@@ -43,17 +43,30 @@ function readDirectory(dir: string): K8sObject[] {
   return files.flatMap((f) => parseObjects(join(dir, f), readText(join(dir, f), join(dir, f))));
 }
 
-/** Every object of every input, in input order. Throws LabError (naming the file) on the first bad input. */
+function readInput(p: string): K8sObject[] {
+  if (p === '-') return parseObjects('<stdin>', readText('-', '<stdin>'));
+  let isDir: boolean;
+  try {
+    isDir = statSync(p).isDirectory();
+  } catch (e) {
+    throw new LabError('LAB_UNREADABLE_FILE', `${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { cause: e });
+  }
+  return isDir ? readDirectory(p) : parseObjects(p, readText(p, p));
+}
+
+/**
+ * Every object of every input, in input order. Throws LabError (naming the file) on the first bad
+ * input, and on an input without a single object: an empty file or stdin is what a failed render
+ * (`kubectl kustomize … | doctor -`) leaves, and reading it as "no findings" would pass it green.
+ */
 export function readInputs(paths: readonly string[]): K8sObject[] {
   if (!paths.length) throw new LabError('LAB_BAD_OPTION', 'doctor needs at least one file, directory or - (stdin)');
   return paths.flatMap((p) => {
-    if (p === '-') return parseObjects('<stdin>', readText('-', '<stdin>'));
-    let isDir: boolean;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch (e) {
-      throw new LabError('LAB_UNREADABLE_FILE', `${p}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, { cause: e });
+    const objects = readInput(p);
+    if (!objects.length) {
+      const name = p === '-' ? 'stdin' : p;
+      throw new LabError('LAB_NO_DOCUMENTS', `${name} holds no Kubernetes object (empty, only comments or \`---\`)${p === '-' ? ': did the command piping into doctor fail?' : ''}`);
     }
-    return isDir ? readDirectory(p) : parseObjects(p, readText(p, p));
+    return objects;
   });
 }

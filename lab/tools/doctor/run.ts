@@ -1,10 +1,12 @@
 import { LabError } from '../../../common/errors.js';
 import { RuleContext } from './context.js';
+import { resolveDeregistration, type Deregistration } from './deregistration.js';
 import { readDockerfile } from './dockerfile.js';
-import { defaultDeregistration, Evidence, type Deregistration } from './evidence.js';
+import { Evidence } from './evidence.js';
 import { buildModel } from './model.js';
 import { readInputs } from './reader.js';
 import { drainRules } from './rules/drain.js';
+import { manifestRules } from './rules/manifest.js';
 import { pid1Rules } from './rules/pid1.js';
 import { readinessRules } from './rules/readiness.js';
 import { reloadRules } from './rules/reload.js';
@@ -12,7 +14,7 @@ import { requeueRules } from './rules/requeue.js';
 import { surgeRules } from './rules/surge.js';
 import { severityRank, type DoctorOptions, type DoctorReport, type Finding } from './types.js';
 
-const RULE_SETS = [pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules];
+const RULE_SETS = [manifestRules, pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules];
 const MAX_SECONDS = 3600;
 
 function seconds(name: string, v: number | undefined): number | undefined {
@@ -22,9 +24,8 @@ function seconds(name: string, v: number | undefined): number | undefined {
 }
 
 /** The deregistration delay the preStop rules use, and where it came from (for the output's header). */
-export function deregistrationFor(o: Pick<DoctorOptions, 'deregistrationS'>, root?: string): Deregistration {
-  const given = seconds('--deregistration-s', o.deregistrationS);
-  return given === undefined ? defaultDeregistration(root) : { seconds: given, from: '--deregistration-s' };
+export function deregistrationFor(o: Pick<DoctorOptions, 'deregistrationS' | 'lb'>): Deregistration {
+  return resolveDeregistration(o);
 }
 
 const order = (a: Finding, b: Finding) => a.file.localeCompare(b.file) || severityRank(b.severity) - severityRank(a.severity)

@@ -1,7 +1,13 @@
 // The doctor's public shapes. `check` (issue 16) imports these through index.ts: change them only additively.
 
 export type Severity = 'error' | 'warning' | 'info';
-export type DoctorLever = 'pid1' | 'readiness' | 'drain' | 'requeue' | 'surge' | 'reload';
+export type DoctorLever = 'pid1' | 'readiness' | 'drain' | 'requeue' | 'surge' | 'reload' | 'manifest';
+
+/**
+ * One machine-applicable step of a fix: set `value` at `path` (relative to the object's root,
+ * creating maps on the way), or delete the field when `value` is null (JSON merge-patch's rule).
+ */
+export interface PatchOp { path: Array<string | number>; value: unknown }
 
 export interface Finding {
   id: string;
@@ -12,6 +18,8 @@ export interface Finding {
   path: string; // field path
   why: string;
   fix: string;
+  /** the fix as data, when it is a change to this object's fields (test/doctor/patcher.ts applies it) */
+  patch?: PatchOp[];
 }
 
 export interface DoctorReport {
@@ -23,6 +31,8 @@ export interface DoctorOptions {
   paths: string[];
   dockerfile?: string;
   deregistrationS?: number;
+  /** a routing-path profile of lb-profiles.ts; --deregistration-s overrides it */
+  lb?: string;
   drainS?: number;
 }
 

@@ -1,18 +1,15 @@
-import { containerName, type RuleContext } from '../context.js';
-import { isServed, type Container } from '../model.js';
+import { containerName, METRICS_ONLY_NOTE, type RuleContext } from '../context.js';
+import { routingOf, type Container } from '../model.js';
+import { graceFix, timingPlan } from '../plan.js';
+import { PRESTOP_FACTOR } from '../sizing.js';
 
 // Readiness: a pod gets traffic only when it can answer (readiness probe), and keeps answering while
-// the routing layer still sends it traffic after SIGTERM (preStop ≥ deregistration delay + readiness
-// detection). Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1 (Kubernetes Probe API).
+// the routing layer still sends it traffic after its deletion (preStop ≈ 3 × the deregistration
+// delay's p99, sizing.ts). Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1
+// (Kubernetes Probe API).
 
 const PROBE_DEFAULTS = { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1, successThreshold: 1, initialDelaySeconds: 0 };
 const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
-
-/** Seconds from "stops being ready" to "marked not ready" by this probe. */
-export function detectionSeconds(probe: any): number {
-  if (!probe) return 0;
-  return num(probe.periodSeconds, PROBE_DEFAULTS.periodSeconds) * num(probe.failureThreshold, PROBE_DEFAULTS.failureThreshold);
-}
 
 function probeKey(p: any): string {
   const handler = p.httpGet ? { httpGet: { path: p.httpGet.path ?? '/', port: p.httpGet.port } }
@@ -24,10 +21,12 @@ function probeKey(p: any): string {
 function probes(ctx: RuleContext, c: Container): void {
   const w = c.workload;
   const { readinessProbe: rp, livenessProbe: lp } = c.spec;
-  if (!rp && isServed(ctx.model, c)) {
+  const routing = routingOf(ctx.model, c);
+  if (!rp && routing) {
+    const note = routing === 'metrics' ? METRICS_ONLY_NOTE : '';
     ctx.report('readiness-probe-missing', w, [...c.path, 'readinessProbe'],
-      `${containerName(c)} is behind a Service without a readiness probe, so each new pod gets traffic as soon as it starts, before it listens (502/refused); ${ctx.evidence.cite('before', [['× 502', (s) => s.windowCounts.http_502], ['refused', (s) => s.windowCounts.refused]])}, mostly from new pods routed before they listen.`,
-      'Add a readinessProbe on an endpoint that fails from SIGTERM on (e.g. httpGet /readyz, periodSeconds 1, failureThreshold 1).');
+      `${containerName(c)} is behind a Service without a readiness probe, so each new pod gets traffic as soon as it starts, before it listens (502/refused); ${ctx.evidence.cite('before', [['× 502', (s) => s.windowCounts.http_502], ['refused', (s) => s.windowCounts.refused]])}, mostly from new pods routed before they listen${note}.`,
+      'Add a readinessProbe on an endpoint that fails from SIGTERM on (e.g. httpGet /readyz, periodSeconds 1, failureThreshold 1).', note ? 'info' : undefined);
   }
   if (rp && lp && probeKey(rp) === probeKey(lp)) {
     ctx.report('readiness-same-as-liveness', w, [...c.path, 'readinessProbe'],
@@ -37,27 +36,37 @@ function probes(ctx: RuleContext, c: Container): void {
 }
 
 function preStop(ctx: RuleContext, c: Container): void {
-  if (!isServed(ctx.model, c)) return;
+  const routing = routingOf(ctx.model, c);
+  if (!routing) return;
   const p = ctx.profile(c);
   const w = c.workload;
   const dereg = ctx.deregistration;
-  const detect = detectionSeconds(c.spec.readinessProbe);
-  const need = dereg.seconds + detect;
+  const plan = timingPlan(ctx, c);
+  const need = plan.preStopNeed!;
   const race = ctx.evidence.cite('without-readiness', [['refused', (s) => s.windowCounts.refused], ['× 502', (s) => s.windowCounts.http_502]]);
-  const sizing = `deregistration ${dereg.seconds} s (${dereg.from}) + readiness detection ${detect} s`;
-  if (p.preStop.kind === 'none') {
+  const sizing = `${PRESTOP_FACTOR} × the deregistration delay ${dereg.seconds} s (${dereg.from}), rounded up = ${need} s; `
+    + 'readiness-probe timing adds nothing: a terminating endpoint is never ready (EndpointSlice API, EndpointConditions)';
+  const soft = routing === 'metrics' ? { severity: 'info' as const, note: METRICS_ONLY_NOTE } : { severity: undefined, note: '' };
+  const grace = graceFix(c, plan);
+  const patch = [{ path: [...c.path, 'lifecycle', 'preStop'], value: { sleep: { seconds: need } } }, ...grace.ops];
+  if (p.preStop.kind === 'none' || p.preStop.kind === 'broken') {
+    const broken = p.preStop.kind === 'broken' ? `: ${p.preStop.why}; so it` : '';
     ctx.report('readiness-prestop-missing', w, [...c.path, 'lifecycle', 'preStop'],
-      `${containerName(c)} gets SIGTERM while endpoints are still being removed (${sizing}), so it closes its listener while traffic still arrives; ${race}.`,
-      `Add lifecycle.preStop.sleep.seconds: ${Math.ceil(need)} (Kubernetes ≥ 1.30; older: exec ["sleep", "${Math.ceil(need)}"]).`);
+      `${containerName(c)}${broken} gets SIGTERM while endpoints are still being removed, so it closes its listener while traffic still arrives; ${race}. preStop should be ${sizing}${soft.note}.`,
+      `Add lifecycle.preStop.sleep.seconds: ${need} (Kubernetes ≥ 1.30; older: exec ["sleep", "${need}"])${grace.text}.`, soft.severity, patch);
   } else if ((p.preStop.kind === 'native' || p.preStop.kind === 'exec') && p.preStop.seconds < need) {
+    // under the delay itself traffic surely meets a closed listener; under 3 × only its tail does
+    const severity = soft.severity ?? (p.preStop.seconds < dereg.seconds ? 'error' : 'warning');
     ctx.report('readiness-prestop-short', w, [...c.path, 'lifecycle', 'preStop'],
-      `${containerName(c)}: preStop waits ${p.preStop.seconds} s, less than ${sizing} = ${need} s, so the last ${+(need - p.preStop.seconds).toFixed(3)} s of routed traffic hit a closing listener; ${race}.`,
-      `Wait at least ${Math.ceil(need)} s in preStop (and keep preStop + drain inside terminationGracePeriodSeconds).`);
+      `${containerName(c)}: preStop waits ${p.preStop.seconds} s, less than ${sizing}, so ${p.preStop.seconds < dereg.seconds ? 'routed traffic still arrives after the listener closes' : 'the slow tail of the deregistration still meets a closing listener'}; ${race}${soft.note}.`,
+      `Wait ${need} s in preStop${grace.text}.`, severity, patch);
   }
   if (p.preStop.kind === 'exec') {
+    const seconds = Math.max(p.preStop.seconds, plan.preStopPlanned);
     ctx.report('readiness-prestop-exec-sleep', w, [...c.path, 'lifecycle', 'preStop', 'exec'],
       `${containerName(c)}: preStop execs a sleep binary; images without one (distroless, scratch) fail the hook and SIGTERM comes at once, while the native sleep action needs nothing in the image (Kubernetes ≥ 1.30, KEP-3960).`,
-      `Use lifecycle.preStop.sleep.seconds: ${p.preStop.seconds} on Kubernetes ≥ 1.30.`);
+      `Use lifecycle.preStop.sleep.seconds: ${seconds} on Kubernetes ≥ 1.30${grace.text}.`, soft.severity,
+      [{ path: [...c.path, 'lifecycle', 'preStop'], value: { sleep: { seconds } } }, ...grace.ops]);
   }
 }
 
