@@ -18,7 +18,6 @@ test('drain-exceeds-grace: preStop + SHUTDOWN_DEADLINE_MS + 1 s margin over the 
   assert.ok(f);
   assert.equal(f.path, 'spec.template.spec.terminationGracePeriodSeconds');
   assert.match(f.why, /preStop 3 s \+ drain deadline 8 s \(SHUTDOWN_DEADLINE_MS\) \+ 1 s margin = 12 s exceeds terminationGracePeriodSeconds 10 s/);
-  assert.match(f.fix, /at most 6 s/);
   assert.deepEqual(byId(await served(c('6000'), { terminationGracePeriodSeconds: 10 }), 'drain-exceeds-grace'), []);
   // without a grace period Kubernetes' default 30 s applies
   assert.deepEqual(byId(await served(c('8000')), 'drain-exceeds-grace'), []);
@@ -38,4 +37,29 @@ test('drain-deadline-unknown: a served app with no known deadline is an info; --
   assert.deepEqual(byId(await served(c, {}, { drainS: 5 }), 'drain-deadline-unknown'), []);
   assert.deepEqual(byId(await served(goodServed({ env: env({ SHUTDOWN_TIMEOUT_SECONDS: '5' }) })), 'drain-deadline-unknown'), []);
   assert.deepEqual(byId(await doctorOn([deployment('app', container({ ports: undefined }))]), 'drain-deadline-unknown'), []);
+});
+
+test('drain-prestop-exceeds-grace: preStop at or over the grace period is flagged even when the drain deadline is unknown', async () => {
+  const c = (s: number) => goodServed({ env: undefined, lifecycle: { preStop: { sleep: { seconds: s } } } });
+  // preStop 40 s under the default 30 s: SIGKILL before SIGTERM
+  const [f] = byId(await served(c(40)), 'drain-prestop-exceeds-grace');
+  assert.ok(f);
+  assert.match(f.why, /preStop 40 s leaves 0 s of default terminationGracePeriodSeconds 30 s.*SIGKILLed before it ever gets SIGTERM/);
+  // the fix keeps the 30 s the author meant for the app after SIGTERM
+  assert.deepEqual(f.patch, [{ path: ['spec', 'template', 'spec', 'terminationGracePeriodSeconds'], value: 70 }]);
+  // preStop 3 s with grace 2
+  const [g] = byId(await served(c(3), { terminationGracePeriodSeconds: 2 }), 'drain-prestop-exceeds-grace');
+  assert.ok(g);
+  assert.equal(g.severity, 'error');
+  // preStop 3 s with grace 10 leaves room: not flagged
+  assert.deepEqual(byId(await served(c(3), { terminationGracePeriodSeconds: 10 }), 'drain-prestop-exceeds-grace'), []);
+  // not served (a worker) with preStop over grace: still flagged, SIGKILL does not care who routes to it
+  assert.equal(byId(await doctorOn([deployment('w', container({ ports: undefined, lifecycle: { preStop: { sleep: { seconds: 40 } } } }))]), 'drain-prestop-exceeds-grace').length, 1);
+});
+
+test('drain-exceeds-grace: the fix raises the grace period to fit preStop + drain + a margin, as a patch', async () => {
+  const [f] = byId(await served(goodServed({ env: env({ SHUTDOWN_DEADLINE_MS: '8000' }) }), { terminationGracePeriodSeconds: 10 }), 'drain-exceeds-grace');
+  const grace = f!.patch![0]!.value as number;
+  assert.ok(grace >= 3 + 8 + 1, String(grace));
+  assert.match(f!.fix, new RegExp(`Raise terminationGracePeriodSeconds to ${grace} \\(preStop 3 s \\+ drain deadline 8 s \\+ a margin\\), or set the drain deadline to at most 6 s`));
 });

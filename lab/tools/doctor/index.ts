@@ -1,5 +1,5 @@
 // The doctor's API (issue 14); `check` (issue 16) calls runDoctor and formatText.
-export type { DoctorReport, Finding, DoctorOptions, Severity, DoctorLever } from './types.js';
+export type { DoctorReport, Finding, DoctorOptions, Severity, DoctorLever, PatchOp } from './types.js';
 export { runDoctor } from './run.js';
 export { formatText } from './format-text.js';
 export { formatSarif } from './format-sarif.js';

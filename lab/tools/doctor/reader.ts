@@ -65,7 +65,7 @@ export function readInputs(paths: readonly string[]): K8sObject[] {
     const objects = readInput(p);
     if (!objects.length) {
       const name = p === '-' ? 'stdin' : p;
-      throw new LabError('LAB_NO_DOCUMENTS', `${name} holds no Kubernetes object (empty, only comments or \`---\`)${p === '-' ? ': did the command piping into doctor fail?' : ''}`);
+      throw new LabError('LAB_NO_DOCUMENTS', `${name} is empty, or only comments and \`---\`${p === '-' ? ': did the command piping into doctor fail?' : ''}`);
     }
     return objects;
   });
