@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { parseAllDocuments } from 'yaml';
 import { isLabError } from '../../common/errors.js';
 import { runDoctor } from '../../lab/tools/doctor/index.js';
 import { ROOT } from '../helpers/proc.js';
@@ -61,8 +62,10 @@ test('a legitimate file reusing one anchor 100 times is read', async () => {
 });
 
 test('a Helm template that happens to parse, or that does not, exits 2 with LAB_HELM_TEMPLATE and the helm template command', async () => {
-  const parses = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-web\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      containers: [{name: web, image: "{{ .Values.image }}"}]\n`;
+  // valid YAML: a quoted name, and {{ … }} is a flow mapping inside a flow mapping
+  const parses = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "{{ .Release.Name }}-web"\nspec:\n  replicas: {{ .Values.replicas }}\n  template:\n    spec:\n      containers: [{name: web, image: "{{ .Values.image }}"}]\n`;
   const breaks = `apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ include "chart.fullname" . }}\n{{- if .Values.service.annotations }}\n  annotations:\n{{ toYaml .Values.service.annotations | indent 4 }}\n{{- end }}\n`;
+  assert.equal(parseAllDocuments(parses)[0]!.errors.length, 0, 'the first case really parses');
   for (const [name, text] of [['deployment.yaml', parses], ['service.yaml', breaks]] as const) {
     const t = writeTemp(name, text);
     try {
