@@ -15,7 +15,8 @@ export interface Deregistration {
 
 const MAX_SECONDS = 3600;
 
-function seconds(name: string, v: number): number {
+/** A seconds option (--deregistration-s, --drain-s) checked for range; LAB_BAD_OPTION naming it otherwise. */
+export function seconds(name: string, v: number): number {
   if (!Number.isFinite(v) || v < 0 || v > MAX_SECONDS) throw new LabError('LAB_BAD_OPTION', `${name} must be a number of seconds 0..${MAX_SECONDS}, got ${v}`);
   return v;
 }

@@ -1,6 +1,5 @@
-import { LabError } from '../../../common/errors.js';
 import { RuleContext } from './context.js';
-import { resolveDeregistration, type Deregistration } from './deregistration.js';
+import { resolveDeregistration, seconds, type Deregistration } from './deregistration.js';
 import { readDockerfile } from './dockerfile.js';
 import { Evidence } from './evidence.js';
 import { buildModel } from './model.js';
@@ -15,13 +14,6 @@ import { surgeRules } from './rules/surge.js';
 import { severityRank, type DoctorOptions, type DoctorReport, type Finding } from './types.js';
 
 const RULE_SETS = [manifestRules, pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules];
-const MAX_SECONDS = 3600;
-
-function seconds(name: string, v: number | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isFinite(v) || v < 0 || v > MAX_SECONDS) throw new LabError('LAB_BAD_OPTION', `${name} must be a number of seconds 0..${MAX_SECONDS}, got ${v}`);
-  return v;
-}
 
 /** The deregistration delay the preStop rules use, and where it came from (for the output's header). */
 export function deregistrationFor(o: Pick<DoctorOptions, 'deregistrationS' | 'lb'>): Deregistration {
@@ -33,7 +25,7 @@ const order = (a: Finding, b: Finding) => a.file.localeCompare(b.file) || severi
 
 /** Reads the inputs and runs every rule. Throws LabError (naming the file) on bad input; reads nothing else. */
 export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
-  const drainS = seconds('--drain-s', o.drainS);
+  const drainS = o.drainS === undefined ? undefined : seconds('--drain-s', o.drainS);
   const deregistration = deregistrationFor(o);
   const dockerfile = o.dockerfile === undefined ? undefined : readDockerfile(o.dockerfile);
   const model = buildModel(readInputs(o.paths), dockerfile);
