@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { LabError, labErrorDetail, type LabErrorCode } from '../../../common/errors.js';
 import { tcpOnce } from './kubelet-probes.js';
 import type { Pod } from './pod.js';
-import { formatListener, isLoopbackAddress, type Listener } from './pod-sockets.js';
+import { formatListener, isLoopbackAddress, isWildcardAddress, type Listener } from './pod-sockets.js';
 
 // Why a Deployment's pods cannot start, said as soon as the evidence is clear instead of at the
 // start timeout: a crash loop (every pod exited on its own twice, or a back-off restart that lands
@@ -69,14 +69,15 @@ function excerptText(f: StartFailureFacts): string {
   return [head, ...f.excerpt.map((l) => `  | ${l}`), `full pod log: ${f.logFile}`].join('\n');
 }
 
-/** `the app listens on 0.0.0.0:8080, not :3000` / `… only on 127.0.0.1:3000 (inside the pod), not on the pod's address` */
-export function portMismatch(listening: readonly Listener[], port: number | undefined): string | undefined {
+/** `the app listens on 0.0.0.0:8080, not on :3000` / `… on :3000 only on 127.0.0.1 (inside the pod), not on the pod's address` */
+export function portMismatch(listening: readonly Listener[], port: number | undefined, podIp: string): string | undefined {
   if (port === undefined || listening.length === 0) return undefined;
   const onPort = listening.filter((l) => l.port === port);
   const list = listening.map(formatListener).join(', ');
   if (onPort.length === 0) return `the app listens on ${list}, not on :${port}`;
-  if (onPort.every((l) => isLoopbackAddress(l.address))) return `the app listens on ${list}: on :${port} only on loopback, which the pod's own address does not reach (bind 0.0.0.0 or the pod IP)`;
-  return undefined;
+  if (onPort.some((l) => isWildcardAddress(l.address) || l.address === podIp)) return undefined;
+  const where = onPort.every((l) => isLoopbackAddress(l.address)) ? 'only on loopback inside the pod' : 'only on another address';
+  return `the app listens on ${list}: on :${port} ${where}, which the pod's address ${podIp} does not reach (bind 0.0.0.0 or the pod's IP)`;
 }
 
 const kindOfPod = (p: Pod) => (p.hasReadinessProbe ? 'readiness probe' : 'TCP connect to the container port');
@@ -185,7 +186,7 @@ export class StartWatch {
     if (!p.running) return undefined;
     const seen = this.seen(p);
     if (seen === undefined) return undefined;
-    if (/^connection refused|^timeout/.test(seen)) return portMismatch(p.listening(), p.readinessPort);
+    if (/^connection refused|^timeout/.test(seen)) return portMismatch(p.listening(), p.readinessPort, p.ip);
     const status = /^HTTP (4\d\d)/.exec(seen)?.[1];
     // 4xx from the readiness path: the route is missing or refuses the kubelet (408/429 may pass later)
     if (status && !['408', '429'].includes(status)) return `the app answers its readiness path with ${status}, which the kubelet counts as a failure (200-399 is ready)`;
@@ -202,7 +203,7 @@ export class StartWatch {
     const listening = pod.listening();
     const f = facts(pod, this.seen(pod), listening);
     const where = listening.length ? `it listens on ${listening.map(formatListener).join(', ')}` : pod.running ? 'it listens on no TCP port' : 'its container is not running';
-    const mismatch = portMismatch(listening, pod.readinessPort);
+    const mismatch = portMismatch(listening, pod.readinessPort, pod.ip);
     return new PodStartError('LAB_POD_NEVER_READY', `${labErrorDetail(err)}\npod ${pod.name}: ${kindOfPod(pod)} last saw ${f.seen ?? 'nothing'}; ${mismatch ?? where}${pod.ownExits.length ? `; it exited on its own ${pod.ownExits.length}× (last code ${f.exitCode ?? '?'})` : ''}\n${excerptText(f)}`, f, { cause: err });
   }
 
