@@ -43,6 +43,8 @@ export const ERRORS = {
   LAB_NO_DOCUMENTS: 'the input holds no Kubernetes object',
   LAB_YAML_ALIASES: 'YAML aliases expand past the limit (an alias bomb)',
   LAB_HELM_TEMPLATE: 'input is an unrendered Helm template',
+  LAB_POD_CRASHLOOP: "the app's pods keep exiting on their own (the app cannot start)",
+  LAB_POD_NEVER_READY: "the app's pods run but never become ready",
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;
@@ -54,6 +56,12 @@ export class LabError extends Error {
     this.name = 'LabError';
     this.code = code;
   }
+}
+
+/** The message without its `CODE: catalogue text: ` prefix, to restate an error under another code. */
+export function labErrorDetail(err: LabError): string {
+  const prefix = `${err.code}: ${ERRORS[err.code]}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
 }
 
 export function isLabError(err: unknown, code?: LabErrorCode): err is LabError {

@@ -1,4 +1,4 @@
-import { join, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { REPO_ROOT } from './meta.js';
 
 // Where a command writes when no --out / --results-dir says. From the lab's repository (`npm run lab`,
@@ -25,7 +25,10 @@ export const scratchHome = (): string => (callerHome ? join(callerHome, '.scratc
 /** A path as a user typed it: relative to the caller's directory through the bin, to the repository in the lab. */
 export const userPath = (p: string): string => resolve(base(), p);
 
-/** A path as a record shows it: relative to the same base as userPath. */
-export const shownPath = (p: string): string => relative(base(), p) || '.';
+/** A path as a record shows it: relative to the same base as userPath when inside it, else absolute (never `../../tmp/…`). */
+export const shownPath = (p: string): string => {
+  const r = relative(base(), p);
+  return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? resolve(p) : r;
+};
 
 const base = () => (callerHome ? process.cwd() : REPO_ROOT);

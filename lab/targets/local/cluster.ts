@@ -16,6 +16,7 @@ import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { Pod, POD_PHASES } from './pod.js';
 import { registerCleanup } from './process-cleanup.js';
+import { StartWatch, underWatch } from './start-failure.js';
 
 // A rendered arm running as real processes: the pieces of this folder wired the way a cluster
 // wires them (kubelet ← ReplicaSets ← Deployments; pods → EndpointSlices → lagged routing view →
@@ -46,6 +47,8 @@ export interface LocalClusterOptions {
   deregistrationDelayMs?: number;
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
+  /** while Deployments start: what their pods are doing (`pod x restarting (exit 1, 2×)`, `readiness: connection refused on :3000`) */
+  onStartState?: (deployment: string, line: string) => void;
   onIngressAttempt?: (a: Attempt) => void;
   /** the L7 path's implementation: ingress-nginx (default) or envoy-gateway (lab/targets/local/l7-profile.ts) */
   l7?: L7Name;
@@ -227,7 +230,9 @@ export class LocalCluster {
     const rest = [...this.controllers.values()].filter((c) => !first.includes(c));
     for (const group of [first, rest]) {
       for (const c of group) c.start();
-      await this.orFatal(Promise.all(group.map((c) => c.waitComplete(Math.max(1, deadline - Date.now())))));
+      // a crash loop or a pod that cannot become ready stops the start at once, with the pod's own words
+      const watches = group.map((c) => this.watchStart(c.name, deadline));
+      await this.orFatal(underWatch(watches, Promise.all(group.map((c) => c.waitComplete(Math.max(1, deadline - Date.now()))))));
       // Redis reachable through its Service before the pods that dial it at start-up begin
       await this.orFatal(this.viewsCaughtUp(Math.max(1, deadline - Date.now()) + this.propagationDelayMs));
     }
@@ -288,6 +293,17 @@ export class LocalCluster {
   }
 
   progress(deployment: string): RolloutProgress { return this.controller(deployment).progress(); }
+
+  /**
+   * Watches `deployment`'s pods until stopped: its `failed` rejects with LAB_POD_CRASHLOOP or
+   * LAB_POD_NEVER_READY (a PodStartError) as soon as the evidence is clear; `deadline` (epoch ms)
+   * is the caller's budget, which a back-off restart may not outlast.
+   */
+  watchStart(deployment: string, deadline: number): StartWatch {
+    this.controller(deployment);
+    const onState = this.opts.onStartState;
+    return new StartWatch(deployment, () => this.pods(), deadline, onState ? (line) => onState(deployment, line) : undefined);
+  }
 
   /** The routing layer's (lagged) endpoints of a Service. */
   view(service: string): LaggedView { return this.service(service).view; }

@@ -5,7 +5,8 @@ import { APP_DIR, type ContainerSpec, type Manifest } from './manifest.js';
 // Turns a container spec into the argv/env/cwd of a local process. Kubernetes semantics first
 // (env in order, $(VAR) expansion, fieldRef values), then the documented local translations
 // (docs/local-vs-kind.md): Service DNS names → Service addresses, /app → repo root, `node` → this
-// node binary, volume mount paths → the pod's materialized directories.
+// node binary, volume mount paths → the pod's materialized directories, the kubelet's
+// KUBERNETES_SERVICE_* variables.
 
 export interface PodContext {
   podName: string;
@@ -90,6 +91,11 @@ export function localCommand(spec: ContainerSpec, ctx: PodContext): LocalCommand
     // The image's PATH, locally: this node first, so `sh -c "node ..."` runs the same binary.
     PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`,
     HOSTNAME: ctx.podName,
+    // The kubelet gives every container the API server's Service (even with enableServiceLinks
+    // false). Apps read it to know they run on Kubernetes (fastify-cli then listens on 0.0.0.0);
+    // no API server answers at this address here.
+    KUBERNETES_SERVICE_HOST: ctx.hostIP,
+    KUBERNETES_SERVICE_PORT: '443',
   };
   for (const [k, v] of Object.entries(env)) localEnv[k] = rewriteMountPaths(rewriteServiceHost(v, ctx), ctx);
   return { argv, env: localEnv, cwd: spec.workingDir === APP_DIR ? ctx.repoRoot : ctx.podDir };

@@ -7,9 +7,10 @@ import { ContainerProcess, type ContainerExit } from './container-process.js';
 import { localCommand, type LocalCommand, type PodContext } from './container-env.js';
 import { volumePayload, writeAtomicVolume } from './configmap-volume.js';
 import type { Isolation } from './isolation.js';
-import { execOnce, httpGetOnce, ProbeWorker, type ProbeTarget } from './kubelet-probes.js';
+import { execOnce, httpGetOnce, ProbeWorker, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './kubelet-probes.js';
 import type { Manifest, PodTemplateSpec, PortRef } from './manifest.js';
 import type { PodNetwork } from './pod-network.js';
+import { listeningSockets, type Listener } from './pod-sockets.js';
 
 // One pod: a real process tree run with the kubelet's rules for start, probes, restarts and
 // termination (preStop, SIGTERM to PID 1, grace period counted from before preStop, SIGKILL).
@@ -50,6 +51,12 @@ export class Pod {
   readonly createdAt = Date.now();
   restartCount = 0;
   lastExit: ContainerExit | undefined;
+  /** exits the container made on its own (not stopped by the kubelet), for crash-loop evidence */
+  readonly ownExits: Array<{ t: number; exit: ContainerExit }> = [];
+  /** epoch ms of the pending back-off restart, if one is scheduled */
+  nextRestartAt: number | undefined;
+  /** the last outcome of the startup or readiness probe: what the kubelet saw */
+  probeSeen: { kind: ProbeKind; at: number } & ProbeOutcome | undefined;
   private proc: ContainerProcess | undefined;
   private probes: ProbeWorker[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
@@ -86,6 +93,24 @@ export class Pod {
   get hostPids(): number[] {
     const p = this.proc;
     return p?.running ? [p.pid1, p.child.pid].filter((x): x is number => x !== undefined) : [];
+  }
+
+  get running(): boolean { return this.proc?.running === true; }
+  get hasReadinessProbe(): boolean { return this.template.container.readinessProbe !== undefined; }
+
+  /** The port readiness is judged on: the readiness probe's (httpGet/tcpSocket), else the first container port. */
+  get readinessPort(): number | undefined {
+    const a = this.template.container.readinessProbe?.action;
+    if (a && 'httpGet' in a) return this.resolvePort(a.httpGet.port);
+    if (a && 'tcpSocket' in a) return this.resolvePort(a.tcpSocket.port);
+    return this.template.container.ports[0]?.containerPort;
+  }
+
+  /** TCP sockets the container's processes listen on now (empty when it is not running). */
+  listening(): Listener[] {
+    const p = this.proc;
+    if (!p?.running || p.child.pid === undefined) return [];
+    return listeningSockets(p.child.pid, p.pid1 ?? p.child.pid);
   }
 
   resolvePort(port: PortRef): number {
@@ -185,8 +210,9 @@ export class Pod {
     void proc.exited.then((exit) => this.onContainerExit(proc, exit));
     if (this.terminating) return; // deleted while starting: terminate() takes it from here
     const target = this.probeTarget(cmd);
+    const seen = (kind: ProbeKind) => (o: ProbeOutcome) => { this.probeSeen = { kind, at: Date.now(), ...o }; };
     const startReadinessAndLiveness = () => {
-      if (c.readinessProbe) this.addProbe(new ProbeWorker('readiness', c.readinessProbe, target, (ok) => this.setReady(ok)));
+      if (c.readinessProbe) this.addProbe(new ProbeWorker('readiness', c.readinessProbe, target, (ok) => this.setReady(ok), seen('readiness')));
       else this.setReady(true); // no readiness probe: Ready as soon as the container has started
       if (c.livenessProbe) {
         this.addProbe(new ProbeWorker('liveness', c.livenessProbe, target, (ok) => {
@@ -198,7 +224,7 @@ export class Pod {
       this.addProbe(new ProbeWorker('startup', c.startupProbe, target, (ok) => {
         if (ok) startReadinessAndLiveness();
         else void this.restartContainer('startup probe failed');
-      }));
+      }, seen('startup')));
     } else startReadinessAndLiveness();
   }
 
@@ -216,6 +242,7 @@ export class Pod {
     if (proc !== this.proc) return;
     this.lastExit = exit;
     if (this.containerStopping || this.terminating || this.tornDown) return; // the stop sequence records the exit itself
+    this.ownExits.push({ t: Date.now(), exit });
     this.emit('pod-exit', `container exited on its own${exit.signal ? ` (${exit.signal})` : ''}`, exit.exitCode);
     this.stopProbes();
     this.setReady(false);
@@ -226,7 +253,12 @@ export class Pod {
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** this.restartCount);
     this.restartCount++;
     this.emit('note', `restart ${this.restartCount} in ${delay} ms (restartPolicy Always, back-off)`);
-    this.restartTimer = setTimeout(() => { void this.startContainer().catch((e: Error) => this.env.fatal(e)); }, delay);
+    this.nextRestartAt = Date.now() + delay;
+    this.env.changed(this);
+    this.restartTimer = setTimeout(() => {
+      this.nextRestartAt = undefined;
+      void this.startContainer().catch((e: Error) => this.env.fatal(e));
+    }, delay);
   }
 
   private async restartContainer(reason: string): Promise<void> {

@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, isLabError } from '../../../common/errors.js';
+import { LabError } from '../../../common/errors.js';
 import { parseManifest } from '../../targets/local/manifest.js';
 import { choosePodNetwork, type PodNetworkChoice, type PodNetworkMode } from '../../targets/local/pod-network.js';
-import { checkEntryPoint } from './entry-point.js';
+import { checkEntryPoint, describeEntryPoint } from './entry-point.js';
 import { localize, toYaml } from './localize.js';
 import { pickDeployment, readUserManifests, servicesFor } from './user-manifests.js';
 
@@ -17,6 +17,8 @@ export interface LocalPlan {
   manifestFile: string;
   /** resolved from the --pod-network choice before anything starts */
   podNetwork: PodNetworkMode;
+  /** the manifest's own workingDir of the container (the local run maps it to --app-dir) */
+  workingDir: string | undefined;
   files: string[];
   notes: string[];
 }
@@ -34,31 +36,15 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
   const parsed = parseManifest(yaml, user.files.join(', '));
   const spec = parsed.deployments.find((d) => d.name === name)!;
   const c = spec.template.container;
-  checkEntryPoint([...(c.command ?? []), ...(c.args ?? [])], o.appDir, `Deployment/${name}`);
+  const argv = [...(c.command ?? []), ...(c.args ?? [])];
+  const entry = checkEntryPoint(argv, o.appDir, `Deployment/${name}`);
   if (c.ports.length === 0) throw new LabError('LAB_BAD_MANIFEST', `Deployment/${name}: spec.template.spec.containers[0].ports is empty (the lab checks the pod's port is free and probes it)`);
   mkdirSync(scratch, { recursive: true });
   const manifestFile = join(scratch, 'manifest.yaml');
   writeFileSync(manifestFile, yaml);
+  notes.push(describeEntryPoint(name, argv, entry));
   if (note) notes.push(note);
   if (svcs.length > 1) notes.push(`${svcs.length} Services select Deployment/${name}; the load goes through Service/${svcs[0]!.metadata!.name}`);
-  return { deployment: name, service: svcs[0]!.metadata!.name!, manifestFile, podNetwork, files: user.files, notes };
-}
-
-/**
- * In loopback mode, a start that timed out or crashed usually means the replicas collided on one
- * port: most apps bind 0.0.0.0:PORT, and on a shared network only the first replica gets it. Say
- * what the app must do (or what would give each pod its own namespace).
- */
-export function explainStartFailure(err: unknown, podsDir: string, network: PodNetworkMode): unknown {
-  if (network !== 'loopback' || !isLabError(err) || !['LAB_TIMEOUT', 'LAB_PORT_TAKEN'].includes(err.code)) return err;
-  let collided = err.code === 'LAB_PORT_TAKEN'; // the pod's own address:port is taken: something bound the wildcard
-  try {
-    for (const f of readdirSync(podsDir).filter((x) => x.endsWith('.log'))) {
-      if (/EADDRINUSE/.test(readFileSync(join(podsDir, f), 'utf8'))) { collided = true; break; }
-    }
-  } catch { /* no pod logs: nothing to add */ }
-  if (!collided) return err;
-  return new LabError(err.code, `${err.message.replace(/^[A-Z_]+: [^:]+: /, '')}\nA pod log shows EADDRINUSE: the replicas share this machine, so the app must listen on the address the lab passes in, `
-    + 'the HOST (or POD_IP) environment variable, e.g. server.listen(PORT, process.env.HOST), not on 0.0.0.0. Each pod gets its own 127.x.y.z. '
-    + 'Or run check with --pod-network netns (as root, with iproute2): each pod then has its own network namespace, as on a cluster.', { cause: err });
+  const workingDir: string | undefined = dep.spec?.template?.spec?.containers?.[0]?.workingDir;
+  return { deployment: name, service: svcs[0]!.metadata!.name!, manifestFile, podNetwork, workingDir, files: user.files, notes };
 }

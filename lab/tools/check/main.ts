@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { isLabError } from '../../../common/errors.js';
 import { parseOrExit } from '../../engine/args.js';
 import { currentCommit, stamp } from '../../engine/meta.js';
@@ -29,7 +29,7 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
   }
   const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
   const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork }, scratch);
-  say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map((f) => relative(process.cwd(), f)).join(', ')}; load through Service/${plan.service}; pod scratch in ${relative(process.cwd(), scratch)}`);
+  say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map(shownPath).join(', ')}; load through Service/${plan.service}; pod scratch in ${shownPath(scratch)}`);
   const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, runId, progress: new Progress() });
   return { m, manifestPaths: [o.manifests!] };
 }
@@ -44,7 +44,8 @@ export async function check(argv: string[]): Promise<number> {
   try { result = await measure(o, started); } catch (e) {
     if (!isLabError(e)) throw e;
     say(e.message);
-    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY'].includes(e.code) ? 1 : 2;
+    // the app or the run failed (1), not the input (2)
+    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY', 'LAB_POD_CRASHLOOP', 'LAB_POD_NEVER_READY'].includes(e.code) ? 1 : 2;
   }
   if (!result) return 0; // dry run: every API call was printed
   const { m, manifestPaths } = result;
@@ -67,6 +68,6 @@ export async function check(argv: string[]): Promise<number> {
   const verdict = verdictOf(summary, o.maxFailed);
   const out = o.out ?? join(resultsHome(), 'check', deploymentName);
   const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });
-  process.stdout.write(`${text}\nwritten to ${relative(process.cwd(), out) || '.'}/{table.md,summary.json,evidence.json,timeline.svg,events.json,requests.jsonl.gz}\n${verdict.line}\n`);
+  process.stdout.write(`${text}\nwritten to ${shownPath(out)}/{table.md,summary.json,evidence.json,timeline.svg,events.json,requests.jsonl.gz}\n${verdict.line}\n`);
   return verdict.pass ? 0 : 1;
 }

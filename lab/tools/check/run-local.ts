@@ -9,9 +9,11 @@ import { onTeardown } from '../../engine/teardown.js';
 import type { ReadySample } from '../../report/summarize.js';
 import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
+import { underWatch } from '../../targets/local/start-failure.js';
 import { waitServing, type ServingCheck } from '../../support/wait-serving.js';
 import { ServingProbe } from '../../engine/serving-probe.js';
-import { explainStartFailure, type LocalPlan } from './local-setup.js';
+import type { LocalPlan } from './local-setup.js';
+import { explainStartFailure } from './start-advice.js';
 import type { Measurement } from './measurement.js';
 
 // The local mode's measurement: the user's manifests as processes, the open-model load through
@@ -23,6 +25,9 @@ export const CHECK_PHASES = { warmupSeconds: 3, baselineSeconds: 5, deploys: 2, 
 export function checkScenario(routes: readonly MixEntry[], rate: number, deploys: number): Scenario {
   return { rate, mix: routes, accounts: 1, keepAlive: true, timeoutSeconds: 10, phases: { ...CHECK_PHASES, deploys } };
 }
+
+/** How long the first route may take to answer through every path once the pods are up. */
+const SERVING_TIMEOUT_MS = 30_000;
 
 /** A user's service: the first route answers (any status below 500) — it need not have a /fast. */
 const firstRouteAnswers = (r: MixEntry): ServingCheck => ({ method: r.method, path: r.path, body: r.body || null, ok: (s) => s < 500 });
@@ -51,6 +56,8 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
   let sampler: NodeJS.Timeout | undefined;
   let probe: ServingProbe | undefined;
   let rollout = '';
+  let counts = '';
+  let podState = '';
   const show = (phase: string) => x.progress.update({ arm: `check ${x.plan.deployment}`, rep: 1, reps: 1, phase, rollout, counts: gen?.counts, startedAt, etaAt: startedAt + planned });
   const enter = (name: string) => {
     const now = Date.now();
@@ -62,7 +69,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
   };
   const teardown = async (abort: boolean) => { clearInterval(sampler); await probe?.close(); await gen?.stop(abort ? 0 : undefined); await cluster?.close(); };
   const unregister = onTeardown(() => teardown(true));
-  const explain = (e: unknown) => explainStartFailure(e, join(x.scratch, 'pods'), x.plan.podNetwork);
+  const explain = (e: unknown) => explainStartFailure(e, { podsDir: join(x.scratch, 'pods'), network: x.plan.podNetwork, appDir: x.appDir, workingDir: x.plan.workingDir });
   const ticker = setInterval(() => show(phases.at(-1)?.name ?? 'starting'), 1000);
   try {
     enter('starting');
@@ -70,13 +77,18 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
       cluster = await LocalCluster.start({
         manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir, podNetwork: x.plan.podNetwork,
         ...(x.propagationDelayMs !== undefined ? { propagationDelayMs: x.propagationDelayMs } : {}),
-        onProgress: (p) => { rollout = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; },
+        onProgress: (p) => { counts = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; rollout = [counts, podState].filter(Boolean).join(' · '); },
+        // while it starts, progress names what the pods are doing, not only how many are ready
+        onStartState: (d, line) => { if (d === x.plan.deployment) { podState = line; rollout = [counts, podState].filter(Boolean).join(' · '); } },
       });
     } catch (e) { throw explain(e); }
     const c = cluster;
     const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
     if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
-    await waitServing(targets, 30_000, firstRouteAnswers(x.routes[0]!)).catch((e: unknown) => { throw explain(e); });
+    // without a readiness probe the pods were Ready before they listened: a crash loop or a wrong port shows up here
+    const watch = c.watchStart(x.plan.deployment, Date.now() + SERVING_TIMEOUT_MS);
+    await underWatch([watch], waitServing(targets, SERVING_TIMEOUT_MS, firstRouteAnswers(x.routes[0]!))).catch((e: unknown) => { throw explain(e); });
+    podState = '';
     gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
