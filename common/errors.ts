@@ -45,6 +45,7 @@ export const ERRORS = {
   LAB_HELM_TEMPLATE: 'input is an unrendered Helm template',
   LAB_POD_CRASHLOOP: "the app's pods keep exiting on their own (the app cannot start)",
   LAB_POD_NEVER_READY: "the app's pods run but never become ready",
+  LAB_UNKNOWN_BLOCK: 'a doc names a generated block that no generator makes',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -1,8 +1,10 @@
-import { bootstrapMedianCI, mannWhitney } from './stats.js';
+import { fmtCoverage, mannWhitney, medianInterval, zeroFailureUpperBound } from './stats.js';
 import { METRICS, type ArmRow } from './tables.js';
+import { failures } from './summarize.js';
 
-// The before/after headline: per count, each arm's median with a bootstrap 95 % interval over its
-// repetitions, and a Mann–Whitney rank test of before against after.
+// The before/after headline: per count, each arm's median with a distribution-free interval over
+// its repetitions labelled with the probability it holds the median, and a Mann–Whitney rank test
+// of before against after. An arm with no failure shows how high its failure rate could still be.
 
 export const HEADLINE_METRICS = ['window_failures', 'http_502', 'reset', 'refused', 'timeout', 'sigkills', 'min_ready_pods', 'min_serving_pods', 'p99_roll_ms', 'jobs_lost', 'jobs_duplicated'];
 
@@ -13,20 +15,31 @@ function valuesOf(row: ArmRow, key: string): number[] {
   return row.runs.map((r) => m.get(r.summary));
 }
 
+/** Requests alive in the deploy window, over every repetition of the arm. */
+export const windowRequests = (row: ArmRow): number => row.runs.reduce((n, r) => n + Object.values(r.summary.windowCounts).reduce((a, b) => a + b, 0), 0);
+
+/** "< 0.006 % (95 % upper bound, 0 of 50,000)": what a count of 0 failures in N requests allows. */
+export function zeroBound(n: number): string {
+  const ub = zeroFailureUpperBound(n) * 100;
+  return `rate < ${ub < 0.01 ? ub.toPrecision(1) : ub.toFixed(2)} % (95 % upper bound, 0 of ${n.toLocaleString('en-US')})`;
+}
+
 function withInterval(row: ArmRow, key: string): string {
   const m = METRICS.find((x) => x.key === key)!;
   const xs = valuesOf(row, key);
   const mid = row.cells[key]!.median;
   if (Number.isNaN(mid)) return '— (not recorded)';
-  if (xs.length < 2) return `${m.fmt(mid)} (1 rep: no interval)`;
-  const ci = bootstrapMedianCI(xs);
-  return ci.lo === ci.hi ? `${m.fmt(mid)} [${m.fmt(ci.lo)}]` : `${m.fmt(mid)} [${m.fmt(ci.lo)}, ${m.fmt(ci.hi)}]`;
+  const zero = key === 'window_failures' && row.runs.every((r) => failures(r.summary.windowCounts) === 0) ? `; ${zeroBound(windowRequests(row))}` : '';
+  if (xs.length < 2) return `${m.fmt(mid)} (1 rep: no interval)${zero}`;
+  const ci = medianInterval(xs);
+  return `${ci.lo === ci.hi ? `${m.fmt(mid)} [${m.fmt(ci.lo)}]` : `${m.fmt(mid)} [${m.fmt(ci.lo)}, ${m.fmt(ci.hi)}]`}${zero}`;
 }
 
 /** Rows are metrics, columns the two arms; the legend says what the brackets and p mean. */
 export function headlineTable(before: ArmRow, after: ArmRow, keys: readonly string[] = HEADLINE_METRICS): string {
+  const cover = (r: ArmRow) => (r.reps >= 2 ? `[interval, ${fmtCoverage(medianInterval(valuesOf(r, 'window_failures')).coverage)}]` : '');
   const lines = [
-    `| per run (${before.reps} × \`${before.arm}\`, ${after.reps} × \`${after.arm}\`) | \`${before.arm}\` median [95 % CI] | \`${after.arm}\` median [95 % CI] | Mann–Whitney p |`,
+    `| per run (${before.reps} × \`${before.arm}\`, ${after.reps} × \`${after.arm}\`) | \`${before.arm}\` median ${cover(before)} | \`${after.arm}\` median ${cover(after)} | Mann–Whitney p |`,
     '|---|---|---|---|',
   ];
   for (const key of keys) {
@@ -38,8 +51,10 @@ export function headlineTable(before: ArmRow, after: ArmRow, keys: readonly stri
     const p = !recorded ? '—' : a.length >= 2 && b.length >= 2 ? fmtP(mannWhitney(a, b).p) : '— (needs ≥ 2 reps each)';
     lines.push(`| ${m.header} | ${withInterval(before, key)} | ${withInterval(after, key)} | ${p} |`);
   }
-  lines.push('', 'Brackets: percentile-bootstrap 95 % interval of the median over the repetitions (2,000 seeded resamples; one value when every resample agrees). '
-    + 'p: two-sided Mann–Whitney U test of the per-run values, exact for these sample sizes (ties handled exactly); with 5 reps per arm the smallest possible p is 0.008. '
+  const n = Math.min(before.reps, after.reps);
+  lines.push('', `Brackets: an order-statistic interval of the median over the repetitions, labelled with the probability that it holds the true median (with n repetitions below 6 it is the min–max range, which holds the median with probability 1 − 2·0.5ⁿ: ${fmtCoverage(1 - 2 * 0.5 ** n)} at n = ${n}; not a 95 % interval). `
+    + 'A count of 0 failures carries the exact 95 % upper bound of the failure rate over every request of the deploy windows (1 − 0.05^(1/N)). '
+    + `p: two-sided Mann–Whitney U test of the per-run values, exact for these sample sizes (ties handled exactly)${before.reps === 5 && after.reps === 5 ? '; with 5 reps per arm the smallest possible p is 0.008' : ''}. `
     + 'Counts are requests alive during the deploy window; p99 excludes /slow.');
   return `${lines.join('\n')}\n`;
 }

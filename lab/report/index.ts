@@ -1,8 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { updateDocBlocks } from './doc-blocks.js';
+import { docFiles } from './figure-scan.js';
+import { docBlocks } from './blocks/index.js';
+import { regenerateTimelines } from './timelines.js';
+import { writeHistory } from './history.js';
+import { writeTriage } from '../tools/triage/main.js';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
-import { updateReadmeBlock } from './readme-block.js';
 import { groupsOf, latestByArm, loadRuns, suiteOf, type StoredRun } from './load.js';
 import { failures } from './summarize.js';
 import { provenanceLines } from './provenance.js';
@@ -58,9 +63,16 @@ function stressVerdict(used: StoredRun[]): string {
     + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
 }
 
-/** Regenerates tables, README and write-up from results/runs/*\/summary.json; runs nothing. */
-export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}): { written: string[]; runs: number } {
+export interface ReportOptions {
+  /** where README.md and docs/ live; their generated blocks are rewritten. Default: the repository, when resultsDir is its results/ */
+  docsRoot?: string;
+}
+
+/** Regenerates tables, charts, README, write-ups and every doc's generated blocks from the stored results; runs nothing. */
+export function regenerateReport(resultsDir: string, warn: (m: string) => void = () => {}, opts: ReportOptions = {}): { written: string[]; runs: number } {
   mkdirSync(resultsDir, { recursive: true });
+  const docsRoot = opts.docsRoot ?? (resolve(resultsDir) === resolve(REPO_ROOT, 'results') ? REPO_ROOT : undefined);
+  const shown: { headline?: { rows: ArmRow[]; source: string; extra: string }; ladder: ArmRow[]; loo: ArmRow[]; beforeAfter: ArmRow[] } = { ladder: [], loo: [], beforeAfter: [] };
   const runs = loadRuns(resultsDir, warn);
   const targets = groupsOf(runs);
   const written: string[] = [];
@@ -94,19 +106,23 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);
-    // Only the repository's own results feed its README; a --results-dir elsewhere never does.
-    const extra = t.name === 'before-after' && before && after ? beforeAfterExtras(resultsDir, before, after, written) : '';
-    if (t.name === 'before-after' && resolve(resultsDir) === resolve(REPO_ROOT, 'results')) {
+    if (t.name === 'before-after' && before && after) {
       // the README shows the default L7 path only, so its provenance names only those rows' runs
-      const shown = rows.filter((r) => r.l7 === 'ingress-nginx');
-      const source = `${provenanceLines(shown.flatMap((r) => r.runs)).join('\n')}\n\nMedian [min–max] over repetitions; full table: [results/before-after.md](results/before-after.md).`;
-      if (updateReadmeBlock(join(REPO_ROOT, 'README.md'), shown, source, extra)) written.push('../README.md');
+      const nginx = rows.filter((r) => r.l7 === 'ingress-nginx' && r.target === 'local');
+      shown.beforeAfter = nginx;
+      const b = nginx.find((r) => r.arm === BEFORE.name);
+      const a = nginx.find((r) => r.arm === AFTER.name);
+      const extra = b && a ? beforeAfterExtras(resultsDir, b, a, written) : '';
+      const source = `${provenanceLines(nginx.flatMap((r) => r.runs)).join('\n')}\n\nFull table: [results/before-after.md](results/before-after.md).`;
+      shown.headline = { rows: nginx, source, extra };
     }
     if (t.name === 'ladder' && rows.length > 1) {
       const looRows = targets.flatMap((target) => rowsFor(LEAVE_ONE_OUT, latestByArm(runs, ['leave-one-out']), target));
       const p = rows[0]!.runs[0]!.summary.params;
       // the write-up compares one target and L7 path: the first group's
       const same = (r: { target: string; l7: string }) => r.target === rows[0]!.target && r.l7 === rows[0]!.l7;
+      shown.ladder = rows.filter(same);
+      shown.loo = looRows.filter(same);
       writeFileSync(join(resultsDir, 'ladder-writeup.md'), ladderWriteup(rows.filter(same), looRows.filter(same), {
         command: cmds.join(' / '),
         date: dates.at(-1)!,
@@ -125,6 +141,13 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     .filter((d) => d.isDirectory() && d.name !== 'runs')
     .map((d) => ({ dir: d.name, files: readdirSync(join(resultsDir, d.name)).filter((f) => /\.(md|csv|json|svg)$/.test(f)).sort() }))
     .filter((o) => o.files.length > 0);
+  written.push(...regenerateTimelines(resultsDir, runs));
+  written.push(...writeHistory(resultsDir, runs));
+  written.push(...writeTriage(resultsDir, runs, warn));
+  if (docsRoot) {
+    const blocks = docBlocks(shown);
+    for (const file of docFiles(docsRoot)) if (updateDocBlocks(docsRoot, file, resultsDir, blocks).length) written.push(relative(resultsDir, join(docsRoot, file)));
+  }
   writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others, hasEvidence: (d) => existsSync(join(resultsDir, d, 'evidence.md')) }));
   written.push('README.md');
   return { written, runs: runs.length };

@@ -186,3 +186,43 @@ export function mannWhitney(a: readonly number[], b: readonly number[]): RankTes
   if (sd === 0) return { u, p: 1, method: 'normal' };
   return { u, p: Math.min(1, 2 * normalUpper((Math.abs(u - mean) - 0.5) / sd)), method: 'normal' };
 }
+
+// ---- what an interval over few repetitions can claim
+
+/** P(X ≤ k) for X ~ Binomial(n, 1/2). */
+function binomHalfCdf(n: number, k: number): number {
+  let sum = 0;
+  for (let i = 0; i <= k; i++) sum += binom(n, i);
+  return sum / 2 ** n;
+}
+
+export interface MedianInterval { lo: number; hi: number; coverage: number }
+
+/**
+ * Distribution-free interval of the median from order statistics: [x(k), x(n+1−k)] holds the true
+ * median with probability 1 − 2·P(Bin(n, ½) ≤ k−1). The widest useful choice is picked: the largest
+ * k whose coverage is still ≥ 95 %; below 6 repetitions no k reaches 95 %, so the interval is the
+ * min–max range and its coverage is 1 − 2·0.5ⁿ (93.75 % at n = 5, 75 % at n = 3). This is what a
+ * percentile bootstrap of the median collapses to with so few values, labelled with what it covers.
+ */
+export function medianInterval(values: readonly number[]): MedianInterval {
+  const s = [...values].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return { lo: NaN, hi: NaN, coverage: 0 };
+  let k = 1;
+  for (let j = 2; j <= Math.floor(n / 2); j++) if (1 - 2 * binomHalfCdf(n, j - 1) >= 0.95) k = j;
+  return { lo: s[k - 1]!, hi: s[n - k]!, coverage: n < 2 ? 0 : 1 - 2 * binomHalfCdf(n, k - 1) };
+}
+
+/**
+ * Exact one-sided 95 % upper bound of a failure rate when none of `n` trials failed (Clopper–Pearson
+ * with 0 successes: 1 − 0.05^(1/n), ≈ 3/n, the "rule of three"): "0 of 50,000" means "below 0.006 %".
+ */
+export function zeroFailureUpperBound(n: number): number {
+  return n > 0 ? 1 - 0.05 ** (1 / n) : 1;
+}
+
+/** 93.75 % → "93.75 %", 0.95 → "95 %": coverage printed without spurious digits. */
+export function fmtCoverage(c: number): string {
+  return `${Number((c * 100).toFixed(2))} %`;
+}

@@ -3,6 +3,7 @@ import type { RunSummary, RunTimeline } from '../engine/schema.js';
 import { ERROR_CLASSES, perSecond, type SecondBucket } from './buckets.js';
 import { maxOf, niceMax, Svg } from './svg.js';
 import { deregistrationLegend, deregistrationMarks } from './svg-deregistration.js';
+import { failures } from './summarize.js';
 
 // The timeline of one run: four panels sharing one time axis, so the moment a rollout event
 // happens can be read straight across errors, throughput, latency and capacity.
@@ -69,7 +70,7 @@ function header(f: Frame, s: RunSummary, timeline: RunTimeline): void {
   f.svg.text(LEFT, 20, `${s.arm} · rep ${s.rep} · ${s.target} · ${s.params.rate} req/s · ${s.params.deploys} deploys · propagation ${s.params.propagationDelayMs ?? 'n/a'} ms`, 'font-size="14" font-weight="bold"');
   // jobs only where there is a ledger (check has none: its jobs block is all zeros)
   const jobs = s.jobs.accepted > 0 ? ` · jobs lost ${s.jobs.lost} / duplicated ${s.jobs.duplicated}` : '';
-  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy-window error rate ${(s.windowErrorRate * 100).toFixed(2)} % · SIGKILLs ${s.sigkills}${jobs}`, 'fill="#555"');
+  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy window: ${failures(s.windowCounts)} failed (${(s.windowErrorRate * 100).toFixed(2)} %) · SIGKILLs ${s.sigkills}${jobs}`, 'fill="#555"');
   // phase bands (deploy windows shaded) behind every panel
   for (const p of timeline.phases) {
     const deploy = p.name.startsWith('deploy'); // 'deploy', or check's 'deploy 1/2'

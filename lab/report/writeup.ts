@@ -15,7 +15,7 @@ interface LeverText {
   why: string;
 }
 
-const MODE: Record<Lever, LeverText> = {
+export const MODE: Record<Lever, LeverText> = {
   pid1: {
     mode: 'SIGTERM never reaches the app: the pod waits out the whole grace period, then SIGKILL resets every open connection',
     metrics: ['sigkills', 'deploy_duration_ms', 'reset', 'window_failures', 'run_failures'],
@@ -53,8 +53,8 @@ const MODE: Record<Lever, LeverText> = {
   },
 };
 
-const metric = (key: string) => METRICS.find((m) => m.key === key)!;
-const cell = (r: ArmRow, key: string) => fmtSpread(r.cells[key]!, metric(key).fmt);
+export const metric = (key: string) => METRICS.find((m) => m.key === key)!;
+export const cell = (r: ArmRow, key: string) => fmtSpread(r.cells[key]!, metric(key).fmt);
 
 /**
  * prev → cur for one metric, honest about noise: bold only when both arms have ≥ 2 reps and their
