@@ -1,4 +1,3 @@
-import { mulberry32 } from '../../common/random.js';
 import type { RequestRecord } from '../../loadtest/records.js';
 
 // The one statistics module of the lab: how a percentile, a median, the deploy window and "jobs
@@ -98,23 +97,8 @@ export const inBaseline = (r: RequestRecord, b: Interval): boolean => r.t_sched 
 export const PENDING_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'waiting-children'] as const;
 export const QUEUE_DRAIN = { pollMs: 250, timeoutMs: 60_000 } as const;
 
-// Uncertainty over repetitions. Hand-written: both are a few lines, the well-known libraries
-// (simple-statistics, jStat) are not installed, and the lab needs them seeded and exact for tiny n.
-
-/** Percentile-bootstrap 95 % interval of the median: resample the reps with replacement, seeded (common/random.ts). */
-export function bootstrapMedianCI(values: readonly number[], opts: { resamples?: number; seed?: number } = {}): { lo: number; hi: number } {
-  if (values.length === 0) return { lo: 0, hi: 0 };
-  const rand = mulberry32(opts.seed ?? 20261121);
-  const b = opts.resamples ?? 2000;
-  const medians: number[] = [];
-  const sample = new Array<number>(values.length);
-  for (let i = 0; i < b; i++) {
-    for (let j = 0; j < values.length; j++) sample[j] = values[Math.floor(rand() * values.length)]!;
-    medians.push(median(sample));
-  }
-  medians.sort((x, y) => x - y);
-  return { lo: medians[Math.floor(0.025 * (b - 1))]!, hi: medians[Math.ceil(0.975 * (b - 1))]! };
-}
+// Uncertainty over repetitions. Hand-written: each is a few lines, the well-known libraries
+// (simple-statistics, jStat) are not installed, and the lab needs them exact for tiny n.
 
 /** Mid-ranks (ties share the mean rank), 1-based. */
 function ranks(all: readonly number[]): number[] {

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockContext } from '../doc-blocks.js';
+import { zeroBound } from '../headline.js';
 
 // Generated lines for the docs from the other experiments' stored summaries (results/<experiment>/…):
 // every figure with the run it comes from (commit, date, load average at its start).
@@ -16,7 +17,7 @@ function summaries(resultsDir: string, experiment: string): Array<{ dir: string;
 }
 
 const load = (xs: number[] | undefined) => (xs?.length ? `load average ${xs[0]!.toFixed(2)} at its start` : 'load not recorded');
-const runOf = (s: Json) => `${String(s.date).slice(0, 16).replace('T', ' ')} UTC, commit ${String(s.commit).slice(0, 7)}, ${load(s.loadavgBefore)} on ${s.cores ?? '?'} cores`;
+const runOf = (s: Json) => `${String(s.date).slice(0, 16).replace('T', ' ')} UTC, commit ${String(s.commit).slice(0, 7)}, ${load(s.loadavgBefore)}${s.cores ? ` on ${s.cores} cores` : ''}`;
 const n = (x: number) => x.toLocaleString('en-US');
 const sum = (o: Record<string, number> | undefined) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 
@@ -68,8 +69,20 @@ export function checkExamples(ctx: BlockContext): string {
     const failed = sum(w) - (w.ok ?? 0);
     const kinds = Object.entries(w).filter(([k, v]) => k !== 'ok' && v > 0).map(([k, v]) => `${v} × ${k.replace('http_', '')}`).join(', ');
     const total = sum(w);
-    return `- [\`${dir}\`](${ctx.link(`check/${dir}/table.md`)}): ${n(failed)} of ${n(total)} requests in the deploy window failed${kinds ? ` (${kinds})` : ''}, ${s.sigkills} SIGKILLs, `
+    const bound = failed === 0 ? ` (${zeroBound(total)})` : '';
+    return `- [\`${dir}\`](${ctx.link(`check/${dir}/table.md`)}): ${n(failed)} of ${n(total)} requests in the deploy window failed${kinds ? ` (${kinds})` : bound}, ${s.sigkills} SIGKILLs, `
       + `${s.params.deploys} rollouts at ${s.params.rate} req/s, pod network ${s.params.podNetwork ?? 'loopback'}; one run, ${runOf({ ...s, loadavgBefore: s.params.machine?.loadavgBefore, cores: s.params.machine?.cores })}`;
   });
   return `Stored runs of \`make check-examples\` (local target):\n\n${lines.join('\n')}`;
+}
+
+/** tune.md's account of the committed tune run: its parameters, load, what it measured and recommended. */
+export function tuneRun(ctx: BlockContext): string {
+  const file = join(ctx.resultsDir, 'tune', 'recommendation.json');
+  if (!existsSync(file)) return '_No stored tune run: `make tune`._';
+  const s = JSON.parse(readFileSync(file, 'utf8')) as Json;
+  const delays = [s, s.secondPropagationDelay].filter(Boolean).map((x: Json) => `propagation ${x.propagationDelayMs} ms → deregistration delay p99 ${n(x.deregistrationDelayP99Ms)} ms → preStop ${x.preStopSeconds} s, grace ${x.terminationGracePeriodSeconds} s`);
+  const sweeps = (s.sweeps as Json[]).map((w) => `at propagation ${w.propagationDelayMs} ms, preStop ${w.steps.map((x: Json) => `${x.preStopSeconds} s: ${x.failed} failed`).join(', ')}`);
+  return `[results/tune/](${ctx.link('tune/recommendation.md')}) comes from one invocation: \`${s.command}\` (${runOf(s)}; load average ${s.loadavgAfter?.[0]?.toFixed(2) ?? '?'} at its end), `
+    + `${s.params.rate} req/s with keep-alive, ${s.params.deploysPerRun} deploy per step. ${delays.join('; ')}. Sweep (failed requests per step, one run each): ${sweeps.join('; ')}.`;
 }
