@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { readFileSync, realpathSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 
@@ -37,4 +38,18 @@ function packageVersion(): string {
 /** 2026-11-21T12:40:05.123Z → 20261121-124005, for directory names that sort by time. */
 export function stamp(d: Date): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+export interface StartProvenance { commit: string; date: string; node: string; cores: number; loadavgBefore: number[] }
+
+/** 1/5/15-min load average, two decimals. */
+export const loadNow = (): number[] => loadavg().map((v) => Math.round(v * 100) / 100);
+
+/**
+ * What an experiment records when it starts: the commit it runs (read at the start, so a commit made
+ * while it runs is not named as its code), the date, Node, cores and the machine's load. Its end adds
+ * `loadavgAfter: loadNow()`.
+ */
+export function startProvenance(now = new Date()): StartProvenance {
+  return { commit: currentCommit(), date: now.toISOString(), node: process.version, cores: availableParallelism(), loadavgBefore: loadNow() };
 }

@@ -4,7 +4,7 @@ import { isLabError } from '../../../common/errors.js';
 import { KMJ_USAGE, parseKmjOptions, type KmjOptions } from './options.js';
 import { runMode, type ModeResult } from './run.js';
 import { markdownTable, verdicts, writeResults } from './report.js';
-import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
+import { loadNow, REPO_ROOT, startProvenance } from '../../engine/meta.js';
 
 /**
  * `npm run lab -- kill-mid-job`: Redis, the service and two workers as real processes; jobs in
@@ -27,7 +27,8 @@ export async function killMidJob(argv: string[]): Promise<number> {
   }
   const { help: _help, ...params } = o;
   const started = Date.now();
-  const date = new Date().toISOString();
+  const start = startProvenance(); // commit, date and load at the start
+  const date = start.date;
   const rows: ModeResult[] = [];
   for (const [i, mode] of o.modes.entries()) {
     const modeStart = Date.now();
@@ -46,8 +47,8 @@ export async function killMidJob(argv: string[]): Promise<number> {
     // The command line as it really ran (the lab CLI, make, or this file directly).
     command: ['node', relative(REPO_ROOT, process.argv[1] ?? 'dist/lab/experiments/kill-mid-job/main.js'), ...process.argv.slice(2)].join(' '),
     target: 'local processes',
-    commit: currentCommit(),
-    date,
+    ...start,
+    loadavgAfter: loadNow(),
     params: { ...params, modes: o.modes.map((m) => m.id) },
     notes,
     verdicts: v,

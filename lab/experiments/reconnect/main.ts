@@ -49,6 +49,7 @@ export async function reconnect(argv: string[]): Promise<number> {
   const date = new Date();
   const runId = `${stamp(date)}-reconnect-${args.variant}`;
   const loadBefore = loadavg();
+  const commit = currentCommit(); // at the start: a commit made while it runs is not its code
   const certDir = mkdtempSync(join(tmpdir(), 'lab-reconnect-'));
   const cert = tls ? makeCert(certDir, 'service') : undefined;
   const progress = new Progress();
@@ -75,14 +76,14 @@ export async function reconnect(argv: string[]): Promise<number> {
     progress.log(`synchronized arm done; jitter window: ${sizing.formula}`);
     await arm('jittered', sizing.ms);
     progress.stop();
-    return finish(args, runs, sizing, { date, runId, loadBefore, started });
+    return finish(args, runs, sizing, { date, runId, loadBefore, started, commit });
   } finally {
     progress.stop();
     rmSync(certDir, { recursive: true, force: true });
   }
 }
 
-function finish(args: ReconnectArgs, runs: ArmRun[], sizing: WindowSizing, m: { date: Date; runId: string; loadBefore: number[]; started: number }): number {
+function finish(args: ReconnectArgs, runs: ArmRun[], sizing: WindowSizing, m: { date: Date; runId: string; loadBefore: number[]; started: number; commit: string }): number {
   const stats: ArmStats[] = runs.map((r) => armStats(r, args.clients));
   const [sync, jit] = stats as [ArmStats, ArmStats];
   const v = verdict(sync, jit);
@@ -94,7 +95,7 @@ function finish(args: ReconnectArgs, runs: ArmRun[], sizing: WindowSizing, m: { 
   const series = runs.map((r) => ({ arm: r.name, buckets: buckets(r, -2000, spanMs) }));
   const meta = {
     command: ['node', relative(REPO_ROOT, process.argv[1] ?? 'dist/lab/cli.js'), ...process.argv.slice(2)].join(' '),
-    target: 'local', commit: currentCommit(), date: m.date.toISOString(), node: process.version, cores: cpus().length,
+    target: 'local', commit: m.commit, date: m.date.toISOString(), node: process.version, cores: cpus().length,
     loadavgBefore: m.loadBefore, loadavgAfter: loadavg(), durationS: Math.round((Date.now() - m.started) / 1000),
     parameters: {
       variant: args.variant, clients: args.clients, paceMs: args.paceMs, totalRatePerS: Math.round((args.clients * 1000) / args.paceMs),
