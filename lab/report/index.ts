@@ -5,6 +5,7 @@ import { docFiles } from './figure-scan.js';
 import { docBlocks } from './blocks/index.js';
 import { regenerateTimelines } from './timelines.js';
 import { writeHistory } from './history.js';
+import { regenerateExperimentTables } from './experiments.js';
 import { explainSection } from './explain-before.js';
 import { driftSection } from './drift.js';
 import { writeTriage } from '../tools/triage/main.js';
@@ -13,7 +14,7 @@ import { REPO_ROOT } from '../engine/meta.js';
 import { groupsOf, latestByArm, loadRuns, suiteOf, type StoredRun } from './load.js';
 import { failures } from './summarize.js';
 import { provenanceLines } from './provenance.js';
-import { headlineTable } from './headline.js';
+import { headlineTable, zeroBound } from './headline.js';
 import { loadRunData, renderCompare } from './svg-compare.js';
 import { evidenceExcerpt, readEvidence } from './evidence-excerpt.js';
 import type { ArmRow } from './tables.js';
@@ -61,7 +62,8 @@ function stressVerdict(used: StoredRun[]): string {
   const lost = sum((r) => r.summary.jobs.lost);
   const dup = sum((r) => r.summary.jobs.duplicated);
   const met = requests >= STRESS_MIN_REQUESTS && failed === 0 && lost === 0 && dup === 0;
-  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs), ${lost} jobs lost, ${dup} side effects duplicated. `
+  const bound = failed === 0 ? ` (${zeroBound(requests)})` : '';
+  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs)${bound}, ${lost} jobs lost, ${dup} side effects duplicated. `
     + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
 }
 
@@ -145,6 +147,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     .map((d) => ({ dir: d.name, files: readdirSync(join(resultsDir, d.name)).filter((f) => /\.(md|csv|json|svg)$/.test(f)).sort() }))
     .filter((o) => o.files.length > 0);
   written.push(...regenerateTimelines(resultsDir, runs));
+  written.push(...regenerateExperimentTables(resultsDir));
   written.push(...writeHistory(resultsDir, runs));
   written.push(...writeTriage(resultsDir, runs, warn));
   if (docsRoot) {

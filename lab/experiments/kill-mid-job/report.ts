@@ -74,7 +74,7 @@ export function writeResults(dir: string, s: KmjSummary): void {
     '# kill-mid-job',
     '',
     `Command: \`${s.command}\`  `,
-    `Target: ${s.target}; commit ${s.commit} (at its start); date ${s.date}; ${s.loadavgBefore ? `${s.cores} cores, 1-min load average ${s.loadavgBefore[0]} at its start and ${s.loadavgAfter?.[0] ?? '?'} at its end` : 'machine load not recorded (run made before the lab recorded it)'}  `,
+    `Target: ${s.target}; commit ${s.commit}${s.loadavgBefore ? " (at its start)" : ""}; date ${s.date}; ${s.loadavgBefore ? `${s.cores} cores, 1-min load average ${s.loadavgBefore[0]} at its start and ${s.loadavgAfter?.[0] ?? '?'} at its end` : 'machine load not recorded (run made before the lab recorded it)'}  `,
     `Parameters: ${p.jobs} jobs at ${p.rate}/s through ${s.modes[0]?.enqueuedVia ?? 'POST /jobs'}, 2 workers x concurrency ${p.concurrency}, JOB_MS=${p.jobMs}, LOCK_MS=${p.lockMs}, SHUTDOWN_DEADLINE_MS=${p.shutdownDeadlineMs}, ${p.kills} SIGKILL + ${p.terms} SIGTERM per mode (each followed by a restart), seed ${p.seed}.`,
     '',
     markdownTable(s.modes),

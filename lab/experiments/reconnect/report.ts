@@ -1,4 +1,8 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bucket } from './buckets.js';
+import type { WindowSizing } from './window.js';
+import { writeup, type WriteupInput } from './writeup.js';
 import type { ArmStats } from './stats.js';
 
 // Tables and verdicts of the experiment, from the two arms' ArmStats.
@@ -72,4 +76,28 @@ export function verdict(sync: ArmStats, jit: ArmStats): Verdict {
     jitteredP99Within2x: jit.p99Ratio <= 2,
     jitteredNoErrors: jit.rolloutErrorCount === 0 && Object.keys(jit.connectFailures).length === 0,
   };
+}
+
+/**
+ * table.md, table.csv and README.md of one stored reconnect run, from its summary.json alone (the
+ * chart and series.csv need the per-bucket series, which only a run produces). `npm run lab -- report`
+ * calls it for every results/reconnect/<variant>/, so a change of these renderers reaches stored runs.
+ */
+export function renderStoredReconnect(dir: string): string[] {
+  const file = join(dir, 'summary.json');
+  if (!existsSync(file)) return [];
+  const s = JSON.parse(readFileSync(file, 'utf8')) as WriteupInput['meta'] & { arms: ArmStats[]; verdict: Verdict; notes: string[]; parameters: { jitterWindow: WindowSizing } };
+  const table = markdownTable(s.arms);
+  const files: Array<[string, string]> = [
+    ['table.md', `${table}\n`],
+    ['table.csv', csvTable(s.arms)],
+    ['README.md', writeup({ meta: s, stats: s.arms, verdict: s.verdict, sizing: s.parameters.jitterWindow, notes: s.notes, table })],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    if (existsSync(join(dir, name)) && readFileSync(join(dir, name), 'utf8') === text) continue;
+    writeFileSync(join(dir, name), text);
+    written.push(name);
+  }
+  return written;
 }

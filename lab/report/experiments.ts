@@ -1,0 +1,22 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renderStoredReconnect } from '../experiments/reconnect/report.js';
+import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/report.js';
+
+// The other experiments' tables, re-rendered from their stored summary.json by the report (charts
+// that need a run's raw series are the run's own). Each returns the files it changed.
+
+export function regenerateExperimentTables(resultsDir: string): string[] {
+  const written: string[] = [];
+  const reconnect = join(resultsDir, 'reconnect');
+  if (existsSync(reconnect)) {
+    for (const d of readdirSync(reconnect).sort()) written.push(...renderStoredReconnect(join(reconnect, d)).map((f) => `reconnect/${d}/${f}`));
+  }
+  const kmj = join(resultsDir, 'kill-mid-job');
+  if (existsSync(join(kmj, 'summary.json'))) {
+    const before = ['table.md', 'table.csv'].map((f) => (existsSync(join(kmj, f)) ? readFileSync(join(kmj, f), 'utf8') : ''));
+    writeResults(kmj, JSON.parse(readFileSync(join(kmj, 'summary.json'), 'utf8')) as KmjSummary);
+    ['table.md', 'table.csv'].forEach((f, i) => { if (readFileSync(join(kmj, f), 'utf8') !== before[i]) written.push(`kill-mid-job/${f}`); });
+  }
+  return written;
+}
