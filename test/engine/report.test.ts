@@ -34,7 +34,8 @@ test('tables: median [min–max] over the reps of the latest batch of each arm',
     const r = regenerateReport(dir);
     assert.equal(r.runs, 9);
     assert.match(readFileSync(join(dir, 'ladder.md'), 'utf8'), /\| 777 \|/);
-    const md = readFileSync(join(dir, 'before-after.md'), 'utf8');
+    // the tables, not the drift section (which lists every stored batch of `before` on purpose)
+    const md = readFileSync(join(dir, 'before-after.md'), 'utf8').split('## Drift of')[0]!;
     const beforeRow = md.split('\n').find((l) => l.startsWith('| `before`'))!;
     assert.ok(beforeRow.includes('| 12 [10–30] |'), beforeRow);
     assert.ok(!md.includes('999'), 'the older batch is not mixed in');
@@ -100,7 +101,7 @@ test('ladder write-up names each lever with its measured numbers', () => {
     storeRun(dir, 'l5', fakeSummary('after', 1, { levers: ['pid1', 'readiness', 'drain', 'requeue', 'surge'] }));
     regenerateReport(dir);
     const w = readFileSync(join(dir, 'ladder-writeup.md'), 'utf8');
-    assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`\)/);
+    assert.match(w, /## 1\. `pid1` \(`before` → `ladder-1-pid1`, ladder batch\)/);
     // one rep per arm: no spread, so nothing is bold
     assert.match(w, /SIGKILLs: 6 → 0 \(1 rep: run-to-run spread unknown\)/);
     assert.doesNotMatch(w, /→ \*\*/);
