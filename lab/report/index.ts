@@ -154,7 +154,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     const blocks = docBlocks(shown);
     for (const file of docFiles(docsRoot)) if (updateDocBlocks(docsRoot, file, resultsDir, blocks).length) written.push(relative(resultsDir, join(docsRoot, file)));
   }
-  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others, hasEvidence: (d) => existsSync(join(resultsDir, d, 'evidence.md')) }));
+  writeFileSync(join(resultsDir, 'README.md'), resultsReadme({ tables: counts, runs, generatedAt: new Date().toISOString(), others, hasEvidence: (d) => existsSync(join(resultsDir, d, 'evidence.md')), has: (f) => existsSync(join(resultsDir, f)) }));
   written.push('README.md');
   return { written, runs: runs.length };
 }
