@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoredRun } from './load.js';
 import { loadRunData } from './svg-compare.js';
@@ -9,7 +9,13 @@ import { renderTimeline } from './svg-timeline.js';
 
 export function regenerateTimelines(resultsDir: string, runs: readonly StoredRun[]): string[] {
   const written: string[] = [];
-  for (const run of runs) {
+  // check's example runs are written by the same artifacts code as the lab's own (results/check/<name>/)
+  const checkDir = join(resultsDir, 'check');
+  const checks: StoredRun[] = existsSync(checkDir)
+    ? readdirSync(checkDir).sort().filter((d) => existsSync(join(checkDir, d, 'summary.json')))
+      .map((d) => ({ dir: `check/${d}`, summary: JSON.parse(readFileSync(join(checkDir, d, 'summary.json'), 'utf8')) as StoredRun['summary'] }))
+    : [];
+  for (const run of [...runs, ...checks]) {
     const data = loadRunData(resultsDir, run);
     if (!data) continue;
     const file = join(resultsDir, run.dir, 'timeline.svg');
