@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { guardianMarkdown, type GuardianSummary } from '../experiments/guardian/report.js';
 import { join } from 'node:path';
 import { renderStoredReconnect } from '../experiments/reconnect/report.js';
 import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/report.js';
@@ -17,6 +18,14 @@ export function regenerateExperimentTables(resultsDir: string): string[] {
     const before = ['table.md', 'table.csv'].map((f) => (existsSync(join(kmj, f)) ? readFileSync(join(kmj, f), 'utf8') : ''));
     writeResults(kmj, JSON.parse(readFileSync(join(kmj, 'summary.json'), 'utf8')) as KmjSummary);
     ['table.md', 'table.csv'].forEach((f, i) => { if (readFileSync(join(kmj, f), 'utf8') !== before[i]) written.push(`kill-mid-job/${f}`); });
+  }
+  const guardian = join(resultsDir, 'guardian');
+  if (existsSync(join(guardian, 'summary.json'))) {
+    const text = guardianMarkdown(JSON.parse(readFileSync(join(guardian, 'summary.json'), 'utf8')) as GuardianSummary);
+    if (!existsSync(join(guardian, 'table.md')) || readFileSync(join(guardian, 'table.md'), 'utf8') !== text) {
+      writeFileSync(join(guardian, 'table.md'), text);
+      written.push('guardian/table.md');
+    }
   }
   return written;
 }

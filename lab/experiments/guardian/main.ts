@@ -7,7 +7,7 @@ import { installSignalTeardown } from '../../engine/teardown.js';
 import { collectEvidence } from '../../report/evidence.js';
 import { evidenceMarkdown } from '../../report/evidence-md.js';
 import { GUARDIAN_USAGE, parseGuardianArgs } from './options.js';
-import { guardianRow, guardianTable, guardianVerdicts } from './report.js';
+import { guardianMarkdown, guardianRow, guardianVerdicts } from './report.js';
 import { podsDirOf, runGuardian } from './run.js';
 
 // `npm run lab -- guardian`: a request outlives the shutdown deadline; the guardian forces the exit
@@ -27,11 +27,11 @@ export async function guardian(argv: string[]): Promise<number> {
   const outDir = join(resolve(o.resultsDir ?? join(REPO_ROOT, 'results')), 'guardian');
   const manifest = 'k8s/rendered/after.yaml';
   const command = `npm run lab -- guardian ${argv.join(' ')}`.trim();
+  const commit = currentCommit(); // at the start: a commit made while it runs is not its code
   const t0 = Date.now();
   const run = await runGuardian({ manifestFile: join(REPO_ROOT, manifest), runDir, slowMs: o.slowMs, say: (s) => say(`${s} | ${((Date.now() - t0) / 1000).toFixed(0)} s`) });
   const rows = run.held.map((h) => guardianRow(podsDirOf(runDir), h));
   const verdicts = guardianVerdicts(rows);
-  const commit = currentCommit();
   const summary = {
     experiment: 'guardian', command, target: 'local', commit, date: date.toISOString(),
     params: { manifest, slowMs: o.slowMs, rolloutMs: run.rolloutMs, machine: machineLoad(loadBefore) },
@@ -39,15 +39,7 @@ export async function guardian(argv: string[]): Promise<number> {
   };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const m = summary.params.machine;
-  const table = [
-    '# Guardian: a request outlives the shutdown deadline', '',
-    `Made by \`${command}\` at commit ${commit} on ${summary.date} (local target, ${manifest}; ${m.cores} cores, Node ${m.node}, 1-min load average ${m.loadavgBefore[0]} → ${m.loadavgAfter[0]}).`,
-    `A rollout restart of the service; one GET /slow?ms=${o.slowMs} sent to each old pod's own address as it starts terminating (during its preStop sleep, so it is in flight at SIGTERM). The after arm's budget: preStop 3 s, then SIGTERM; the drain waits for the request; the guardian deadline (SHUTDOWN_DEADLINE_MS) forces exit 70; the grace period (10 s from termination) would end in SIGKILL.`, '',
-    guardianTable(rows),
-    ...verdicts.map((x) => `- ${x.held ? 'held' : '**did not hold**'}: ${x.claim}`), '',
-    'Each pod\'s shutdown, line by line: [evidence.md](evidence.md).', '',
-  ].join('\n');
+  const table = guardianMarkdown(summary);
   writeFileSync(join(outDir, 'table.md'), table);
   const evidence = collectEvidence(podsDirOf(runDir));
   evidence.pods = evidence.pods.filter((p) => p.role === 'service' && rows.some((r) => r.pod === p.pod));

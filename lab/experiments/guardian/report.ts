@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPodLog, type PodLogLine } from '../../report/pod-log.js';
 import type { HeldRequest } from './run.js';
+import type { MachineLoad } from '../../engine/machine.js';
 
 // The guardian table: per old service pod, what its guardian line said was still open, its exit code,
 // and how long before the kubelet's SIGKILL it exited.
@@ -70,4 +71,26 @@ export function guardianTable(rows: GuardianRow[]): string {
     out.push(`| \`${r.pod}\` | ${r.guardianAtMs === null ? '—' : `+${r.guardianAtMs} ms`} | ${v(r.deadlineMs)} | ${open} | ${r.exitCode ?? '—'} | ${r.exitAtMs === null ? '—' : `+${r.exitAtMs} ms`} | ${r.sigkill ? 'yes' : 'no'} | ${v(r.beforeSigkillMs)} | ${r.client} |`);
   }
   return `${out.join('\n')}\n`;
+}
+
+export interface GuardianSummary {
+  command: string;
+  commit: string;
+  date: string;
+  params: { manifest: string; slowMs: number; machine: MachineLoad };
+  verdicts: Array<{ claim: string; held: boolean }>;
+  rows: GuardianRow[];
+}
+
+/** results/guardian/table.md from its summary.json alone, so `npm run lab -- report` can redraw it. */
+export function guardianMarkdown(s: GuardianSummary): string {
+  const m = s.params.machine;
+  return [
+    '# Guardian: a request outlives the shutdown deadline', '',
+    `Made by \`${s.command}\` at commit ${s.commit} on ${s.date} (local target, ${s.params.manifest}; ${m.cores} cores, Node ${m.node}, 1-min load average ${m.loadavgBefore[0]} → ${m.loadavgAfter[0]}).`,
+    `A rollout restart of the service; one GET /slow?ms=${s.params.slowMs} sent to each old pod's own address as it starts terminating (during its preStop sleep, so it is in flight at SIGTERM). The after arm's budget: preStop 3 s, then SIGTERM; the drain waits for the request; the guardian deadline (SHUTDOWN_DEADLINE_MS) forces exit 70; the grace period (10 s from termination) would end in SIGKILL.`, '',
+    guardianTable(s.rows),
+    ...s.verdicts.map((x) => `- ${x.held ? 'held' : '**did not hold**'}: ${x.claim}`), '',
+    'Each pod\'s shutdown, line by line: [evidence.md](evidence.md).', '',
+  ].join('\n');
 }
