@@ -9,7 +9,8 @@ const span = ([a, b]: [number, number]) => (a === b ? String(a) : `${a}–${b}`)
 export function batchLabel(b: Batch): string {
   const load = b.machine ? `1-min load ${span(b.machine.loadBefore)}` : 'load not recorded';
   const reps = Math.max(1, Math.round(b.runs / Math.max(1, b.arms.length)));
-  return `\`${b.command}\`, ${b.first.slice(0, 16).replace('T', ' ')} UTC, commit ${b.commits.map((c) => c.slice(0, 7)).join('+')}, ${reps} rep${reps === 1 ? '' : 's'} per arm, ${load}`;
+  // named by the invocation start (params.batch), so every quote of one batch names it the same way
+  return `\`${b.command}\` started ${b.batch.slice(0, 16).replace('T', ' ')} UTC, commit ${b.commits.map((c) => c.slice(0, 7)).join('+')}, ${reps} rep${reps === 1 ? '' : 's'} per arm, ${load}`;
 }
 
 /** The one batch these runs come from, or each of them joined with a warning. */
