@@ -14,8 +14,7 @@ build: deps
 	@npm run --silent build
 
 test: build
-	@start=$$(date +%s); node --test --test-concurrency=1 dist/test/; rc=$$?; \
-	echo "make test: $$(( $$(date +%s) - start )) s (exit $$rc; load average $$(cut -d' ' -f1-3 /proc/loadavg))"; exit $$rc
+	@scripts/run-tests.sh
 
 # `make before after` is ONE invocation (one batch, one headline): the first arm goal runs every arm goal given.
 ARM_GOALS := $(filter before after,$(MAKECMDGOALS))

@@ -1,5 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,18 @@ async function refused(path: string, code: 'LAB_BAD_CONFIG' | 'LAB_TLS_MISMATCH'
     for (const m of [path, ...mentions]) assert.ok((err as Error).message.includes(m), `"${(err as Error).message}" should mention "${m}"`);
     return true;
   });
+}
+
+/** The same check as `refused`, in a child process running as uid/gid 65534 (nobody). */
+function refusedAsNobody(path: string, code: string, ...mentions: string[]): void {
+  chmodSync(dir, 0o755);
+  const load = new URL('../../service/config/load.js', import.meta.url).href;
+  const script = `import { loadConfig } from ${JSON.stringify(load)};
+    loadConfig(${JSON.stringify(path)}, 1).then(() => console.log('LOADED'), (e) => console.log(e.code + ' ' + e.message));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(r.stdout.startsWith(`${code} `), `expected ${code} as nobody, got ${r.stdout}`);
+  for (const m of [path, ...mentions]) assert.ok(r.stdout.includes(m), `"${r.stdout.trim()}" should mention "${m}"`);
 }
 
 test('YAML and JSON load into a deeply frozen config with checksum and a working blocklist', async () => {
@@ -73,7 +86,9 @@ test('every bad input is refused with a LabError naming file, field and problem'
   await refused(join(dir, 'missing.yaml'), 'LAB_BAD_CONFIG', 'ENOENT');
   const unreadable = file('unreadable.yaml', 'slowDefaultMs: 1\n');
   chmodSync(unreadable, 0o000);
+  // root reads a mode-000 file anyway: as root, the same load runs in a child that drops to nobody
   if (process.getuid?.() !== 0) await refused(unreadable, 'LAB_BAD_CONFIG', 'EACCES');
+  else refusedAsNobody(unreadable, 'LAB_BAD_CONFIG', 'EACCES');
   await refused(file('nokey.yaml', `tls: {certFile: ${certA.certFile}, keyFile: ${join(dir, 'nope.key')}}\n`), 'LAB_BAD_CONFIG', 'tls.keyFile', 'ENOENT');
   await refused(file('mismatch.yaml', `tls: {certFile: ${certA.certFile}, keyFile: ${certB.keyFile}}\n`), 'LAB_TLS_MISMATCH', 'tls', certB.keyFile);
   await refused(file('expired.yaml', `tls: {certFile: ${expired.certFile}, keyFile: ${expired.keyFile}}\n`), 'LAB_BAD_CONFIG', 'tls.certFile', 'expired');
