@@ -11,6 +11,7 @@ import { findArm } from '../../lab/engine/arms.js';
 import { runExperiment } from '../../lab/engine/protocol.js';
 import { loadScenario } from '../../loadtest/scenario.js';
 import { ROOT } from '../helpers/proc.js';
+import { within } from '../helpers/wait.js';
 
 
 /** Every live descendant of pid (walks /proc ppid links). */
@@ -87,7 +88,7 @@ test('E2E: Ctrl-C mid-run exits 130 and leaves no process behind', { timeout: 60
     assert.ok(tree.length >= 5, `pods, redis running under the lab: ${tree.length} processes`);
     const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)));
     cli.kill('SIGINT');
-    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
+    const code = await within(exited, 20_000, () => 'hung' as const);
     assert.equal(code, 130);
     assert.deepEqual(await noneAliveWithin(tree, 5000), [], 'no orphan survived the lab');
     assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0, 'an interrupted run leaves no half-written result');

@@ -26,5 +26,3 @@ export function oneRouteScenario(path = '/x', method: 'GET' | 'POST' = 'GET'): S
     phases: { warmupSeconds: 0, baselineSeconds: 0, deploys: 0, pauseBetweenDeploysSeconds: 0, cooldownSeconds: 0 },
   };
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,21 +3,27 @@ import assert from 'node:assert/strict';
 import { LoadGenerator } from '../../loadtest/generator.js';
 import { ArrivalSchedule } from '../../loadtest/arrivals.js';
 import { latencyMs } from '../../loadtest/records.js';
-import { oneRouteScenario, sleep, startFixture } from './fixture-server.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
+import { oneRouteScenario, startFixture } from './fixture-server.js';
+
+const nowMs = () => performance.timeOrigin + performance.now(); // the generator's clock
 
 test('open model: sends stay on schedule while every response takes 400 ms', async () => {
   const srv = await startFixture((_req, res) => { setTimeout(() => res.end('ok'), 400); });
   const gen = new LoadGenerator({ scenario: oneRouteScenario(), rate: 100, targets: [{ path: 'l4', origin: srv.origin }], runId: 't1' });
+  let dueAfterMs = 0;
   try {
     gen.start();
-    await sleep(2000);
+    // 2 s at 100/s: stop once 200 arrivals were due; a closed model with few connections would manage far fewer
+    await waitUntil('200 arrivals', () => gen.offered() >= 200, 20_000);
+    dueAfterMs = nowMs() - gen.startedAt;
     await gen.stop();
   } finally {
     await srv.close();
   }
   const recs = gen.records;
-  // 2 s at 100/s: ~200 arrivals; a closed model with few connections would manage far fewer
-  assert.ok(gen.sent >= 180 && gen.sent <= 205, `sent ${gen.sent}`);
+  assert.ok(dueAfterMs >= 1990, `no arrival ahead of its schedule: 200 were due after ${dueAfterMs.toFixed(0)} ms`);
+  assert.ok(gen.sent >= 200, `sent ${gen.sent}`);
   assert.equal(gen.dropped, 0);
   assert.equal(recs.length, gen.sent);
   const lags = recs.map((r) => r.t_start - r.t_sched).sort((a, b) => a - b);
@@ -33,12 +39,12 @@ test('latency is measured from the scheduled time, so server-side queueing shows
   // serial server: one request at a time, 50 ms each = 20/s capacity, offered 40/s
   let busy = Promise.resolve();
   const srv = await startFixture((_req, res) => {
-    busy = busy.then(() => sleep(50)).then(() => { res.end('ok'); });
+    busy = busy.then(() => sleep(50)).then(() => { res.end('ok'); }); // the server's own service time
   });
   const gen = new LoadGenerator({ scenario: oneRouteScenario(), rate: 40, targets: [{ path: 'l4', origin: srv.origin }], runId: 't2' });
   try {
     gen.start();
-    await sleep(1500);
+    await waitUntil('60 arrivals (1.5 s at 40/s)', () => gen.offered() >= 60, 20_000);
     await gen.stop();
   } finally {
     await srv.close();
@@ -56,7 +62,8 @@ test('dropped iterations are counted when the in-flight cap is reached', async (
   const gen = new LoadGenerator({ scenario: oneRouteScenario(), rate: 50, maxInFlight: 5, targets: [{ path: 'l4', origin: srv.origin }], runId: 't3' });
   try {
     gen.start();
-    await sleep(1000);
+    // 45 arrivals at 50/s, well before the first answer at 1.5 s frees a slot
+    await waitUntil('40 arrivals dropped at the in-flight cap', () => gen.droppedInFlight >= 40, 20_000);
     await gen.stop();
   } finally {
     await srv.close();
@@ -86,13 +93,13 @@ test('keep-alive off: every request opens a new connection', async () => {
   const genKa = new LoadGenerator({ scenario: oneRouteScenario(), rate: 50, targets: [{ path: 'l4', origin: srv.origin }], runId: 't5' });
   try {
     gen.start();
-    await sleep(400);
+    await waitUntil('20 requests sent', () => gen.sent >= 20);
     await gen.stop();
     const noReuse = sockets.size;
     assert.equal(noReuse, gen.sent, 'one socket per request');
     sockets.clear();
     genKa.start();
-    await sleep(400);
+    await waitUntil('20 requests sent', () => genKa.sent >= 20);
     await genKa.stop();
     assert.ok(sockets.size < genKa.sent / 2, `keep-alive reused sockets: ${sockets.size} for ${genKa.sent}`);
   } finally {

@@ -7,27 +7,20 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { LaggedView } from '../../lab/targets/local/endpoints.js';
 import { IngressProxy } from '../../lab/targets/local/ingress.js';
 import { freePort } from '../helpers/ports.js';
-
-const waitUntil = async (cond: () => boolean, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+import { waitUntil } from '../helpers/wait.js';
 
 test('LaggedView: additions arrive after the propagation delay, removals only after the deregistration delay', async () => {
   const view = new LaggedView('service', 50, () => undefined, 600);
   const ep = { pod: 'p1', ip: '127.0.0.1', ports: [1] };
   const t0 = Date.now();
   view.apply('add', ep);
-  await waitUntil(() => view.has('p1'), 2000, 'add');
+  await waitUntil('add', () => view.has('p1'), 2000);
   const addMs = Date.now() - t0;
   const t1 = Date.now();
   view.apply('remove', ep);
-  await new Promise((r) => setTimeout(r, 300));
+  // Still there right after the removal and (the bound below) until the deregistration delay ran out.
   assert.ok(view.has('p1'), 'a removed endpoint still gets new connections during the deregistration delay');
-  await waitUntil(() => !view.has('p1'), 3000, 'remove');
+  await waitUntil('remove', () => !view.has('p1'), 3000);
   assert.ok(Date.now() - t1 >= 590, `removed after ${Date.now() - t1} ms`);
   assert.ok(addMs < 590, `added after ${addMs} ms`);
   view.close();

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
+import { waitInFlight, waitUntil } from '../helpers/wait.js';
 import { exitedWithLogs, startService, type RunningService } from '../service/harness.js';
 import { rawPost, SseReader } from './sse-reader.js';
 
@@ -78,10 +79,10 @@ test('GET /ws sends the same events as JSON and resumes with ?lastEventId=', asy
   await withService({}, async (svc) => {
     const base = `${svc.url.replace('http', 'ws')}/ws`;
     const a = await wsOpen(base);
-    await until(() => a.ids.length >= 4);
+    await waitUntil('four events on stream a', () => a.ids.length >= 4);
     a.ws.close();
     const b = await wsOpen(`${base}?lastEventId=${a.ids[1]}`);
-    await until(() => b.ids.length >= 4);
+    await waitUntil('four events on stream b', () => b.ids.length >= 4);
     b.ws.close();
     const stream = (await client.xrange('lab:events', '-', '+')).map(([id]) => id);
     const from = stream.indexOf(a.ids[1]!) + 1;
@@ -129,8 +130,8 @@ test('levers on, SIGTERM: SSE gets event: reconnect with a jittered retry: and a
     await sse.until((r) => r.ids.length >= 2);
     const body = randomBytes(200_000); // 2 s at 100 kB/s: fits the 6 s budget
     const upload = rawPost('127.0.0.1', svc.port, '/upload', { 'content-length': String(body.length), connection: 'close' }, body);
-    // SSE + WS + the upload + this scrape itself: the upload is being read when the signal comes
-    await until(async () => /lab_http_in_flight (\d+)/.exec(await (await fetch(`${svc.url}/metrics`)).text())?.[1] === '4');
+    // SSE + WS + the upload: the upload is being read when the signal comes
+    await waitInFlight(svc.url, 3);
     svc.proc.child.kill('SIGTERM');
     await sse.until((r) => r.ended !== undefined, 8000);
     assert.equal(sse.ended, 'end', 'the stream ended cleanly, not reset');
@@ -185,10 +186,3 @@ test('levers off, SIGTERM: the SSE stream is cut (no reconnect event, no clean e
   });
 });
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { writeConfigMapDir, writeInPlace } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { startService, type RunningService } from './service.js';
-import { sleep } from './client.js';
+import { sleep, waitUntil } from '../helpers/wait.js';
 
 const running: RunningService[] = [];
 const dirs: string[] = [];
@@ -29,20 +29,22 @@ const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
  * What a naive reloader does: watch the file and read it on every event. Returns every read it
  * made that was neither the old nor the new complete content.
  */
-function naiveReader(file: string, complete: Set<string>, watched = file): { partial: string[]; reads: number; close(): void } {
+function naiveReader(file: string, complete: Set<string>, watched = file): { partial: string[]; reads: number; seen: Set<string>; close(): void } {
   const partial: string[] = [];
+  const seen = new Set<string>(); // checksums of the complete versions it read
   let reads = 0;
   const w = watch(watched, () => {
     let text: string;
     try { text = readFileSync(file, 'utf8'); } catch { return; }
     reads++;
-    if (!complete.has(sha(text))) {
+    if (complete.has(sha(text))) seen.add(sha(text));
+    else {
       let parses = true;
       try { parse(text); } catch { parses = false; }
       partial.push(`${text.length} bytes, ${parses ? 'parses (silently wrong)' : 'does not parse'}`);
     }
   });
-  return { partial, get reads() { return reads; }, close: () => w.close() };
+  return { partial, seen, get reads() { return reads; }, close: () => w.close() };
 }
 
 test('naive in-place write: a file watcher reads the file half-written', async () => {
@@ -54,7 +56,8 @@ test('naive in-place write: a file watcher reads the file half-written', async (
   writeFileSync(file, v1);
   const reader = naiveReader(file, new Set([sha(v1), sha(v2)]));
   await writeInPlace(file, v2, 4096, 2);
-  await sleep(200);
+  // The event after the last write makes the reader read all of v2: every earlier event was handled by then.
+  await waitUntil('the watcher read the finished file', () => reader.seen.has(sha(v2)));
   reader.close();
   assert.equal(readFileSync(file, 'utf8'), v2, 'the write itself completed');
   assert.ok(reader.partial.length > 0, `expected partial reads; ${reader.reads} reads were all complete`);
@@ -73,12 +76,14 @@ test('ConfigMap ..data swap: neither a reader nor the service ever sees a partia
   for (const v of versions) {
     await writeConfigMapDir(s.configDir, { 'config.yaml': v });
     seen.push(sha(readFileSync(visible, 'utf8')));
-    await sleep(30);
+    await sleep(30); // pacing: updates land while the service is reloading an earlier one
   }
   reader.close();
   const last = versions.at(-1)!;
-  const deadline = Date.now() + 10_000;
-  while ((await s.config()).checksum !== sha(last) && Date.now() < deadline) await sleep(50);
+  // The service's own word that it swapped in the last version (or that a reload failed), not a
+  // deadline on /config: parsing 200 KB on the parser thread takes seconds on a loaded machine.
+  const outcome = await s.proc.waitFor((l) => (l.event === 'config-swapped' && l.checksum === sha(last)) || l.event === 'config-reload-failed', 30_000);
+  assert.equal(outcome.event, 'config-swapped', `a reload failed: ${JSON.stringify(outcome)}`);
   const cfg = await s.config();
   assert.equal(cfg.checksum, sha(last), 'the service ends on the last complete file');
   assert.equal(cfg.values.blocklistEntries, 12_000);

@@ -42,18 +42,5 @@ export function get(url: string, opts: { localAddress?: string; agent?: Agent | 
   });
 }
 
-/** Polls until pred holds, at most timeoutMs. */
-export async function until<T>(what: string, fn: () => Promise<T>, pred: (v: T) => boolean, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (let i = 0; Date.now() < end && i < 10_000; i++) {
-    try {
-      last = await fn();
-      if (pred(last)) return last;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Polls until pred holds (bounded); sleep is for pacing only.
+export { poll as until, sleep } from '../helpers/wait.js';

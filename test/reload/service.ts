@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
+import { within } from '../helpers/wait.js';
 import { writeConfigMapDir } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { get, SERVICE_SCRIPT, until } from './client.js';
 
@@ -49,7 +50,7 @@ export async function startService(files: Record<string, string>, opts: { https?
   const stop = () => (stopped ??= (async () => {
     if (proc.child.exitCode === null && proc.child.signalCode === null) {
       proc.child.kill('SIGKILL');
-      await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 5000))]);
+      await within(proc.exited, 5000, () => undefined);
     }
     await redis?.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCert, makeExpiredCert } from './certs.js';
-import { get, SERVICE_SCRIPT, sleep } from './client.js';
+import { get, SERVICE_SCRIPT } from './client.js';
 import { writeConfigMapDir } from '../../lab/experiments/reload-vs-restart/configmap.js';
 import { freePort } from '../helpers/ports.js';
 import { startNode } from '../helpers/proc.js';
 import { startRedis } from '../helpers/redis.js';
+import { sleep, waitUntil, within } from '../helpers/wait.js';
 import { startService, type RunningService } from './service.js';
 
 const running: RunningService[] = [];
@@ -36,7 +37,7 @@ function handshake(port: number): Promise<string> {
 }
 
 /** Steady HTTPS traffic, half on one kept-alive connection, half on fresh handshakes. */
-function traffic(base: string, agent: Agent): { stop(): Promise<{ ok: number; failed: string[] }> } {
+function traffic(base: string, agent: Agent): { readonly ok: number; stop(): Promise<{ ok: number; failed: string[] }> } {
   let on = true;
   let ok = 0;
   const failed: string[] = [];
@@ -48,10 +49,10 @@ function traffic(base: string, agent: Agent): { stop(): Promise<{ ok: number; fa
       } catch (err) {
         failed.push((err as Error).message);
       }
-      await sleep(10);
+      await sleep(10); // pacing
     }
   })();
-  return { async stop() { on = false; await loop; return { ok, failed }; } };
+  return { get ok() { return ok; }, async stop() { on = false; await loop; return { ok, failed }; } };
 }
 
 test('cert+key rotation: the open TLS connection keeps working, new handshakes get the new cert; a mismatched pair is refused under traffic', async () => {
@@ -75,7 +76,7 @@ test('cert+key rotation: the open TLS connection keeps working, new handshakes g
     assert.equal(await handshake(port), fpA);
 
     const load = traffic(s.httpsBase, agent);
-    await sleep(200);
+    await waitUntil('traffic flowing before the rotation', () => load.ok >= 4);
     // Certificate and key change in one ..data swap, as a Secret update delivers them.
     await s.publish({ 'config.yaml': CONFIG, 'tls.crt': b.cert, 'tls.key': b.key });
     const rotated = await s.nth('tls-rotated', 1);
@@ -99,7 +100,8 @@ test('cert+key rotation: the open TLS connection keeps working, new handshakes g
     cfg = await s.config();
     assert.match(cfg.lastReload.error, /LAB_BAD_CONFIG.*expired/);
     assert.equal(await handshake(port), fpB, 'refused rotations leave the served certificate alone');
-    await sleep(200);
+    const okAfterRefusals = load.ok;
+    await waitUntil('traffic still flowing after the refused rotations', () => load.ok >= okAfterRefusals + 6);
     const result = await load.stop();
     assert.equal(agentConnections, 1, 'the kept-alive connection survived the refused rotations too');
     assert.deepEqual(result.failed, [], 'no request or handshake failed during rotation and refusals');
@@ -117,7 +119,7 @@ test('a bad config at start is a start-up error: exit 1 with start-failed naming
   const redis = await startRedis();
   const proc = startNode(SERVICE_SCRIPT, { PORT: String(await freePort()), HOST: '127.0.0.1', REDIS_URL: redis.url, CONFIG_FILE: join(dir, 'config.yaml'), QUEUE_NAME: `reload-bad-${process.pid}` });
   try {
-    const exit = await Promise.race([proc.exited, sleep(15_000).then(() => null)]);
+    const exit = await within(proc.exited, 15_000, () => null);
     assert.ok(exit, 'exited within 15 s');
     assert.equal(exit.code, 1);
     const line = proc.lines.find((l): l is Record<string, any> => typeof l === 'object' && l.event === 'start-failed');

@@ -3,6 +3,7 @@ import { once as onceEvent } from 'node:events';
 import { Client } from 'undici';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
+import { waitUntil } from '../helpers/wait.js';
 
 export const SERVICE = 'dist/service/main.js';
 
@@ -100,28 +101,9 @@ export function logTime(line: Record<string, any>): number {
   return Date.parse(line.time as string);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep, waitInFlight } from '../helpers/wait.js';
 
-/** Polls `pred` every 20 ms until it holds or `timeoutMs` passes. */
-export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/**
- * Waits until the service's in-flight gauge (lab_http_in_flight on /metrics) reaches `n`: the
- * request under test is being served, so a signal sent now lands mid-request, whatever the load.
- */
-export async function waitInFlight(url: string, n: number, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const m = await once(url, '/metrics');
-    const v = Number(/^lab_http_in_flight (\d+)$/m.exec(m.body ?? '')?.[1] ?? -1);
-    if (v >= n) return;
-    if (Date.now() > end) throw new Error(`lab_http_in_flight stayed at ${v}, below ${n}, for ${timeoutMs} ms`);
-    await sleep(20);
-  }
+/** Polls `pred` until it holds or `timeoutMs` passes. */
+export function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  return waitUntil(what, pred, timeoutMs);
 }

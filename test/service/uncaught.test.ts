@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EXIT_UNCAUGHT } from '../../common/exit-codes.js';
 import { startRedis } from '../helpers/redis.js';
-import { events, exitedWithLogs, once, send, startService } from './harness.js';
+import { events, exitedWithLogs, once, send, startService, waitInFlight } from './harness.js';
 
 test(`an uncaught error in the service: logged, /readyz fails, in-flight requests finish, exit ${EXIT_UNCAUGHT} within the deadline`, async () => {
   const redis = await startRedis();
@@ -10,12 +10,7 @@ test(`an uncaught error in the service: logged, /readyz fails, in-flight request
   try {
     const slow = send(svc.client(), '/slow?ms=2500');
     // State, not a sleep: the in-flight gauge shows the slow request before the fault.
-    for (const end = Date.now() + 10_000; ;) {
-      const m = await once(svc.url, '/metrics');
-      if (/^lab_http_in_flight 1$/m.test(m.body ?? '')) break;
-      if (Date.now() > end) throw new Error(`the slow request never showed in lab_http_in_flight: ${m.body?.slice(0, 200)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitInFlight(svc.url, 1);
     const t0 = Date.now();
     const fault = await once(svc.url, '/__test/fault?kind=rejection');
     assert.equal(fault.status, 200);
