@@ -14,26 +14,30 @@ interface Termination { sigtermToExitMs: number; exit: TimelineEvent; sigkilled:
 
 async function terminateOnce(app: FixtureApp, forceIsolationFallback = false): Promise<Termination> {
   const ws = workspace(deployment({ replicas: 1, maxSurge: 1, maxUnavailable: 0, grace: GRACE_S, ...app }));
-  const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, forceIsolationFallback, startTimeoutMs: 20_000 });
   try {
-    const [old] = cluster.readyPods('service');
-    assert.ok(old, 'one ready pod before the rollout');
-    const pid1 = old.pid1;
-    // Ready comes before the app has run a line (no readiness probe): wait until it listens, so
-    // its handler, if any, is installed.
-    await waitForLog(old.logFile, /"event":"listening"/);
-    await cluster.rolloutRestart(['service']);
-    const mine = cluster.events.filter((e) => e.pod === old.name);
-    const sigterm = mine.find((e) => e.kind === 'sigterm');
-    const exit = mine.find((e) => e.kind === 'pod-exit');
-    assert.ok(sigterm && exit, `sigterm and pod-exit recorded: ${JSON.stringify(mine)}`);
-    return {
-      sigtermToExitMs: exit.t - sigterm.t, exit, sigterm, pid1,
-      sigkilled: mine.some((e) => e.kind === 'sigkill'),
-      log: readFileSync(old.logFile, 'utf8'),
-    };
+    const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, forceIsolationFallback, startTimeoutMs: 20_000 });
+    let r: Omit<Termination, 'log'> & { logFile: string };
+    try {
+      const [old] = cluster.readyPods('service');
+      assert.ok(old, 'one ready pod before the rollout');
+      const pid1 = old.pid1;
+      // Ready comes before the app has run a line (no readiness probe): wait until it listens, so
+      // its handler, if any, is installed.
+      await waitForLog(old.logFile, /"event":"listening"/);
+      await cluster.rolloutRestart(['service']);
+      const mine = cluster.events.filter((e) => e.pod === old.name);
+      const sigterm = mine.find((e) => e.kind === 'sigterm');
+      const exit = mine.find((e) => e.kind === 'pod-exit');
+      assert.ok(sigterm && exit, `sigterm and pod-exit recorded: ${JSON.stringify(mine)}`);
+      r = { sigtermToExitMs: exit.t - sigterm.t, exit, sigterm, pid1, sigkilled: mine.some((e) => e.kind === 'sigkill'), logFile: old.logFile };
+    } finally {
+      await cluster.close();
+    }
+    // The pod log is written through a stream: read it once the kubelet's own pod-exit line is in
+    // the file (read right after the rollout, the last lines may still be buffered).
+    await waitForLog(r.logFile, /kubelet pod-exit/);
+    return { ...r, log: readFileSync(r.logFile, 'utf8') };
   } finally {
-    await cluster.close();
     ws.remove();
   }
 }
