@@ -37,6 +37,17 @@ export function l4Connector(view: LaggedView, portIndex = 0, onConnect?: (pod: s
 }
 
 /**
+ * Passes a failure on as a reset, as a dead endpoint behind iptables would. A socket already
+ * half-closed (end() was called: the pipe carried the other side's FIN) cannot be reset: libuv
+ * refuses with EINVAL and Node then never closes the handle, so the lab process could never exit
+ * (it spins in its exit cleanup). Such a socket is destroyed instead.
+ */
+function reset(s: Socket): void {
+  if (s.destroyed) return;
+  if (s.writableEnded) s.destroy(); else s.resetAndDestroy();
+}
+
+/**
  * A Service address for processes that dial a Service by DNS name (REDIS_URL=redis://redis:6379):
  * a TCP forwarder on the Service's local address that picks an endpoint per connection from the
  * lagged view and splices bytes both ways. The one difference from iptables: the client's connect
@@ -66,8 +77,8 @@ export class ServiceForwarder {
     const upstream = connect({ host: ep.ip, port: ep.ports[this.portIndex]!, noDelay: true });
     this.sockets.add(upstream);
     upstream.once('close', () => this.sockets.delete(upstream));
-    upstream.once('error', () => { if (!client.destroyed) client.resetAndDestroy(); });
-    client.once('error', () => { if (!upstream.destroyed) upstream.resetAndDestroy(); });
+    upstream.once('error', () => reset(client));
+    client.once('error', () => reset(upstream));
     client.pipe(upstream);
     upstream.pipe(client);
   }
