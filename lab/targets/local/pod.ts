@@ -41,7 +41,8 @@ export interface PodEnv {
   fatal(err: Error): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
+// unref: the race against the pod's exit must not keep a finished lab (or a test file) alive for a grace period
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)).unref());
 
 export class Pod {
   phase: PodPhase = POD_PHASES.Pending;
