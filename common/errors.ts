@@ -46,6 +46,8 @@ export const ERRORS = {
   LAB_POD_CRASHLOOP: "the app's pods keep exiting on their own (the app cannot start)",
   LAB_POD_NEVER_READY: "the app's pods run but never become ready",
   LAB_UNKNOWN_BLOCK: 'a doc names a generated block that no generator makes',
+  LAB_IMAGE_PULL: 'a container cannot get its image (the pod will not start)',
+  LAB_K6_TOO_BIG: 'the load plan needs more k6 memory than the Job may have',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -56,10 +56,11 @@ export const PHASES = ['warmup', 'baseline', 'deploy', 'cooldown'];
 for (const p of PATHS) if (!BASE_URL[p]) throw new Error(`LAB_BAD_ENV: LAB_PATHS contains "${p}"; valid paths are l4, ingress`);
 
 const perPath = Math.max(1, Math.round(RATE / PATHS.length));
-// Enough VUs for every request of one timeout period to be in flight at once (rate × timeout);
-// fewer are started up front because k6 initialises the rest only when they are needed.
-const maxVUs = Math.max(1, Math.ceil(perPath * TIMEOUT_S));
-const preAllocatedVUs = Math.min(maxVUs, Math.max(10, perPath));
+// The Job passes VUs sized from the plan (lab/targets/kind/k6-sizing.ts: rate × expected latency
+// with headroom, capped by the memory the Job asks for). Without them (k6 run by hand): every
+// request of one timeout period in flight at once at most, one VU per request/s up front.
+const maxVUs = Math.max(1, num('LAB_MAX_VUS', Math.ceil(perPath * TIMEOUT_S)));
+const preAllocatedVUs = Math.max(1, Math.min(maxVUs, num('LAB_PREALLOCATED_VUS', Math.max(10, perPath))));
 
 /** @type {Record<string, string[]>} */
 const thresholds = {

@@ -2,10 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { covers, type AccessCheck } from '../../lab/targets/kind/api-access.js';
 
 // A real HTTP server on 127.0.0.1 that answers the few kube-apiserver paths the kind target uses
 // (discovery, apply/patch/create/delete, status reads, logs) and records every request, so tests
-// can check the exact requests @kubernetes/client-node sends. Not a Kubernetes: no semantics.
+// can check the exact requests @kubernetes/client-node sends. Not a Kubernetes: no semantics —
+// except, with `role` set, RBAC: a resource request the Role does not grant gets 403 (and is
+// listed in `denied`), and a SelfSubjectAccessReview is answered from the same Role.
 
 export interface Recorded {
   method: string;
@@ -23,9 +26,41 @@ const DISCOVERY: Record<string, Array<[string, string, boolean]>> = {
   '/apis/networking.k8s.io/v1': [['ingresses', 'Ingress', true]],
 };
 
+/** A Role: the namespace it is in and its rules, one AccessCheck per (verb, group, resource[/subresource]). */
+export interface FixtureRole { namespace: string; rules: AccessCheck[] }
+
+/**
+ * The RBAC attributes the API server's authorizer sees for a request (k8s.io/apiserver
+ * pkg/endpoints/request/requestinfo.go): verb from the method (GET → get/list/watch), API group,
+ * namespace, resource, subresource. null for a non-resource path (discovery), which every
+ * authenticated user may read (the system:discovery ClusterRole).
+ */
+export function requestAttributes(method: string, url: string): { namespace?: string; check: AccessCheck } | null {
+  const [path, query = ''] = url.split('?') as [string, string?];
+  const parts = path.split('/').filter(Boolean);
+  let group: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 2) { group = ''; rest = parts.slice(2); }
+  else if (parts[0] === 'apis' && parts.length >= 3) { group = parts[1]!; rest = parts.slice(3); }
+  else return null;
+  if (rest.length === 0) return null;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2); }
+  const [resource, name, subresource] = rest as [string, string?, string?];
+  const watch = /(^|&)watch=(true|1)(&|$)/.test(query);
+  const verb = method === 'GET' ? (watch ? 'watch' : name ? 'get' : 'list')
+    : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch'
+      : method === 'DELETE' ? (name ? 'delete' : 'deletecollection') : method.toLowerCase();
+  return { ...(namespace ? { namespace } : {}), check: { verb, group, resource, ...(subresource ? { subresource } : {}) } };
+}
+
 export interface ApiFixture {
   url: string;
   requests: Recorded[];
+  /** When set, RBAC is enforced with this Role (see the file's head). */
+  role?: FixtureRole;
+  /** Requests refused with 403 under `role`: `METHOD url`. */
+  denied: string[];
   /** Per path (without query) response overrides: [status, body]. */
   responses: Map<string, [number, unknown]>;
   /** Consulted before `responses`: an answer for any method and path, or undefined for the defaults. */
@@ -46,6 +81,21 @@ export async function startApiFixture(): Promise<ApiFixture> {
         res.writeHead(status, { 'content-type': type });
         res.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
       };
+      const role = fixture.role;
+      if (role) {
+        const attrs = requestAttributes(req.method ?? '', req.url ?? '');
+        if (attrs && attrs.check.resource === 'selfsubjectaccessreviews') {
+          // what the user may do is answered from the Role (every user may ask: system:basic-user)
+          const ra = (() => { try { return JSON.parse(body)?.spec?.resourceAttributes ?? {}; } catch { return {}; } })();
+          const asked = { verb: ra.verb, group: ra.group ?? '', resource: ra.resource, ...(ra.subresource ? { subresource: ra.subresource } : {}) };
+          const allowed = ra.namespace === role.namespace && covers(role.rules, asked);
+          return send(201, { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: ra }, status: { allowed } });
+        }
+        if (attrs && !(attrs.namespace === role.namespace && covers(role.rules, attrs.check))) {
+          fixture.denied.push(`${req.method} ${req.url}`);
+          return send(403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `forbidden: ${attrs.check.verb} ${attrs.check.resource}${attrs.check.subresource ? `/${attrs.check.subresource}` : ''} in ${attrs.namespace ?? '(cluster)'}` });
+        }
+      }
       const override = fixture.handler?.(req.method ?? '', path) ?? responses.get(path);
       if (override) return send(override[0], override[1], typeof override[1] === 'string' ? 'text/plain' : 'application/json');
       const disco = DISCOVERY[path];
@@ -69,6 +119,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
   const fixture: ApiFixture = {
     url: `http://127.0.0.1:${port}`,
     requests,
+    denied: [],
     responses,
     close() {
       closed ??= new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });

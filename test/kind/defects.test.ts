@@ -80,7 +80,8 @@ describe('kind target defects (issue 15)', () => {
 
   it('counts SIGKILLs and deregistrations only of terminations that start inside the deploy window (recorded watch objects)', () => {
     const tl = new Timeline('service');
-    const pod = (name: string, extra: any) => ({ metadata: { name, labels: { app: 'service' }, ...extra.metadata }, status: { conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: extra.cs ?? [] } });
+    tl.on('ReplicaSet', 'ADDED', { metadata: { name: 'service-7d9f8', ownerReferences: [{ kind: 'Deployment', name: 'service', controller: true }] } }, 0);
+    const pod = (name: string, extra: any) => ({ metadata: { name, labels: { app: 'service' }, ownerReferences: [{ kind: 'ReplicaSet', name: 'service-7d9f8', controller: true }], ...extra.metadata }, status: { conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: extra.cs ?? [] } });
     const killed = [{ state: { terminated: { exitCode: 137, reason: 'Error' } } }];
     // the previous arm's pod: deleted at 1000 (before the window), SIGKILLed at 11 000 (inside it)
     tl.on('Pod', 'ADDED', pod('service-prev', {}), 500);

@@ -11,8 +11,10 @@ import { REPO_ROOT } from '../../lab/engine/meta.js';
 // its README: hand-placed, no cluster on the build machines) and the EndpointSlice watch.
 
 const T0 = 1796119570000; // the slice reports service-a ready=false
+// Pods are owned through a ReplicaSet of their Deployment (metadata.ownerReferences), as the API server sends them.
+const rs = (deployment: string) => ({ metadata: { name: `${deployment}-7d9f8`, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment, controller: true }] } });
 const pod = (name: string, ip: string, app: string, extra: any = {}) => ({
-  metadata: { name, labels: { app }, ...extra }, status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
+  metadata: { name, labels: { app }, ownerReferences: [{ apiVersion: 'apps/v1', kind: app === 'k6' ? 'Job' : 'ReplicaSet', name: app === 'k6' ? 'k6-after-r1-abc12' : `${app}-7d9f8`, controller: true }], ...extra }, status: { podIP: ip, conditions: [{ type: 'Ready', status: 'True' }] },
 });
 const slice = (ready: boolean, trigger?: string) => ({
   metadata: { name: 'service-x1', labels: { 'kubernetes.io/service-name': 'service' }, annotations: trigger ? { 'endpoints.kubernetes.io/last-change-trigger-time': trigger } : {} },
@@ -22,6 +24,7 @@ const slice = (ready: boolean, trigger?: string) => ({
 describe('kind deregistration (recorded-format fixtures)', () => {
   it('measures from the pod log and the EndpointSlice, telling L4 (the k6 pod) from the ingress', () => {
     const tl = new Timeline('service');
+    tl.on('ReplicaSet', 'ADDED', rs('service'), T0 - 6000);
     tl.on('Pod', 'ADDED', pod('k6-after-r1-abc12', '10.244.0.12', 'k6'), T0 - 5000);
     tl.on('Pod', 'ADDED', pod('service-a', '10.244.0.20', 'service'), T0 - 5000);
     tl.on('EndpointSlice', 'ADDED', slice(true), T0 - 4900);
@@ -48,6 +51,7 @@ describe('kind deregistration (recorded-format fixtures)', () => {
 
   it('is "not measurable" when the pod logs carry no arrivals', () => {
     const tl = new Timeline('service');
+    tl.on('ReplicaSet', 'ADDED', rs('service'), 0);
     tl.on('Pod', 'ADDED', pod('service-a', '10.244.0.20', 'service'), 0);
     tl.on('EndpointSlice', 'ADDED', slice(true), 10);
     tl.on('EndpointSlice', 'MODIFIED', slice(false), 1000);

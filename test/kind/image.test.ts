@@ -50,7 +50,8 @@ describe('content-derived image tag', () => {
 });
 
 describe('kind load fallback for the containerd image store (stub docker/kind on PATH)', () => {
-  it('saves one platform to an archive and loads that when kind load docker-image fails', async () => {
+  // kind fails on `load docker-image` the way it does under Docker's containerd image store
+  async function fallback(dockerVersion: string): Promise<string[]> {
     const { chmodSync, readFileSync } = await import('node:fs');
     const { delimiter } = await import('node:path');
     const { buildAndLoad } = await import('../../lab/targets/kind/image.js');
@@ -58,9 +59,8 @@ describe('kind load fallback for the containerd image store (stub docker/kind on
     const { KubeConfig } = await import('@kubernetes/client-node');
     const bin = mkdtempSync(join(tmpdir(), 'kind-load-'));
     const log = join(bin, 'calls');
-    // kind fails on `load docker-image` the way it does under Docker's containerd image store
     writeFileSync(join(bin, 'kind'), `#!/bin/sh\necho "kind $*" >> "${log}"\ncase "$2" in docker-image) echo 'ERROR: failed to load image: ctr: content digest sha256:abc: not found' >&2; exit 1;; esac\n`);
-    writeFileSync(join(bin, 'docker'), `#!/bin/sh\necho "docker $*" >> "${log}"\n`);
+    writeFileSync(join(bin, 'docker'), `#!/bin/sh\necho "docker $*" >> "${log}"\ncase "$1" in version) echo '${dockerVersion}';; esac\n`);
     for (const t of ['kind', 'docker']) chmodSync(join(bin, t), 0o755);
     const saved = process.env.PATH;
     process.env.PATH = `${bin}${delimiter}${saved}`;
@@ -69,15 +69,27 @@ describe('kind load fallback for the containerd image store (stub docker/kind on
       kc.loadFromOptions({ clusters: [{ name: 'none', server: 'http://127.0.0.1:9', skipTLSVerify: true }], users: [{ name: 'none' }], contexts: [{ name: 'none', cluster: 'none', user: 'none' }], currentContext: 'none' });
       const tag = await buildAndLoad(new RealExecutor(kc), root, 'deploy-loss-lab:0123456789ab', { kind: true });
       assert.equal(tag, 'deploy-loss-lab:0123456789ab');
-      const calls = readFileSync(log, 'utf8').trim().split('\n');
-      assert.equal(calls.length, 4, calls.join('\n'));
-      assert.match(calls[1]!, /^kind load docker-image deploy-loss-lab:0123456789ab --name deploy-loss-lab$/);
-      const save = /^docker image save --platform linux\/(amd64|arm64) --output (\S+\/image\.tar) deploy-loss-lab:0123456789ab$/.exec(calls[2]!);
-      assert.ok(save, calls[2]);
-      assert.equal(calls[3], `kind load image-archive ${save[2]} --name deploy-loss-lab`);
+      return readFileSync(log, 'utf8').trim().split('\n');
     } finally {
       process.env.PATH = saved;
       rmSync(bin, { recursive: true, force: true });
     }
+  }
+
+  it('saves one platform to an archive and loads that when kind load docker-image fails (Docker 29)', async () => {
+    const calls = await fallback('29.1.2');
+    assert.equal(calls.length, 5, calls.join('\n'));
+    assert.match(calls[1]!, /^kind load docker-image deploy-loss-lab:0123456789ab --name deploy-loss-lab$/);
+    assert.equal(calls[2], 'docker version --format {{.Server.Version}}');
+    const save = /^docker image save --platform linux\/(amd64|arm64) --output (\S+\/image\.tar) deploy-loss-lab:0123456789ab$/.exec(calls[3]!);
+    assert.ok(save, calls[3]);
+    assert.equal(calls[4], `kind load image-archive ${save[2]} --name deploy-loss-lab`);
+  });
+
+  it('leaves out --platform on a Docker older than 28, which has no such flag (issue 21)', async () => {
+    const calls = await fallback('27.5.1');
+    const save = /^docker image save --output (\S+\/image\.tar) deploy-loss-lab:0123456789ab$/.exec(calls[3]!);
+    assert.ok(save, calls[3]);
+    assert.equal(calls[4], `kind load image-archive ${save[1]} --name deploy-loss-lab`);
   });
 });

@@ -9,6 +9,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ARMS } from '../../lab/engine/arms.js';
 import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds } from '../../lab/targets/kind/objects.js';
 import { loadArmManifest } from '../../lab/targets/kind/manifest.js';
+import { sizeK6 } from '../../lab/targets/kind/k6-sizing.js';
 import { ROOT } from '../helpers/proc.js';
 import { join } from 'node:path';
 
@@ -34,7 +35,7 @@ const plan = { warmupSeconds: 4, baselineSeconds: 8, deploySeconds: 124, cooldow
 const job = () => k6Job({
   name: 'k6-after-r1-abc', runId: 'after-r1-abc', rate: 200, keepAlive: true, paths: ['l4', 'ingress'], plan,
   l4Url: 'http://service.deploy-loss-lab.svc.cluster.local', ingressUrl: 'http://ingress-nginx-controller.ingress-nginx.svc.cluster.local',
-  ingressHost: null, timeoutSeconds: 15,
+  ingressHost: null, timeoutSeconds: 15, sizing: sizeK6({ rate: 200, paths: 2, expectedLatencyS: 0.25, timeoutSeconds: 15, plannedSeconds: planSeconds(plan) }),
 });
 
 function restrictedOk(spec: any): void {

@@ -5,8 +5,11 @@ import { splitTimestamp } from '../../lab/targets/kind/markers.js';
 import { parseAcceptedJobs } from '../../lab/targets/kind/accepted.js';
 
 // Watch objects shaped as the API server sends them (Pod, discovery.k8s.io/v1 EndpointSlice).
+// Pods are owned by a ReplicaSet that the Deployment `service` owns (metadata.ownerReferences).
+const OWNED = { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'service-7d9f8', controller: true }] };
+const RS = { metadata: { name: 'service-7d9f8', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'service', controller: true }] } };
 const pod = (name: string, ready: boolean, extra: any = {}) => ({
-  metadata: { name, labels: { app: 'service' }, ...extra.metadata },
+  metadata: { name, labels: { app: 'service' }, ...OWNED, ...extra.metadata },
   status: { podIP: extra.podIP, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }], containerStatuses: extra.containerStatuses ?? [] },
 });
 const slice = (eps: Array<[string, boolean, boolean]>) => ({
@@ -17,6 +20,7 @@ const slice = (eps: Array<[string, boolean, boolean]>) => ({
 describe('kind timeline', () => {
   it('measures deregistration from deletion to endpoint not-ready, removal and last request', () => {
     const tl = new Timeline('service');
+    tl.on('ReplicaSet', 'ADDED', RS, 900);
     tl.on('Pod', 'ADDED', pod('service-a', true, { podIP: '10.244.1.7' }), 1000);
     tl.on('Pod', 'ADDED', pod('service-b', true), 1000);
     tl.on('EndpointSlice', 'ADDED', slice([['service-a', true, false], ['service-b', true, false]]), 1100);

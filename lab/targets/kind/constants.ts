@@ -23,6 +23,8 @@ export const INGRESS_SELECTOR = 'app.kubernetes.io/component=controller';
 export const ENVOY_GATEWAY_VERSION = 'v1.9.0';
 /** Envoy Gateway puts each Gateway's Envoy Deployment and Service here, labelled with the owning Gateway. */
 export const ENVOY_NAMESPACE = 'envoy-gateway-system';
+/** The Gateway of k8s/rendered-l7/envoy-gateway.yaml (k8s/components/gateway-api). */
+export const ENVOY_GATEWAY_NAME = 'service';
 /** envoyproxy/gateway v1.9.0 internal/gatewayapi/translator.go OwningGatewayNameLabel / …NamespaceLabel */
 export const ENVOY_SERVICE_SELECTOR = `gateway.envoyproxy.io/owning-gateway-name=service,gateway.envoyproxy.io/owning-gateway-namespace=${NAMESPACE}`;
 /** The Gateway API kinds the L7 alternative adds (k8s/components/gateway-api). */

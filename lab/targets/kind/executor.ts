@@ -10,7 +10,7 @@ export interface KubeRef {
   name: string;
 }
 
-export type WatchedResource = 'Deployment' | 'Pod' | 'EndpointSlice' | 'Event';
+export type WatchedResource = 'Deployment' | 'ReplicaSet' | 'Pod' | 'EndpointSlice' | 'Event';
 export type WatchSink = (resource: WatchedResource, type: string, obj: any, t: number) => void;
 export type LogLineSink = (pod: string, line: string) => void;
 export type JobOutcome = 'succeeded' | 'failed';
@@ -33,13 +33,18 @@ export interface Executor {
   waitJobPod(namespace: string, job: string, timeoutMs: number): Promise<string>;
   /** Polls until a Service matching the selector exists; resolves with its name. */
   waitServiceName(namespace: string, labelSelector: string, timeoutMs: number): Promise<string>;
+  /**
+   * Polls until the Gateway's status has the condition Programmed=True for its current generation
+   * and every Envoy pod matching `envoySelector` in `envoyNamespace` is Ready (at least one).
+   */
+  waitGatewayReady(namespace: string, gateway: string, envoyNamespace: string, envoySelector: string, timeoutMs: number): Promise<void>;
   /** Polls a pod's log until it contains `marker`; resolves with the whole log. */
   waitLogLine(namespace: string, pod: string, marker: string, timeoutMs: number): Promise<string>;
   waitJobFinished(namespace: string, job: string, timeoutMs: number): Promise<JobOutcome>;
   podLog(namespace: string, pod: string): Promise<string>;
-  /** Watches Deployments, Pods, EndpointSlices and Events of a namespace; resolves with a stop function. */
+  /** Watches Deployments, ReplicaSets, Pods, EndpointSlices and Events of a namespace; resolves with a stop function. */
   watch(namespace: string, sink: WatchSink): Promise<() => void>;
-  /** Follows (timestamps=true) the log of every pod matching the selector, including pods created later. */
+  /** Follows (timestamps=true) the log of every pod matching the selector, including pods created later and containers that restart. */
   followLogs(namespace: string, labelSelector: string, sink: LogLineSink): Promise<() => void>;
   sleep(ms: number): Promise<void>;
 }

@@ -86,11 +86,21 @@ async function loadViaArchive(exec: Executor, tag: string, first: unknown): Prom
   const archive = join(dir, 'image.tar');
   const platform = `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
   try {
-    await exec.command('docker', ['image', 'save', '--platform', platform, '--output', archive, tag]);
+    // `docker image save --platform` exists from Docker 28 on (API 1.48); an older engine has no
+    // containerd image store by default, so it saves the one platform it has without the flag.
+    const version = await exec.command('docker', ['version', '--format', '{{.Server.Version}}']).catch(() => '');
+    const platformArgs = versionAtLeast(version.trim(), 28) ? ['--platform', platform] : [];
+    await exec.command('docker', ['image', 'save', ...platformArgs, '--output', archive, tag]);
     await exec.command('kind', ['load', 'image-archive', archive, '--name', CLUSTER_NAME]);
   } catch (err) {
     throw new LabError('LAB_K8S_API', `kind load docker-image ${tag} failed (${(first as Error)?.message ?? first}), and so did the archive fallback: ${(err as Error)?.message ?? err}`, { cause: err });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** `28.0.1` ≥ 28; an unreadable version is not. */
+export function versionAtLeast(version: string, major: number): boolean {
+  const m = /^(\d+)\./.exec(version);
+  return m !== null && Number(m[1]) >= major;
 }

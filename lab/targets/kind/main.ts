@@ -46,5 +46,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`${isLabError(err) ? err.message : (err as Error)?.stack ?? String(err)}\n`);
-  process.exit(isLabError(err) && (err.code === 'LAB_BAD_OPTION' || err.code === 'LAB_UNKNOWN_ARM') ? 2 : 1);
+  process.exit(isLabError(err) && (err.code === 'LAB_BAD_OPTION' || err.code === 'LAB_UNKNOWN_ARM' || err.code === 'LAB_K6_TOO_BIG') ? 2 : 1);
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { LabError } from '../../../common/errors.js';
+import { selectorString } from './selector.js';
 import { GATEWAY_API_KINDS, NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
 
 export interface ArmManifest {
@@ -10,7 +11,7 @@ export interface ArmManifest {
   /** Objects in apply order: the Namespace first, the rest in the rendered file's order. */
   objects: KubernetesObject[];
   deployments: string[];
-  /** Deployment name → its pod label selector (`k=v,k=v`, from spec.selector.matchLabels). */
+  /** Deployment name → its pod label selector string (spec.selector: matchLabels and matchExpressions). */
   selectors: Record<string, string>;
   /** Host of the Ingress's first rule, if it has one (k6 sends it as the Host header). */
   ingressHost: string | null;
@@ -63,7 +64,7 @@ export function loadArmManifest(renderedDir: string, arm: string, image: string)
     selectors: Object.fromEntries(
       objects
         .filter((o) => o.kind === 'Deployment')
-        .map((o: any) => [o.metadata.name, Object.entries(o.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')]),
+        .map((o: any) => [o.metadata.name, selectorString(o.spec?.selector)]),
     ),
     ingressHost: ingress?.spec?.rules?.[0]?.host ?? null,
   };

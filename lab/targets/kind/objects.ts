@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { K6Sizing } from './k6-sizing.js';
 import { APP_UID, K6_IMAGE, K6_UID, LABEL_PART_OF, LABEL_RUN, NAMESPACE } from './constants.js';
 
 // The objects the kind target creates besides the rendered arm: the k6 script ConfigMap and Job,
@@ -20,6 +21,15 @@ export interface PhasePlan {
 export function planSeconds(p: PhasePlan): number {
   return p.warmupSeconds + p.baselineSeconds + p.deploySeconds + p.cooldownSeconds;
 }
+
+/** Every Job the lab creates is deleted by the lab; this is the backstop when the lab itself died. */
+export const JOB_TTL_SECONDS = 600;
+/**
+ * A Job's activeDeadlineSeconds runs from the Job's start, image pulls included (so does a pod's).
+ * The pull is bounded, and a failed one stopped at once, by the orchestrator (waitJobPod, 300 s,
+ * LAB_IMAGE_PULL); this allowance keeps a slow pull the orchestrator accepts from eating the run.
+ */
+export const IMAGE_PULL_ALLOWANCE_SECONDS = 600;
 
 // Restricted Pod Security profile: the namespace enforces it (k8s/base/namespace.yaml).
 function restricted(uid: number) {
@@ -63,6 +73,8 @@ export interface K6JobOptions {
   ingressUrl: string;
   ingressHost: string | null;
   timeoutSeconds: number;
+  /** VUs and memory (lab/targets/kind/k6-sizing.ts) */
+  sizing: K6Sizing;
 }
 
 export function k6Job(o: K6JobOptions): KubernetesObject {
@@ -77,10 +89,12 @@ export function k6Job(o: K6JobOptions): KubernetesObject {
     LAB_BASELINE_SECONDS: String(o.plan.baselineSeconds),
     LAB_DEPLOY_SECONDS: String(o.plan.deploySeconds),
     LAB_COOLDOWN_SECONDS: String(o.plan.cooldownSeconds),
+    LAB_PREALLOCATED_VUS: String(o.sizing.preAllocatedVUs),
+    LAB_MAX_VUS: String(o.sizing.maxVUs),
   };
   if (o.ingressHost) env.LAB_INGRESS_HOST = o.ingressHost;
-  // The pod must outlive the whole plan plus k6's graceful stop; past that it is stuck.
-  const deadline = Math.ceil(planSeconds(o.plan) + o.timeoutSeconds + 120);
+  // The pod must outlive the whole plan plus k6's graceful stop and an image pull; past that it is stuck.
+  const deadline = Math.ceil(planSeconds(o.plan) + o.timeoutSeconds + 120 + IMAGE_PULL_ALLOWANCE_SECONDS);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -88,6 +102,7 @@ export function k6Job(o: K6JobOptions): KubernetesObject {
     spec: {
       backoffLimit: 0, // a second k6 run would double the load and the accepted jobs
       activeDeadlineSeconds: deadline,
+      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
       template: {
         metadata: { labels: labels(o.runId, 'k6') },
         spec: {
@@ -100,7 +115,7 @@ export function k6Job(o: K6JobOptions): KubernetesObject {
               workingDir: '/scripts',
               args: ['run', '--quiet', '--no-color', '--log-format=raw', '/scripts/script.js'],
               env: Object.entries(env).map(([name, value]) => ({ name, value })),
-              resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+              resources: { requests: { cpu: '250m', memory: `${o.sizing.memoryRequestMiB}Mi` }, limits: { cpu: '1', memory: `${o.sizing.memoryLimitMiB}Mi` } },
               securityContext: restricted(K6_UID),
               volumeMounts: [
                 { name: 'scripts', mountPath: '/scripts', readOnly: true },
@@ -157,7 +172,8 @@ export function auditJob(o: { name: string; runId: string; image: string; mode: 
     metadata: { name: o.name, namespace: NAMESPACE, labels: labels(o.runId, `ledger-${o.mode}`) },
     spec: {
       backoffLimit: 0,
-      activeDeadlineSeconds: 120,
+      activeDeadlineSeconds: 120 + IMAGE_PULL_ALLOWANCE_SECONDS,
+      ttlSecondsAfterFinished: JOB_TTL_SECONDS,
       template: {
         metadata: { labels: labels(o.runId, `ledger-${o.mode}`) },
         spec: {

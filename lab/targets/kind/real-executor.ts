@@ -2,11 +2,12 @@ import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch, setHeaderOptions,
-  type KubernetesObject, type V1Deployment,
+  AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, Log, PatchStrategy, Watch, setHeaderOptions,
+  type KubernetesObject, type V1Deployment, type V1Pod,
 } from '@kubernetes/client-node';
 import { LabError } from '../../../common/errors.js';
 import { FIELD_MANAGER } from './constants.js';
+import { selectorString } from './selector.js';
 import { describeRef, refOf, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchedResource, type WatchSink } from './executor.js';
 
 const POLL_MS = 1000;
@@ -36,9 +37,49 @@ function isRolledOut(d: V1Deployment): boolean {
   return (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s.updatedReplicas === want && s.replicas === want && (s.availableReplicas ?? 0) >= want;
 }
 
-/** The Deployment's pod selector as a label selector string (`k=v,k=v`). */
-function selectorOf(d: V1Deployment): string {
-  return Object.entries(d.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+/**
+ * The kubelet's reasons for a container that cannot get its image (k8s.io/kubernetes
+ * pkg/kubelet/images/types.go): the pod will never start on its own, so a wait stops at once and
+ * names the image instead of running into a generic timeout minutes later.
+ */
+export const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'ImageInspectError']);
+
+/** LAB_IMAGE_PULL naming the pod, container and image, or undefined when no container is stuck on its image. */
+export function imagePullFailure(p: V1Pod): LabError | undefined {
+  for (const cs of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
+    const w = cs.state?.waiting;
+    if (w?.reason && IMAGE_PULL_REASONS.has(w.reason)) {
+      const spec = [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].find((c) => c.name === cs.name);
+      const image = spec?.image ?? cs.image;
+      return new LabError('LAB_IMAGE_PULL', `pod ${p.metadata?.namespace ?? '?'}/${p.metadata?.name ?? '?'}, container ${cs.name}: image ${image}: ${w.reason}${w.message ? ` (${w.message.slice(0, 300)})` : ''} — on a cluster without registry access pre-load it (docs/kind.md, "Offline")`);
+    }
+  }
+  return undefined;
+}
+
+/** Throws the first image pull failure among the pods. */
+function stopOnImagePull(pods: V1Pod[]): void {
+  for (const p of pods) {
+    const e = imagePullFailure(p);
+    if (e) throw e;
+  }
+}
+
+/** A watch's resourceVersion to resume from: the largest seen (etcd revisions are integers; else the latest). */
+export function laterVersion(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a || !b) return b ?? a;
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return BigInt(b) > BigInt(a) ? b : a;
+  return b;
+}
+
+/** The Gateway API condition Programmed=True, for the generation the Gateway has now (gateway-api apis/v1 GatewayConditionProgrammed). */
+export function gatewayProgrammed(g: any): boolean {
+  const c = (g?.status?.conditions ?? []).find((x: any) => x?.type === 'Programmed');
+  return c?.status === 'True' && (c.observedGeneration ?? 0) >= (g?.metadata?.generation ?? 0);
+}
+
+function podReady(p: V1Pod): boolean {
+  return (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 function apiError(what: string, e: unknown): LabError {
@@ -55,12 +96,14 @@ export class RealExecutor implements Executor {
   private readonly apps: AppsV1Api;
   private readonly batch: BatchV1Api;
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
 
   constructor(private readonly kc: KubeConfig) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.apps = kc.makeApiClient(AppsV1Api);
     this.batch = kc.makeApiClient(BatchV1Api);
     this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
   command(cmd: string, args: string[]): Promise<string> {
@@ -126,29 +169,45 @@ export class RealExecutor implements Executor {
         if (!isRolledOut(d)) return undefined;
         // After an arm switch the previous arm's pods may still be terminating (status.replicas does
         // not count them): their SIGKILLs and deregistrations would land in the next run.
-        return (await this.anyTerminating(namespace, selectorOf(d))) ? undefined : true;
+        return (await this.anyTerminating(namespace, selectorString(d.spec?.selector))) ? undefined : true;
       });
     }
   }
 
+  /** Whether a pod of the selector is terminating; throws LAB_IMAGE_PULL when one cannot get its image. */
   private async anyTerminating(namespace: string, labelSelector: string): Promise<boolean> {
     const pods = await this.core.listNamespacedPod({ namespace, labelSelector });
+    stopOnImagePull(pods.items);
     return pods.items.some((p) => p.metadata?.deletionTimestamp);
   }
 
   async waitRolloutComplete(namespace: string, name: string, labelSelector: string, timeoutMs: number): Promise<void> {
     await this.until(`rollout of ${namespace}/${name} complete with old pods gone`, timeoutMs, async () => {
       const d = await this.apps.readNamespacedDeployment({ name, namespace });
-      if (!isRolledOut(d)) return undefined;
-      return (await this.anyTerminating(namespace, labelSelector)) ? undefined : true;
+      // the list comes first: a new pod stuck on its image keeps the rollout from ever completing
+      const terminating = await this.anyTerminating(namespace, labelSelector);
+      return isRolledOut(d) && !terminating ? true : undefined;
     });
   }
 
   async waitJobPod(namespace: string, job: string, timeoutMs: number): Promise<string> {
     return this.until(`a running pod of Job ${namespace}/${job}`, timeoutMs, async () => {
       const pods = await this.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` });
+      stopOnImagePull(pods.items);
       const p = pods.items.find((x) => ['Running', 'Succeeded', 'Failed'].includes(x.status?.phase ?? ''));
       return p?.metadata?.name;
+    });
+  }
+
+  async waitGatewayReady(namespace: string, gateway: string, envoyNamespace: string, envoySelector: string, timeoutMs: number): Promise<void> {
+    await this.until(`Gateway ${namespace}/${gateway} Programmed and its Envoy pods Ready`, timeoutMs, async () => {
+      const g: any = await this.custom.getNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace, plural: 'gateways', name: gateway })
+        .catch((e: unknown) => { if ((e as any)?.code === 404) return undefined; throw apiError(`read Gateway ${namespace}/${gateway}`, e); });
+      if (!gatewayProgrammed(g)) return undefined;
+      const pods = await this.core.listNamespacedPod({ namespace: envoyNamespace, labelSelector: envoySelector });
+      stopOnImagePull(pods.items);
+      const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+      return live.length > 0 && live.every(podReady) ? true : undefined;
     });
   }
 
@@ -187,6 +246,7 @@ export class RealExecutor implements Executor {
     const w = new Watch(this.kc);
     const paths: Array<[WatchedResource, string]> = [
       ['Deployment', `/apis/apps/v1/namespaces/${namespace}/deployments`],
+      ['ReplicaSet', `/apis/apps/v1/namespaces/${namespace}/replicasets`],
       ['Pod', `/api/v1/namespaces/${namespace}/pods`],
       ['EndpointSlice', `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`],
       ['Event', `/api/v1/namespaces/${namespace}/events`],
@@ -194,17 +254,19 @@ export class RealExecutor implements Executor {
     let stopped = false;
     const controllers = new Set<AbortController>();
     // The API server ends watches after a few minutes (or refuses one); restart them (bounded) until
-    // stopped, from the last resourceVersion seen, so no event is replayed or lost in between. A 410
-    // (that version is compacted away) restarts from "now" instead.
+    // stopped, from the largest resourceVersion seen (the initial ADDED events of a watch from "now"
+    // come in no order), so no event is replayed or lost in between. A 410 (that version is
+    // compacted away), in the stream as an ERROR event or as the HTTP status, restarts from "now".
     const start = async (resource: WatchedResource, path: string, restarts: number, fromVersion?: string): Promise<void> => {
       if (stopped || restarts > 200) return;
       let version = fromVersion;
       let ended = false;
       let c: AbortController | undefined;
       // client-node calls `done` before `watch` returns when the request fails, so c may be unset here.
-      const done = () => {
+      const done = (err?: unknown) => {
         if (ended) return;
         ended = true;
+        if ((err as { statusCode?: number } | null)?.statusCode === 410) version = undefined;
         if (c) controllers.delete(c);
         if (!stopped) void sleep(POLL_MS).then(() => start(resource, path, restarts + 1, version));
       };
@@ -213,14 +275,14 @@ export class RealExecutor implements Executor {
           if (obj?.code === 410) version = undefined;
           return;
         }
-        version = obj?.metadata?.resourceVersion ?? version;
+        version = laterVersion(version, obj?.metadata?.resourceVersion);
         // Only object events reach the timeline; BOOKMARK carries no pod or slice state.
         if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') sink(resource, type, obj, Date.now());
       };
       try {
         c = await w.watch(path, { allowWatchBookmarks: true, ...(version ? { resourceVersion: version } : {}) }, onEvent, done);
-      } catch {
-        done();
+      } catch (e) {
+        done(e);
         return;
       }
       if (ended) c.abort(); else controllers.add(c);
@@ -239,12 +301,16 @@ export class RealExecutor implements Executor {
     const sinceTime = new Date().toISOString();
     let stopped = false;
     // Pods come and go during rollouts; a deleted pod's log is gone, so follow each from its start.
+    // A container that restarts starts a new log (the follow of the old one has ended): follow it
+    // again, keyed by its restart count.
     const scan = async (): Promise<void> => {
       const pods = await this.core.listNamespacedPod({ namespace, labelSelector }).catch(() => undefined);
       for (const p of pods?.items ?? []) {
         const name = p.metadata?.name;
         const container = p.spec?.containers?.[0]?.name;
-        if (!name || !container || followed.has(name) || !p.status?.containerStatuses?.some((s) => s.state?.running || s.state?.terminated)) continue;
+        const status = p.status?.containerStatuses?.find((s) => s.name === container) ?? p.status?.containerStatuses?.[0];
+        const key = `${name}#${status?.restartCount ?? 0}`;
+        if (!name || !container || followed.has(key) || !(status?.state?.running || status?.state?.terminated)) continue;
         let buf = '';
         const stream = new Writable({
           write(chunk: Buffer, _enc, done) {
@@ -257,11 +323,11 @@ export class RealExecutor implements Executor {
             done();
           },
         });
-        followed.set(name, new AbortController());
+        followed.set(key, new AbortController());
         try {
-          followed.set(name, await log.log(namespace, name, container, stream, { follow: true, timestamps: true, sinceTime }));
+          followed.set(key, await log.log(namespace, name, container, stream, { follow: true, timestamps: true, sinceTime }));
         } catch {
-          followed.delete(name); // retried on the next scan
+          followed.delete(key); // retried on the next scan
         }
       }
     };

@@ -10,7 +10,7 @@ import type { JobAudit, RunSummary } from '../../engine/schema.js';
 import {
   AUDIT_BEGIN, AUDIT_END, INGRESS_NGINX_VERSION, INGRESS_URL_DEFAULT, K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER,
   INGRESS_NAMESPACE, INGRESS_SELECTOR, KIND_CONTEXT, L4_URL_DEFAULT, NAMESPACE, ROLLED,
-  ENVOY_GATEWAY_VERSION, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR,
+  ENVOY_GATEWAY_NAME, ENVOY_GATEWAY_VERSION, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR,
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
 import { parseRequestLines } from './requests.js';
@@ -21,6 +21,7 @@ import { loadArmManifest, loadL7Objects, type ArmManifest } from './manifest.js'
 import { DEFAULT_L7, L7_PROFILES, type L7Name } from '../local/l7-profile.js';
 import { between, splitTimestamp } from './markers.js';
 import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds, type PhasePlan } from './objects.js';
+import { expectedLatencyS, sizeK6, type K6Sizing } from './k6-sizing.js';
 import { loadKubeConfig, RealExecutor } from './real-executor.js';
 import { RecordingExecutor } from './recording-executor.js';
 import { Timeline } from './timeline.js';
@@ -90,6 +91,8 @@ interface Context {
   manifest: ArmManifest;
   scenario: Scenario;
   plan: PhasePlan;
+  /** k6's VUs and memory for this plan */
+  sizing: K6Sizing;
   rolloutBudgetS: number;
   image: string;
   context: string;
@@ -155,14 +158,17 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
     deploySeconds: o.deploys * rolloutBudgetS + (o.deploys - 1) * ph.pauseBetweenDeploysSeconds,
     cooldownSeconds: ph.cooldownSeconds,
   };
-  const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind] ${l}\n`);
+  // the context on every line: a run on the wrong cluster shows it at once
+  // before anything is built or applied: a plan k6 cannot run within its memory is refused
+  const sizing = sizeK6({ rate: o.rate, paths: PATHS.length, expectedLatencyS: expectedLatencyS(scenario.mix), timeoutSeconds: scenario.timeoutSeconds, plannedSeconds: planSeconds(plan) });
+  const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind ${context}] ${l}\n`);
   say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
   const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
   const ingressUrl = env.LAB_INGRESS_URL || (l7 === 'ingress-nginx' ? INGRESS_URL_DEFAULT : '');
   const keepAlive = env.LAB_KEEPALIVE === undefined || env.LAB_KEEPALIVE === '' ? scenario.keepAlive : env.LAB_KEEPALIVE !== 'false';
   const batch = o.batch ?? new Date().toISOString();
   const command = o.command ?? ['node', ...process.argv.slice(1)].join(' ');
-  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, rolloutBudgetS, image: built, context, ingressUrl, l7, keepAlive, batch, command, say };
+  const ctx: Context = { exec, arm, o, root, manifest, scenario, plan, sizing, rolloutBudgetS, image: built, context, ingressUrl, l7, keepAlive, batch, command, say };
   const out: RunSummary[] = [];
   for (let rep = 1; rep <= o.reps; rep++) {
     const s = await runRep(ctx, rep);
@@ -192,8 +198,13 @@ async function prepareRep(c: Context, runId: string): Promise<void> {
   // an Ingress an ingress-nginx run left behind would be a second L7 path to the same pods
   if (c.l7 !== 'ingress-nginx') await c.exec.remove({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: NAMESPACE, name: 'service' });
   await c.exec.waitDeploymentsAvailable(NAMESPACE, c.manifest.deployments, 300_000);
-  // Envoy Gateway names the Gateway's Envoy Service itself; k6 sends the L7 half to it in-cluster.
-  c.ingressUrl ||= `http://${await c.exec.waitServiceName(ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000)}.${ENVOY_NAMESPACE}.svc.cluster.local`;
+  if (c.l7 === 'envoy-gateway') {
+    // Load only once the Gateway is Programmed (Envoy Gateway pushed its config) and its Envoy pods
+    // are Ready: a Service that exists may still route nowhere, and that would count as loss.
+    await c.exec.waitGatewayReady(NAMESPACE, ENVOY_GATEWAY_NAME, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000);
+    // Envoy Gateway names the Gateway's Envoy Service itself; k6 sends the L7 half to it in-cluster.
+    c.ingressUrl ||= `http://${await c.exec.waitServiceName(ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000)}.${ENVOY_NAMESPACE}.svc.cluster.local`;
+  }
   for (const obj of auditorRbac()) await c.exec.apply(obj);
   await c.exec.apply(k6ConfigMap(c.root));
   await ledgerJob(c, auditJob({ name: `ledger-reset-${runId}`, runId, image: c.image, mode: 'reset' }));
@@ -257,8 +268,9 @@ async function loadAndRoll(c: Context, runId: string, k6Name: string, timeline: 
   await exec.create(k6Job({
     name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
     l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: c.manifest.ingressHost,
-    timeoutSeconds: c.scenario.timeoutSeconds,
+    timeoutSeconds: c.scenario.timeoutSeconds, sizing: c.sizing,
   }));
+  notes.push(c.sizing.basis);
   const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
   const head = await exec.waitLogLine(NAMESPACE, k6Pod, K6_T0_MARKER, 120_000);
   const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
@@ -293,19 +305,21 @@ async function runRep(c: Context, rep: number): Promise<RunSummary | null> {
   const k6Name = `k6-${runId}`;
   const k6Ref = { apiVersion: 'batch/v1', kind: 'Job', namespace: NAMESPACE, name: k6Name };
   // A run that dies half-way must not leave k6 loading the cluster (Ctrl-C through the teardown too).
+  // The hook stays until the audit has read the k6 log: a Ctrl-C during the audit still deletes the k6 Job.
   const unregister = onTeardown(() => exec.remove(k6Ref));
   let k6: K6Run;
+  let audit: any;
   try {
-    k6 = await loadAndRoll(c, runId, k6Name, follow.timeline, notes);
-  } catch (err) {
-    await exec.remove(k6Ref).catch(() => {});
-    throw err;
+    try {
+      k6 = await loadAndRoll(c, runId, k6Name, follow.timeline, notes);
+    } finally {
+      follow.stop();
+    }
+    audit = await ledgerJob(c, auditJob({ name: `ledger-audit-${runId}`, runId, image: c.image, mode: 'audit', k6Job: k6Name }));
   } finally {
     unregister();
-    follow.stop();
+    await exec.remove(k6Ref).catch((e) => { notes.push(`deleting the k6 Job failed: ${(e as Error).message}`); });
   }
-  const audit = await ledgerJob(c, auditJob({ name: `ledger-audit-${runId}`, runId, image: c.image, mode: 'audit', k6Job: k6Name }));
-  await exec.remove(k6Ref);
   if (exec.dryRun) return null;
   if (runDir) {
     writeFileSync(join(runDir, 'k6.log'), k6.log);

@@ -1,5 +1,6 @@
 import type { TimelineEvent } from '../../engine/schema.js';
 import type { WatchedResource } from './executor.js';
+import { selectorMatches } from './selector.js';
 import { measureDeregistration, parseArrivals, type ArrivalBucket, type DeregistrationReport } from '../../engine/deregistration.js';
 
 // Turns the watch streams (Deployments, Pods, EndpointSlices, Events) into the shared
@@ -10,7 +11,11 @@ import { measureDeregistration, parseArrivals, type ArrivalBucket, type Deregist
 
 interface PodTrack {
   pod: string;
+  /** best guess for event labels (owner chain, else the app label or name); membership uses ownerOf */
   deployment: string;
+  /** the ReplicaSet that controls the pod (metadata.ownerReferences) */
+  replicaSet?: string;
+  labels?: Record<string, string>;
   ready: boolean;
   unreadyAt?: number;
   terminatingAt?: number;
@@ -32,9 +37,23 @@ export interface Deregistration {
   toLastRequestMs: number | null;
 }
 
-function deploymentOf(pod: any): string {
-  return pod?.metadata?.labels?.app ?? pod?.metadata?.name?.replace(/-[a-z0-9]+-[a-z0-9]+$/, '') ?? '?';
+/** The name of the controller owner of that kind (metadata.ownerReferences with controller: true). */
+function controllerOf(obj: any, kind: string): string | undefined {
+  return (obj?.metadata?.ownerReferences ?? []).find((r: any) => r?.kind === kind && r?.controller !== false)?.name;
 }
+
+/** Why a container was SIGKILLed (exit code 137 = 128 + 9), or null when it was not. */
+export type KillReason = 'grace-expired' | 'oom-killed' | 'killed';
+export function killReason(term: { exitCode?: number; reason?: string } | undefined, terminating: boolean): KillReason | null {
+  if (!term) return null;
+  // the kernel's OOM killer also sends SIGKILL (137): not the rollout's doing
+  if (term.reason === 'OOMKilled') return 'oom-killed';
+  if (term.exitCode !== 137) return null;
+  // deleted, and still running when the grace period ran out: the kubelet's SIGKILL
+  return terminating ? 'grace-expired' : 'killed';
+}
+
+export interface Kill { pod: string; deployment: string | undefined; reason: KillReason; t: number; began: number }
 
 export class Timeline {
   readonly events: TimelineEvent[] = [];
@@ -46,7 +65,17 @@ export class Timeline {
   /** service pod → its `arrivals` buckets (service/arrivals.ts), the pod-side record of the measurement */
   private readonly arrivals = new Map<string, ArrivalBucket[]>();
 
-  constructor(private readonly serviceName = 'service') {}
+  /** ReplicaSet → the Deployment that controls it */
+  private readonly rsOwner = new Map<string, string>();
+  /** Deployment → its spec.selector, for pods whose ReplicaSet was not seen */
+  private readonly selectors = new Map<string, any>();
+  private readonly kills: Kill[] = [];
+
+  /**
+   * `serviceName`: the Service whose EndpointSlices are followed; `deployment`: the Deployment whose
+   * pods' deregistrations are measured (the lab's are both `service`; a user's may differ).
+   */
+  constructor(private readonly serviceName = 'service', private readonly deployment = serviceName) {}
 
   push(e: TimelineEvent): void {
     this.events.push(e);
@@ -59,7 +88,11 @@ export class Timeline {
   }
 
   on(resource: WatchedResource, type: string, obj: any, t: number): void {
-    if (resource === 'Pod') this.onPod(type, obj, t);
+    if (resource === 'Deployment' && obj?.metadata?.name) this.selectors.set(obj.metadata.name, obj.spec?.selector);
+    else if (resource === 'ReplicaSet' && obj?.metadata?.name) {
+      const owner = controllerOf(obj, 'Deployment');
+      if (owner) this.rsOwner.set(obj.metadata.name, owner);
+    } else if (resource === 'Pod') this.onPod(type, obj, t);
     else if (resource === 'EndpointSlice') this.onSlice(type, obj, t);
     else if (resource === 'Event') {
       const io = obj?.involvedObject;
@@ -70,9 +103,12 @@ export class Timeline {
   private onPod(type: string, pod: any, t: number): void {
     const name: string | undefined = pod?.metadata?.name;
     if (!name) return;
-    const deployment = deploymentOf(pod);
     const known = this.pods.has(name);
-    const p = this.track(name, deployment);
+    const p = this.track(name, '?');
+    p.replicaSet ??= controllerOf(pod, 'ReplicaSet');
+    p.labels = pod.metadata?.labels ?? p.labels;
+    const deployment = this.ownerOf(p) ?? pod?.metadata?.labels?.app ?? name.replace(/-[a-z0-9]+-[a-z0-9]+$/, '');
+    p.deployment = deployment;
     if (!known && type !== 'DELETED') this.push({ t, kind: 'pod-created', deployment, pod: name });
     if (pod.status?.podIP) this.podByIp.set(pod.status.podIP, name);
     const ready = (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
@@ -91,8 +127,11 @@ export class Timeline {
       if (term && p.exitCode === undefined) {
         p.exitCode = term.exitCode;
         this.push({ t, kind: 'pod-exit', deployment, pod: name, exitCode: term.exitCode ?? null, detail: term.reason });
-        // 137 = 128 + SIGKILL: the kubelet killed it at the end of the grace period.
-        if (term.exitCode === 137) this.push({ t, kind: 'sigkill', deployment, pod: name });
+        const reason = killReason(term, p.terminatingAt !== undefined || Boolean(pod.metadata?.deletionTimestamp));
+        if (reason) this.kills.push({ pod: name, deployment: this.ownerOf(p), reason, t, began: p.terminatingAt ?? t });
+        // Only the kubelet's kill at the end of the grace period is the rollout's SIGKILL; an OOM kill is noted.
+        if (reason === 'grace-expired') this.push({ t, kind: 'sigkill', deployment, pod: name });
+        else if (reason) this.push({ t, kind: 'note', deployment, pod: name, detail: `container ${cs.name ?? ''} ${reason} (exit ${term.exitCode ?? '?'}, ${term.reason ?? 'no reason'})` });
       }
     }
   }
@@ -108,7 +147,7 @@ export class Timeline {
       const c = { ready: ep.conditions?.ready !== false, serving: ep.conditions?.serving !== false, terminating: ep.conditions?.terminating === true };
       const states = this.endpoints.get(pod) ?? new Map();
       const prev = states.get(sliceName);
-      const p = this.track(pod, this.serviceName);
+      const p = this.track(pod, this.deployment);
       if (!prev) this.push({ t, kind: 'endpoint-added', deployment: this.serviceName, pod, detail: `ready=${c.ready} serving=${c.serving} terminating=${c.terminating}` });
       else if (prev.ready !== c.ready || prev.serving !== c.serving || prev.terminating !== c.terminating) {
         this.push({ t, kind: 'note', deployment: this.serviceName, pod, detail: `endpoint ready=${c.ready} serving=${c.serving} terminating=${c.terminating}` });
@@ -125,7 +164,7 @@ export class Timeline {
       states.delete(sliceName);
       if (states.size === 0) {
         this.endpoints.delete(pod);
-        const p = this.track(pod, this.serviceName);
+        const p = this.track(pod, this.deployment);
         p.sliceRemovedAt ??= t;
         p.triggerTime ??= triggerTimeOf(slice);
         this.push({ t, kind: 'endpoint-removed', deployment: this.serviceName, pod });
@@ -167,7 +206,7 @@ export class Timeline {
   }
 
   private served(pod: string, t: number): void {
-    const p = this.track(pod, this.serviceName);
+    const p = this.track(pod, this.deployment);
     if (p.lastRequestAt === undefined || t > p.lastRequestAt) p.lastRequestAt = t;
   }
 
@@ -175,10 +214,28 @@ export class Timeline {
    * Per old service pod, its deregistration delays. With `window`, only pods whose going-away
    * started inside it: a pod of the previous arm still terminating when the run began is not this run's.
    */
+  /**
+   * The Deployment that owns a pod: through the ReplicaSet that controls it (ownerReferences), else
+   * (that ReplicaSet not seen) the Deployment whose selector — matchLabels and matchExpressions —
+   * selects its labels. undefined: no Deployment the watch saw owns it (the k6 pod, a bare pod).
+   */
+  ownerOf(p: { replicaSet?: string; labels?: Record<string, string> }): string | undefined {
+    const byRs = p.replicaSet ? this.rsOwner.get(p.replicaSet) : undefined;
+    if (byRs) return byRs;
+    for (const [name, sel] of this.selectors) if (selectorMatches(sel, p.labels)) return name;
+    return undefined;
+  }
+
+  /** Whether the pod is one of `this.deployment`'s (a pod only the EndpointSlice named is taken as the Service's). */
+  private belongs(p: PodTrack): boolean {
+    if (p.replicaSet === undefined && p.labels === undefined) return p.deployment === this.deployment;
+    return this.ownerOf(p) === this.deployment;
+  }
+
   deregistrations(window?: Span): Deregistration[] {
     const out: Deregistration[] = [];
     for (const p of this.pods.values()) {
-      if (p.deployment !== this.serviceName) continue;
+      if (!this.belongs(p)) continue;
       const from = [p.unreadyAt, p.terminatingAt].filter((x): x is number => x !== undefined);
       if (from.length === 0) continue;
       const start = Math.min(...from);
@@ -198,7 +255,7 @@ export class Timeline {
    */
   deregistrationReport(): DeregistrationReport {
     const left = [...this.pods.values()].flatMap((p) => {
-      if (p.deployment !== this.serviceName) return [];
+      if (!this.belongs(p)) return [];
       const at = [p.sliceNotReadyAt, p.sliceRemovedAt].filter((x): x is number => x !== undefined);
       return at.length ? [{ pod: p.pod, leftAt: Math.min(...at), routingStoppedAt: null, triggerTime: p.triggerTime ?? null }] : [];
     });
@@ -219,16 +276,23 @@ export class Timeline {
   }
 
   /**
-   * SIGKILLs (exit 137). With `window`, only those of pods whose termination (deletion seen, else the
-   * kill itself) started inside it: the previous arm's pods finishing their grace period are not counted.
+   * Every SIGKILLed container (exit 137 or OOMKilled) with its reason. With `window`, only pods whose
+   * termination (deletion seen, else the kill itself) started inside it: the previous arm's pods
+   * finishing their grace period are not counted. With `deployment`, only that Deployment's pods
+   * (through the ReplicaSets it owns): not the k6 pod, not another Deployment rolling at the same time.
    */
-  sigkills(window?: Span): number {
-    return this.events.filter((e) => {
-      if (e.kind !== 'sigkill') return false;
-      if (!window) return true;
-      const began = (e.pod ? this.pods.get(e.pod)?.terminatingAt : undefined) ?? e.t;
-      return inside(window, began);
-    }).length;
+  killed(window?: Span, deployment?: string): Kill[] {
+    return this.kills.filter((k) => {
+      if (window && !inside(window, this.pods.get(k.pod)?.terminatingAt ?? k.began)) return false;
+      if (deployment === undefined) return true;
+      const p = this.pods.get(k.pod);
+      return (p ? this.ownerOf(p) : k.deployment) === deployment;
+    });
+  }
+
+  /** SIGKILLs at the end of the grace period (see killed): the rollout's, not OOM kills. */
+  sigkills(window?: Span, deployment?: string): number {
+    return this.killed(window, deployment).filter((k) => k.reason === 'grace-expired').length;
   }
 }
 

@@ -15,7 +15,8 @@ import { k6Job, planSeconds, type PhasePlan } from '../../targets/kind/objects.j
 import { loadKubeConfig, RealExecutor } from '../../targets/kind/real-executor.js';
 import { RecordingExecutor } from '../../targets/kind/recording-executor.js';
 import { Timeline } from '../../targets/kind/timeline.js';
-import { describeCheck, NEEDED, RealClusterAccess, RecordingClusterAccess, type ClusterAccess } from './cluster-access.js';
+import { expectedLatencyS, sizeK6, type K6Sizing } from '../../targets/kind/k6-sizing.js';
+import { describeCheck, NEEDED, RealClusterAccess, RecordingClusterAccess, rolloutBudgetS, type ClusterAccess, type DeploymentInfo } from './cluster-access.js';
 import type { Measurement } from './measurement.js';
 import type { CheckOptions } from './options.js';
 import { CHECK_PHASES, checkScenario } from './run-local.js';
@@ -23,23 +24,24 @@ import { CHECK_PHASES, checkScenario } from './run-local.js';
 // The cluster mode: an existing Deployment in any kubeconfig context. It changes nothing but the
 // N restarts (the annotation `kubectl rollout restart` sets) and its own k6 Job and ConfigMap,
 // which are deleted at the end, on error and on Ctrl-C. Every call goes through the kind
-// target's Executor, so --dry-run prints the exact sequence and touches nothing.
+// target's Executor, so --dry-run prints the exact sequence and touches nothing. It loads only
+// the --url it is given (one path, no ingress of its own).
 
-/** Upper bound for one rollout of a user's Deployment (grace periods of 30 s and more are common). */
-export const ROLLOUT_BUDGET_S = 120;
+/** What `check` assumes one request of a user's route takes, beside any ms= wait it asks for (k6 sizing). */
+export const CHECK_EXPECTED_LATENCY_S = 0.25;
 
 export interface ClusterDeps { exec: Executor; access: ClusterAccess; out: (line: string) => void; root?: string }
 
-/** The kubeconfig context, or LAB_UNKNOWN_CONTEXT naming the known ones. */
+/** The kubeconfig context, or LAB_UNKNOWN_CONTEXT naming the known ones — a dry run checks it too. */
 export function clusterDeps(o: CheckOptions, out: (l: string) => void = (l) => process.stdout.write(`${l}\n`)): ClusterDeps {
-  if (o.dryRun) {
-    const rec = new RecordingExecutor();
-    return { exec: rec, access: new RecordingClusterAccess(rec.calls), out };
-  }
   let kc;
   try { kc = loadKubeConfig(o.context); } catch (e) {
     if (isLabError(e, 'LAB_BAD_OPTION')) throw new LabError('LAB_UNKNOWN_CONTEXT', e.message.replace(/^LAB_BAD_OPTION: [^:]+: /, ''), { cause: e });
     throw e;
+  }
+  if (o.dryRun) {
+    const rec = new RecordingExecutor();
+    return { exec: rec, access: new RecordingClusterAccess(rec.calls), out };
   }
   return { exec: new RealExecutor(kc), access: new RealClusterAccess(kc), out };
 }
@@ -54,21 +56,29 @@ export function scriptConfigMap(name: string, namespace: string, runId: string, 
 }
 
 /** The kind target's k6 Job, moved to the user's namespace and pointed at this run's script ConfigMap. */
-export function checkJob(o: CheckOptions, name: string, configMap: string, runId: string, plan: PhasePlan): KubernetesObject {
-  const job = k6Job({ name, runId, rate: o.rate, keepAlive: true, paths: ['l4'], plan, l4Url: o.url!, ingressUrl: o.url!, ingressHost: null, timeoutSeconds: 10 }) as any;
+export function checkJob(o: CheckOptions, name: string, configMap: string, runId: string, plan: PhasePlan, sizing: K6Sizing = checkSizing(o, plan)): KubernetesObject {
+  const job = k6Job({ name, runId, rate: o.rate, keepAlive: true, paths: ['l4'], plan, l4Url: o.url!, ingressUrl: o.url!, ingressHost: null, timeoutSeconds: CHECK_TIMEOUT_S, sizing }) as any;
   job.metadata.namespace = o.namespace;
   for (const v of job.spec.template.spec.volumes) if (v.configMap) v.configMap.name = configMap;
   return job as KubernetesObject;
 }
 
-async function preflight(d: ClusterDeps, o: CheckOptions): Promise<string> {
+/** k6's request timeout in check (the script's scenario timeout). */
+const CHECK_TIMEOUT_S = 10;
+
+/** VUs and memory of check's k6 Job (LAB_K6_TOO_BIG when the rate cannot fit). */
+export function checkSizing(o: CheckOptions, plan: PhasePlan): K6Sizing {
+  return sizeK6({ rate: o.rate, paths: 1, expectedLatencyS: expectedLatencyS(o.routes, CHECK_EXPECTED_LATENCY_S), timeoutSeconds: CHECK_TIMEOUT_S, plannedSeconds: planSeconds(plan) });
+}
+
+async function preflight(d: ClusterDeps, o: CheckOptions): Promise<DeploymentInfo> {
   const ns = o.namespace!;
   const denied: string[] = [];
   for (const c of NEEDED) if (!(await d.access.canI(ns, c))) denied.push(describeCheck(c));
   if (denied.length) throw new LabError('LAB_FORBIDDEN', `in namespace ${ns} (context ${o.context}) you may not: ${denied.join(', ')}; nothing was changed`);
   const dep = await d.access.deployment(ns, o.deployment!);
   if (!dep) throw new LabError('LAB_UNKNOWN_OBJECT', `Deployment ${ns}/${o.deployment} does not exist in context ${o.context}; nothing was changed`);
-  return dep.selector;
+  return dep;
 }
 
 export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: (l: string) => void }, deps?: ClusterDeps): Promise<Measurement | undefined> {
@@ -76,12 +86,18 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
   const { exec } = d;
   const ns = o.namespace!;
   const service = new URL(o.url!).hostname.split('.')[0]!;
-  const selector = await preflight(d, o);
+  const dep = await preflight(d, o);
+  const selector = dep.selector;
+  const budgetS = rolloutBudgetS(dep);
   const runId = exec.dryRun ? 'check-dryrun' : x.runId;
   const plan: PhasePlan = {
     warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
-    deploySeconds: o.deploys * ROLLOUT_BUDGET_S + (o.deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
+    deploySeconds: o.deploys * budgetS + (o.deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
   };
+  // before anything is created: a rate k6 cannot carry within its memory is refused (exit 2)
+  const sizing = checkSizing(o, plan);
+  // every progress line names the context: a restart on the wrong cluster shows at once
+  const say = (l: string) => x.say(`check [${o.context}]: ${l}`);
   const scenario = checkScenario(o.routes, o.rate, o.deploys);
   const cmName = `${runId}-k6`;
   const jobName = `${runId}-k6`;
@@ -90,14 +106,14 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
   let cleaned: Promise<void> | undefined;
   const cleanup = () => (cleaned ??= (async () => { await exec.remove(jobRef).catch(() => {}); await exec.remove(cmRef).catch(() => {}); })());
   const unregister = onTeardown(cleanup);
-  const timeline = new Timeline(service);
+  const timeline = new Timeline(service, o.deployment!);
   const stopWatch = await exec.watch(ns, (r, type, obj, t) => timeline.on(r, type, obj, t));
   const rolled: Rolled = { durations: [], window: { start: 0, end: 0 }, baseline: { start: 0, end: 0 } };
   let k6Log = '';
   try {
     await exec.create(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
-    if (!exec.dryRun) x.say(`check: k6 (${K6_IMAGE}) in ${ns} for ${planSeconds(plan)} s against ${o.url}`);
-    await exec.create(checkJob(o, jobName, cmName, runId, plan));
+    if (!exec.dryRun) say(`k6 (${K6_IMAGE}) in ${ns} for ${planSeconds(plan)} s against ${o.url} (only this URL is loaded); ${sizing.basis}`);
+    await exec.create(checkJob(o, jobName, cmName, runId, plan, sizing));
     const pod = await exec.waitJobPod(ns, jobName, 300_000);
     const head = await exec.waitLogLine(ns, pod, K6_T0_MARKER, 120_000);
     const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
@@ -107,10 +123,10 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     const firstCallAt = Date.now();
     for (let i = 1; i <= o.deploys; i++) {
       const t = Date.now();
-      if (!exec.dryRun) x.say(`check: rollout restart ${i}/${o.deploys} of ${ns}/${o.deployment}`);
+      if (!exec.dryRun) say(`rollout restart ${i}/${o.deploys} of ${ns}/${o.deployment} (waits up to ${budgetS} s: ${dep.replicas} replicas, grace ${dep.graceSeconds} s)`);
       timeline.push({ t, kind: 'rollout-start', deployment: o.deployment, detail: `deploy ${i}/${o.deploys}` });
       await exec.restartDeployment(ns, o.deployment!, exec.dryRun ? `<deploy ${i} time>` : new Date(t).toISOString());
-      await exec.waitRolloutComplete(ns, o.deployment!, selector, ROLLOUT_BUDGET_S * 1000);
+      await exec.waitRolloutComplete(ns, o.deployment!, selector, budgetS * 1000);
       timeline.push({ t: Date.now(), kind: 'rollout-done', deployment: o.deployment, detail: `deploy ${i}/${o.deploys}` });
       rolled.durations.push(Date.now() - t);
       if (i < o.deploys) await exec.sleep(CHECK_PHASES.pauseBetweenDeploysSeconds * 1000);
@@ -130,28 +146,58 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
     return undefined;
   }
-  return measurementFrom(o, timeline, service, rolled, k6Log);
+  return measurementFrom(o, timeline, service, rolled, k6Log, [sizing.basis]);
 }
 
 interface Interval { start: number; end: number }
 interface Rolled { durations: number[]; window: Interval; baseline: Interval }
 
-function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string): Measurement {
-  const dereg = timeline.deregistrations().map((r) => r.toEndpointRemovedMs).filter((v): v is number => v !== null);
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string, planNotes: string[]): Measurement {
+  const clusterNotes = [...planNotes, ...killNotes(timeline, rolled.window, o.deployment!), deregistrationNote(timeline, rolled.window)];
   const { records, malformed } = parseRequestLines(k6Log);
   const summary: RunSummary = toRunSummary({
     arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
     params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'] },
-    notes: malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [],
+    notes: [...clusterNotes, ...(malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [])],
     summary: parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)), records, baseline: rolled.baseline,
     window: rolled.window, deployDurationsMs: rolled.durations,
-    minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(),
+    minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(rolled.window, o.deployment!),
     jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
   });
   return {
     target: 'kind', deployment: o.deployment!, service, records, dropped: summary.droppedIterations, sent: summary.requests,
     timeline: { events: [...timeline.events].sort((a, b) => a.t - b.t), phases: [], readySamples: [] },
     window: rolled.window, baseline: rolled.baseline, deployDurationsMs: rolled.durations, servingSeries: service,
-    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: dereg, summary,
+    // Not the time until the endpoint was removed (that is the pod's whole shutdown): the
+    // deregistration delay needs the pod's arrivals, which check does not see; doctor gets nothing.
+    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: [], summary,
   };
+}
+
+/**
+ * SIGKILLs of the Deployment's own pods in the window, by reason: only the kubelet's kill at the end
+ * of the grace period counts as the rollout's; an OOM kill or another kill is named, not counted.
+ */
+function killNotes(timeline: Timeline, window: Interval, deployment: string): string[] {
+  const kills = timeline.killed(window, deployment);
+  const by = (r: string) => kills.filter((k) => k.reason === r).map((k) => k.pod);
+  const out: string[] = [];
+  const grace = by('grace-expired');
+  if (grace.length) out.push(`SIGKILL at the end of the grace period (exit 137 after deletion): ${grace.join(', ')}`);
+  const oom = by('oom-killed');
+  if (oom.length) out.push(`OOMKilled during the rollouts (not counted as the rollout's SIGKILLs): ${oom.join(', ')}`);
+  const other = by('killed');
+  if (other.length) out.push(`exit 137 without a deletion (a liveness kill or an eviction; not counted): ${other.join(', ')}`);
+  return out;
+}
+
+/**
+ * check sees when each old pod left rotation (its endpoint turned ready=false or terminating, or left
+ * the EndpointSlice) but not the last request that reached it: it reads no per-pod record of
+ * arrivals. So the deregistration delay is "not measured", and the endpoint's removal — the pod's
+ * whole shutdown — is never passed off as it.
+ */
+function deregistrationNote(timeline: Timeline, window: Interval): string {
+  const left = timeline.deregistrations(window).filter((d) => d.toEndpointNotReadyMs !== null || d.toEndpointRemovedMs !== null);
+  return `deregistration delay (leaving rotation → last request that reached the pod): not measured — cluster mode reads no record of each pod's arrivals; ${left.length} old pod(s) of the Deployment were seen leaving rotation; doctor sizes preStop from its load-balancer profile instead`;
 }
