@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The one image of the lab: service and worker. The pid1 lever's before/after is the manifest's
 # command form (shell vs exec), not a second image, so there is no ENTRYPOINT/CMD shell wrapper here.
 

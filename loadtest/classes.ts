@@ -40,12 +40,20 @@ export function classifyError(err: unknown): ErrorClass {
 // arrived is classed by its status alone (k6 sets error_code = 1000 + status for 4xx/5xx); only
 // requests without a response (status 0) are classed by the transport error code. Keep in step
 // with loadtest/k6/classify.js, which k6 runs (test/kind checks both against one table).
+const K6_UNREACHABLE = new Set([1200, 1202, 1210, 1213]);
+
 export function classifyK6(errorCode: number, status: number): ErrorClass {
   if (status > 0) return classifyStatus(status);
   if (errorCode === 1212) return 'refused';
   // 1000 is k6's generic error, in practice "EOF"/"unexpected EOF": the peer closed mid-request.
   if (errorCode === 1000 || errorCode === 1201 || errorCode === 1220) return 'reset';
   if (errorCode === 1050 || errorCode === 1211) return 'timeout';
+  // TCP errors other than reset/broken pipe/refused (grafana/k6 lib/netext/httpext/error_codes.go):
+  // 1213 a dial's unknown errno and 1210 another dial error — EHOSTUNREACH "no route to host" when
+  // the pod behind the address is gone —, 1202 an unknown errno and 1200 another TCP error on a
+  // connection (ETIMEDOUT, EHOSTUNREACH). The local generator classes EHOSTUNREACH, ENETUNREACH and
+  // ETIMEDOUT as timeout (TIMEOUT_CODES above), so these are too.
+  if (K6_UNREACHABLE.has(errorCode)) return 'timeout';
   if (errorCode >= 1500 && errorCode < 1600) return classifyStatus(errorCode - 1000);
   return 'other';
 }

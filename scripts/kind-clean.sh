@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make clean-cluster`: deletes what the lab created and nothing else — the deploy-loss-lab
-# namespace (on KUBE_CONTEXT, default the lab's kind context), ingress-nginx if the lab installed
-# it into a cluster it did not create, and the kind cluster only if `make cluster` created it.
+# `make clean-cluster`: deletes what the lab created and nothing else — on KUBE_CONTEXT (default the
+# lab's kind context) the objects the lab applied (labelled app.kubernetes.io/part-of=deploy-loss-lab,
+# the namespace with them), the controllers `make cluster` installed into a cluster it did not create
+# (labelled deploy-loss-lab/installed-by=make-cluster when installed), and the kind cluster only if
+# `make cluster` created it. By label: no manifest is downloaded again, nothing unlabelled is touched.
 set -euo pipefail
 # shellcheck source=scripts/kind-cluster.sh
 source "${BASH_SOURCE[0]%/*}/kind-cluster.sh"
@@ -26,15 +28,23 @@ if ! kubectl config get-contexts "$context" >/dev/null 2>&1; then
   echo "» context ${context} not in the kubeconfig: nothing to clean"
   exit 0
 fi
-echo "» kubectl --context ${context} delete namespace ${LAB_NAMESPACE}"
-kubectl --context "$context" delete namespace "$LAB_NAMESPACE" --ignore-not-found --wait=true --timeout=180s
-if [[ $context == "$LAB_CONTEXT" && -e $ingress ]]; then
-  echo "» removing ingress-nginx ${INGRESS_NGINX_VERSION} (installed by make cluster)"
-  kubectl --context "$context" delete -f "$INGRESS_NGINX_URL" --ignore-not-found
-  rm -f "$ingress"
-fi
-if [[ $context == "$LAB_CONTEXT" && -e $envoy ]]; then
-  echo "» removing Envoy Gateway ${ENVOY_GATEWAY_VERSION} (installed by make cluster L7=envoy-gateway)"
-  kubectl --context "$context" delete -f "$ENVOY_GATEWAY_URL" --ignore-not-found
-  rm -f "$envoy"
+
+# delete_labelled SELECTOR: the labelled namespaces (with everything in them), then every labelled
+# cluster-scoped object (ClusterRoles, webhooks, IngressClass, GatewayClass, CRDs, …) of any kind.
+delete_labelled() {
+  local selector=$1 kinds
+  echo "» kubectl --context ${context} delete namespace -l ${selector}"
+  kubectl --context "$context" delete namespace -l "$selector" --ignore-not-found --wait=true --timeout=180s
+  kinds=$(kubectl --context "$context" api-resources --namespaced=false --verbs=list,delete -o name | grep -vx 'namespaces' | paste -sd, -)
+  if [[ -n $kinds ]]; then
+    echo "» kubectl --context ${context} delete <cluster-scoped kinds> -l ${selector}"
+    kubectl --context "$context" delete "$kinds" -l "$selector" --ignore-not-found
+  fi
+}
+
+delete_labelled "$LAB_PART_OF"
+if [[ $context == "$LAB_CONTEXT" && ( -e $ingress || -e $envoy ) ]]; then
+  echo "» removing the controllers make cluster installed (ingress-nginx ${INGRESS_NGINX_VERSION} / Envoy Gateway ${ENVOY_GATEWAY_VERSION})"
+  delete_labelled "$LAB_INSTALLED"
+  rm -f "$ingress" "$envoy"
 fi

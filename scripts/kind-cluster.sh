@@ -9,12 +9,19 @@ LAB_CLUSTER=deploy-loss-lab
 LAB_CONTEXT="kind-${LAB_CLUSTER}"
 LAB_NAMESPACE=deploy-loss-lab
 INGRESS_NGINX_VERSION=controller-v1.15.1
+# The manifests are read from these URLs, or from a file saved earlier (docs/kind.md, "Offline").
 INGRESS_NGINX_URL="https://raw.githubusercontent.com/kubernetes/ingress-nginx/${INGRESS_NGINX_VERSION}/deploy/static/provider/kind/deploy.yaml"
+INGRESS_NGINX_MANIFEST=${LAB_INGRESS_NGINX_MANIFEST:-$INGRESS_NGINX_URL}
 # Envoy Gateway's release manifest holds the Gateway API CRDs, its own CRDs and the controller
 # (envoyproxy/gateway v1.9.0, site/content/en/v1.9/install/install-yaml.md); applied server-side
 # because the CRDs are too large for a client-side apply's last-applied annotation.
 ENVOY_GATEWAY_VERSION=v1.9.0
 ENVOY_GATEWAY_URL="https://github.com/envoyproxy/gateway/releases/download/${ENVOY_GATEWAY_VERSION}/install.yaml"
+ENVOY_GATEWAY_MANIFEST=${LAB_ENVOY_GATEWAY_MANIFEST:-$ENVOY_GATEWAY_URL}
+# What the lab applies carries LAB_PART_OF (lab/targets/kind/manifest.ts adds it); what `make cluster`
+# installs gets LAB_INSTALLED once applied. `make clean-cluster` deletes by these labels only.
+LAB_PART_OF=app.kubernetes.io/part-of=deploy-loss-lab
+LAB_INSTALLED=deploy-loss-lab/installed-by=make-cluster
 LAB_L7=${LAB_L7:-ingress-nginx}
 NEED_DOCKER=20.10.0
 NEED_KIND=0.30.0
@@ -89,7 +96,8 @@ install_ingress_nginx() {
     : >"${LAB_STATE}/kind-ingress-installed"
   fi
   echo "» ingress-nginx ${INGRESS_NGINX_VERSION}"
-  kubectl --context "$LAB_CONTEXT" apply -f "$INGRESS_NGINX_URL"
+  kubectl --context "$LAB_CONTEXT" apply -f "$INGRESS_NGINX_MANIFEST"
+  kubectl --context "$LAB_CONTEXT" label --overwrite -f "$INGRESS_NGINX_MANIFEST" "$LAB_INSTALLED" >/dev/null
   # The controller's rollout, not the admission Jobs: those have ttlSecondsAfterFinished 0 in the
   # pinned manifest, so on a re-run one may be gone before a `wait job --all` reaches it.
   kubectl --context "$LAB_CONTEXT" rollout status --namespace ingress-nginx deployment/ingress-nginx-controller --timeout=180s
@@ -100,7 +108,8 @@ install_envoy_gateway() {
     : >"${LAB_STATE}/kind-envoy-gateway-installed"
   fi
   echo "» Envoy Gateway ${ENVOY_GATEWAY_VERSION}"
-  kubectl --context "$LAB_CONTEXT" apply --server-side -f "$ENVOY_GATEWAY_URL"
+  kubectl --context "$LAB_CONTEXT" apply --server-side -f "$ENVOY_GATEWAY_MANIFEST"
+  kubectl --context "$LAB_CONTEXT" label --overwrite -f "$ENVOY_GATEWAY_MANIFEST" "$LAB_INSTALLED" >/dev/null
   # As the v1.9 quickstart waits (site/content/en/v1.9/tasks/quickstart.md).
   kubectl --context "$LAB_CONTEXT" rollout status --namespace envoy-gateway-system deployment/envoy-gateway --timeout=300s
 }

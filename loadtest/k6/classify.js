@@ -30,6 +30,8 @@ export function classifyK6(errorCode, status) {
   if (errorCode === 1212) return 'refused';
   if (errorCode === 1000 || errorCode === 1201 || errorCode === 1220) return 'reset';
   if (errorCode === 1050 || errorCode === 1211) return 'timeout';
+  // 1200/1202/1210/1213: unreachable ("no route to host" to a deleted pod's address), as classifyK6 explains
+  if (errorCode === 1200 || errorCode === 1202 || errorCode === 1210 || errorCode === 1213) return 'timeout';
   if (errorCode >= 1500 && errorCode < 1600) return classifyStatus(errorCode - 1000);
   return 'other';
 }

@@ -63,8 +63,8 @@ export interface ApiFixture {
   denied: string[];
   /** Per path (without query) response overrides: [status, body]. */
   responses: Map<string, [number, unknown]>;
-  /** Consulted before `responses`: an answer for any method and path, or undefined for the defaults. */
-  handler?: (method: string, path: string) => [number, unknown] | undefined;
+  /** Consulted before `responses`: an answer for any method and path (`url` with its query), or undefined for the defaults. */
+  handler?: (method: string, path: string, url: string, body: string) => [number, unknown] | undefined;
   close(): Promise<void>;
 }
 
@@ -96,7 +96,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
           return send(403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, message: `forbidden: ${attrs.check.verb} ${attrs.check.resource}${attrs.check.subresource ? `/${attrs.check.subresource}` : ''} in ${attrs.namespace ?? '(cluster)'}` });
         }
       }
-      const override = fixture.handler?.(req.method ?? '', path) ?? responses.get(path);
+      const override = fixture.handler?.(req.method ?? '', path, req.url ?? '', body) ?? responses.get(path);
       if (override) return send(override[0], override[1], typeof override[1] === 'string' ? 'text/plain' : 'application/json');
       const disco = DISCOVERY[path];
       if (disco) {

@@ -42,7 +42,7 @@ describe('k6 script', () => {
     const table: Array<[number, number, string]> = [
       [0, 200, 'ok'], [0, 202, 'ok'], [1502, 502, 'http_502'], [1503, 503, 'http_503'], [1500, 500, 'http_5xx_other'],
       [1504, 504, 'http_5xx_other'], [1404, 404, 'other'], [1212, 0, 'refused'], [1220, 0, 'reset'], [1201, 0, 'reset'],
-      [1000, 0, 'reset'], [1050, 0, 'timeout'], [1211, 0, 'timeout'], [1210, 0, 'other'], [1101, 0, 'other'], [1020, 0, 'other'],
+      [1000, 0, 'reset'], [1050, 0, 'timeout'], [1211, 0, 'timeout'], [1210, 0, 'timeout'], [1213, 0, 'timeout'], [1101, 0, 'other'], [1020, 0, 'other'],
     ];
     for (const [code, status, want] of table) {
       assert.equal(classifyK6(code, status), want, `ts ${code}/${status}`);

@@ -87,6 +87,41 @@ describe('kind cluster scripts', () => {
     assert.doesNotMatch(calls, /ingress-nginx/);
   });
 
+  it('labels what make cluster installs, so clean-cluster can find it without the manifest (stub tools)', () => {
+    const { r, calls } = fullRun();
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(calls, /^--context kind-deploy-loss-lab label --overwrite -f https:\/\/raw\.githubusercontent\.com\/kubernetes\/ingress-nginx\/controller-v1\.15\.1\/deploy\/static\/provider\/kind\/deploy\.yaml deploy-loss-lab\/installed-by=make-cluster$/m);
+  });
+
+  // kubectl that answers the version check and api-resources (two cluster-scoped kinds besides namespaces)
+  const cleanRun = (env: Record<string, string>, state: string[] = []) => {
+    const d = bin();
+    writeFileSync(join(d, 'kubectl'), `#!/bin/bash\necho "$*" >> "${d}/calls"\ncase "$*" in *"version --client"*) echo 'Client Version: v1.34.1';; *api-resources*) printf 'namespaces\\nclusterroles.rbac.authorization.k8s.io\\ncustomresourcedefinitions.apiextensions.k8s.io\\n';; esac\n`);
+    chmodSync(join(d, 'kubectl'), 0o755);
+    for (const t of ['grep', 'paste', 'rm']) symlinkSync(`/usr/bin/${t}`, join(d, t));
+    const stateDir = join(d, 'state');
+    spawnSync('/bin/mkdir', ['-p', stateDir]);
+    for (const f of state) writeFileSync(join(stateDir, f), '');
+    const r = run('kind-clean.sh', d, { LAB_STATE_DIR: stateDir, ...env });
+    return { r, calls: readFileSync(join(d, 'calls'), 'utf8') };
+  };
+
+  it('make clean-cluster deletes by the lab\'s labels only, and downloads no manifest (issue 21, stub kubectl)', () => {
+    const { r, calls } = cleanRun({ KUBE_CONTEXT: 'prod' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(calls, /^--context prod delete namespace -l app\.kubernetes\.io\/part-of=deploy-loss-lab --ignore-not-found/m);
+    assert.match(calls, /^--context prod delete clusterroles\.rbac\.authorization\.k8s\.io,customresourcedefinitions\.apiextensions\.k8s\.io -l app\.kubernetes\.io\/part-of=deploy-loss-lab --ignore-not-found$/m);
+    assert.doesNotMatch(calls, /delete namespace deploy-loss-lab|-f https?:|installed-by/, 'nothing by name, no manifest, no controller on a cluster the lab did not install into');
+  });
+
+  it('removes the controllers make cluster installed by their label, not by their manifest (stub kubectl)', () => {
+    const { r, calls } = cleanRun({}, ['kind-ingress-installed']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(calls, /^--context kind-deploy-loss-lab delete namespace -l deploy-loss-lab\/installed-by=make-cluster /m);
+    assert.match(calls, /delete clusterroles\.rbac\.authorization\.k8s\.io,customresourcedefinitions\.apiextensions\.k8s\.io -l deploy-loss-lab\/installed-by=make-cluster/);
+    assert.doesNotMatch(calls, /-f https?:/);
+  });
+
   it('refuses an unknown L7 before touching anything', () => {
     const d = bin({ docker: '28.2.2', kubectl: 'Client Version: v1.34.1', kind: 'kind v0.30.0' });
     const r = run('kind-cluster.sh', d, { LAB_L7: 'traefik' });

@@ -10,7 +10,7 @@ import type { ApiFixture } from './api-fixture.js';
 
 const NS = 'deploy-loss-lab';
 
-export function stubCluster(api: ApiFixture, opts: { k6Finishes: boolean }): void {
+export function stubCluster(api: ApiFixture, opts: { k6Finishes: boolean; auditFinishes?: boolean }): void {
   const summary = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
   const audit = { mode: 'audit', audit: { accepted: 10, applied: 10, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 }, malformedLines: 0, drain: { drained: true, pending: 0, waitedMs: 1 } };
   // k6 started 10 min ago: the lab does not sleep until its deploy phase.
@@ -29,7 +29,7 @@ export function stubCluster(api: ApiFixture, opts: { k6Finishes: boolean }): voi
     if (path === `/api/v1/namespaces/${NS}/pods/stub-pod/log`) return [200, log];
     const job = new RegExp(`^/apis/batch/v1/namespaces/${NS}/jobs/([a-z0-9-]+)/status$`).exec(path);
     if (job) {
-      const done = opts.k6Finishes || !job[1]!.startsWith('k6-');
+      const done = job[1]!.startsWith('k6-') ? opts.k6Finishes : job[1]!.startsWith('ledger-audit-') ? opts.auditFinishes !== false : true;
       return [200, { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: job[1] }, status: done ? { succeeded: 1 } : {} }];
     }
     return undefined;

@@ -4,7 +4,17 @@ import { parseAllDocuments } from 'yaml';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { LabError } from '../../../common/errors.js';
 import { selectorString } from './selector.js';
-import { GATEWAY_API_KINDS, NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
+import { GATEWAY_API_KINDS, LABEL_PART_OF, NAMESPACE, PLACEHOLDER_IMAGE } from './constants.js';
+
+/**
+ * Every object the lab applies carries app.kubernetes.io/part-of=deploy-loss-lab, so `make
+ * clean-cluster` (scripts/kind-clean.sh) deletes by that label and touches nothing else. Only
+ * metadata.labels: selectors and pod templates stay as rendered.
+ */
+function labelled(o: KubernetesObject): KubernetesObject {
+  o.metadata = { ...o.metadata, labels: { ...o.metadata?.labels, [LABEL_PART_OF]: 'deploy-loss-lab' } };
+  return o;
+}
 
 export interface ArmManifest {
   file: string;
@@ -38,7 +48,7 @@ export function loadArmManifest(renderedDir: string, arm: string, image: string)
     const o = d.toJS() as KubernetesObject | null;
     if (!o) continue;
     if (!o.apiVersion || !o.kind || !o.metadata?.name) throw new LabError('LAB_MISSING_MANIFEST', `${file}: a document lacks apiVersion, kind or metadata.name`);
-    objects.push(o);
+    objects.push(labelled(o));
   }
   let replaced = 0;
   for (const o of objects) {
@@ -86,5 +96,5 @@ export function loadL7Objects(renderedL7Dir: string, l7: string): KubernetesObje
   for (const kind of GATEWAY_API_KINDS) {
     if (!picked.some((o) => o.kind === kind)) throw new LabError('LAB_MISSING_MANIFEST', `${file} has no ${kind}`);
   }
-  return picked;
+  return picked.map(labelled);
 }
