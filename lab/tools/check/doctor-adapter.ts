@@ -13,6 +13,12 @@ export interface DoctorResult {
   text: string;
 }
 
+/**
+ * `deregistrationS`: a deregistration delay that was measured or modeled as the time until the
+ * routing layer stopped sending the pod requests — never the time until its endpoint was removed
+ * (that is the pod's whole shutdown, and would size preStop to it). The cluster mode has no such
+ * measurement and passes none; doctor then says which load-balancer profile it used.
+ */
 export async function doctorFindings(paths: string[], opts: { dockerfile?: string; deregistrationS?: number; drainS?: number } = {}): Promise<DoctorResult> {
   if (paths.length === 0) return { available: false, findings: [], text: 'doctor: no --manifests given, nothing to review' };
   try {
