@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../helpers/proc.js';
 import { kubeconfigYaml, startApiFixture, type ApiFixture } from '../kind/api-fixture.js';
+import { NEEDED } from '../../lab/tools/check/cluster-access.js';
 
 // Each bad input: exit 2, a message with its stable code naming the problem, and nothing started
 // (no pod scratch directory, no results, no write to the API server).
@@ -94,7 +95,7 @@ describe('check refuses bad input before starting anything', () => {
     } finally { api.responses.clear(); }
     const other = api.requests.filter((r) => !r.url.startsWith('/apis/authorization.k8s.io/'));
     assert.deepEqual(other.map((r) => `${r.method} ${r.url}`), [], 'only access reviews were sent');
-    assert.equal(api.requests.length, 10, 'one review per permission');
+    assert.equal(api.requests.length, NEEDED.length, 'one review per permission');
   });
 
   it('a Deployment that does not exist', async () => {

@@ -35,9 +35,11 @@ export const CHECK_OBJECTS: ReadonlyArray<readonly [apiVersion: string, kind: st
  * (lab/targets/kind/api-access.ts): the Deployment read of the preflight, the calls, the objects.
  */
 export const NEEDED: readonly AccessCheck[] = union([
+  // the writes first: a refusal names them first
+  EXECUTOR_CALLS.restartDeployment,
+  ...CHECK_OBJECTS.flatMap(([v, k]) => [objectAccess('create', v, k), objectAccess('remove', v, k)]),
   [{ verb: 'get', group: 'apps', resource: 'deployments' }],
   ...CHECK_CALLS.map((c) => EXECUTOR_CALLS[c]),
-  ...CHECK_OBJECTS.flatMap(([v, k]) => [objectAccess('create', v, k), objectAccess('remove', v, k)]),
 ]);
 
 /** An int-or-percent of the rolling update against the replicas: surge rounds up, unavailable down (as the Deployment controller does). */
