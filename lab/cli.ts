@@ -99,7 +99,8 @@ export function start(argv: string[]): void {
         process.exit(2);
       }
       say(isLabError(err) ? err.message : `lab failed: ${(err as Error)?.stack ?? err}`);
-      process.exit(1);
+      // a kind plan k6 cannot carry is refused before anything is built (lab/targets/kind/k6-sizing.ts)
+      process.exit(isLabError(err, 'LAB_K6_TOO_BIG') ? 2 : 1);
     },
   );
 }

@@ -169,6 +169,9 @@ describe('§1.4 k6 sized from the plan', () => {
     const big = run([...CHECK.filter((a) => a !== '20' && a !== '--rate'), '--rate', '2000', '--dry-run']);
     assert.equal(big.status, 2, big.stderr);
     assert.match(big.stderr, /LAB_K6_TOO_BIG/);
+    const lab = spawnSync(process.execPath, ['dist/lab/cli.js', 'after', '--target', 'kind', '--rate', '2000', '--dry-run'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, KUBE_CONTEXT: '', LAB_REGISTRY: '' } });
+    assert.equal(lab.status, 2, lab.stderr);
+    assert.match(lab.stderr, /LAB_K6_TOO_BIG: .*--rate 2000 needs 500 preallocated VUs per path/);
     const unknown = run([...CHECK.map((a) => (a === 'fixture' ? 'no-such-context' : a)), '--dry-run']);
     assert.equal(unknown.status, 2, unknown.stderr);
     assert.match(unknown.stderr, /LAB_UNKNOWN_CONTEXT: .*"no-such-context" is not in the kubeconfig; known contexts: fixture/);
