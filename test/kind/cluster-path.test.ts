@@ -233,6 +233,16 @@ describe('§4 image pulls', () => {
       assert.ok(Date.now() - t < 10_000, 'not after the wait\'s timeout');
     }
   });
+
+  it('a Deployment whose new pod cannot get its image stops the wait for it at once (stub API)', async () => {
+    api.responses.set('/apis/apps/v1/namespaces/deploy-loss-lab/deployments/service', [200, { metadata: { name: 'service', generation: 1 }, spec: { replicas: 1, selector: { matchLabels: { app: 'service' } } }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 0, availableReplicas: 0 } }]);
+    api.responses.set('/api/v1/namespaces/deploy-loss-lab/pods', [200, { kind: 'PodList', metadata: {}, items: [{ metadata: { name: 'service-x', namespace: 'deploy-loss-lab' }, spec: { containers: [{ name: 'service', image: 'deploy-loss-lab:0123456789ab' }] }, status: { phase: 'Pending', containerStatuses: [{ name: 'service', image: 'deploy-loss-lab:0123456789ab', restartCount: 0, state: { waiting: { reason: 'ErrImageNeverPull' } } }] } }] }]);
+    try {
+      await assert.rejects(exec.waitDeploymentsAvailable('deploy-loss-lab', ['service'], 60_000), (e) => isLabError(e, 'LAB_IMAGE_PULL') && /service-x, container service: image deploy-loss-lab:0123456789ab: ErrImageNeverPull/.test(e.message));
+    } finally {
+      api.responses.clear();
+    }
+  });
 });
 
 describe('§3 watches and logs', () => {

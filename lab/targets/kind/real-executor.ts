@@ -166,10 +166,12 @@ export class RealExecutor implements Executor {
     for (const name of names) {
       await this.until(`Deployment ${namespace}/${name} available with no pod terminating`, timeoutMs, async () => {
         const d = await this.apps.readNamespacedDeployment({ name, namespace });
-        if (!isRolledOut(d)) return undefined;
-        // After an arm switch the previous arm's pods may still be terminating (status.replicas does
-        // not count them): their SIGKILLs and deregistrations would land in the next run.
-        return (await this.anyTerminating(namespace, selectorString(d.spec?.selector))) ? undefined : true;
+        // The pods are listed on every poll: one stuck on its image would keep the Deployment from
+        // ever becoming available. After an arm switch the previous arm's pods may still be
+        // terminating (status.replicas does not count them): their SIGKILLs and deregistrations
+        // would land in the next run.
+        const terminating = await this.anyTerminating(namespace, selectorString(d.spec?.selector));
+        return isRolledOut(d) && !terminating ? true : undefined;
       });
     }
   }
