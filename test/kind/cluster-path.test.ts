@@ -342,6 +342,10 @@ describe('§3 minor', () => {
       if (code === 'hung') child.kill('SIGKILL');
       assert.equal(code, 130, stderr);
       assert.ok(api.requests.some((r) => r.method === 'DELETE' && r.url.includes(`/jobs/${k6}`)), `no DELETE of Job ${k6}`);
+      // every progress line names the context the run changes
+      const progress = stderr.split('\n').filter((l) => l.startsWith('[kind'));
+      assert.ok(progress.length >= 3, stderr);
+      for (const l of progress) assert.match(l, /^\[kind fixture\] /);
     } finally {
       api.handler = undefined;
       rmSync(dir, { recursive: true, force: true });
