@@ -140,6 +140,19 @@ describe('§2.2 / §2.3 SIGKILLs and deregistration of the target Deployment onl
     assert.ok(selectorMatches({ matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['batch'] }, { key: 'app', operator: 'Exists' }] }, { app: 'a' }));
   });
 
+  it('a container OOM-killed and restarted, then SIGKILLed when the rollout deletes its pod, counts once as each (recorded watch objects)', () => {
+    const tl = new Timeline('orders-svc', 'orders');
+    tl.on('ReplicaSet', 'ADDED', { metadata: { name: 'orders-aaa', ownerReferences: [{ kind: 'Deployment', name: 'orders', controller: true }] } }, 0);
+    const pod = (cs: any, deleting = false) => ({ metadata: { name: 'orders-aaa-1', labels: {}, ownerReferences: [{ kind: 'ReplicaSet', name: 'orders-aaa', controller: true }], ...(deleting ? { deletionTimestamp: 'x' } : {}) }, status: { containerStatuses: [{ name: 'app', ...cs }] } });
+    const oom = { exitCode: 137, reason: 'OOMKilled' };
+    tl.on('Pod', 'ADDED', pod({ restartCount: 0, state: { running: {} } }), 1000);
+    tl.on('Pod', 'MODIFIED', pod({ restartCount: 1, state: { running: {} }, lastState: { terminated: oom } }), 2000); // the watch saw only the restart
+    tl.on('Pod', 'MODIFIED', pod({ restartCount: 1, state: { running: {} }, lastState: { terminated: oom } }, true), 3000);
+    tl.on('Pod', 'MODIFIED', pod({ restartCount: 1, state: { terminated: { exitCode: 137, reason: 'Error' } }, lastState: { terminated: oom } }, true), 33_000);
+    assert.deepEqual(tl.killed().map((k) => k.reason), ['oom-killed', 'grace-expired']);
+    assert.equal(tl.sigkills({ start: 2500, end: 40_000 }, 'orders'), 1);
+  });
+
   it('waits for a rollout with the Deployment\'s full selector, matchExpressions included (stub API)', async () => {
     api.responses.set('/apis/apps/v1/namespaces/shop/deployments/orders', [200, { metadata: { name: 'orders', generation: 1 }, spec: { replicas: 1, selector: SELECTOR }, status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 } }]);
     api.responses.set('/api/v1/namespaces/shop/pods', [200, { kind: 'PodList', metadata: {}, items: [] }]);

@@ -23,6 +23,8 @@ interface PodTrack {
   sliceRemovedAt?: number;
   lastRequestAt?: number;
   exitCode?: number;
+  /** container runs whose exit was recorded: `<container>#<restartCount>` */
+  exits: Set<string>;
   /** the slice's endpoints.kubernetes.io/last-change-trigger-time when the pod turned not-ready or left it */
   triggerTime?: number | null;
 }
@@ -83,7 +85,7 @@ export class Timeline {
 
   private track(name: string, deployment: string): PodTrack {
     let p = this.pods.get(name);
-    if (!p) this.pods.set(name, (p = { pod: name, deployment, ready: false }));
+    if (!p) this.pods.set(name, (p = { pod: name, deployment, ready: false, exits: new Set() }));
     return p;
   }
 
@@ -123,12 +125,20 @@ export class Timeline {
       this.push({ t, kind: 'pod-terminating', deployment, pod: name });
     }
     for (const cs of pod.status?.containerStatuses ?? []) {
-      const term = cs?.state?.terminated;
-      if (term && p.exitCode === undefined) {
-        p.exitCode = term.exitCode;
+      const restarts: number = cs?.restartCount ?? 0;
+      // Each run of a container exits once: the current one (state) and, when the watch saw the
+      // restart before the exit, the previous one (lastState). A container that was OOM-killed and
+      // restarted can still be SIGKILLed later, when the rollout deletes its pod.
+      const runs: Array<[any, number, boolean]> = [[cs?.lastState?.terminated, restarts - 1, false], [cs?.state?.terminated, restarts, true]];
+      for (const [term, run, current] of runs) {
+        const key = `${cs?.name ?? ''}#${run}`;
+        if (!term || run < 0 || p.exits.has(key)) continue;
+        p.exits.add(key);
+        p.exitCode ??= term.exitCode;
         this.push({ t, kind: 'pod-exit', deployment, pod: name, exitCode: term.exitCode ?? null, detail: term.reason });
-        const reason = killReason(term, p.terminatingAt !== undefined || Boolean(pod.metadata?.deletionTimestamp));
-        if (reason) this.kills.push({ pod: name, deployment: this.ownerOf(p), reason, t, began: p.terminatingAt ?? t });
+        // only the current run can have been ended by the deletion: a run that restarted was not
+        const reason = killReason(term, current && (p.terminatingAt !== undefined || Boolean(pod.metadata?.deletionTimestamp)));
+        if (reason) this.kills.push({ pod: name, deployment: this.ownerOf(p), reason, t, began: current ? p.terminatingAt ?? t : t });
         // Only the kubelet's kill at the end of the grace period is the rollout's SIGKILL; an OOM kill is noted.
         if (reason === 'grace-expired') this.push({ t, kind: 'sigkill', deployment, pod: name });
         else if (reason) this.push({ t, kind: 'note', deployment, pod: name, detail: `container ${cs.name ?? ''} ${reason} (exit ${term.exitCode ?? '?'}, ${term.reason ?? 'no reason'})` });
