@@ -46,6 +46,7 @@ export const ERRORS = {
   LAB_POD_CRASHLOOP: "the app's pods keep exiting on their own (the app cannot start)",
   LAB_POD_NEVER_READY: "the app's pods run but never become ready",
   LAB_UNKNOWN_BLOCK: 'a doc names a generated block that no generator makes',
+  LAB_LOG_BUDGET: "the k6 request log of this plan would outgrow the kubelet's container log rotation",
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { FIELD_MANAGER } from './constants.js';
-import { describeRef, refOf, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchSink } from './executor.js';
+import { describeRef, refOf, type ContainerExit, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchSink } from './executor.js';
 
 /**
  * The dry-run executor: records one line per command or API call, in order, and answers with
@@ -24,13 +24,14 @@ export class RecordingExecutor implements Executor {
     this.rec(`PATCH ${describeRef(refOf(obj))} (application/apply-patch+yaml fieldManager=${FIELD_MANAGER} force=true)${images.length ? ` images=${images.join(',')}` : ''}`);
   }
 
-  async create(obj: KubernetesObject): Promise<void> {
+  async create(obj: KubernetesObject): Promise<string | undefined> {
     const images = containerImages(obj);
     this.rec(`POST ${describeRef(refOf(obj))} (fieldManager=${FIELD_MANAGER})${images.length ? ` images=${images.join(',')}` : ''}`);
+    return undefined;
   }
 
   async remove(ref: KubeRef): Promise<void> {
-    this.rec(`DELETE ${describeRef(ref)} (propagationPolicy=Background)`);
+    this.rec(`DELETE ${describeRef(ref)} (propagationPolicy=Background${ref.uid ? ` precondition uid=${ref.uid}` : ''})`);
   }
 
   async restartDeployment(namespace: string, name: string, at: string): Promise<void> {
@@ -68,6 +69,11 @@ export class RecordingExecutor implements Executor {
   async podLog(namespace: string, pod: string): Promise<string> {
     this.rec(`GET v1/Pod/log ${namespace}/${pod}`);
     return '';
+  }
+
+  async containerExit(namespace: string, pod: string, container: string): Promise<ContainerExit | null> {
+    this.rec(`GET v1/Pod ${namespace}/${pod} (status.containerStatuses[${container}].state.terminated)`);
+    return { exitCode: 0 };
   }
 
   async watch(namespace: string, _sink: WatchSink): Promise<() => void> {

@@ -5,9 +5,11 @@ import { isLabError, LabError } from '../../../common/errors.js';
 import type { RunSummary } from '../../engine/schema.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
 import { onTeardown } from '../../engine/teardown.js';
-import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER, LABEL_PART_OF, LABEL_RUN } from '../../targets/kind/constants.js';
+import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, LABEL_PART_OF, LABEL_RUN } from '../../targets/kind/constants.js';
 import { parseK6Summary, toRunSummary } from '../../targets/kind/convert.js';
-import type { Executor } from '../../targets/kind/executor.js';
+import type { ContainerExit, Executor, KubeRef } from '../../targets/kind/executor.js';
+import { checkLogBudget } from '../../targets/kind/log-budget.js';
+import { toLabClock, waitK6Start, type ClockOffset, type K6Start } from '../../targets/kind/k6-start.js';
 import { between } from '../../targets/kind/markers.js';
 import { parseRequestLines } from '../../targets/kind/requests.js';
 import { deployWindow } from '../../report/stats.js';
@@ -71,37 +73,49 @@ async function preflight(d: ClusterDeps, o: CheckOptions): Promise<string> {
   return dep.selector;
 }
 
+/** The k6 phases of a cluster check: each restart gets the full rollout budget. */
+export function checkPlan(deploys: number): PhasePlan {
+  return {
+    warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
+    deploySeconds: deploys * ROLLOUT_BUDGET_S + (deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
+  };
+}
+
 export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: (l: string) => void }, deps?: ClusterDeps): Promise<Measurement | undefined> {
   const d = deps ?? clusterDeps(o);
   const { exec } = d;
   const ns = o.namespace!;
   const service = new URL(o.url!).hostname.split('.')[0]!;
+  const plan = checkPlan(o.deploys);
+  checkLogBudget({ rate: o.rate, seconds: planSeconds(plan), routeNames: o.routes.map((r) => r.name), paths: ['l4'] }, `--rate ${o.rate} --deploys ${o.deploys}`);
   const selector = await preflight(d, o);
   const runId = exec.dryRun ? 'check-dryrun' : x.runId;
-  const plan: PhasePlan = {
-    warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
-    deploySeconds: o.deploys * ROLLOUT_BUDGET_S + (o.deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
-  };
   const scenario = checkScenario(o.routes, o.rate, o.deploys);
   const cmName = `${runId}-k6`;
   const jobName = `${runId}-k6`;
-  const jobRef = { apiVersion: 'batch/v1', kind: 'Job', namespace: ns, name: jobName };
-  const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: cmName };
+  // Only what this run created is deleted, by uid: a same-named object of another run is left alone.
+  const created: KubeRef[] = [];
+  const make = async (obj: KubernetesObject) => {
+    const uid = await exec.create(obj);
+    created.unshift({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, ...(uid ? { uid } : {}) });
+  };
   let cleaned: Promise<void> | undefined;
-  const cleanup = () => (cleaned ??= (async () => { await exec.remove(jobRef).catch(() => {}); await exec.remove(cmRef).catch(() => {}); })());
+  const cleanup = () => (cleaned ??= (async () => { for (const ref of created) await exec.remove(ref).catch(() => {}); })());
   const unregister = onTeardown(cleanup);
   const timeline = new Timeline(service);
   const stopWatch = await exec.watch(ns, (r, type, obj, t) => timeline.on(r, type, obj, t));
   const rolled: Rolled = { durations: [], window: { start: 0, end: 0 }, baseline: { start: 0, end: 0 } };
-  let k6Log = '';
+  const k6: K6Seen = { log: '', exit: null };
   try {
-    await exec.create(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
+    await make(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
     if (!exec.dryRun) x.say(`check: k6 (${K6_IMAGE}) in ${ns} for ${planSeconds(plan)} s against ${o.url}`);
-    await exec.create(checkJob(o, jobName, cmName, runId, plan));
+    const createdAt = Date.now();
+    await make(checkJob(o, jobName, cmName, runId, plan));
     const pod = await exec.waitJobPod(ns, jobName, 300_000);
-    const head = await exec.waitLogLine(ns, pod, K6_T0_MARKER, 120_000);
-    const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
-    if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `no ${K6_T0_MARKER} line in the k6 log`);
+    const { start, offset } = await waitK6Start(exec, ns, pod, createdAt, 120_000);
+    Object.assign(k6, { start, offset });
+    // the lab's clock from here on: k6's phases and records are shifted by the estimated offset
+    const t0 = start.t0 - offset.ms;
     rolled.baseline = { start: t0 + plan.warmupSeconds * 1000, end: t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000 };
     await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, rolled.baseline.end - Date.now()));
     const firstCallAt = Date.now();
@@ -118,7 +132,8 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     rolled.window = deployWindow(timeline.events, firstCallAt, Date.now());
     const left = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     await exec.waitJobFinished(ns, jobName, left + 200_000);
-    k6Log = await exec.podLog(ns, pod);
+    k6.log = await exec.podLog(ns, pod);
+    k6.exit = await exec.containerExit(ns, pod, 'k6');
   } finally {
     stopWatch();
     await cleanup();
@@ -130,20 +145,27 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
     return undefined;
   }
-  return measurementFrom(o, timeline, service, rolled, k6Log);
+  return measurementFrom(o, timeline, service, rolled, k6 as Required<K6Seen>);
 }
 
 interface Interval { start: number; end: number }
 interface Rolled { durations: number[]; window: Interval; baseline: Interval }
+interface K6Seen { log: string; exit: ContainerExit | null; start?: K6Start; offset?: ClockOffset }
 
-function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string): Measurement {
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6: Required<K6Seen>): Measurement {
   const dereg = timeline.deregistrations().map((r) => r.toEndpointRemovedMs).filter((v): v is number => v !== null);
-  const { records, malformed } = parseRequestLines(k6Log);
+  const parsed = parseRequestLines(k6.log);
+  const text = between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
+  const exit = k6.exit ? `exit ${k6.exit.exitCode}${k6.exit.reason ? ` ${k6.exit.reason}` : ''}` : 'exit code unknown';
+  // no summary: nothing to check the records against (k6 killed, or the log cut): never a verdict
+  if (text === null) throw new LabError('LAB_K6_SUMMARY', `the k6 log (${k6.log.length} bytes, ${parsed.records.length} request lines) has no summary block; k6 ${exit}`);
+  const records = toLabClock(parsed.records, k6.offset);
   const summary: RunSummary = toRunSummary({
     arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
-    params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'] },
-    notes: malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [],
-    summary: parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)), records, baseline: rolled.baseline,
+    params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'], k6ClockOffsetMs: k6.offset },
+    notes: [`clock: the k6 node's clock is ${k6.offset.ms} ± ${k6.offset.uncertaintyMs} ms ahead of the lab's; its records were shifted onto the lab's clock`],
+    k6: { start: k6.start, exit: k6.exit, malformed: parsed.malformed, firstMalformed: parsed.firstMalformed },
+    summary: parseK6Summary(text), records, baseline: rolled.baseline,
     window: rolled.window, deployDurationsMs: rolled.durations,
     minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(),
     jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
@@ -152,6 +174,6 @@ function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, r
     target: 'kind', deployment: o.deployment!, service, records, dropped: summary.droppedIterations, sent: summary.requests,
     timeline: { events: [...timeline.events].sort((a, b) => a.t - b.t), phases: [], readySamples: [] },
     window: rolled.window, baseline: rolled.baseline, deployDurationsMs: rolled.durations, servingSeries: service,
-    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: dereg, summary,
+    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: dereg, summary, coverage: summary.coverage!,
   };
 }
