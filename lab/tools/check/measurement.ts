@@ -54,7 +54,8 @@ export function deregistrationDelays(m: Measurement): number[] {
 export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'notes'>): RunSummary {
   const dereg = deregistrationDelays(m);
   const notes = [...m.notes, 'check has no job ledger: the jobs columns do not apply (all 0)'];
-  const params = { ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
+  // cluster mode: what the k6 conversion measured (the clock offset) stays beside the invocation's own
+  const params = { ...m.summary?.params, ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
   if (m.summary) return { ...m.summary, ...meta, target: m.target, notes, params, coverage: m.coverage };
   const summary = summarize({
     ...meta,

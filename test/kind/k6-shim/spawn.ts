@@ -12,11 +12,16 @@ export const K6_SCRIPT = join(ROOT, 'loadtest/k6/script.js');
 
 export interface ShimRun { code: number | null; log: string; stderr: string }
 
-/** Starts the script; `onLog` sees the combined output as it grows (a pod log read while k6 runs). */
-export function startK6Shim(scenario: object, env: Record<string, string>, onLog: (log: string) => void = () => {}): { done: Promise<ShimRun>; kill(): void } {
+/**
+ * Starts the script; `onLog` sees the combined output as it grows (a pod log read while k6 runs).
+ * `files` (a k6 ConfigMap's data: script.js, classify.js) replace the repository's script.
+ */
+export function startK6Shim(scenario: object, env: Record<string, string>, onLog: (log: string) => void = () => {}, files?: Record<string, string>): { done: Promise<ShimRun>; kill(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'k6-shim-'));
   writeFileSync(join(dir, 'scenario.json'), JSON.stringify(scenario));
-  const child = spawn(process.execPath, ['--import', join(SHIM, 'register.js'), join(SHIM, 'run.js'), K6_SCRIPT], {
+  for (const [name, text] of Object.entries(files ?? {})) if (/^[\w.-]+\.js$/.test(name)) writeFileSync(join(dir, name), text);
+  const script = files?.['script.js'] ? join(dir, 'script.js') : K6_SCRIPT;
+  const child = spawn(process.execPath, ['--import', join(SHIM, 'register.js'), join(SHIM, 'run.js'), script], {
     cwd: dir, env: { PATH: process.env.PATH ?? '', LAB_SCENARIO: join(dir, 'scenario.json'), K6_SHIM_FILES_DIR: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
