@@ -6,7 +6,8 @@ import { CLASSES } from '../../loadtest/classes.js';
 import { isLabError } from '../../common/errors.js';
 import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput, type K6Summary } from '../../lab/targets/kind/convert.js';
 import type { RequestRecord } from '../../loadtest/records.js';
-import { between } from '../../lab/targets/kind/markers.js';
+import { between, splitTimestamp } from '../../lab/targets/kind/markers.js';
+import { parseRequestLines } from '../../lab/targets/kind/requests.js';
 import { ROOT } from '../helpers/proc.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
@@ -103,6 +104,25 @@ describe('k6 summary → RunSummary', () => {
     for (const m of Object.values<any>(calm.metrics)) for (const t of Object.values<any>(m.thresholds ?? {})) t.ok = true;
     const quiet = toRunSummary({ ...input(JSON.stringify(calm)), k6: { ...full.k6, exit: { exitCode: 99 } } });
     assert.deepEqual(quiet.coverage!.reasons, ['k6 exited 99 (thresholds crossed)']);
+  });
+
+  it('kubelet log timestamps parse with any RFC 3339 offset (containerd writes the node zone)', () => {
+    const at = Date.parse('2026-12-02T07:11:36.123Z');
+    for (const stamp of ['2026-12-02T07:11:36.123456789Z', '2026-12-02T08:11:36.123456789+01:00', '2026-12-02T01:41:36.123-05:30', '2026-12-02t07:11:36.123z']) {
+      assert.deepEqual(splitTimestamp(`${stamp} LAB_REQ x`), { t: at, text: 'LAB_REQ x' }, stamp);
+    }
+    assert.deepEqual(splitTimestamp('2026-12-02T07:11:36+00:00 y'), { t: Date.parse('2026-12-02T07:11:36Z'), text: 'y' });
+    assert.equal(splitTimestamp('2026-12-02T07:11:36 no zone').t, null);
+  });
+
+  it('request lines: a JSON array after the marker, with or without a kubelet timestamp; anything else is malformed', () => {
+    const ok = `2026-12-02T08:11:36.1+01:00 LAB_REQ ${JSON.stringify([1000, 12, 'POST /orders?x=a b', 'ingress', 0, 'refused', 1212])}`;
+    const bad = ['LAB_REQ 1000 1012 GET /orders l4 200 ok', 'LAB_REQ [1000,12,"GET /","l4",200,"ok"]', 'LAB_REQ [1000,-1,"GET /","l4",200,"ok",0]',
+      'LAB_REQ [1000,12,"GET /","udp",200,"ok",0]', 'LAB_REQ [1000,12,"GET /","l4",200,"teapot",0]', 'LAB_REQ [1000,12,"GET /","l4",20'];
+    const p = parseRequestLines([ok, 'LAB_JOB k a 1', ...bad].join('\n'));
+    assert.deepEqual(p.records, [{ t_sched: 1000, t_start: 1000, t_end: 1012, route: 'POST /orders?x=a b', path: 'ingress', status: 0, class: 'refused', errorCode: 'k6:1212' }]);
+    assert.equal(p.malformed, bad.length);
+    assert.equal(p.firstMalformed, bad[0]);
   });
 
   it('tag order in sub-metric names does not matter', () => {

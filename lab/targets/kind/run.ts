@@ -337,6 +337,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
   const { timeline, k6, audit, notes } = x;
   const summary = parseK6Summary(between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END));
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
+  if (audit?.jobLines && !audit.jobLines.complete) notes.push(`the ledger audit read ${audit.jobLines.lines} LAB_JOB lines for the ${audit.jobLines.k6Accepted ?? 'unknown number of'} jobs k6 saw accepted: jobs lost is a lower bound`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
   const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
   // Only terminations that start inside this run's deploy window are this run's: a pod of the
