@@ -40,7 +40,7 @@ describe('check on the local target', () => {
   it('measures a foreign service through its Service and HTTPRoute, and leaves nothing running', async () => {
     const out = join(dir, 'ping');
     const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.arm, 'check:ping');
     assert.ok(s.requests > 50, `requests ${s.requests}`);
@@ -62,7 +62,7 @@ describe('check on the local target', () => {
   it('with a network namespace per pod, replicas that all bind 0.0.0.0 roll without a collision and leave no namespace behind', { skip: support.ok ? false : support.why }, async () => {
     const out = join(dir, 'wild-netns');
     const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--env', 'HOST=0.0.0.0', '--pod-network', 'netns', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.params.podNetwork, 'netns');
     assert.ok(s.windowCounts.ok > 0 && s.requests > 50, `requests ${s.requests}`);
@@ -80,7 +80,7 @@ describe('check on the local target', () => {
     const out = join(dir, 'counter');
     const app = join(ROOT, 'test/check/app-redis');
     const r = await run(['--manifests', 'test/check/app-redis/deploy', '--app-dir', 'test/check/app-redis', '--deployment', 'counter', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     // the counter answers 200 only with a reply from Redis (500 otherwise)
     assert.ok(s.windowCounts.ok > 0 && s.totalCounts.http_5xx_other === 0, JSON.stringify(s.totalCounts));

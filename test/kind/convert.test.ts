@@ -8,6 +8,8 @@ import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInp
 import type { RequestRecord } from '../../loadtest/records.js';
 import { between, splitTimestamp } from '../../lab/targets/kind/markers.js';
 import { parseRequestLines } from '../../lab/targets/kind/requests.js';
+import { aggregate, markdownTable } from '../../lab/report/tables.js';
+import { findArm } from '../../lab/engine/arms.js';
 import { ROOT } from '../helpers/proc.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
@@ -104,6 +106,14 @@ describe('k6 summary → RunSummary', () => {
     for (const m of Object.values<any>(calm.metrics)) for (const t of Object.values<any>(m.thresholds ?? {})) t.ok = true;
     const quiet = toRunSummary({ ...input(JSON.stringify(calm)), k6: { ...full.k6, exit: { exitCode: 99 } } });
     assert.deepEqual(quiet.coverage!.reasons, ['k6 exited 99 (thresholds crossed)']);
+  });
+
+  it('a before/after table names the repetitions built on partial data', () => {
+    const complete = toRunSummary(input(FIXTURE));
+    const partial = toRunSummary({ ...input(FIXTURE), k6: { ...input(FIXTURE).k6, exit: null } });
+    const row = aggregate(findArm('before'), [{ dir: 'runs/a', summary: complete }, { dir: 'runs/b', summary: partial }]);
+    assert.match(markdownTable([row]), /^\| `before` \| [^|]+ \| kind \| [^|]+ \| 2 \(1 on partial data\) \|/m);
+    assert.match(markdownTable([aggregate(findArm('before'), [{ dir: 'runs/a', summary: complete }])]), /^\| `before` \| [^|]+ \| kind \| [^|]+ \| 1 \|/m);
   });
 
   it('kubelet log timestamps parse with any RFC 3339 offset (containerd writes the node zone)', () => {
