@@ -124,6 +124,12 @@ describe('check --context against a stub cluster running the real k6 script', ()
     assert.equal(stub.uids.size, 0, 'everything either run created is gone, nothing else was touched');
   });
 
+  it('the k6 pod gone before its log was read (404): INCONCLUSIVE (exit 3), not a failed run', async () => {
+    const r = await withStub({ podGoneWhenEnded: true }, () => check('pod-gone'));
+    assert.equal(r.code, 3, r.stderr.slice(-2000) + r.stdout);
+    assert.match(verdict(r.stdout), /^VERDICT: INCONCLUSIVE: LAB_K6_SUMMARY: .*the k6 log could not be read \(LAB_K8S_API: .*HTTP 404.*\); k6 exit code unknown/);
+  });
+
   it('a malformed request line: INCONCLUSIVE (exit 3), quoting it', async () => {
     const r = await withStub({ logView: (log) => log.replace(/^LAB_REQ .*$/m, 'LAB_REQ 1764662400000 1764662400012 GET /orders l4 200 ok') }, () => check('malformed'));
     assert.equal(r.code, 3, r.stderr.slice(-2000) + r.stdout);

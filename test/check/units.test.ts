@@ -7,6 +7,7 @@ import { parseManifest } from '../../lab/targets/local/manifest.js';
 import { checkEntryPoint } from '../../lab/tools/check/entry-point.js';
 import { localize, toYaml } from '../../lab/tools/check/localize.js';
 import { VERDICT_EXIT, verdictOf } from '../../lab/tools/check/report.js';
+import { CHECK_USAGE, parseCheckOptions } from '../../lab/tools/check/options.js';
 import { localCoverage } from '../../lab/engine/coverage.js';
 import { parseRoute } from '../../lab/tools/check/routes.js';
 import { readUserManifests } from '../../lab/tools/check/user-manifests.js';
@@ -75,6 +76,12 @@ describe('check pieces', () => {
     assert.match(verdictOf(partial, 2).line, /^VERDICT: FAIL: 3 request\(s\) failed .*, at least: the data is partial/);
     // a run that says nothing about its coverage never passes
     assert.equal(verdictOf({ windowCounts } as unknown as RunSummary, 100).kind, 'INCONCLUSIVE');
+  });
+
+  it('--help states the gate: --max-failed 0 by default, and every exit code, 3 included', () => {
+    assert.match(CHECK_USAGE, /--max-failed N +0\.\.1000000: the gate \(a check is one\): .* \(default 0\)$/m);
+    assert.match(CHECK_USAGE, /^exit codes: 0 PASS, 1 FAIL .*2 bad input \(nothing started\),\n +3 INCONCLUSIVE \(the records do not cover what was sent/m);
+    assert.equal(parseCheckOptions(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app'], ROOT).maxFailed, 0);
   });
 
   it('local coverage: dropped arrivals and a load short of the plan are named, within the stated tolerance', () => {

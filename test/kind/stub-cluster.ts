@@ -19,6 +19,8 @@ export interface StubOptions {
   logView?: (log: string, ended: boolean) => string;
   /** the k6 container's terminated state as the pod status gives it; default the shim's own exit code */
   exit?: (code: number | null) => { exitCode: number; reason?: string } | null;
+  /** once k6 ended, its pod and log answer 404 (deleted, evicted) */
+  podGoneWhenEnded?: boolean;
   /** the stand-in service's answer per request path (default 200; POST /jobs 202) */
   answer?: (method: string, url: string) => number;
 }
@@ -125,6 +127,7 @@ export async function stubCluster(api: ApiFixture, opts: StubOptions): Promise<S
     const pod = new RegExp(`^/api/v1/namespaces/${ns}/pods/([a-z0-9-]+)-pod(/log)?$`).exec(path);
     if (pod) {
       const job = pod[1]!;
+      if (opts.podGoneWhenEnded && k6.get(job)?.ended) return [404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `pods "${job}-pod" not found` }];
       if (!pod[2]) return [200, podOf(job)];
       const run = k6.get(job);
       if (!run) return [200, ['LAB_AUDIT_BEGIN', JSON.stringify(AUDIT), 'LAB_AUDIT_END', ''].join('\n')];

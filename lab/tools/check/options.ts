@@ -41,7 +41,7 @@ export const CHECK_OPTIONS = {
   rate: { type: 'int', min: 1, max: 2000, default: 50, arg: 'R', help: 'open-model arrivals per second' },
   deploys: { type: 'int', min: 1, max: 10, default: 2, help: 'rollout restarts' },
   env: { type: 'repeat', arg: 'K=V', help: 'local: environment override for the Deployment (e.g. a dependency you started)' },
-  'max-failed': { type: 'int', min: 0, max: 1_000_000, default: 0, help: 'the gate: exit 1 (FAIL) when more requests than this fail during the rollouts; 0 by default, a check is a gate' },
+  'max-failed': { type: 'int', min: 0, max: 1_000_000, default: 0, help: 'the gate (a check is one): exit 1 (FAIL) when more requests than this fail during the rollouts' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local: endpoint propagation delay (default the local target's)" },
   'pod-network': { type: 'choice', choices: POD_NETWORK_CHOICES, help: 'local: netns gives each pod its own network namespace (root or CAP_NET_ADMIN), so apps may bind 0.0.0.0; loopback gives each its own 127.x.y.z, which the app must bind (HOST); auto (default): netns where allowed' },
   out: { type: 'string', arg: 'DIR', help: 'results directory (default results/check/<deployment>)' },

@@ -132,8 +132,9 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     rolled.window = deployWindow(timeline.events, firstCallAt, Date.now());
     const left = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     await exec.waitJobFinished(ns, jobName, left + 200_000);
-    k6.log = await exec.podLog(ns, pod);
-    k6.exit = await exec.containerExit(ns, pod, 'k6');
+    // a log that cannot be read (the pod gone) is a missing log: no verdict, not a failed run
+    k6.log = await exec.podLog(ns, pod).catch((e: unknown) => { k6.unreadable = (e as Error).message; return ''; });
+    k6.exit = await exec.containerExit(ns, pod, 'k6').catch(() => null);
   } finally {
     stopWatch();
     await cleanup();
@@ -145,20 +146,23 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
     return undefined;
   }
-  return measurementFrom(o, timeline, service, rolled, k6 as Required<K6Seen>);
+  return measurementFrom(o, timeline, service, rolled, k6 as Required<Omit<K6Seen, 'unreadable'>> & K6Seen);
 }
 
 interface Interval { start: number; end: number }
 interface Rolled { durations: number[]; window: Interval; baseline: Interval }
-interface K6Seen { log: string; exit: ContainerExit | null; start?: K6Start; offset?: ClockOffset }
+interface K6Seen { log: string; exit: ContainerExit | null; start?: K6Start; offset?: ClockOffset; unreadable?: string }
 
-function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6: Required<K6Seen>): Measurement {
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6: Required<Omit<K6Seen, 'unreadable'>> & K6Seen): Measurement {
   const dereg = timeline.deregistrations().map((r) => r.toEndpointRemovedMs).filter((v): v is number => v !== null);
   const parsed = parseRequestLines(k6.log);
   const text = between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
   const exit = k6.exit ? `exit ${k6.exit.exitCode}${k6.exit.reason ? ` ${k6.exit.reason}` : ''}` : 'exit code unknown';
   // no summary: nothing to check the records against (k6 killed, or the log cut): never a verdict
-  if (text === null) throw new LabError('LAB_K6_SUMMARY', `the k6 log (${k6.log.length} bytes, ${parsed.records.length} request lines) has no summary block; k6 ${exit}`);
+  if (text === null) {
+    const what = k6.unreadable ? `could not be read (${k6.unreadable})` : `(${k6.log.length} bytes, ${parsed.records.length} request lines) has no summary block`;
+    throw new LabError('LAB_K6_SUMMARY', `the k6 log ${what}; k6 ${exit}`);
+  }
   const records = toLabClock(parsed.records, k6.offset);
   const summary: RunSummary = toRunSummary({
     arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
