@@ -37,6 +37,7 @@ export interface Stub {
   close(): Promise<void>;
 }
 
+const ROLLOUT_MS = 1500;
 const AUDIT = { mode: 'audit', audit: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 }, malformedLines: 0, drain: { drained: true, pending: 0, waitedMs: 1 } };
 
 export async function stubCluster(api: ApiFixture, opts: StubOptions): Promise<Stub> {
@@ -79,11 +80,18 @@ export async function stubCluster(api: ApiFixture, opts: StubOptions): Promise<S
     const statuses = state ? [{ name: run ? 'k6' : 'audit', state }] : [];
     return { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${job}-pod`, namespace: ns, labels: { 'job-name': job } }, spec: { containers: [{ name: run ? 'k6' : 'audit' }] }, status: { phase: run && !run.ended ? 'Running' : 'Succeeded', containerStatuses: statuses } };
   };
-  const deployment = (name: string) => ({
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, generation: 1, uid: `dep-${name}` },
-    spec: { replicas: 1, selector: { matchLabels: { app: name } } },
-    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
-  });
+  // a restart takes ROLLOUT_MS to roll out (the controller has not observed the new generation
+  // before), so the deploy window is long enough to hold requests
+  const restarted = new Map<string, { generation: number; at: number }>();
+  const deployment = (name: string) => {
+    const r = restarted.get(name) ?? { generation: 1, at: 0 };
+    const observed = Date.now() - r.at >= ROLLOUT_MS ? r.generation : r.generation - 1;
+    return {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns, generation: r.generation, uid: `dep-${name}` },
+      spec: { replicas: 1, selector: { matchLabels: { app: name } } },
+      status: { observedGeneration: observed, replicas: 1, updatedReplicas: 1, availableReplicas: 1 },
+    };
+  };
   const appPod = { metadata: { name: 'app-pod', namespace: ns, labels: { app: 'app' } }, spec: { containers: [{ name: 'app' }] }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ...running }] } };
 
   api.handler = (method, path) => {
@@ -115,6 +123,12 @@ export async function stubCluster(api: ApiFixture, opts: StubOptions): Promise<S
         uids.delete(key);
       }
       return undefined;
+    }
+    const patched = new RegExp(`^/apis/apps/v1/namespaces/${ns}/deployments/([a-z0-9-]+)$`).exec(path);
+    if (method === 'PATCH' && patched && last().body.includes('restartedAt')) {
+      const r = restarted.get(patched[1]!) ?? { generation: 1, at: 0 };
+      restarted.set(patched[1]!, { generation: r.generation + 1, at: Date.now() });
+      return [200, deployment(patched[1]!)];
     }
     if (method !== 'GET') return undefined;
     const dep = new RegExp(`^/apis/apps/v1/namespaces/${ns}/deployments/([a-z0-9-]+)$`).exec(path);
