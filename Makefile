@@ -87,7 +87,9 @@ check: build
 # results/check/{naive,fixed}: the examples/ service with the typical mistakes, and its fixed twin.
 EXAMPLE_ROUTES := --route 'GET:/orders*3' --route POST:/orders@examples/order.json
 check-examples: build
-	$(LAB) check --manifests examples/naive/k8s --app-dir examples/naive $(EXAMPLE_ROUTES) --out results/check/naive
+	# the naive service is expected to fail the gate (exit 1, VERDICT: FAIL); anything else stops here
+	$(LAB) check --manifests examples/naive/k8s --app-dir examples/naive $(EXAMPLE_ROUTES) --out results/check/naive; \
+	rc=$$?; test $$rc -eq 1 || { echo "check-examples: examples/naive should FAIL the gate (exit 1), got exit $$rc" >&2; exit 1; }
 	$(LAB) check --manifests examples/fixed/k8s --app-dir examples/fixed $(EXAMPLE_ROUTES) --max-failed 0 --out results/check/fixed
 	# a service check was not written for (test/check/app: ESM, its own port variable, an HTTPRoute, binds 0.0.0.0 unless HOST is set)
 	$(LAB) check --manifests test/check/app/deploy --app-dir test/check/app --route GET:/ping --out results/check/test-app

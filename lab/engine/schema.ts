@@ -1,4 +1,5 @@
 import type { ClassCounts } from '../../loadtest/classes.js';
+import type { Coverage } from './coverage.js';
 import type { DeregistrationReport } from './deregistration.js';
 import type { ServingSample } from './serving-probe.js';
 
@@ -65,6 +66,8 @@ export interface RunSummary {
   jobs: JobAudit;
   /** measured deregistration delay (lab/engine/deregistration.ts); absent in runs made before it existed */
   deregistration?: DeregistrationReport;
+  /** whether the records cover what was sent (lab/engine/coverage.ts); absent in runs made before the check */
+  coverage?: Coverage;
 }
 
 /** What identifies a run and how it was made: shared by both targets' summary builders. */

@@ -80,7 +80,10 @@ export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?:
   if (opts.marginal) headers.push('Δ failed in whole run vs previous step');
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   rows.forEach((r, i) => {
-    const cells = [`\`${r.arm}\``, r.title, r.target, r.l7, String(r.reps), ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
+    // a repetition whose records did not cover what was sent (lab/engine/coverage.ts) is named in the row
+    const partial = r.runs.filter((x) => x.summary.coverage && !x.summary.coverage.complete).length;
+    const reps = partial ? `${r.reps} (${partial} on partial data)` : String(r.reps);
+    const cells = [`\`${r.arm}\``, r.title, r.target, r.l7, reps, ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
     if (opts.marginal) {
       const prev = rows[i - 1];
       // whole run, not window: an arm without readiness keeps failing after its last old pod is gone

@@ -162,15 +162,18 @@ export function hit(data) {
     tags: { route: route.name, phase, path },
     responseCallback: http.expectedStatuses({ min: 200, max: 299 }),
   });
+  const end = Date.now();
   const cls = classifyK6(res.error_code, res.status);
   const tags = { class: cls, phase, path };
   requests.add(1, tags);
   // Same rule as the local generator (loadtest/records.ts countsForLatency): /slow's latency is its parameter.
-  if (route.name !== 'slow') latency.add(Date.now() - start, { phase, path });
+  if (route.name !== 'slow') latency.add(end - start, { phase, path });
   if (cls !== 'ok') errors.add(1, { phase, path, class: cls });
   // The request record the converter builds the row from (lab/targets/kind/requests.ts), so the
-  // deploy window is the measured rollout window, not this script's fixed deploy phase.
-  console.log(`LAB_REQ ${start} ${Date.now()} ${route.name} ${path} ${res.status} ${cls}`);
+  // deploy window is the measured rollout window, not this script's fixed deploy phase. One JSON
+  // array per line: a route name holds spaces (`GET /orders`) and any character of a URL path.
+  // The lab compares the number of these lines with the lab_requests count of the summary.
+  console.log(`LAB_REQ ${JSON.stringify([start, end - start, route.name, path, res.status, cls, res.error_code])}`);
   if (route.method === 'POST' && route.body === undefined && res.status === 202) {
     accepted.add(1);
     // The audit Job reads these lines back from this pod's log: the accepted-jobs ledger.

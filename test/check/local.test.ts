@@ -14,13 +14,13 @@ const APP = join(ROOT, 'test/check/app');
 const support = podNetworkSupport();
 let dir: string;
 
-function run(args: string[], path = process.env.PATH ?? ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(args: string[], path = process.env.PATH ?? '', onStderr: (text: string, pid: number) => void = () => {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['dist/lab/cli.js', 'check', ...args], { cwd: ROOT, env: { PATH: path }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); onStderr(stderr, child.pid!); });
     const timer = setTimeout(() => child.kill('SIGINT'), 150_000);
     child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
@@ -40,7 +40,7 @@ describe('check on the local target', () => {
   it('measures a foreign service through its Service and HTTPRoute, and leaves nothing running', async () => {
     const out = join(dir, 'ping');
     const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.arm, 'check:ping');
     assert.ok(s.requests > 50, `requests ${s.requests}`);
@@ -62,7 +62,7 @@ describe('check on the local target', () => {
   it('with a network namespace per pod, replicas that all bind 0.0.0.0 roll without a collision and leave no namespace behind', { skip: support.ok ? false : support.why }, async () => {
     const out = join(dir, 'wild-netns');
     const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--env', 'HOST=0.0.0.0', '--pod-network', 'netns', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(s.params.podNetwork, 'netns');
     assert.ok(s.windowCounts.ok > 0 && s.requests > 50, `requests ${s.requests}`);
@@ -80,7 +80,7 @@ describe('check on the local target', () => {
     const out = join(dir, 'counter');
     const app = join(ROOT, 'test/check/app-redis');
     const r = await run(['--manifests', 'test/check/app-redis/deploy', '--app-dir', 'test/check/app-redis', '--deployment', 'counter', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
-    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     // the counter answers 200 only with a reply from Redis (500 otherwise)
     assert.ok(s.windowCounts.ok > 0 && s.totalCounts.http_5xx_other === 0, JSON.stringify(s.totalCounts));
@@ -88,6 +88,37 @@ describe('check on the local target', () => {
     assert.ok(events.some((e) => e.kind === 'pod-ready' && e.deployment === 'redis'), 'the redis Deployment ran');
     assert.ok(!events.some((e) => e.kind === 'pod-exit' && e.deployment === 'counter' && /on its own/.test(e.detail ?? '')), 'no counter pod crashed for want of Redis');
     assert.deepEqual(podsLeft(app), []);
+  });
+
+  it('examples/naive with --max-failed 0 fails the gate end to end: exit 1, VERDICT: FAIL, failed requests in the window (issue 27)', async () => {
+    const out = join(dir, 'naive');
+    const app = join(ROOT, 'examples/naive');
+    const r = await run(['--manifests', 'examples/naive/k8s', '--app-dir', 'examples/naive', '--route', 'GET:/orders*3', '--route', 'POST:/orders@examples/order.json', '--max-failed', '0', '--out', out]);
+    assert.equal(r.code, 1, r.stderr.slice(-3000) + r.stdout.slice(-1000));
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    const failed = Object.entries(s.windowCounts as Record<string, number>).filter(([k]) => k !== 'ok').reduce((a, [, n]) => a + n, 0);
+    assert.ok(failed > 0, JSON.stringify(s.windowCounts));
+    assert.match(r.stdout, new RegExp(`^VERDICT: FAIL: ${failed} request\\(s\\) failed during the rollouts \\(--max-failed 0\\)$`, 'm'));
+    assert.deepEqual(podsLeft(app), []);
+  });
+
+  it('a load generator that falls behind (the lab process stopped for 2 s): INCONCLUSIVE, exit 3, never PASS', async () => {
+    const out = join(dir, 'stalled');
+    let stopped = false;
+    // SIGSTOP the lab itself once the baseline phase begins: arrivals due while it is stopped are dropped
+    const r = await run(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app', '--route', 'GET:/ping', '--rate', '50', '--deploys', '1', '--max-failed', '1000', '--out', out], undefined, (text, pid) => {
+      if (stopped || !/\bbaseline\b/.test(text)) return;
+      stopped = true;
+      process.kill(pid, 'SIGSTOP');
+      setTimeout(() => process.kill(pid, 'SIGCONT'), 2000);
+    });
+    assert.ok(stopped, 'the baseline phase was never reported');
+    assert.equal(r.code, 3, r.stderr.slice(-3000) + r.stdout.slice(-1000));
+    assert.match(r.stdout, /^VERDICT: INCONCLUSIVE: the load generator could not start \d+ of the \d+ planned arrivals \(over 1 %\): the load was lighter than planned/m);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(s.coverage.complete, false);
+    assert.ok(s.coverage.dropped > 0.01 * s.coverage.planned, JSON.stringify(s.coverage));
+    assert.deepEqual(podsLeft(), []);
   });
 
   it('on a shared loopback network an app that binds 0.0.0.0 collides: exit 1 with what the app must do, nothing left running', async () => {

@@ -6,7 +6,9 @@ import { parseOptions } from '../../lab/engine/args.js';
 import { parseManifest } from '../../lab/targets/local/manifest.js';
 import { checkEntryPoint } from '../../lab/tools/check/entry-point.js';
 import { localize, toYaml } from '../../lab/tools/check/localize.js';
-import { verdictOf } from '../../lab/tools/check/report.js';
+import { VERDICT_EXIT, verdictOf } from '../../lab/tools/check/report.js';
+import { CHECK_USAGE, parseCheckOptions } from '../../lab/tools/check/options.js';
+import { localCoverage } from '../../lab/engine/coverage.js';
 import { parseRoute } from '../../lab/tools/check/routes.js';
 import { readUserManifests } from '../../lab/tools/check/user-manifests.js';
 import { ROOT } from '../helpers/proc.js';
@@ -56,11 +58,37 @@ describe('check pieces', () => {
     assert.throws(() => parseOptions(spec, ['--route']), (e) => isLabError(e, 'LAB_BAD_OPTION') && /--route needs a value/.test((e as Error).message));
   });
 
-  it('the verdict fails only above --max-failed', () => {
-    const s = { windowCounts: { ok: 10, http_502: 2, http_503: 0, http_5xx_other: 0, reset: 1, refused: 0, timeout: 0, other: 0 } } as unknown as RunSummary;
+  it('the verdict fails only above --max-failed, and passes only on records that cover what was sent', () => {
+    const windowCounts = { ok: 10, http_502: 2, http_503: 0, http_5xx_other: 0, reset: 1, refused: 0, timeout: 0, other: 0 };
+    const complete = localCoverage({ recorded: 13, sent: 13, dropped: 0, planned: 13, rate: 10 });
+    const s = { windowCounts, coverage: complete } as unknown as RunSummary;
     assert.equal(verdictOf(s, 3).pass, true);
+    assert.equal(verdictOf(s, 3).line, 'VERDICT: PASS: 3 request(s) failed during the rollouts (--max-failed 3)');
     assert.equal(verdictOf(s, 2).pass, false);
     assert.match(verdictOf(s, 2).line, /^VERDICT: FAIL: 3 request/);
-    assert.equal(verdictOf(s, undefined).pass, true);
+    assert.equal(VERDICT_EXIT[verdictOf(s, 2).kind], 1);
+    // fewer records than the generator sent: the 3 failures are a lower bound
+    const partial = { windowCounts, coverage: localCoverage({ recorded: 13, sent: 20, dropped: 0, planned: 20, rate: 10 }) } as unknown as RunSummary;
+    const v = verdictOf(partial, 3);
+    assert.equal(v.kind, 'INCONCLUSIVE');
+    assert.equal(VERDICT_EXIT[v.kind], 3);
+    assert.match(v.line, /^VERDICT: INCONCLUSIVE: 13 request record\(s\) for the 20 request\(s\) the generator sent/);
+    assert.match(verdictOf(partial, 2).line, /^VERDICT: FAIL: 3 request\(s\) failed .*, at least: the data is partial/);
+    // a run that says nothing about its coverage never passes
+    assert.equal(verdictOf({ windowCounts } as unknown as RunSummary, 100).kind, 'INCONCLUSIVE');
+  });
+
+  it('--help states the gate: --max-failed 0 by default, and every exit code, 3 included', () => {
+    assert.match(CHECK_USAGE, /--max-failed N +0\.\.1000000: the gate \(a check is one\): .* \(default 0\)$/m);
+    assert.match(CHECK_USAGE, /^exit codes: 0 PASS, 1 FAIL .*2 bad input \(nothing started\),\n +3 INCONCLUSIVE \(the records do not cover what was sent/m);
+    assert.equal(parseCheckOptions(['--manifests', 'test/check/app/deploy', '--app-dir', 'test/check/app'], ROOT).maxFailed, 0);
+  });
+
+  it('local coverage: dropped arrivals and a load short of the plan are named, within the stated tolerance', () => {
+    assert.equal(localCoverage({ recorded: 1000, sent: 1000, dropped: 10, planned: 1010, rate: 50 }).complete, true, '1 % dropped is within tolerance');
+    const dropped = localCoverage({ recorded: 980, sent: 980, dropped: 30, planned: 1010, rate: 50 });
+    assert.deepEqual(dropped.reasons, ['the load generator could not start 30 of the 1010 planned arrivals (over 1 %): the load was lighter than planned']);
+    const short = localCoverage({ recorded: 500, sent: 500, dropped: 0, planned: 1000, rate: 50 });
+    assert.match(short.reasons[0]!, /accounted for 500 arrivals \(sent \+ dropped\) of the 1000 planned \(tolerance ±13\)/);
   });
 });

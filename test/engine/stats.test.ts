@@ -73,14 +73,16 @@ test("both targets' converters turn the same records into the same row", () => {
     readySamples: [{ t: T0 + 10_000, ready: { service: 1 } }, { t: T0 + 25_000, ready: { service: 2 } }, { t: T0 + 30_000, ready: { service: 3 } }],
   });
   // The kind path: what the k6 script logs, parsed back.
-  const log = records.map((r) => `2026-11-21T00:00:00Z LAB_REQ ${r.t_sched} ${r.t_end} ${r.route} ${r.path} ${r.status} ${r.class}`).join('\n');
+  const log = records.map((r) => `2026-11-21T00:00:00Z LAB_REQ ${JSON.stringify([r.t_sched, r.t_end - r.t_sched, r.route, r.path, r.status, r.class, 0])}`).join('\n');
   const parsed = parseRequestLines(log);
   assert.equal(parsed.malformed, 0);
   const kind = toRunSummary({
     ...meta, summary: k6SummaryOf(records), records: parsed.records, baseline, window, deployDurationsMs: [20_000],
     minReadyPods: 2, sigkills: 1, jobs: local.jobs,
+    k6: { start: { t0: T0, rate: 80, perPath: 40, paths: ['l4', 'ingress'], seconds: 1, planned: records.length }, exit: { exitCode: 0 }, malformed: 0 },
   });
-  const row = ({ target: _t, notes: _n, ...rest }: typeof local) => rest;
+  assert.equal(kind.coverage?.complete, true, kind.coverage?.reasons.join('; '));
+  const row = ({ target: _t, notes: _n, coverage: _c, ...rest }: typeof local) => rest;
   assert.deepEqual(row(kind), row(local));
   assert.ok(local.windowCounts.ok > 0 && local.windowErrorRate > 0 && local.p99RollMs > local.p99SteadyMs, JSON.stringify(local));
   assert.deepEqual(kind.notes, []);

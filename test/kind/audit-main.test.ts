@@ -48,6 +48,16 @@ describe('ledger audit program', () => {
     assert.equal(r.result.malformedLines, 1);
     assert.equal(r.result.drain.drained, true);
     assert.deepEqual(r.result.audit, { accepted: 3, applied: 2, lost: 1, duplicated: 1, unacknowledged: 1, balanceMismatches: 2 });
+    assert.deepEqual(r.result.jobLines, { lines: 3, k6Accepted: null, complete: false }, 'no summary: whether every line survived is unknown');
+  });
+
+  it('says when the log holds fewer LAB_JOB lines than k6 counted accepted jobs (a rotated log)', () => {
+    const summary = (n: number) => `LAB_K6_SUMMARY_BEGIN\n${JSON.stringify({ metrics: { lab_jobs_accepted: { type: 'counter', values: { count: n } } } })}\nLAB_K6_SUMMARY_END\n`;
+    const log = join(dir, 'k6-rotated.log');
+    writeFileSync(log, `LAB_JOB k1 acct-1 3\nLAB_JOB k2 acct-1 4\n${summary(5)}`);
+    assert.deepEqual(run(['audit', 'k6-test'], { LAB_K6_LOG_FILE: log }).result.jobLines, { lines: 2, k6Accepted: 5, complete: false });
+    writeFileSync(log, `LAB_JOB k1 acct-1 3\nLAB_JOB k2 acct-1 4\n${summary(2)}`);
+    assert.deepEqual(run(['audit', 'k6-test'], { LAB_K6_LOG_FILE: log }).result.jobLines, { lines: 2, k6Accepted: 2, complete: true });
   });
 
   it('reset empties the ledger and nothing else', async () => {

@@ -333,7 +333,7 @@ describe('§3 minor', () => {
   });
 
   it('Ctrl-C during the ledger audit still deletes the k6 Job (the CLI, stub API)', async () => {
-    stubCluster(api, { k6Finishes: true, auditFinishes: false });
+    const stub = await stubCluster(api, { k6Finishes: true, auditFinishes: false, k6Env: { LAB_DEPLOY_SECONDS: '2', LAB_COOLDOWN_SECONDS: '1' } });
     const dir = mkdtempSync(join(tmpdir(), 'kind-audit-sigint-'));
     writeFileSync(join(dir, 'docker'), '#!/bin/sh\n');
     chmodSync(join(dir, 'docker'), 0o755);
@@ -361,6 +361,7 @@ describe('§3 minor', () => {
       for (const l of progress) assert.match(l, /^\[kind fixture\] /);
     } finally {
       api.handler = undefined;
+      await stub.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

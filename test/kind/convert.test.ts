@@ -6,7 +6,10 @@ import { CLASSES } from '../../loadtest/classes.js';
 import { isLabError } from '../../common/errors.js';
 import { k6Counts, parseK6Summary, parseMetricKey, toRunSummary, type ConvertInput, type K6Summary } from '../../lab/targets/kind/convert.js';
 import type { RequestRecord } from '../../loadtest/records.js';
-import { between } from '../../lab/targets/kind/markers.js';
+import { between, splitTimestamp } from '../../lab/targets/kind/markers.js';
+import { parseRequestLines } from '../../lab/targets/kind/requests.js';
+import { aggregate, markdownTable } from '../../lab/report/tables.js';
+import { findArm } from '../../lab/engine/arms.js';
 import { ROOT } from '../helpers/proc.js';
 
 const FIXTURE = readFileSync(join(ROOT, 'test/kind/fixtures/k6-summary.json'), 'utf8');
@@ -36,6 +39,8 @@ function input(summaryText: string, records?: RequestRecord[]): ConvertInput {
     params: { rate: 200, deploys: 1, propagationDelayMs: null, keepAlive: true, paths: ['l4', 'ingress'] },
     notes: [], summary, records: records ?? recordsOf(summary), baseline: { start: 4000, end: 12000 }, window: { start: 20000, end: 80000 },
     deployDurationsMs: [30000, 34000, 31000], minReadyPods: 2, sigkills: 3, jobs,
+    // k6 announced 100/s per path for 76 s; it exited 99 (its deploy-phase threshold, crossed in the fixture)
+    k6: { start: { t0: 0, rate: 200, perPath: 100, paths: ['l4', 'ingress'], seconds: 76, planned: 15200 }, exit: { exitCode: 99 }, malformed: 0 },
   };
 }
 
@@ -58,7 +63,8 @@ describe('k6 summary → RunSummary', () => {
     assert.equal(s.sigkills, 3);
     assert.deepEqual(s.jobs, jobs);
     assert.ok(s.notes.includes('k6 threshold crossed: errors{phase:deploy} count<1'));
-    assert.ok(!s.notes.some((n) => n.includes('request lines')), s.notes.join('; '));
+    assert.ok(!s.notes.some((n) => n.includes('request line')), s.notes.join('; '));
+    assert.equal(s.coverage?.complete, true, s.coverage?.reasons.join('; '));
   });
 
   it('the window is the measured one: requests outside it do not count, and a short log is noted', () => {
@@ -69,7 +75,8 @@ describe('k6 summary → RunSummary', () => {
     assert.equal(CLASSES.reduce((a, c) => a + s.windowCounts[c], 0), inside);
     const short = toRunSummary({ ...full, records: full.records.slice(5) });
     assert.equal(short.requests, 15195);
-    assert.ok(short.notes.some((n) => n.includes('holds 15195 request lines for the 15200 requests')), short.notes.join('; '));
+    assert.ok(short.notes.some((n) => n.includes('holds 15195 request line(s) for the 15200 request(s) k6 counted')), short.notes.join('; '));
+    assert.equal(short.coverage?.complete, false, 'a row built on a short log says so');
   });
 
   it('reads the summary from a pod log between the markers', () => {
@@ -83,6 +90,49 @@ describe('k6 summary → RunSummary', () => {
     const s = toRunSummary(input(JSON.stringify(d), recordsOf(parseK6Summary(FIXTURE))));
     assert.equal(k6Counts(parseK6Summary(JSON.stringify(d))).total.other, 10 + 7);
     assert.ok(s.notes.some((n) => n.startsWith('7 k6 requests carried no class')));
+  });
+
+  it('a row on partial data says why: malformed lines, k6 exits other than its threshold 99, a load short of the plan, job lines missing', () => {
+    const full = input(FIXTURE);
+    const reasons = (patch: Partial<ConvertInput['k6']>) => toRunSummary({ ...full, k6: { ...full.k6, ...patch } }).coverage!.reasons;
+    assert.deepEqual(reasons({}), []);
+    assert.match(reasons({ malformed: 2, firstMalformed: 'LAB_REQ [1,2' })[0]!, /^2 malformed LAB_REQ line\(s\) in the k6 log, the first: "LAB_REQ \[1,2"$/);
+    assert.deepEqual(reasons({ exit: { exitCode: 137, reason: 'OOMKilled' } }), ['k6 exited 137 (SIGKILL (OOMKilled or the Job deadline?)), reason OOMKilled']);
+    assert.deepEqual(reasons({ exit: null }), ["the k6 container's exit code is unknown"]);
+    assert.match(reasons({ start: { ...full.k6.start, planned: 30400 } })[0]!, /accounted for 15203 arrivals \(sent \+ dropped\) of the 30400 planned/);
+    assert.match(reasons({ jobLines: { logged: 10, malformed: 0 } })[0]!, /holds 10 LAB_JOB line\(s\) for the \d+ job\(s\) k6 saw accepted/);
+    // 99 is k6's "thresholds crossed": expected only when the summary says a threshold was crossed
+    const calm = JSON.parse(FIXTURE);
+    for (const m of Object.values<any>(calm.metrics)) for (const t of Object.values<any>(m.thresholds ?? {})) t.ok = true;
+    const quiet = toRunSummary({ ...input(JSON.stringify(calm)), k6: { ...full.k6, exit: { exitCode: 99 } } });
+    assert.deepEqual(quiet.coverage!.reasons, ['k6 exited 99 (thresholds crossed)']);
+  });
+
+  it('a before/after table names the repetitions built on partial data', () => {
+    const complete = toRunSummary(input(FIXTURE));
+    const partial = toRunSummary({ ...input(FIXTURE), k6: { ...input(FIXTURE).k6, exit: null } });
+    const row = aggregate(findArm('before'), [{ dir: 'runs/a', summary: complete }, { dir: 'runs/b', summary: partial }]);
+    assert.match(markdownTable([row]), /^\| `before` \| [^|]+ \| kind \| [^|]+ \| 2 \(1 on partial data\) \|/m);
+    assert.match(markdownTable([aggregate(findArm('before'), [{ dir: 'runs/a', summary: complete }])]), /^\| `before` \| [^|]+ \| kind \| [^|]+ \| 1 \|/m);
+  });
+
+  it('kubelet log timestamps parse with any RFC 3339 offset (containerd writes the node zone)', () => {
+    const at = Date.parse('2026-12-02T07:11:36.123Z');
+    for (const stamp of ['2026-12-02T07:11:36.123456789Z', '2026-12-02T08:11:36.123456789+01:00', '2026-12-02T01:41:36.123-05:30', '2026-12-02t07:11:36.123z']) {
+      assert.deepEqual(splitTimestamp(`${stamp} LAB_REQ x`), { t: at, text: 'LAB_REQ x' }, stamp);
+    }
+    assert.deepEqual(splitTimestamp('2026-12-02T07:11:36+00:00 y'), { t: Date.parse('2026-12-02T07:11:36Z'), text: 'y' });
+    assert.equal(splitTimestamp('2026-12-02T07:11:36 no zone').t, null);
+  });
+
+  it('request lines: a JSON array after the marker, with or without a kubelet timestamp; anything else is malformed', () => {
+    const ok = `2026-12-02T08:11:36.1+01:00 LAB_REQ ${JSON.stringify([1000, 12, 'POST /orders?x=a b', 'ingress', 0, 'refused', 1212])}`;
+    const bad = ['LAB_REQ 1000 1012 GET /orders l4 200 ok', 'LAB_REQ [1000,12,"GET /","l4",200,"ok"]', 'LAB_REQ [1000,-1,"GET /","l4",200,"ok",0]',
+      'LAB_REQ [1000,12,"GET /","udp",200,"ok",0]', 'LAB_REQ [1000,12,"GET /","l4",200,"teapot",0]', 'LAB_REQ [1000,12,"GET /","l4",20'];
+    const p = parseRequestLines([ok, 'LAB_JOB k a 1', ...bad].join('\n'));
+    assert.deepEqual(p.records, [{ t_sched: 1000, t_start: 1000, t_end: 1012, route: 'POST /orders?x=a b', path: 'ingress', status: 0, class: 'refused', errorCode: 'k6:1212' }]);
+    assert.equal(p.malformed, bad.length);
+    assert.equal(p.firstMalformed, bad[0]);
   });
 
   it('tag order in sub-metric names does not matter', () => {

@@ -8,11 +8,12 @@ import { regenerateReport } from '../../lab/report/index.js';
 import { runKind } from '../../lab/targets/kind/run.js';
 import { ROOT } from '../helpers/proc.js';
 import { kubeconfigYaml, startApiFixture, type ApiFixture } from './api-fixture.js';
-import { stubCluster } from './stub-cluster.js';
+import { stubCluster, type Stub } from './stub-cluster.js';
 
-// Whole kind runs against a stub API server on 127.0.0.1 (api-fixture.ts + stub-cluster.ts) and a
-// docker stub on PATH: repetitions of one invocation share a batch and the `npm run lab` command
-// (so the report keeps them all), and Ctrl-C deletes the k6 Job.
+// Whole kind runs against a stub API server on 127.0.0.1 (api-fixture.ts + stub-cluster.ts, whose k6
+// Job runs the real script under the k6 shim) and a docker stub on PATH: repetitions of one
+// invocation share a batch and the `npm run lab` command (so the report keeps them all), every
+// request k6 counted is a parsed record, and Ctrl-C deletes the k6 Job.
 
 let api: ApiFixture;
 let dir: string;
@@ -29,16 +30,19 @@ after(async () => {
   process.env.KUBECONFIG = saved.KUBECONFIG;
   process.env.PATH = saved.PATH;
   if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
-  api.handler = undefined;
+  await stub?.close();
   await api.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const env = { KUBE_CONTEXT: 'fixture', LAB_REGISTRY: 'registry.invalid/lab' };
+/** the k6 deploy phase and cool-down cut short: the stub's rollouts are instant */
+const SHORT = { LAB_DEPLOY_SECONDS: '2', LAB_COOLDOWN_SECONDS: '1' };
+let stub: Stub | undefined;
 
 describe('kind runs against a stub API server', () => {
   it('REPS=2 keeps both repetitions: one batch and the npm run lab command per invocation', async () => {
-    stubCluster(api, { k6Finishes: true });
+    stub = await stubCluster(api, { k6Finishes: true, k6Env: SHORT });
     process.env.KUBECONFIG = join(dir, 'config');
     process.env.PATH = `${dir}${delimiter}${saved.PATH}`;
     const results = join(dir, 'results');
@@ -50,14 +54,20 @@ describe('kind runs against a stub API server', () => {
       assert.equal(s.params.batch, batch);
       assert.equal(s.command, command);
       assert.equal(s.params.l7, 'ingress-nginx');
+      // the k6 log holds a parsed record for every request k6 counted, and k6 made what it planned
+      assert.ok(s.requests > 100, `requests ${s.requests}`);
+      assert.equal(s.coverage?.recorded, s.requests);
+      assert.equal(s.coverage?.counted, s.requests);
+      assert.equal(s.coverage?.complete, true, s.coverage?.reasons.join('; '));
     }
+    await stub.close();
     regenerateReport(results);
     const table = readFileSync(join(results, 'before-after.md'), 'utf8');
     assert.match(table, /^\| `before` \| before \(no levers\) \| kind \| ingress-nginx \| 2 \|/m, table);
   });
 
   it('Ctrl-C during the k6 phase deletes the k6 Job and exits 130 (the CLI, stub API)', async () => {
-    stubCluster(api, { k6Finishes: false });
+    stub = await stubCluster(api, { k6Finishes: false, k6Env: SHORT });
     api.requests.length = 0;
     const child = spawn(process.execPath, ['dist/lab/cli.js', 'before', '--target', 'kind', '--deploys', '1', '--results-dir', join(dir, 'results-sigint')], {
       cwd: ROOT, env: { ...process.env, ...env, KUBECONFIG: join(dir, 'config'), PATH: `${dir}${delimiter}${saved.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'],
@@ -77,5 +87,6 @@ describe('kind runs against a stub API server', () => {
     if (code === 'hung') child.kill('SIGKILL');
     assert.equal(code, 130, stderr);
     assert.ok(api.requests.some((r) => r.method === 'DELETE' && r.url.includes(`/jobs/${name}`)), `no DELETE of Job ${name}`);
+    await stub.close();
   });
 });

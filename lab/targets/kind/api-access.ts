@@ -26,6 +26,8 @@ export const EXECUTOR_CALLS: Record<FixedCall, readonly AccessCheck[]> = {
   waitLogLine: [a('get', '', 'pods', 'log')],
   waitJobFinished: [a('get', 'batch', 'jobs', 'status')],
   podLog: [a('get', '', 'pods', 'log')],
+  // the k6 container's exit code and reason, read from the pod's status
+  containerExit: [a('get', '', 'pods')],
   watch: [a('watch', 'apps', 'deployments'), a('watch', 'apps', 'replicasets'), a('watch', '', 'pods'), a('watch', 'discovery.k8s.io', 'endpointslices'), a('watch', '', 'events')],
   // a list to find the pods (and their restarts), then one follow per container
   followLogs: [a('list', '', 'pods'), a('get', '', 'pods', 'log')],

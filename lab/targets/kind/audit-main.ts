@@ -7,7 +7,8 @@ import { auditJobs } from '../../support/ledger-audit.js';
 import { waitForQueueDrain } from '../../support/queue-drain.js';
 import { APPLIED_SET, BALANCE_PREFIX, EFFECTS_LIST } from '../../../worker/ledger-keys.js';
 import { parseAcceptedJobs } from './accepted.js';
-import { AUDIT_BEGIN, AUDIT_END } from './constants.js';
+import { AUDIT_BEGIN, AUDIT_END, K6_SUMMARY_BEGIN, K6_SUMMARY_END } from './constants.js';
+import { between } from './markers.js';
 
 // The in-cluster ledger Job of the kind target (lab/targets/kind/objects.ts auditJob). It runs next to
 // Redis, so the lab needs no port-forward: `reset` empties the ledger before a repetition, `audit`
@@ -41,6 +42,19 @@ async function k6Log(namespace: string, job: string): Promise<string> {
   return core.readNamespacedPodLog({ name: pod, namespace, container: 'k6' });
 }
 
+/**
+ * Whether the LAB_JOB lines the log still holds are every job k6 saw accepted (its lab_jobs_accepted
+ * count): a rotated or cut log would otherwise make the audit check only the surviving jobs.
+ */
+export function jobLinesCoverage(log: string, lines: number): { lines: number; k6Accepted: number | null; complete: boolean } {
+  let k6Accepted: number | null = null;
+  try {
+    const n = JSON.parse(between(log, K6_SUMMARY_BEGIN, K6_SUMMARY_END) ?? 'null')?.metrics?.lab_jobs_accepted?.values?.count;
+    if (typeof n === 'number') k6Accepted = n;
+  } catch { /* no readable summary: unknown */ }
+  return { lines, k6Accepted, complete: k6Accepted === lines };
+}
+
 async function main(argv: string[]): Promise<void> {
   const [mode, k6Job] = argv;
   const redisUrl = envRedisUrl(process.env);
@@ -57,10 +71,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     const logFile = process.env.LAB_K6_LOG_FILE;
-    const { accepted, malformed } = parseAcceptedJobs(logFile ? readFileSync(logFile, 'utf8') : await k6Log(namespace, k6Job!));
+    const log = logFile ? readFileSync(logFile, 'utf8') : await k6Log(namespace, k6Job!);
+    const { accepted, malformed } = parseAcceptedJobs(log);
     const drain = await waitForQueueDrain(redisUrl, queueName);
     const audit = await auditJobs(redis, accepted);
-    emit({ mode, audit, malformedLines: malformed, drain });
+    emit({ mode, audit, malformedLines: malformed, drain, jobLines: jobLinesCoverage(log, accepted.length) });
   } finally {
     redis.disconnect();
   }

@@ -37,7 +37,7 @@ export const K6_T0_MARKER = 'LAB_K6_T0';
 export const K6_SUMMARY_BEGIN = 'LAB_K6_SUMMARY_BEGIN';
 export const K6_SUMMARY_END = 'LAB_K6_SUMMARY_END';
 export const K6_JOB_LINE = 'LAB_JOB';
-/** One line per request: `LAB_REQ <start ms> <end ms> <route> <path> <status> <class>` (loadtest/k6/script.js). */
+/** One line per request: `LAB_REQ [start ms, duration ms, route, path, status, class, k6 error code]`, a JSON array (loadtest/k6/script.js). */
 export const K6_REQ_LINE = 'LAB_REQ';
 export const AUDIT_BEGIN = 'LAB_AUDIT_BEGIN';
 export const AUDIT_END = 'LAB_AUDIT_END';

@@ -1,9 +1,12 @@
 import { LabError } from '../../../common/errors.js';
 import { CLASSES, emptyCounts, type ClassCounts, type ErrorClass } from '../../../loadtest/classes.js';
 import type { RequestRecord } from '../../../loadtest/records.js';
+import { k6Coverage } from '../../engine/coverage.js';
 import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../../engine/schema.js';
 import { measureRequests } from '../../report/summarize.js';
 import type { Interval } from '../../report/stats.js';
+import type { ContainerExit } from './executor.js';
+import type { K6Start } from './k6-start.js';
 
 // k6 handleSummary data (https://grafana.com/docs/k6/latest/results-output/end-of-test/custom-summary/,
 // "Summary data reference") and the k6 log's request lines → the RunSummary the local target writes.
@@ -92,6 +95,15 @@ export interface ConvertInput extends Omit<RunMeta, 'target'> {
   sigkills: number;
   jobs: JobAudit;
   events?: TimelineEvent[];
+  /** what the records are checked against: k6's start line, its container's exit, the log's bad lines */
+  k6: {
+    start: K6Start;
+    exit: ContainerExit | null;
+    malformed: number;
+    firstMalformed?: string | undefined;
+    /** LAB_JOB lines the log holds (the lab's own runs; check has no ledger) */
+    jobLines?: { logged: number; malformed: number };
+  };
 }
 
 /**
@@ -103,12 +115,18 @@ export function toRunSummary(x: ConvertInput): RunSummary {
   const c = k6Counts(x.summary);
   const notes = [...x.notes];
   if (c.unaccounted > 0) notes.push(`${c.unaccounted} k6 requests carried no class sub-metric; counted as other`);
-  if (x.records.length !== c.requests) {
-    notes.push(`the k6 log holds ${x.records.length} request lines for the ${c.requests} requests k6 counted (log rotated or truncated?): the row counts the logged ones`);
-  }
+  let thresholdsCrossed = false;
   for (const [key, m] of Object.entries(x.summary.metrics)) {
-    for (const [expr, r] of Object.entries(m.thresholds ?? {})) if (!r.ok) notes.push(`k6 threshold crossed: ${key} ${expr}`);
+    for (const [expr, r] of Object.entries(m.thresholds ?? {})) if (!r.ok) { thresholdsCrossed = true; notes.push(`k6 threshold crossed: ${key} ${expr}`); }
   }
+  const dropped = x.summary.metrics.dropped_iterations?.values.count ?? 0;
+  const coverage = k6Coverage({
+    recorded: x.records.length, malformed: x.k6.malformed, firstMalformed: x.k6.firstMalformed, counted: c.requests, dropped,
+    planned: x.k6.start.planned, rate: x.k6.start.perPath * x.k6.start.paths.length,
+    exitCode: x.k6.exit?.exitCode ?? null, exitReason: x.k6.exit?.reason, thresholdsCrossed,
+    jobs: x.k6.jobLines && { ...x.k6.jobLines, counted: x.summary.metrics.lab_jobs_accepted?.values.count ?? 0 },
+  });
+  for (const r of coverage.reasons) notes.push(`partial data: ${r}`);
   return {
     arm: x.arm,
     levers: x.levers,
@@ -120,11 +138,12 @@ export function toRunSummary(x: ConvertInput): RunSummary {
     params: x.params,
     notes,
     ...measureRequests({
-      records: x.records, dropped: x.summary.metrics.dropped_iterations?.values.count ?? 0,
+      records: x.records, dropped,
       baseline: x.baseline, window: x.window, deployDurationsMs: x.deployDurationsMs,
     }),
     minReadyPods: x.minReadyPods,
     sigkills: x.sigkills,
     jobs: x.jobs,
+    coverage,
   };
 }

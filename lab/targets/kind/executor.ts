@@ -8,12 +8,15 @@ export interface KubeRef {
   kind: string;
   namespace?: string;
   name: string;
+  /** delete only this instance (a precondition): an object of the same name someone else made is left alone */
+  uid?: string;
 }
 
 export type WatchedResource = 'Deployment' | 'ReplicaSet' | 'Pod' | 'EndpointSlice' | 'Event';
 export type WatchSink = (resource: WatchedResource, type: string, obj: any, t: number) => void;
 export type LogLineSink = (pod: string, line: string) => void;
 export type JobOutcome = 'succeeded' | 'failed';
+export interface ContainerExit { exitCode: number; reason?: string }
 
 export interface Executor {
   readonly dryRun: boolean;
@@ -21,8 +24,9 @@ export interface Executor {
   command(cmd: string, args: string[]): Promise<string>;
   /** Server-side apply (fieldManager deploy-loss-lab, force). */
   apply(obj: KubernetesObject): Promise<void>;
-  create(obj: KubernetesObject): Promise<void>;
-  /** Delete with propagationPolicy Background; absent objects are fine. */
+  /** Creates the object; resolves with the uid the API server gave it (undefined in a dry run). */
+  create(obj: KubernetesObject): Promise<string | undefined>;
+  /** Delete with propagationPolicy Background (and the uid precondition when the ref has one); absent objects are fine, as is a uid that no longer matches. */
   remove(ref: KubeRef): Promise<void>;
   /** Strategic-merge patch of the pod template's restartedAt annotation (what `kubectl rollout restart` does). */
   restartDeployment(namespace: string, name: string, at: string): Promise<void>;
@@ -42,7 +46,9 @@ export interface Executor {
   waitLogLine(namespace: string, pod: string, marker: string, timeoutMs: number): Promise<string>;
   waitJobFinished(namespace: string, job: string, timeoutMs: number): Promise<JobOutcome>;
   podLog(namespace: string, pod: string): Promise<string>;
-  /** Watches Deployments, ReplicaSets, Pods, EndpointSlices and Events of a namespace; resolves with a stop function. */
+  /** A terminated container's exit code and reason (Completed, Error, OOMKilled); null while it runs, or when the pod is gone. */
+  containerExit(namespace: string, pod: string, container: string): Promise<ContainerExit | null>;
+    /** Watches Deployments, ReplicaSets, Pods, EndpointSlices and Events of a namespace; resolves with a stop function. */
   watch(namespace: string, sink: WatchSink): Promise<() => void>;
   /** Follows (timestamps=true) the log of every pod matching the selector, including pods created later and containers that restart. */
   followLogs(namespace: string, labelSelector: string, sink: LogLineSink): Promise<() => void>;

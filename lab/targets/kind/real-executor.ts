@@ -8,7 +8,7 @@ import {
 import { LabError } from '../../../common/errors.js';
 import { FIELD_MANAGER } from './constants.js';
 import { selectorString } from './selector.js';
-import { describeRef, refOf, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchedResource, type WatchSink } from './executor.js';
+import { describeRef, refOf, type ContainerExit, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchedResource, type WatchSink } from './executor.js';
 
 const POLL_MS = 1000;
 
@@ -126,9 +126,9 @@ export class RealExecutor implements Executor {
     }
   }
 
-  async create(obj: KubernetesObject): Promise<void> {
+  async create(obj: KubernetesObject): Promise<string | undefined> {
     try {
-      await this.objects.create(obj, undefined, undefined, FIELD_MANAGER);
+      return (await this.objects.create(obj, undefined, undefined, FIELD_MANAGER)).metadata?.uid;
     } catch (e) {
       throw apiError(`create ${describeRef(refOf(obj))}`, e);
     }
@@ -136,9 +136,11 @@ export class RealExecutor implements Executor {
 
   async remove(ref: KubeRef): Promise<void> {
     try {
-      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, undefined, undefined, undefined, 'Background');
+      const body = ref.uid ? { preconditions: { uid: ref.uid } } : undefined;
+      await this.objects.delete({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } }, undefined, undefined, undefined, undefined, 'Background', body);
     } catch (e) {
-      if ((e as any)?.code === 404) return;
+      // 409 on a uid precondition: the object of that name is not the one this run created
+      if ((e as any)?.code === 404 || (ref.uid && (e as any)?.code === 409)) return;
       throw apiError(`delete ${describeRef(ref)}`, e);
     }
   }
@@ -241,6 +243,17 @@ export class RealExecutor implements Executor {
       return await this.core.readNamespacedPodLog({ name: pod, namespace });
     } catch (e) {
       throw apiError(`read log of ${namespace}/${pod}`, e);
+    }
+  }
+
+  async containerExit(namespace: string, pod: string, container: string): Promise<ContainerExit | null> {
+    try {
+      const p = await this.core.readNamespacedPod({ name: pod, namespace });
+      const t = p.status?.containerStatuses?.find((c) => c.name === container)?.state?.terminated;
+      return t ? { exitCode: t.exitCode, ...(t.reason ? { reason: t.reason } : {}) } : null;
+    } catch (e) {
+      if ((e as any)?.code === 404) return null;
+      throw apiError(`read pod ${namespace}/${pod}`, e);
     }
   }
 

@@ -1,7 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { EXECUTOR_CALLS, objectAccess, type AccessCheck, type FixedCall } from './api-access.js';
 import { FIELD_MANAGER } from './constants.js';
-import { describeRef, refOf, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchSink } from './executor.js';
+import { describeRef, refOf, type ContainerExit, type Executor, type JobOutcome, type KubeRef, type LogLineSink, type WatchSink } from './executor.js';
 
 /** One recorded API call: the namespace it is made in and the RBAC attributes it needs (lab/targets/kind/api-access.ts). */
 export interface RecordedAccess { namespace: string | undefined; checks: readonly AccessCheck[] }
@@ -36,14 +36,15 @@ export class RecordingExecutor implements Executor {
       obj.metadata?.namespace, objectAccess('apply', obj.apiVersion ?? '', obj.kind ?? ''));
   }
 
-  async create(obj: KubernetesObject): Promise<void> {
+  async create(obj: KubernetesObject): Promise<string | undefined> {
     const images = containerImages(obj);
     this.rec(`POST ${describeRef(refOf(obj))} (fieldManager=${FIELD_MANAGER})${images.length ? ` images=${images.join(',')}` : ''}`,
       obj.metadata?.namespace, objectAccess('create', obj.apiVersion ?? '', obj.kind ?? ''));
+    return undefined;
   }
 
   async remove(ref: KubeRef): Promise<void> {
-    this.rec(`DELETE ${describeRef(ref)} (propagationPolicy=Background)`, ref.namespace, objectAccess('remove', ref.apiVersion, ref.kind));
+    this.rec(`DELETE ${describeRef(ref)} (propagationPolicy=Background${ref.uid ? ` precondition uid=${ref.uid}` : ''})`, ref.namespace, objectAccess('remove', ref.apiVersion, ref.kind));
   }
 
   async restartDeployment(namespace: string, name: string, at: string): Promise<void> {
@@ -87,6 +88,11 @@ export class RecordingExecutor implements Executor {
   async podLog(namespace: string, pod: string): Promise<string> {
     this.fixed('podLog', namespace, `GET v1/Pod/log ${namespace}/${pod}`);
     return '';
+  }
+
+  async containerExit(namespace: string, pod: string, container: string): Promise<ContainerExit | null> {
+    this.rec(`GET v1/Pod ${namespace}/${pod} (status.containerStatuses[${container}].state.terminated)`, namespace, EXECUTOR_CALLS.containerExit);
+    return { exitCode: 0 };
   }
 
   async watch(namespace: string, _sink: WatchSink): Promise<() => void> {

@@ -4,29 +4,47 @@ import { K6_REQ_LINE } from './constants.js';
 
 const PATH_KINDS: readonly string[] = ['l4', 'ingress'];
 
+/** What the parse of a k6 log found: the records, and the lines that claimed to be one but were not. */
+export interface ParsedRequests {
+  records: RequestRecord[];
+  malformed: number;
+  /** the first malformed line (cut to 200 characters), to name in the verdict */
+  firstMalformed?: string;
+}
+
+/** One LAB_REQ payload → a record, or null when it is not one (loadtest/k6/script.js prints it). */
+function toRecord(payload: string): RequestRecord | null {
+  let v: unknown;
+  try { v = JSON.parse(payload); } catch { return null; }
+  if (!Array.isArray(v) || v.length !== 7) return null;
+  const [start, ms, route, path, status, cls, errorCode] = v as unknown[];
+  if (typeof start !== 'number' || !Number.isFinite(start) || typeof ms !== 'number' || !(ms >= 0)) return null;
+  if (typeof route !== 'string' || route === '' || typeof path !== 'string' || !PATH_KINDS.includes(path)) return null;
+  if (typeof status !== 'number' || !Number.isInteger(status) || typeof cls !== 'string' || !CLASSES.includes(cls as ErrorClass)) return null;
+  if (typeof errorCode !== 'number' || !Number.isInteger(errorCode)) return null;
+  const r: RequestRecord = { t_sched: start, t_start: start, t_end: start + ms, route, path: path as PathKind, status, class: cls as ErrorClass };
+  if (errorCode !== 0) r.errorCode = `k6:${errorCode}`;
+  return r;
+}
+
 /**
- * The request records the k6 script logged (`LAB_REQ <start ms> <end ms> <route> <path> <status>
- * <class>`, one per request). k6's constant-arrival-rate executor starts an iteration at its
- * scheduled time, so the start is the record's t_sched, as in the local generator. The marker is
- * searched anywhere in the line (a kubelet timestamp may precede it); malformed lines are counted.
+ * The request records the k6 script logged, one per request:
+ * `LAB_REQ [start ms, duration ms, route, path, status, class, k6 error code]` (a JSON array, so a
+ * route name may hold spaces and any URL character). k6's constant-arrival-rate executor starts
+ * an iteration at its scheduled time, so the start is the record's t_sched, as in the local
+ * generator. The marker is searched anywhere in the line (a kubelet timestamp may precede it);
+ * a line with the marker that does not parse is counted as malformed, never skipped silently.
  */
-export function parseRequestLines(log: string): { records: RequestRecord[]; malformed: number } {
-  const records: RequestRecord[] = [];
-  let malformed = 0;
+export function parseRequestLines(log: string): ParsedRequests {
+  const out: ParsedRequests = { records: [], malformed: 0 };
   const marker = `${K6_REQ_LINE} `;
   for (const line of log.split('\n')) {
     const i = line.indexOf(marker);
     if (i < 0) continue;
-    const [start, end, route, path, status, cls] = line.slice(i + marker.length).trim().split(/\s+/);
-    const t0 = Number(start);
-    const t1 = Number(end);
-    const code = Number(status);
-    if (!route || !Number.isFinite(t0) || !Number.isFinite(t1) || t1 < t0 || !Number.isInteger(code)
-      || !PATH_KINDS.includes(path ?? '') || !CLASSES.includes(cls as ErrorClass)) {
-      malformed++;
-      continue;
-    }
-    records.push({ t_sched: t0, t_start: t0, t_end: t1, route, path: path as PathKind, status: code, class: cls as ErrorClass });
+    const r = toRecord(line.slice(i + marker.length).trim());
+    if (r) { out.records.push(r); continue; }
+    out.malformed++;
+    out.firstMalformed ??= line.slice(0, 200);
   }
-  return { records, malformed };
+  return out;
 }

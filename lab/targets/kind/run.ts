@@ -14,6 +14,10 @@ import {
 } from './constants.js';
 import { toRunSummary, parseK6Summary } from './convert.js';
 import { parseRequestLines } from './requests.js';
+import { parseAcceptedJobs } from './accepted.js';
+import { checkLogBudget } from './log-budget.js';
+import { toLabClock, waitK6Start, type ClockOffset, type K6Start } from './k6-start.js';
+import type { ContainerExit } from './executor.js';
 import { deployWindow, median } from '../../report/stats.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
@@ -161,6 +165,10 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   // the context on every line: a run on the wrong cluster shows it at once
   // before anything is built or applied: a plan k6 cannot run within its memory is refused
   const sizing = sizeK6({ rate: o.rate, paths: PATHS.length, expectedLatencyS: expectedLatencyS(scenario.mix), timeoutSeconds: scenario.timeoutSeconds, plannedSeconds: planSeconds(plan) });
+  checkLogBudget({
+    rate: o.rate, seconds: planSeconds(plan), routeNames: scenario.mix.map((m) => m.name), paths: PATHS,
+    jobFraction: scenario.mix.filter((m) => m.method === 'POST').reduce((a, m) => a + m.weight, 0) / scenario.mix.reduce((a, m) => a + m.weight, 0), jobLineBytes: 100,
+  }, `--rate ${o.rate} --deploys ${o.deploys}`);
   const say = exec.dryRun ? () => {} : (l: string) => process.stderr.write(`[kind ${context}] ${l}\n`);
   say(`image ${image} (content hash of Dockerfile, lock file and sources)`);
   const built = await buildAndLoad(exec, root, tag, { kind: isKind, registry });
@@ -259,12 +267,16 @@ async function rollAll(c: Context, runId: string, timeline: Timeline): Promise<R
   return r;
 }
 
-interface K6Run { log: string; baseline: { start: number; end: number }; deployPhase: { start: number; end: number }; rollouts: Rollouts }
+interface K6Run {
+  log: string; baseline: { start: number; end: number }; deployPhase: { start: number; end: number }; rollouts: Rollouts;
+  start: K6Start; offset: ClockOffset; exit: ContainerExit | null;
+}
 
 /** Starts the k6 Job, rolls the arm in its deploy phase, waits for k6 to end and returns its log. */
 async function loadAndRoll(c: Context, runId: string, k6Name: string, timeline: Timeline, notes: string[]): Promise<K6Run> {
   const { exec, plan, o } = c;
   c.say(`${runId}: starting k6 (${K6_IMAGE}) for ${planSeconds(plan)} s`);
+  const createdAt = Date.now();
   await exec.create(k6Job({
     name: k6Name, runId, rate: o.rate, keepAlive: c.keepAlive, paths: PATHS, plan,
     l4Url: L4_URL_DEFAULT, ingressUrl: c.ingressUrl, ingressHost: c.manifest.ingressHost,
@@ -272,9 +284,9 @@ async function loadAndRoll(c: Context, runId: string, k6Name: string, timeline: 
   }));
   notes.push(c.sizing.basis);
   const k6Pod = await exec.waitJobPod(NAMESPACE, k6Name, 300_000);
-  const head = await exec.waitLogLine(NAMESPACE, k6Pod, K6_T0_MARKER, 120_000);
-  const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
-  if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `cannot read the k6 start time from the ${K6_T0_MARKER} line`);
+  // k6's clock → the lab's: the phases and records are on the k6 node's clock, the rollouts on the lab's
+  const { start, offset } = await waitK6Start(exec, NAMESPACE, k6Pod, createdAt, 120_000);
+  const t0 = start.t0 - offset.ms;
   const deployStart = t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000;
   const deployEnd = deployStart + plan.deploySeconds * 1000;
   // Dry run: the planned wait, so the printed plan does not depend on the clock.
@@ -287,7 +299,7 @@ async function loadAndRoll(c: Context, runId: string, k6Name: string, timeline: 
   const outcome = await exec.waitJobFinished(NAMESPACE, k6Name, remainingMs + (c.scenario.timeoutSeconds + 180) * 1000);
   if (outcome === 'failed') notes.push('k6 exited non-zero (99 = a threshold was crossed, expected for arms that lose requests)');
   return {
-    log: await exec.podLog(NAMESPACE, k6Pod), rollouts,
+    log: await exec.podLog(NAMESPACE, k6Pod), rollouts, start, offset, exit: await exec.containerExit(NAMESPACE, k6Pod, 'k6'),
     baseline: { start: t0 + plan.warmupSeconds * 1000, end: deployStart }, deployPhase: { start: deployStart, end: deployEnd },
   };
 }
@@ -339,6 +351,7 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
   const { timeline, k6, audit, notes } = x;
   const summary = parseK6Summary(between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END));
   if (audit?.malformedLines > 0) notes.push(`${audit.malformedLines} malformed LAB_JOB lines in the k6 log`);
+  if (audit?.jobLines && !audit.jobLines.complete) notes.push(`the ledger audit read ${audit.jobLines.lines} LAB_JOB lines for the ${audit.jobLines.k6Accepted ?? 'unknown number of'} jobs k6 saw accepted: jobs lost is a lower bound`);
   if (audit?.drain && !audit.drain.drained) notes.push(`queue not drained after ${audit.drain.waitedMs} ms: ${audit.drain.pending} jobs pending (counted as lost)`);
   const window = deployWindow(timeline.events, k6.rollouts.firstCallAt, k6.rollouts.lastDoneAt);
   // Only terminations that start inside this run's deploy window are this run's: a pod of the
@@ -352,8 +365,8 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
     const xs = deregistration.map((d) => d[k]).filter((v): v is number => v !== null);
     return xs.length ? median(xs) : null;
   };
-  const { records, malformed } = parseRequestLines(k6.log);
-  if (malformed > 0) notes.push(`${malformed} malformed LAB_REQ lines in the k6 log`);
+  const parsed = parseRequestLines(k6.log);
+  const jobLines = parseAcceptedJobs(k6.log);
   const result = toRunSummary({
     arm: c.arm.name, levers: [...c.arm.levers], rep: x.rep, command: c.command,
     commit: currentCommit(), date: x.started.toISOString(),
@@ -376,12 +389,14 @@ function summarizeRep(c: Context, x: RepOutcome): RunSummary {
       timeoutSeconds: c.scenario.timeoutSeconds,
       window: 'measured: first rollout call → last rollout complete (lab/report/stats.ts deployWindow), inside the k6 deploy phase',
       k6DeployPhase: k6.deployPhase,
+      k6ClockOffsetMs: k6.offset,
       deregistrationMedianMs: { toEndpointNotReady: med('toEndpointNotReadyMs'), toEndpointRemoved: med('toEndpointRemovedMs'), toLastRequest: med('toLastRequestMs') },
       deregistration,
     },
     notes,
     summary,
-    records,
+    records: toLabClock(parsed.records, k6.offset),
+    k6: { start: k6.start, exit: k6.exit, malformed: parsed.malformed, firstMalformed: parsed.firstMalformed, jobLines: { logged: jobLines.accepted.length, malformed: jobLines.malformed } },
     baseline: k6.baseline,
     window,
     deployDurationsMs: k6.rollouts.durationsMs,

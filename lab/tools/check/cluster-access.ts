@@ -66,6 +66,8 @@ export function deploymentInfo(d: V1Deployment): DeploymentInfo {
 
 /** Allowance for a new pod to be scheduled, pull its image and turn Ready, per wave of the rollout. */
 export const POD_START_ALLOWANCE_S = 60;
+/** The shortest rollout budget any Deployment gets (rolloutBudgetS's lower bound). */
+export const MIN_ROLLOUT_BUDGET_S = 60;
 
 /**
  * The longest one rollout may take, from the Deployment: it replaces the pods in waves of
@@ -75,7 +77,7 @@ export const POD_START_ALLOWANCE_S = 60;
 export function rolloutBudgetS(d: DeploymentInfo): number {
   const step = Math.max(1, d.maxSurge + d.maxUnavailable);
   const waves = Math.ceil(Math.max(1, d.replicas) / step);
-  return Math.min(3600, Math.max(60, waves * (d.graceSeconds + POD_START_ALLOWANCE_S)));
+  return Math.min(3600, Math.max(MIN_ROLLOUT_BUDGET_S, waves * (d.graceSeconds + POD_START_ALLOWANCE_S)));
 }
 
 export class RealClusterAccess implements ClusterAccess {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,16 +12,18 @@ import { doctorFindings } from './doctor-adapter.js';
 import { planLocal } from './local-setup.js';
 import { buildSummary, type Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
-import { verdictOf, writeCheckResults } from './report.js';
+import { VERDICT_EXIT, VERDICTS, verdictOf, writeCheckResults } from './report.js';
 import { runLocal } from './run-local.js';
 
-// `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 done (and
-// within --max-failed), 1 the run failed or the verdict is FAIL, 2 bad input (nothing started).
+// `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 PASS (within
+// --max-failed, on records that cover what was sent), 1 FAIL or the run failed, 2 bad input
+// (nothing started), 3 INCONCLUSIVE (the records do not cover what was sent; never a pass).
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement; manifestPaths: string[] } | undefined> {
-  const runId = `check-${stamp(started)}`;
+  // unique per run, not per second: two checks started together must not share (or delete) objects
+  const runId = `check-${started.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
   if (o.mode === CHECK_MODES.Cluster) {
     // the Kubernetes client is ~1,900 modules: the local mode must not wait for it to load
     const { runClusterCheck } = await import('./run-cluster.js');
@@ -44,8 +47,13 @@ export async function check(argv: string[]): Promise<number> {
   try { result = await measure(o, started); } catch (e) {
     if (!isLabError(e)) throw e;
     say(e.message);
-    // the app or the run failed (1), not the input (2)
-    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_K6_SUMMARY', 'LAB_POD_CRASHLOOP', 'LAB_POD_NEVER_READY'].includes(e.code) ? 1 : 2;
+    // k6 ran but its log holds no summary to check the records against: no verdict can rest on it
+    if (e.code === 'LAB_K6_SUMMARY') {
+      process.stdout.write(`VERDICT: ${VERDICTS.Inconclusive}: ${e.message}\n`);
+      return VERDICT_EXIT.INCONCLUSIVE;
+    }
+    // the app or the run failed (1), not the input (2); an image pull fails after the Job was created
+    return ['LAB_TIMEOUT', 'LAB_PORT_TAKEN', 'LAB_K8S_API', 'LAB_CLUSTER_CLOSED', 'LAB_POD_CRASHLOOP', 'LAB_POD_NEVER_READY', 'LAB_IMAGE_PULL'].includes(e.code) ? 1 : 2;
   }
   if (!result) return 0; // dry run: every API call was printed
   const { m, manifestPaths } = result;
@@ -69,5 +77,5 @@ export async function check(argv: string[]): Promise<number> {
   const out = o.out ?? join(resultsHome(), 'check', deploymentName);
   const text = await writeCheckResults(out, { summary, m, doctor, verdict, machine: { node: process.version, cores: cpus().length, loadavgBefore, loadavgAfter: loadavg() } });
   process.stdout.write(`${text}\nwritten to ${shownPath(out)}/{table.md,summary.json,evidence.json,timeline.svg,events.json,requests.jsonl.gz}\n${verdict.line}\n`);
-  return verdict.pass ? 0 : 1;
+  return VERDICT_EXIT[verdict.kind];
 }

@@ -1,5 +1,6 @@
 import type { RequestRecord } from '../../../loadtest/records.js';
 import type { RunTimeline } from '../../engine/artifacts.js';
+import type { Coverage } from '../../engine/coverage.js';
 import type { JobAudit, RunMeta, RunSummary } from '../../engine/schema.js';
 import type { Interval } from '../../report/summarize.js';
 import { summarize } from '../../report/summarize.js';
@@ -29,8 +30,10 @@ export interface Measurement {
   podNetwork?: string;
   /** cluster mode: measured per pod (ms from deletion to the EndpointSlice dropping it) */
   deregistrationMs?: number[];
-  /** cluster mode: the summary converted from k6's aggregates (there are no per-request records) */
+  /** cluster mode: the summary converted from k6's aggregates and request lines */
   summary?: RunSummary;
+  /** whether the records cover what was sent: a verdict may pass only when complete */
+  coverage: Coverage;
 }
 
 /** `check` has no job ledger: the audit block of the schema is all zeros, and says so in a note. */
@@ -51,8 +54,9 @@ export function deregistrationDelays(m: Measurement): number[] {
 export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'notes'>): RunSummary {
   const dereg = deregistrationDelays(m);
   const notes = [...m.notes, 'check has no job ledger: the jobs columns do not apply (all 0)'];
-  const params = { ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
-  if (m.summary) return { ...m.summary, ...meta, target: m.target, notes, params };
+  // cluster mode: what the k6 conversion measured (the clock offset) stays beside the invocation's own
+  const params = { ...m.summary?.params, ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
+  if (m.summary) return { ...m.summary, ...meta, target: m.target, notes, params, coverage: m.coverage };
   const summary = summarize({
     ...meta,
     target: m.target,
@@ -69,5 +73,5 @@ export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'not
     servingDeployment: m.servingSeries,
     jobs: NO_JOBS,
   });
-  return summary;
+  return { ...summary, coverage: m.coverage };
 }

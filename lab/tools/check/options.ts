@@ -22,7 +22,7 @@ export interface CheckOptions {
   rate: number;
   deploys: number;
   env: Record<string, string>;
-  maxFailed?: number;
+  maxFailed: number;
   propagationDelayMs?: number;
   podNetwork: PodNetworkChoice;
   out?: string;
@@ -41,7 +41,7 @@ export const CHECK_OPTIONS = {
   rate: { type: 'int', min: 1, max: 2000, default: 50, arg: 'R', help: 'open-model arrivals per second' },
   deploys: { type: 'int', min: 1, max: 10, default: 2, help: 'rollout restarts' },
   env: { type: 'repeat', arg: 'K=V', help: 'local: environment override for the Deployment (e.g. a dependency you started)' },
-  'max-failed': { type: 'int', min: 0, max: 1_000_000, help: 'verdict: exit 1 when more requests than this fail during the rollouts' },
+  'max-failed': { type: 'int', min: 0, max: 1_000_000, default: 0, help: 'the gate (a check is one): exit 1 (FAIL) when more requests than this fail during the rollouts' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local: endpoint propagation delay (default the local target's)" },
   'pod-network': { type: 'choice', choices: POD_NETWORK_CHOICES, help: 'local: netns gives each pod its own network namespace (root or CAP_NET_ADMIN), so apps may bind 0.0.0.0; loopback gives each its own 127.x.y.z, which the app must bind (HOST); auto (default): netns where allowed' },
   out: { type: 'string', arg: 'DIR', help: 'results directory (default results/check/<deployment>)' },
@@ -54,7 +54,9 @@ export const CHECK_OPTIONS = {
 } as const;
 
 export const CHECK_USAGE = usage(`usage: npm run lab -- check --manifests <file|dir> --app-dir <dir> [options]          (local)
-       npm run lab -- check --context C --namespace N --deployment D --url URL --yes [options]  (any cluster)`, CHECK_OPTIONS);
+       npm run lab -- check --context C --namespace N --deployment D --url URL --yes [options]  (any cluster)`, CHECK_OPTIONS)
+  + '\nexit codes: 0 PASS, 1 FAIL (more than --max-failed requests failed, or the run itself failed), 2 bad input (nothing started),'
+  + '\n            3 INCONCLUSIVE (the records do not cover what was sent: missing, truncated or malformed, k6 failed, load not as planned)';
 
 const bad = (detail: string): never => { throw new LabError('LAB_BAD_OPTION', detail); };
 

@@ -12,13 +12,25 @@ import type { Measurement } from './measurement.js';
 
 export interface Machine { node: string; cores: number; loadavgBefore: number[]; loadavgAfter: number[] }
 
-export interface Verdict { failedInWindow: number; maxFailed: number | null; pass: boolean; line: string }
+export const VERDICTS = { Pass: 'PASS', Fail: 'FAIL', Inconclusive: 'INCONCLUSIVE' } as const;
+export type VerdictKind = (typeof VERDICTS)[keyof typeof VERDICTS];
+/** check's exit code per verdict (0 pass, 1 fail, 3 inconclusive; 2 is bad input, before anything starts) */
+export const VERDICT_EXIT: Record<VerdictKind, number> = { PASS: 0, FAIL: 1, INCONCLUSIVE: 3 };
 
-export function verdictOf(s: RunSummary, maxFailed: number | undefined): Verdict {
+export interface Verdict { kind: VerdictKind; failedInWindow: number; maxFailed: number; pass: boolean; reasons: string[]; line: string }
+
+/**
+ * PASS only on data that covers what was sent (s.coverage). On partial data the failures counted are
+ * a lower bound: above --max-failed that is still a FAIL; otherwise nothing can be said: INCONCLUSIVE.
+ */
+export function verdictOf(s: RunSummary, maxFailed: number): Verdict {
   const failed = failures(s.windowCounts);
-  if (maxFailed === undefined) return { failedInWindow: failed, maxFailed: null, pass: true, line: `VERDICT: ${failed} request(s) failed during the rollouts (no --max-failed given)` };
-  const pass = failed <= maxFailed;
-  return { failedInWindow: failed, maxFailed, pass, line: `VERDICT: ${pass ? 'PASS' : 'FAIL'}: ${failed} request(s) failed during the rollouts (--max-failed ${maxFailed})` };
+  const reasons = s.coverage ? s.coverage.reasons : ['the run recorded no coverage of what it sent'];
+  const counted = `${failed} request(s) failed during the rollouts (--max-failed ${maxFailed})`;
+  const v = (kind: VerdictKind, line: string): Verdict => ({ kind, failedInWindow: failed, maxFailed, pass: kind === VERDICTS.Pass, reasons, line: `VERDICT: ${kind}: ${line}` });
+  if (failed > maxFailed) return v(VERDICTS.Fail, reasons.length ? `${counted}, at least: the data is partial (${reasons.join('; ')})` : counted);
+  if (reasons.length) return v(VERDICTS.Inconclusive, `${reasons.join('; ')} — ${counted} in what was recorded`);
+  return v(VERDICTS.Pass, counted);
 }
 
 /** The lab's metrics without the job-ledger rows (check has no ledger), plus the routing numbers. */
@@ -31,6 +43,10 @@ export function markdownTable(s: RunSummary, m: Measurement): string {
   rows.push(`| deregistration delay (median) | ${dereg === null ? 'n/a' : `${dereg} ms${m.target === 'local' ? ' (local: the modeled propagation delay)' : ''}`} |`);
   if (m.podNetwork) rows.push(`| pod network | ${m.podNetwork === 'netns' ? 'netns (a network namespace per pod, as on a cluster)' : 'loopback (a 127.x.y.z per pod, bound through HOST)'} |`);
   rows.push(`| dropped iterations (generator could not keep up) | ${s.droppedIterations} |`);
+  const c = s.coverage;
+  if (c) rows.push(`| requests planned / counted by the generator / recorded | ${c.planned} / ${c.counted} / ${c.recorded}${c.complete ? '' : ' (partial data)'} |`);
+  const clock = s.params.k6ClockOffsetMs as { ms: number; uncertaintyMs: number } | undefined;
+  if (clock) rows.push(`| k6 node clock − lab clock | ${clock.ms} ± ${clock.uncertaintyMs} ms |`);
   return [`| Deployment/${m.deployment} (${m.target}) | value |`, '|---|---|', ...rows].join('\n');
 }
 

@@ -5,9 +5,11 @@ import { isLabError, LabError } from '../../../common/errors.js';
 import type { RunSummary } from '../../engine/schema.js';
 import { currentCommit, REPO_ROOT } from '../../engine/meta.js';
 import { onTeardown } from '../../engine/teardown.js';
-import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, K6_T0_MARKER, LABEL_PART_OF, LABEL_RUN } from '../../targets/kind/constants.js';
+import { K6_IMAGE, K6_SUMMARY_BEGIN, K6_SUMMARY_END, LABEL_PART_OF, LABEL_RUN } from '../../targets/kind/constants.js';
 import { parseK6Summary, toRunSummary } from '../../targets/kind/convert.js';
-import type { Executor } from '../../targets/kind/executor.js';
+import type { ContainerExit, Executor, KubeRef } from '../../targets/kind/executor.js';
+import { checkLogBudget } from '../../targets/kind/log-budget.js';
+import { toLabClock, waitK6Start, type ClockOffset, type K6Start } from '../../targets/kind/k6-start.js';
 import { between } from '../../targets/kind/markers.js';
 import { parseRequestLines } from '../../targets/kind/requests.js';
 import { deployWindow } from '../../report/stats.js';
@@ -16,7 +18,7 @@ import { loadKubeConfig, RealExecutor } from '../../targets/kind/real-executor.j
 import { RecordingExecutor } from '../../targets/kind/recording-executor.js';
 import { Timeline } from '../../targets/kind/timeline.js';
 import { expectedLatencyS, sizeK6, type K6Sizing } from '../../targets/kind/k6-sizing.js';
-import { describeCheck, NEEDED, RealClusterAccess, RecordingClusterAccess, rolloutBudgetS, type ClusterAccess, type DeploymentInfo } from './cluster-access.js';
+import { describeCheck, MIN_ROLLOUT_BUDGET_S, NEEDED, RealClusterAccess, RecordingClusterAccess, rolloutBudgetS, type ClusterAccess, type DeploymentInfo } from './cluster-access.js';
 import type { Measurement } from './measurement.js';
 import type { CheckOptions } from './options.js';
 import { CHECK_PHASES, checkScenario } from './run-local.js';
@@ -81,19 +83,28 @@ async function preflight(d: ClusterDeps, o: CheckOptions): Promise<DeploymentInf
   return dep;
 }
 
+/** The k6 phases of a cluster check: each restart gets the full rollout budget (from the Deployment: rolloutBudgetS). */
+export function checkPlan(deploys: number, budgetS: number): PhasePlan {
+  return {
+    warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
+    deploySeconds: deploys * budgetS + (deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
+  };
+}
+
 export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: (l: string) => void }, deps?: ClusterDeps): Promise<Measurement | undefined> {
   const d = deps ?? clusterDeps(o);
   const { exec } = d;
   const ns = o.namespace!;
   const service = new URL(o.url!).hostname.split('.')[0]!;
+  // before any API call: refused when even the shortest rollout budget outgrows the log rotation
+  const logBudget = (plan: PhasePlan) => checkLogBudget({ rate: o.rate, seconds: planSeconds(plan), routeNames: o.routes.map((r) => r.name), paths: ['l4'] }, `--rate ${o.rate} --deploys ${o.deploys}`);
+  logBudget(checkPlan(o.deploys, MIN_ROLLOUT_BUDGET_S));
   const dep = await preflight(d, o);
   const selector = dep.selector;
   const budgetS = rolloutBudgetS(dep);
   const runId = exec.dryRun ? 'check-dryrun' : x.runId;
-  const plan: PhasePlan = {
-    warmupSeconds: CHECK_PHASES.warmupSeconds, baselineSeconds: CHECK_PHASES.baselineSeconds,
-    deploySeconds: o.deploys * budgetS + (o.deploys - 1) * CHECK_PHASES.pauseBetweenDeploysSeconds, cooldownSeconds: CHECK_PHASES.cooldownSeconds,
-  };
+  const plan = checkPlan(o.deploys, budgetS);
+  logBudget(plan);
   // before anything is created: a rate k6 cannot carry within its memory is refused (exit 2)
   const sizing = checkSizing(o, plan);
   // every progress line names the context: a restart on the wrong cluster shows at once
@@ -101,23 +112,29 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
   const scenario = checkScenario(o.routes, o.rate, o.deploys);
   const cmName = `${runId}-k6`;
   const jobName = `${runId}-k6`;
-  const jobRef = { apiVersion: 'batch/v1', kind: 'Job', namespace: ns, name: jobName };
-  const cmRef = { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns, name: cmName };
+  // Only what this run created is deleted, by uid: a same-named object of another run is left alone.
+  const created: KubeRef[] = [];
+  const make = async (obj: KubernetesObject) => {
+    const uid = await exec.create(obj);
+    created.unshift({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: ns, name: obj.metadata!.name!, ...(uid ? { uid } : {}) });
+  };
   let cleaned: Promise<void> | undefined;
-  const cleanup = () => (cleaned ??= (async () => { await exec.remove(jobRef).catch(() => {}); await exec.remove(cmRef).catch(() => {}); })());
+  const cleanup = () => (cleaned ??= (async () => { for (const ref of created) await exec.remove(ref).catch(() => {}); })());
   const unregister = onTeardown(cleanup);
   const timeline = new Timeline(service, o.deployment!);
   const stopWatch = await exec.watch(ns, (r, type, obj, t) => timeline.on(r, type, obj, t));
   const rolled: Rolled = { durations: [], window: { start: 0, end: 0 }, baseline: { start: 0, end: 0 } };
-  let k6Log = '';
+  const k6: K6Seen = { log: '', exit: null };
   try {
-    await exec.create(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
+    await make(scriptConfigMap(cmName, ns, runId, scenario, d.root ?? REPO_ROOT));
     if (!exec.dryRun) say(`k6 (${K6_IMAGE}) in ${ns} for ${planSeconds(plan)} s against ${o.url} (only this URL is loaded); ${sizing.basis}`);
-    await exec.create(checkJob(o, jobName, cmName, runId, plan, sizing));
+    const createdAt = Date.now();
+    await make(checkJob(o, jobName, cmName, runId, plan, sizing));
     const pod = await exec.waitJobPod(ns, jobName, 300_000);
-    const head = await exec.waitLogLine(ns, pod, K6_T0_MARKER, 120_000);
-    const t0 = exec.dryRun ? Date.now() : Number(/LAB_K6_T0 (\d+)/.exec(head)?.[1]);
-    if (!Number.isFinite(t0)) throw new LabError('LAB_K6_SUMMARY', `no ${K6_T0_MARKER} line in the k6 log`);
+    const { start, offset } = await waitK6Start(exec, ns, pod, createdAt, 120_000);
+    Object.assign(k6, { start, offset });
+    // the lab's clock from here on: k6's phases and records are shifted by the estimated offset
+    const t0 = start.t0 - offset.ms;
     rolled.baseline = { start: t0 + plan.warmupSeconds * 1000, end: t0 + (plan.warmupSeconds + plan.baselineSeconds) * 1000 };
     await exec.sleep(exec.dryRun ? (plan.warmupSeconds + plan.baselineSeconds) * 1000 : Math.max(0, rolled.baseline.end - Date.now()));
     const firstCallAt = Date.now();
@@ -134,7 +151,9 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     rolled.window = deployWindow(timeline.events, firstCallAt, Date.now());
     const left = exec.dryRun ? planSeconds(plan) * 1000 : Math.max(0, t0 + planSeconds(plan) * 1000 - Date.now());
     await exec.waitJobFinished(ns, jobName, left + 200_000);
-    k6Log = await exec.podLog(ns, pod);
+    // a log that cannot be read (the pod gone) is a missing log: no verdict, not a failed run
+    k6.log = await exec.podLog(ns, pod).catch((e: unknown) => { k6.unreadable = (e as Error).message; return ''; });
+    k6.exit = await exec.containerExit(ns, pod, 'k6').catch(() => null);
   } finally {
     stopWatch();
     await cleanup();
@@ -146,20 +165,30 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
     for (const [i, c] of calls.entries()) d.out(`${String(i + 1).padStart(3)}  ${c}`);
     return undefined;
   }
-  return measurementFrom(o, timeline, service, rolled, k6Log, [sizing.basis]);
+  return measurementFrom(o, timeline, service, rolled, k6 as Required<Omit<K6Seen, 'unreadable'>> & K6Seen, [sizing.basis]);
 }
 
 interface Interval { start: number; end: number }
 interface Rolled { durations: number[]; window: Interval; baseline: Interval }
+interface K6Seen { log: string; exit: ContainerExit | null; start?: K6Start; offset?: ClockOffset; unreadable?: string }
 
-function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6Log: string, planNotes: string[]): Measurement {
+function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, rolled: Rolled, k6: Required<Omit<K6Seen, 'unreadable'>> & K6Seen, planNotes: string[]): Measurement {
   const clusterNotes = [...planNotes, ...killNotes(timeline, rolled.window, o.deployment!), deregistrationNote(timeline, rolled.window)];
-  const { records, malformed } = parseRequestLines(k6Log);
+  const parsed = parseRequestLines(k6.log);
+  const text = between(k6.log, K6_SUMMARY_BEGIN, K6_SUMMARY_END);
+  const exit = k6.exit ? `exit ${k6.exit.exitCode}${k6.exit.reason ? ` ${k6.exit.reason}` : ''}` : 'exit code unknown';
+  // no summary: nothing to check the records against (k6 killed, or the log cut): never a verdict
+  if (text === null) {
+    const what = k6.unreadable ? `could not be read (${k6.unreadable})` : `(${k6.log.length} bytes, ${parsed.records.length} request lines) has no summary block`;
+    throw new LabError('LAB_K6_SUMMARY', `the k6 log ${what}; k6 ${exit}`);
+  }
+  const records = toLabClock(parsed.records, k6.offset);
   const summary: RunSummary = toRunSummary({
     arm: `check:${o.deployment}`, levers: [], rep: 1, command: '', commit: currentCommit(), date: new Date().toISOString(),
-    params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'] },
-    notes: [...clusterNotes, ...(malformed ? [`${malformed} malformed LAB_REQ lines in the k6 log`] : [])],
-    summary: parseK6Summary(between(k6Log, K6_SUMMARY_BEGIN, K6_SUMMARY_END)), records, baseline: rolled.baseline,
+    params: { rate: o.rate, deploys: o.deploys, propagationDelayMs: null, keepAlive: true, paths: ['l4'], k6ClockOffsetMs: k6.offset },
+    notes: [...clusterNotes, `clock: the k6 node's clock is ${k6.offset.ms} ± ${k6.offset.uncertaintyMs} ms ahead of the lab's; its records were shifted onto the lab's clock`],
+    k6: { start: k6.start, exit: k6.exit, malformed: parsed.malformed, firstMalformed: parsed.firstMalformed },
+    summary: parseK6Summary(text), records, baseline: rolled.baseline,
     window: rolled.window, deployDurationsMs: rolled.durations,
     minReadyPods: timeline.minReadyEndpoints(rolled.window.start, rolled.window.end) ?? 0, sigkills: timeline.sigkills(rolled.window, o.deployment!),
     jobs: { accepted: 0, applied: 0, lost: 0, duplicated: 0, unacknowledged: 0, balanceMismatches: 0 },
@@ -170,7 +199,7 @@ function measurementFrom(o: CheckOptions, timeline: Timeline, service: string, r
     window: rolled.window, baseline: rolled.baseline, deployDurationsMs: rolled.durations, servingSeries: service,
     // Not the time until the endpoint was removed (that is the pod's whole shutdown): the
     // deregistration delay needs the pod's arrivals, which check does not see; doctor gets nothing.
-    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: [], summary,
+    notes: summary.notes, paths: ['l4'], propagationDelayMs: null, deregistrationMs: [], summary, coverage: summary.coverage!,
   };
 }
 

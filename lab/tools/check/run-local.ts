@@ -14,6 +14,7 @@ import { waitServing, type ServingCheck } from '../../support/wait-serving.js';
 import { ServingProbe } from '../../engine/serving-probe.js';
 import type { LocalPlan } from './local-setup.js';
 import { explainStartFailure } from './start-advice.js';
+import { localCoverage } from '../../engine/coverage.js';
 import type { Measurement } from './measurement.js';
 
 // The local mode's measurement: the user's manifests as processes, the open-model load through
@@ -100,6 +101,8 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     gen.start();
     const window = await drive(c, x, scenario, enter, (s) => { rollout = s; });
     enter('draining');
+    // arrivals the open model planned from the generator's start to here (arrival 0 is due at once)
+    const arrivalsPlanned = Math.floor((x.rate * (Date.now() - gen.startedAt)) / 1000) + 1;
     await gen.stop();
     clearInterval(sampler);
     await probe.close();
@@ -109,7 +112,9 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     phases.at(-1)!.end = Date.now();
     const timeline: RunTimeline = { events: [...c.events, ...own].sort((a, b) => a.t - b.t), phases, readySamples, servingSamples: probe.samples };
     const s = gen.summary();
+    const coverage = localCoverage({ recorded: gen.records.length, sent: s.sent, dropped: s.dropped, planned: arrivalsPlanned, rate: x.rate });
     return {
+      coverage,
       target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
       timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
       servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes],
