@@ -111,8 +111,8 @@ describe('check refuses bad input before starting anything', () => {
 
   it('a plan whose k6 request lines would outgrow the kubelet log rotation: refused before any API call', async () => {
     api.requests.length = 0;
-    await refused(['--context', 'fixture', '--namespace', 'shop', '--deployment', 'orders', '--url', 'http://orders.shop', '--rate', '100', '--deploys', '10', '--yes'],
-      'LAB_LOG_BUDGET', /--rate 100 --deploys 10: about \d+\.\d MiB of request lines .* use a rate up to \d+\/s or fewer deploys; nothing was started/, { KUBECONFIG: join(dir, 'kubeconfig') });
+    await refused(['--context', 'fixture', '--namespace', 'shop', '--deployment', 'orders', '--url', 'http://orders.shop', '--rate', '200', '--deploys', '10', '--yes'],
+      'LAB_LOG_BUDGET', /--rate 200 --deploys 10: about \d+\.\d MiB of request lines .* use a rate up to \d+\/s or fewer deploys; nothing was started/, { KUBECONFIG: join(dir, 'kubeconfig') });
     assert.deepEqual(api.requests, [], 'no API call');
   });
 

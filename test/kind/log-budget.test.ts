@@ -24,9 +24,9 @@ describe('k6 log budget', () => {
     checkLogBudget({ ...plan, rate: 77 }, 'fits');
   });
 
-  it('the kind target refuses --rate 800 before any command or API call', async () => {
+  it('the kind target refuses --rate 300 --deploys 20 (k6 itself would fit) before any command or API call', async () => {
     const recorder = new RecordingExecutor();
-    await assert.rejects(planKind({ arm: 'before', reps: 1, rate: 800, deploys: 3, dryRun: true }, { env: {}, recorder }), (e) => isLabError(e, 'LAB_LOG_BUDGET'));
+    await assert.rejects(planKind({ arm: 'before', reps: 1, rate: 300, deploys: 20, dryRun: true }, { env: {}, recorder }), (e) => isLabError(e, 'LAB_LOG_BUDGET'));
     assert.deepEqual(recorder.calls, []);
     await planKind({ arm: 'before', reps: 1, rate: 200, deploys: 3, dryRun: true }, { env: {}, recorder });
     assert.ok(recorder.calls.length > 0, "the lab's own default rate fits");

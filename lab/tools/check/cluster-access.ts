@@ -26,7 +26,7 @@ export interface ClusterAccess {
 }
 
 /** The Executor calls a cluster check makes (run-cluster.ts); a test holds the dry run to this list. */
-export const CHECK_CALLS: readonly FixedCall[] = ['watch', 'restartDeployment', 'waitRolloutComplete', 'waitJobPod', 'waitLogLine', 'waitJobFinished', 'podLog'];
+export const CHECK_CALLS: readonly FixedCall[] = ['watch', 'restartDeployment', 'waitRolloutComplete', 'waitJobPod', 'waitLogLine', 'waitJobFinished', 'podLog', 'containerExit'];
 /** What it creates and deletes: its k6 script ConfigMap and k6 Job. */
 export const CHECK_OBJECTS: ReadonlyArray<readonly [apiVersion: string, kind: string]> = [['v1', 'ConfigMap'], ['batch/v1', 'Job']];
 

@@ -96,17 +96,21 @@ export async function runClusterCheck(o: CheckOptions, x: { runId: string; say: 
   const { exec } = d;
   const ns = o.namespace!;
   const service = new URL(o.url!).hostname.split('.')[0]!;
-  // before any API call: refused when even the shortest rollout budget outgrows the log rotation
-  const logBudget = (plan: PhasePlan) => checkLogBudget({ rate: o.rate, seconds: planSeconds(plan), routeNames: o.routes.map((r) => r.name), paths: ['l4'] }, `--rate ${o.rate} --deploys ${o.deploys}`);
-  logBudget(checkPlan(o.deploys, MIN_ROLLOUT_BUDGET_S));
+  // A rate k6 cannot carry within its memory, or whose request lines outgrow the kubelet's log
+  // rotation, is refused (exit 2): before any API call with the shortest rollout budget, and again
+  // with the Deployment's own once the preflight has read it.
+  const refuseUnfit = (plan: PhasePlan) => {
+    const sizing = checkSizing(o, plan);
+    checkLogBudget({ rate: o.rate, seconds: planSeconds(plan), routeNames: o.routes.map((r) => r.name), paths: ['l4'] }, `--rate ${o.rate} --deploys ${o.deploys}`);
+    return sizing;
+  };
+  refuseUnfit(checkPlan(o.deploys, MIN_ROLLOUT_BUDGET_S));
   const dep = await preflight(d, o);
   const selector = dep.selector;
   const budgetS = rolloutBudgetS(dep);
   const runId = exec.dryRun ? 'check-dryrun' : x.runId;
   const plan = checkPlan(o.deploys, budgetS);
-  logBudget(plan);
-  // before anything is created: a rate k6 cannot carry within its memory is refused (exit 2)
-  const sizing = checkSizing(o, plan);
+  const sizing = refuseUnfit(plan);
   // every progress line names the context: a restart on the wrong cluster shows at once
   const say = (l: string) => x.say(`check [${o.context}]: ${l}`);
   const scenario = checkScenario(o.routes, o.rate, o.deploys);
