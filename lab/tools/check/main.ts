@@ -7,7 +7,6 @@ import { currentCommit, stamp } from '../../engine/meta.js';
 import { inCallerHome, resultsHome, scratchHome, shownPath } from '../../engine/home.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
-import { doctorFindings } from './doctor-adapter.js';
 import { planLocal } from './local-setup.js';
 import { buildSummary, type Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
@@ -64,6 +63,8 @@ export async function check(argv: string[]): Promise<number> {
   const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;
   const dereg = summary.params.deregistrationMedianMs as number | null;
   // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
+  // doctor's rules load only now: the pods need not wait for them
+  const { doctorFindings } = await import('./doctor-adapter.js');
   const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.round(dereg / 1000)) } : {}) });
   const verdict = verdictOf(summary, o.maxFailed);
   const out = o.out ?? join(resultsHome(), 'check', deploymentName);
