@@ -8,9 +8,8 @@ import { inCallerHome, resultsHome, scratchHome, shownPath } from '../../engine/
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
 import { planLocal } from './local-setup.js';
-import { buildSummary, type Measurement } from './measurement.js';
+import type { Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
-import { verdictOf, writeCheckResults } from './report.js';
 import { runLocal } from './run-local.js';
 
 // `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 done (and
@@ -49,6 +48,8 @@ export async function check(argv: string[]): Promise<number> {
   if (!result) return 0; // dry run: every API call was printed
   const { m, manifestPaths } = result;
   const deploymentName = m.deployment;
+  // the report's modules (SVG, evidence, gzip) load only now: the pods need not wait for them
+  const [{ buildSummary }, { verdictOf, writeCheckResults }] = await Promise.all([import('./measurement.js'), import('./report.js')]);
   const summary = buildSummary(m, {
     arm: `check:${deploymentName}`, levers: [], rep: 1,
     command: [inCallerHome() ? 'deploy-loss-lab' : 'node dist/lab/cli.js', 'check', ...argv].join(' '),
