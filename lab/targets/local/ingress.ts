@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { LabError } from '../../../common/errors.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { IngressSpec } from './manifest.js';
@@ -137,6 +137,8 @@ const POOL_SWEEP_MS = 1000;
 export class IngressProxy {
   private server: Server | undefined;
   private readonly pools = new Map<string, Pool>();
+  /** undici, loaded by listen(): a local cluster starts its pods before its ingress, and they need not wait for its ~100 modules */
+  private PoolClass: typeof Pool | undefined;
   private readonly sockets = new Set<Socket>();
   private closing: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -152,7 +154,8 @@ export class IngressProxy {
   ) {}
 
   /** `source` is where upstream connections leave from (default the listen address). */
-  listen(host: string, port: number, source = host): Promise<void> {
+  async listen(host: string, port: number, source = host): Promise<void> {
+    this.PoolClass ??= (await import('undici')).Pool;
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => { void this.handle(req, res); });
       server.keepAliveTimeout = this.tuning.clientKeepaliveTimeoutMs;
@@ -195,7 +198,7 @@ export class IngressProxy {
     const origin = `http://${ep.ip}:${ep.ports[portIndex]}`;
     let p = this.pools.get(origin);
     if (!p) {
-      p = new Pool(origin, {
+      p = new this.PoolClass!(origin, {
         pipelining: 1,
         connect: { timeout: this.tuning.connectTimeoutMs },
         ...(this.sourceAddress ? { localAddress: this.sourceAddress } : {}),

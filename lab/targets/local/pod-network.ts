@@ -53,17 +53,16 @@ let support: { ok: true } | { ok: false; why: string } | undefined;
 /** Whether this machine lets the lab create namespaces, veth pairs and a bridge (root or CAP_NET_ADMIN, iproute2, nsenter); probed once. */
 export function podNetworkSupport(): { ok: true } | { ok: false; why: string } {
   if (support) return support;
-  const tool = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore', timeout: STEP_TIMEOUT_MS }).status === 0;
-  if (!tool(['ip', '-V'])) return (support = { ok: false, why: 'the `ip` command (Debian/Ubuntu package iproute2) is not installed' });
-  if (!tool(['nsenter', '--version'])) return (support = { ok: false, why: 'the `nsenter` command (package util-linux) is not installed' });
+  if (spawnSync('nsenter', ['--version'], { stdio: 'ignore', timeout: STEP_TIMEOUT_MS }).status !== 0) return (support = { ok: false, why: 'the `nsenter` command (package util-linux) is not installed' });
+  // one `ip -batch` (it stops at the first failing line and names it), not a spawn per step: check's first pod waits for this
   const probe = `dllprobe${process.pid % 100000}`;
-  const made = ipSync(['netns', 'add', probe]);
-  if (!made.ok) return (support = { ok: false, why: `creating a network namespace was refused (${made.err || 'no reason given'}); it needs root or CAP_NET_ADMIN` });
-  const veth = ipSync(['link', 'add', `${probe}a`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', probe]);
-  ipSync(['link', 'del', `${probe}a`]);
-  ipSync(['netns', 'del', probe]);
-  if (!veth.ok) return (support = { ok: false, why: `creating a veth pair was refused (${veth.err || 'no reason given'})` });
-  return (support = { ok: true });
+  const r = spawnSync('ip', ['-batch', '-'], { input: [`netns add ${probe}`, `link add ${probe}a type veth peer name eth0 netns ${probe}`, `link del ${probe}a`, `netns del ${probe}`].join('\n'), encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
+  if (r.error) return (support = { ok: false, why: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the `ip` command (Debian/Ubuntu package iproute2) is not installed' : `ip: ${r.error.message}` });
+  if (r.status === 0) return (support = { ok: true });
+  const failedLine = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1] ?? 1);
+  const err = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Command failed')).join('; ').trim() || 'no reason given';
+  if (failedLine > 1) ipSync(['-force', '-batch', '-'], `link del ${probe}a\nnetns del ${probe}\n`);
+  return (support = { ok: false, why: failedLine <= 1 ? `creating a network namespace was refused (${err}); it needs root or CAP_NET_ADMIN` : `creating a veth pair was refused (${err})` });
 }
 
 /**

@@ -8,11 +8,10 @@ import { currentCommit, stamp } from '../../engine/meta.js';
 import { inCallerHome, resultsHome, scratchHome, shownPath } from '../../engine/home.js';
 import { Progress } from '../../engine/progress.js';
 import { installSignalTeardown } from '../../engine/teardown.js';
-import { doctorFindings } from './doctor-adapter.js';
 import { planLocal } from './local-setup.js';
-import { buildSummary, type Measurement } from './measurement.js';
+import type { Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
-import { VERDICT_EXIT, VERDICTS, verdictOf, writeCheckResults } from './report.js';
+import { VERDICT_EXIT, VERDICTS } from './verdicts.js';
 import { runLocal } from './run-local.js';
 
 // `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 PASS (within
@@ -58,6 +57,8 @@ export async function check(argv: string[]): Promise<number> {
   if (!result) return 0; // dry run: every API call was printed
   const { m, manifestPaths } = result;
   const deploymentName = m.deployment;
+  // the report's modules (SVG, evidence, gzip) load only now: the pods need not wait for them
+  const [{ buildSummary }, { verdictOf, writeCheckResults }] = await Promise.all([import('./measurement.js'), import('./report.js')]);
   const summary = buildSummary(m, {
     arm: `check:${deploymentName}`, levers: [], rep: 1,
     command: [inCallerHome() ? 'deploy-loss-lab' : 'node dist/lab/cli.js', 'check', ...argv].join(' '),
@@ -72,6 +73,8 @@ export async function check(argv: string[]): Promise<number> {
   const dockerfile = o.appDir && existsSync(join(o.appDir, 'Dockerfile')) ? join(o.appDir, 'Dockerfile') : undefined;
   const dereg = summary.params.deregistrationMedianMs as number | null;
   // doctor sizes preStop against the deregistration delay this run measured (or modeled, locally)
+  // doctor's rules load only now: the pods need not wait for them
+  const { doctorFindings } = await import('./doctor-adapter.js');
   const doctor = await doctorFindings(manifestPaths, { ...(dockerfile ? { dockerfile } : {}), ...(dereg ? { deregistrationS: Math.max(1, Math.round(dereg / 1000)) } : {}) });
   const verdict = verdictOf(summary, o.maxFailed);
   const out = o.out ?? join(resultsHome(), 'check', deploymentName);

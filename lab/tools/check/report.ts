@@ -6,16 +6,13 @@ import { failures } from '../../report/summarize.js';
 import { METRICS } from '../../report/tables.js';
 import type { DoctorResult } from './doctor-adapter.js';
 import type { Measurement } from './measurement.js';
+import { VERDICTS, type VerdictKind } from './verdicts.js';
 
 // What `check` leaves behind: the lab's run artifacts (requests, timeline, summary, chart), a
 // table, an evidence file that ties the measured failures to doctor's findings, and the verdict.
 
 export interface Machine { node: string; cores: number; loadavgBefore: number[]; loadavgAfter: number[] }
 
-export const VERDICTS = { Pass: 'PASS', Fail: 'FAIL', Inconclusive: 'INCONCLUSIVE' } as const;
-export type VerdictKind = (typeof VERDICTS)[keyof typeof VERDICTS];
-/** check's exit code per verdict (0 pass, 1 fail, 3 inconclusive; 2 is bad input, before anything starts) */
-export const VERDICT_EXIT: Record<VerdictKind, number> = { PASS: 0, FAIL: 1, INCONCLUSIVE: 3 };
 
 export interface Verdict { kind: VerdictKind; failedInWindow: number; maxFailed: number; pass: boolean; reasons: string[]; line: string }
 

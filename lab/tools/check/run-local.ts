@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LoadGenerator, type LoadTarget } from '../../../loadtest/generator.js';
+import type { LoadGenerator, LoadTarget } from '../../../loadtest/generator.js';
 import type { MixEntry, Scenario } from '../../../loadtest/scenario.js';
 import type { PhaseMark, RunTimeline } from '../../engine/artifacts.js';
 import type { Progress } from '../../engine/progress.js';
@@ -10,7 +10,7 @@ import type { ReadySample } from '../../report/summarize.js';
 import { deployWindow } from '../../report/stats.js';
 import { LocalCluster } from '../../targets/local/cluster.js';
 import { underWatch } from '../../targets/local/start-failure.js';
-import { waitServing, type ServingCheck } from '../../support/wait-serving.js';
+import type { ServingCheck } from '../../support/wait-serving.js';
 import { ServingProbe } from '../../engine/serving-probe.js';
 import type { LocalPlan } from './local-setup.js';
 import { explainStartFailure } from './start-advice.js';
@@ -84,13 +84,15 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
       });
     } catch (e) { throw explain(e); }
     const c = cluster;
+    // loaded once the pods run: undici (~100 modules) need not delay the first pod's start
+    const [{ LoadGenerator: Generator }, { waitServing }] = await Promise.all([import('../../../loadtest/generator.js'), import('../../support/wait-serving.js')]);
     const targets: LoadTarget[] = [{ path: 'l4', origin: `http://${x.plan.service}`, connect: c.l4Connect(x.plan.service) }];
     if (c.ingressUrl) targets.push({ path: 'ingress', origin: c.ingressUrl });
     // without a readiness probe the pods were Ready before they listened: a crash loop or a wrong port shows up here
     const watch = c.watchStart(x.plan.deployment, Date.now() + SERVING_TIMEOUT_MS);
     await underWatch([watch], waitServing(targets, SERVING_TIMEOUT_MS, firstRouteAnswers(x.routes[0]!))).catch((e: unknown) => { throw explain(e); });
     podState = '';
-    gen = new LoadGenerator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
+    gen = new Generator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
       readySamples.push({ t: Date.now(), ready: { [x.plan.deployment]: c.readyPods(x.plan.deployment).length, [viewName]: c.view(x.plan.service).endpoints().length } });
