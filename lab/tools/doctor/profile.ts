@@ -1,8 +1,8 @@
 import { parseFixes, type Fixes } from '../../../common/levers.js';
 import { basename } from 'node:path';
 import { shapeOf, type CommandShape } from './command.js';
+import { imageArgv, type DockerfileInfo } from './dockerfile.js';
 import { simpleCommands } from './shell-words.js';
-import type { DockerfileInfo } from './dockerfile.js';
 import type { Container } from './model.js';
 
 // What the doctor knows about the app in a container, from the manifest alone: its command, the
@@ -61,9 +61,8 @@ function effectiveArgv(c: Container, df: DockerfileInfo | undefined): { argv: st
   const { command, args } = c.spec;
   if (Array.isArray(command) && command.length) return { argv: [...command, ...(Array.isArray(args) ? args : [])].map(String), from: 'command' };
   if (!df) return undefined;
-  const cmdArgs = Array.isArray(args) ? args.map(String) : df.cmd?.argv ?? [];
-  if (df.entrypoint) return { argv: df.entrypoint.form === 'shell' ? df.entrypoint.argv : [...df.entrypoint.argv, ...cmdArgs], from: df.file };
-  return cmdArgs.length ? { argv: cmdArgs, from: Array.isArray(args) ? 'args' : df.file } : undefined;
+  const argv = imageArgv(df, Array.isArray(args) ? args.map(String) : undefined);
+  return argv ? { argv, from: !df.entrypoint && Array.isArray(args) ? 'args' : df.file } : undefined;
 }
 
 function labOf(c: Container, shape: CommandShape | undefined): AppProfile['lab'] {
