@@ -31,7 +31,8 @@ export function corpusSets(): CorpusSet[] {
   });
 }
 
-export const keyOf = (f: Omit<Observed, 'severity' | 'why' | 'fix'>) => `${f.set} ${f.file} ${f.object} ${f.id} ${f.path}`;
+/** A manifest object is named by Kind/name within its set (whether read from a file or a kustomize render); a Dockerfile by its file. */
+export const keyOf = (f: Omit<Observed, 'severity' | 'why' | 'fix'>) => `${f.set} ${f.object.startsWith('Dockerfile/') ? `${f.file} ` : ''}${f.object} ${f.id} ${f.path}`;
 
 /** Runs the doctor as a user would (defaults for everything not in source.json) on every run of every set. */
 export async function observe(sets = corpusSets()): Promise<Observed[]> {
