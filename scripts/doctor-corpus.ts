@@ -21,7 +21,8 @@ export interface CorpusSet { name: string; repository: string; commit: string; l
  */
 export interface Observed { set: string; file: string; object: string; id: string; path: string; severity: Severity; why: string; fix: string }
 export type Verdict = 'true' | 'false' | 'unreviewed';
-export interface Reviewed extends Omit<Observed, 'why' | 'fix'> { verdict: Verdict; reason: string }
+/** `why` is the finding's text when it was last drafted, kept so the file reads on its own; matching ignores it. */
+export interface Reviewed extends Omit<Observed, 'fix'> { verdict: Verdict; reason: string }
 
 export function corpusSets(): CorpusSet[] {
   return readdirSync(CORPUS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort().map((name) => {
@@ -34,17 +35,29 @@ export function corpusSets(): CorpusSet[] {
 /** A manifest object is named by Kind/name within its set (whether read from a file or a kustomize render); a Dockerfile by its file. */
 export const keyOf = (f: Omit<Observed, 'severity' | 'why' | 'fix'>) => `${f.set} ${f.object.startsWith('Dockerfile/') ? `${f.file} ` : ''}${f.object} ${f.id} ${f.path}`;
 
+export interface RunReport { set: CorpusSet; dir: string; run: CorpusRun; paths: string[]; findings: Finding[] }
+
 /** Runs the doctor as a user would (defaults for everything not in source.json) on every run of every set. */
-export async function observe(sets = corpusSets()): Promise<Observed[]> {
-  const out = new Map<string, Observed>();
+export async function runCorpus(sets = corpusSets()): Promise<RunReport[]> {
+  const out: RunReport[] = [];
   for (const s of sets) {
     const dir = join(CORPUS_DIR, s.name);
     for (const r of s.runs) {
-      const report = await runDoctor({ paths: r.paths.map((p) => join(dir, p)), ...(r.dockerfile ? { dockerfile: join(dir, r.dockerfile) } : {}) });
-      for (const f of report.findings.filter((x: Finding) => x.severity !== 'info')) {
-        const o: Observed = { set: s.name, file: relative(dir, f.file), object: f.object, id: f.id, path: f.path, severity: f.severity, why: f.why, fix: f.fix };
-        if (!out.has(keyOf(o))) out.set(keyOf(o), o);
-      }
+      const paths = r.paths.map((p) => join(dir, p));
+      const report = await runDoctor({ paths, ...(r.dockerfile ? { dockerfile: join(dir, r.dockerfile) } : {}) });
+      out.push({ set: s, dir, run: r, paths, findings: report.findings });
+    }
+  }
+  return out;
+}
+
+/** The errors and warnings of every run, each once. */
+export async function observe(reports?: RunReport[]): Promise<Observed[]> {
+  const out = new Map<string, Observed>();
+  for (const { set: s, dir, findings } of reports ?? await runCorpus()) {
+    for (const f of findings.filter((x: Finding) => x.severity !== 'info')) {
+      const o: Observed = { set: s.name, file: relative(dir, f.file), object: f.object, id: f.id, path: f.path, severity: f.severity, why: f.why, fix: f.fix };
+      if (!out.has(keyOf(o))) out.set(keyOf(o), o);
     }
   }
   return [...out.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
