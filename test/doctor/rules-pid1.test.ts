@@ -190,3 +190,10 @@ test('the per-shell exec model matches the real dash, bash and busybox sh', asyn
     }
   }
 });
+
+test('a final stage without CMD/ENTRYPOINT runs its base image\'s: nginx is known to handle SIGTERM, an unknown base stays unknown', async () => {
+  const nginx = await onImage({ Dockerfile: 'FROM nginx\n\nADD web /usr/share/nginx/html\n' });
+  assert.deepEqual(nginx.ids.filter((id) => id.startsWith('pid1-')), []);
+  const [unknown] = byId((await onImage({ Dockerfile: 'FROM example/base:1\nCOPY . /srv\n' })).r, 'pid1-sigterm-unknown');
+  assert.match(unknown!.why, /sets no CMD or ENTRYPOINT, so the base image example\/base:1's own command runs/);
+});

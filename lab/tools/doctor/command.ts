@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
+import { simpleCommands } from './shell-words.js';
 
 // What a container's argv means for PID 1: a shell wrapper, an init, a package manager, the program
-// that finally runs. Hand-written word splitting: the scripts that matter are one-line `sh -c` commands
-// (no shell-parsing library is among the project's dependencies).
+// that finally runs. Words come from shell-words.ts; here only which command is last and how it runs
+// (after a pipe, in the background), which decides whether a shell can exec it.
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh', 'busybox']);
 /** Inits that forward signals to their child and reap zombies (Docker's --init is tini). */
@@ -35,8 +36,9 @@ export interface CommandShape {
 
 const base = (p: string) => basename(p);
 
+/** The words of a one-command line, quotes removed (POSIX rules: shell-words.ts). */
 export function words(s: string): string[] {
-  return (s.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) => w.replace(/^["']|["']$/g, ''));
+  return simpleCommands(s)[0]?.words ?? [];
 }
 
 const SEPARATORS = /&&|\|\||;|\n|\|(?!\|)|&(?!&)/;

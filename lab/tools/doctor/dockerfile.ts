@@ -162,11 +162,26 @@ export function readDockerfile(file: string): DockerfileInfo {
 }
 
 /**
+ * CMD of official base images a final stage often inherits unchanged (their Dockerfiles on
+ * github.com/nginxinc/docker-nginx, docker-library/redis, docker-library/postgres; each ENTRYPOINT
+ * script ends in `exec "$@"`). Other bases: unknown, and the rules say so.
+ */
+const BASE_IMAGE_CMD: ReadonlyArray<[RegExp, string[]]> = [
+  [/^(docker\.io\/)?(library\/)?nginx(:|@|$)/, ['nginx', '-g', 'daemon off;']],
+  [/^(docker\.io\/)?(library\/)?redis(:|@|$)/, ['redis-server']],
+  [/^(docker\.io\/)?(library\/)?postgres(:|@|$)/, ['postgres']],
+];
+
+function baseImageCmd(image: string | undefined): string[] | undefined {
+  return image === undefined ? undefined : BASE_IMAGE_CMD.find(([re]) => re.test(image))?.[1];
+}
+
+/**
  * The argv the image runs, as Docker composes it: ENTRYPOINT (exec form) + CMD, or the manifest's `args`
  * in place of CMD. An ENTRYPOINT script that ends in `exec "$@"` hands PID 1 to CMD, so it drops out.
  */
 export function imageArgv(df: DockerfileInfo, args: string[] | undefined): string[] | undefined {
-  const cmd = args ?? df.cmd?.argv ?? [];
+  const cmd = args ?? df.cmd?.argv ?? (df.entrypoint ? undefined : baseImageCmd(df.image)) ?? [];
   const ep = df.entrypoint;
   if (!ep) return cmd.length ? cmd : undefined;
   if (ep.form === 'shell') return ep.argv; // shell-form ENTRYPOINT ignores CMD and args

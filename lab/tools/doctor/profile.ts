@@ -78,7 +78,7 @@ function labOf(c: Container, shape: CommandShape | undefined): AppProfile['lab']
   return { role: /worker\/main\.js/.test(words) ? 'worker' : 'service', fixes };
 }
 
-function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab']): Pick<AppProfile, 'sigterm' | 'sigtermWhy'> {
+function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab'], df: DockerfileInfo | undefined): Pick<AppProfile, 'sigterm' | 'sigtermWhy'> {
   if (lab) {
     return lab.fixes.has('pid1')
       ? { sigterm: 'handled', sigtermWhy: 'LAB_FIXES includes pid1: the lab app installs its SIGTERM handler' }
@@ -86,7 +86,7 @@ function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab']): Pic
   }
   if (shape?.init) return { sigterm: 'handled', sigtermWhy: `${shape.init} is PID 1 and forwards SIGTERM` };
   if (shape && HANDLES_SIGTERM.has(shape.program)) return { sigterm: 'handled', sigtermWhy: `${shape.program} handles SIGTERM` };
-  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : 'the command comes from the image, which the doctor did not read (pass --dockerfile)' };
+  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : df ? `${df.file} sets no CMD or ENTRYPOINT, so the base image ${df.image ?? ''}'s own command runs, which the doctor does not know` : 'the command comes from the image, which the doctor did not read (pass --dockerfile)' };
 }
 
 function drainOf(c: Container, lab: AppProfile['lab'], drainS: number | undefined): Knowable<number> | undefined {
@@ -158,7 +158,7 @@ export function profileOf(c: Container, df: DockerfileInfo | undefined, drainS: 
   const lab = labOf(c, shape);
   const grace = c.workload.podSpec.terminationGracePeriodSeconds;
   return {
-    command: shape, lab, ...sigtermOf(shape, lab),
+    command: shape, lab, ...sigtermOf(shape, lab, df),
     drainDeadlineS: drainOf(c, lab, drainS),
     consumer: consumerOf(c, lab),
     graceS: typeof grace === 'number' ? { value: grace, from: 'terminationGracePeriodSeconds' } : { value: DEFAULT_GRACE_S, from: 'default terminationGracePeriodSeconds' },

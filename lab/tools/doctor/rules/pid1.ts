@@ -41,7 +41,7 @@ function packageManagerFinding(shape: CommandShape, image: string | undefined, p
   const alpineNpm = !front && pm === 'npm' && (shape.shell ? shellKind(shape.shell.binary, image) === 'busybox' : shellKind('sh', image) === 'busybox');
   if (alpineNpm) {
     return { id: 'pid1-package-manager', severity: 'info', fix,
-      why: `${what} ${runs} with npm as PID 1. On this Alpine image npm 7+ passes SIGTERM to the script's busybox sh, which has exec'd the app, so the app gets it; npm 6, yarn and an image change to a Debian base (dash) lose it, and npm reaps no zombies.` };
+      why: `${what} ${runs} with npm as PID 1. On this Alpine image npm 7+ passes SIGTERM to the script's busybox sh, which has exec'd the app, so the app gets it; npm 6, yarn and an image change to a Debian base (dash) lose it, and npm reaps no zombies` };
   }
   return { id: 'pid1-package-manager', severity: 'error', fix,
     why: `${what} ${front}${runs} as a child of ${pm}: on SIGTERM ${pm} signals the script's \`sh -c\`, and dash (/bin/sh on Debian-based images such as node:20) exits without passing it on, so the app is killed when ${pm} exits instead of draining` };
