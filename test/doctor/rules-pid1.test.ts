@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shapeOf, shellStaysPid1 } from '../../lab/tools/doctor/command.js';
 import { byId, container, deployment, doctorOn, env, ids, writeTemp } from './fixtures.js';
@@ -156,7 +156,11 @@ test('manifest sh -c "npm start": one finding, whose fix does not keep npm; bash
 // The model of each shell against the shells installed here: run `<shell> -c <script>` and watch whether
 // the shell's own process turns into the program (exec) or stays and gets a child.
 function observeExec(shell: string[], script: string): Promise<'exec' | 'stays'> {
-  const child = spawn(shell[0]!, [...shell.slice(1), '-c', script], { stdio: 'ignore' });
+  return observeArgv([...shell, '-c', script]);
+}
+
+function observeArgv(argv: string[]): Promise<'exec' | 'stays'> {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
   const pid = child.pid!;
   const deadline = Date.now() + 10_000;
   return new Promise((resolve, reject) => {
@@ -168,7 +172,7 @@ function observeExec(shell: string[], script: string): Promise<'exec' | 'stays'>
       if (state || Date.now() > deadline) {
         child.kill('SIGKILL');
         if (state) resolve(state);
-        else reject(new Error(`${shell.join(' ')} -c '${script}': neither exec nor child within 10 s`));
+        else reject(new Error(`${argv.join(' ')}: neither exec nor child within 10 s`));
       } else setTimeout(poll, 20);
     };
     poll();
@@ -196,4 +200,23 @@ test('a final stage without CMD/ENTRYPOINT runs its base image\'s: nginx is know
   assert.deepEqual(nginx.ids.filter((id) => id.startsWith('pid1-')), []);
   const [unknown] = byId((await onImage({ Dockerfile: 'FROM example/base:1\nCOPY . /srv\n' })).r, 'pid1-sigterm-unknown');
   assert.match(unknown!.why, /sets no CMD or ENTRYPOINT, so the base image example\/base:1's own command runs/);
+});
+
+test('no exec form for a line that expands variables (exec form expands nothing); a script that traps TERM is a supervisor, not a wrapper', async () => {
+  const [f] = (await onImage({ Dockerfile: 'FROM python:3.12-slim\nENTRYPOINT locust --host="http://${FRONTEND_ADDR}" -u "${USERS:-10}" 2>&1\n' })).pid1;
+  assert.equal(f?.id, 'pid1-dockerfile-shell-form');
+  assert.match(f!.fix, /exec locust --host=/);
+  assert.doesNotMatch(f!.fix, /\["locust"/);
+  const supervisor = '#!/bin/sh\non_term() { kill -TERM "$child"; }\ntrap on_term TERM INT\nwhile true; do\n  k6 run script.js & child=$!\n  wait "$child"\ndone\n';
+  const ok = await onImage({ Dockerfile: 'FROM grafana/k6:2\nCOPY entrypoint.sh .\nENTRYPOINT ["./entrypoint.sh"]\n', 'entrypoint.sh': supervisor });
+  assert.deepEqual(ok.pid1, []);
+  assert.deepEqual(byId(await run(container({ command: ['sh', '-c', 'trap "kill -TERM $pid" TERM; node server.js & pid=$!; wait $pid'] })), 'pid1-shell-wrapper'), []);
+});
+
+test('the fix works: the suggested exec-form line, run by the real /bin/sh (dash here), leaves the program as the process', async (t) => {
+  if (spawnSync('sh', ['-c', 'true']).status !== 0) return t.skip('no sh');
+  const { pid1: [f] } = await onImage({ Dockerfile: 'FROM debian:12\nCMD ["sh", "-c", "cd / && sleep 30"]\n' });
+  const argv = JSON.parse(/^CMD (\[.*?\])( \(|$)/.exec(f!.fix)![1]!) as string[];
+  assert.equal(await observeArgv(argv), 'exec', f!.fix);
+  if (realpathSync('/bin/sh').endsWith('dash')) assert.equal(await observeArgv(['sh', '-c', 'cd / && sleep 30']), 'stays', 'the line before the fix keeps dash');
 });

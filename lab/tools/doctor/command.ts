@@ -153,7 +153,14 @@ export function withExecLast(script: string): string {
   return `${script.slice(0, at)}${lead}exec ${last.slice(lead.length)}${script.slice(at + last.length)}`.trim();
 }
 
-/** A single simple command can be written as an exec-form array; a list cannot. */
+/**
+ * A single simple command can be written as an exec-form array; a list cannot, nor a line with
+ * redirections, globs or expansions (`$X` in double quotes too: exec form expands nothing).
+ */
 export function isSimple(script: string): boolean {
-  return splitList(script).parts.length <= 1 && !/[|&;<>`$(){}*?]/.test(mask(script));
+  const unquotedOrDouble = script.replace(/'[^']*'/g, (m) => '_'.repeat(m.length));
+  return splitList(script).parts.length <= 1 && !/[|&;<>`$(){}*?]/.test(unquotedOrDouble.replace(/"/g, ''));
 }
+
+/** A shell script that traps TERM acts on SIGTERM itself (e.g. forwards it to its child and waits). */
+export const TRAPS_TERM = /(^|[\s;&|])trap\s+[^\n]*\s(SIG)?TERM\b/m;

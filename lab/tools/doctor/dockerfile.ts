@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LabError } from '../../../common/errors.js';
+import { TRAPS_TERM } from './command.js';
 import type { PackageJson } from './package-scripts.js';
 
 // The CMD/ENTRYPOINT of a Dockerfile's final stage. Hand-written: no Dockerfile parser is among the
@@ -24,6 +25,8 @@ export interface EntrypointScript {
   passesThrough: boolean;
   /** its last command line, for the findings' text */
   lastLine: string;
+  /** it traps TERM: the script handles SIGTERM itself (forwards it, waits for its child) */
+  trapsTerm: boolean;
 }
 
 export interface DockerfileInfo {
@@ -137,7 +140,7 @@ function readEntrypointScript(file: string): EntrypointScript | undefined {
   if (!text.startsWith('#!')) return undefined; // a binary, not a script
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   const lastLine = lines.at(-1) ?? '';
-  return { file, passesThrough: EXEC_ARGS.test(lastLine), lastLine };
+  return { file: basename(file), passesThrough: EXEC_ARGS.test(lastLine), lastLine, trapsTerm: TRAPS_TERM.test(text) };
 }
 
 export function readDockerfile(file: string): DockerfileInfo {

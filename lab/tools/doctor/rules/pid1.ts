@@ -1,6 +1,6 @@
 import { containerName, type RuleContext } from '../context.js';
 import { RULES } from '../catalog.js';
-import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, withExecLast, words, type CommandShape } from '../command.js';
+import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
 import { imageArgv, type DockerfileInfo, type ImageCommand } from '../dockerfile.js';
 import type { Container } from '../model.js';
 import { execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
@@ -20,11 +20,15 @@ interface WrapperFinding { id: 'pid1-shell-wrapper' | 'pid1-package-manager'; se
 
 const quote = (argv: string[]) => argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
 
-/** The shell line in a form that keeps the app as PID 1. */
-function shellFix(shape: CommandShape, instruction: Instruction): string {
+/**
+ * The shell line in a form that keeps the app as PID 1: a single plain command in exec form; anything
+ * else keeps its shell with `exec` on the last command (a Dockerfile shell-form line stays shell form).
+ */
+function shellFix(shape: CommandShape, instruction: Instruction, shellForm: boolean): string {
   const s = shape.shell!;
   if (isSimple(s.script)) return `${instruction} ${JSON.stringify(words(s.script))}`;
-  return `${instruction} ${JSON.stringify([...shape.argv.slice(0, -1), withExecLast(s.script)])} (the shell runs the first steps, then \`exec\` makes the app PID 1)`;
+  const line = shellForm ? `${instruction} ${withExecLast(s.script)}` : `${instruction} ${JSON.stringify([...shape.argv.slice(0, -1), withExecLast(s.script)])}`;
+  return s.list ? `${line} (the shell runs the first steps, then \`exec\` makes the app PID 1)` : line;
 }
 
 function packageManagerFinding(shape: CommandShape, image: string | undefined, pkg: PackageJson | undefined, instruction: Instruction, what: string): WrapperFinding {
@@ -48,11 +52,11 @@ function packageManagerFinding(shape: CommandShape, image: string | undefined, p
 }
 
 /** A finding when the argv keeps a shell or a package manager in front of the app as PID 1. */
-function wrapperFinding(shape: CommandShape, image: string | undefined, pkg: PackageJson | undefined, instruction: Instruction, what: string): WrapperFinding | undefined {
+function wrapperFinding(shape: CommandShape, image: string | undefined, pkg: PackageJson | undefined, instruction: Instruction, what: string, shellForm = false): WrapperFinding | undefined {
   if (shape.init) return undefined; // an init forwards SIGTERM; what it runs is its own question
   if (PACKAGE_MANAGERS.has(shape.program)) return packageManagerFinding(shape, image, pkg, instruction, what);
   const s = shape.shell;
-  if (!s) return undefined;
+  if (!s || TRAPS_TERM.test(s.script)) return undefined; // a script with its own TERM trap is a supervisor, not a wrapper
   const stays = shellStaysPid1(s, image);
   if (stays === 'no') return undefined;
   const line = `\`${quote(shape.argv.slice(s.argvIndex, -1))} "${s.script}"\``;
@@ -60,7 +64,7 @@ function wrapperFinding(shape: CommandShape, image: string | undefined, pkg: Pac
   return {
     id: 'pid1-shell-wrapper', severity: stays === 'bash-before-5.1' ? 'warning' : 'error',
     why: `${what} runs ${line}: ${cause}, so the shell ${stays === 'bash-before-5.1' ? 'may stay' : 'stays'} PID 1, does not pass SIGTERM on, and the pod is SIGKILLed when the grace period ends`,
-    fix: s.lastNotExecable ? 'Make the app the last command and start it with `exec` (or run it in exec form).' : shellFix(shape, instruction),
+    fix: s.lastNotExecable ? 'Make the app the last command and start it with `exec` (or run it in exec form).' : shellFix(shape, instruction, shellForm),
   };
 }
 
@@ -116,7 +120,7 @@ function dockerfileCommand(ctx: RuleContext): void {
     why: `${why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix,
   }, ic.line);
   const script = df.entrypointScript;
-  if (df.entrypoint && script && !script.passesThrough && !/^exec\s/.test(script.lastLine)) {
+  if (df.entrypoint && script && !script.passesThrough && !script.trapsTerm && !/^exec\s/.test(script.lastLine)) {
     push(df.entrypoint, 'pid1-shell-wrapper', 'error',
       `ENTRYPOINT runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
       `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.`);
@@ -127,7 +131,7 @@ function dockerfileCommand(ctx: RuleContext): void {
   if (!argv || !ic) return;
   const shape = shapeOf(argv);
   const what = `\`${ic.instruction} ${ic.text}\`${ic.form === 'shell' ? ' (shell form)' : ''}`;
-  const f = wrapperFinding(shape, df.image, df.packageJson, 'CMD', what);
+  const f = wrapperFinding(shape, df.image, df.packageJson, 'CMD', what, ic.form === 'shell');
   if (!f) return;
   // a shell-form line keeps its own id: CI baselines key on it
   const id = f.id === 'pid1-shell-wrapper' && ic.form === 'shell' ? 'pid1-dockerfile-shell-form' : f.id;
