@@ -220,3 +220,15 @@ test('the fix works: the suggested exec-form line, run by the real /bin/sh (dash
   assert.equal(await observeArgv(argv), 'exec', f!.fix);
   if (realpathSync('/bin/sh').endsWith('dash')) assert.equal(await observeArgv(['sh', '-c', 'cd / && sleep 30']), 'stays', 'the line before the fix keeps dash');
 });
+
+test('scripts of the build context: ENTRYPOINT args behind `exec "$@"`, a CMD script without exec, a script that ends in npm', async () => {
+  const passes = '#!/bin/sh\nset -e\nexec "$@"\n';
+  const withArgs = await onImage({ Dockerfile: 'FROM node:16\nCOPY . /usr/src/app\nENTRYPOINT ["/usr/src/app/docker-entrypoint.sh", "npm", "start"]\n', 'docker-entrypoint.sh': passes, 'package.json': PKG });
+  assert.deepEqual(withArgs.pid1.map((f) => [f.id, f.path]), [['pid1-package-manager', 'ENTRYPOINT (line 3)']]);
+  const cmdScript = await onImage({ Dockerfile: 'FROM node:20\nCOPY . .\nCMD ["./start.sh"]\n', 'start.sh': '#!/bin/sh\nnode migrate.mjs\nnode dist/main.js\n' });
+  assert.deepEqual(cmdScript.pid1.map((f) => [f.id, f.path]), [['pid1-shell-wrapper', 'CMD (line 3)']]);
+  assert.match(cmdScript.pid1[0]!.fix, /Start the last command of start\.sh with `exec`/);
+  const npmLast = await onImage({ Dockerfile: 'FROM node:20\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n', 'entrypoint.sh': '#!/bin/sh\nnpx prisma migrate deploy\nexec npm start\n', 'package.json': PKG });
+  assert.deepEqual(npmLast.pid1.map((f) => f.id), ['pid1-package-manager']);
+  assert.match(npmLast.pid1[0]!.fix, /End entrypoint\.sh with `node migrate\.mjs && exec node dist\/index\.js` instead of `exec npm start`/);
+});

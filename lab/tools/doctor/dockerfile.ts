@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { TRAPS_TERM } from './command.js';
 import type { PackageJson } from './package-scripts.js';
@@ -39,6 +39,8 @@ export interface DockerfileInfo {
   packageJson?: PackageJson;
   /** the ENTRYPOINT, when it is a script found in the build context */
   entrypointScript?: EntrypointScript;
+  /** CMD's program, when it is a script found in the build context */
+  cmdScript?: EntrypointScript;
 }
 
 interface Instruction { keyword: string; rest: string; line: number }
@@ -114,8 +116,8 @@ export function parseDockerfile(file: string, text: string): DockerfileInfo & { 
 
 /** A file of the build context by its name in the image: a COPY source with that name, else the same name at the context root. */
 function contextFile(context: string, copied: string[], name: string): string | undefined {
-  const candidates = [...copied.filter((src) => basename(src) === name), name].map((src) => resolve(context, src));
-  return candidates.find((f) => existsSync(f));
+  const candidates = [...copied.filter((src) => basename(src) === basename(name)), ...(isAbsolute(name) ? [] : [name]), basename(name)];
+  return candidates.map((src) => resolve(context, src)).find((f) => existsSync(f) && statSync(f).isFile());
 }
 
 function readPackageJson(file: string): PackageJson | undefined {
@@ -155,12 +157,16 @@ export function readDockerfile(file: string): DockerfileInfo {
   const pkg = contextFile(context, copied, 'package.json');
   const packageJson = pkg ? readPackageJson(pkg) : undefined;
   if (packageJson) info.packageJson = packageJson;
-  const first = info.entrypoint?.form === 'exec' ? info.entrypoint.argv[0] : undefined;
-  if (first !== undefined && /\.(sh|bash)$|entrypoint/i.test(basename(first))) {
-    const script = contextFile(context, copied, basename(first));
-    const parsed = script ? readEntrypointScript(script) : undefined;
-    if (parsed) info.entrypointScript = parsed;
-  }
+  const scriptOf = (ic: ImageCommand | undefined) => {
+    const first = ic?.form === 'exec' ? ic.argv[0] : undefined;
+    if (first === undefined || !/\.(sh|bash)$|entrypoint|^start$|^run$/i.test(basename(first))) return undefined;
+    const script = contextFile(context, copied, first);
+    return script ? readEntrypointScript(script) : undefined;
+  };
+  const ep = scriptOf(info.entrypoint);
+  if (ep) info.entrypointScript = ep;
+  const cmd = scriptOf(info.cmd);
+  if (cmd) info.cmdScript = cmd;
   return info;
 }
 
@@ -188,7 +194,10 @@ export function imageArgv(df: DockerfileInfo, args: string[] | undefined): strin
   const ep = df.entrypoint;
   if (!ep) return cmd.length ? cmd : undefined;
   if (ep.form === 'shell') return ep.argv; // shell-form ENTRYPOINT ignores CMD and args
-  if (df.entrypointScript?.passesThrough && cmd.length) return cmd;
+  if (df.entrypointScript?.passesThrough) {
+    const rest = [...ep.argv.slice(1), ...cmd]; // ENTRYPOINT ["./entrypoint.sh", "npm", "start"] runs npm start
+    if (rest.length) return rest;
+  }
   return [...ep.argv, ...cmd];
 }
 

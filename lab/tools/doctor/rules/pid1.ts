@@ -1,7 +1,7 @@
 import { containerName, type RuleContext } from '../context.js';
 import { RULES } from '../catalog.js';
 import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
-import { imageArgv, type DockerfileInfo, type ImageCommand } from '../dockerfile.js';
+import { imageArgv, type DockerfileInfo, type EntrypointScript, type ImageCommand } from '../dockerfile.js';
 import type { Container } from '../model.js';
 import { execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
 import type { Severity } from '../types.js';
@@ -119,14 +119,28 @@ function dockerfileCommand(ctx: RuleContext): void {
     id, lever: RULES[id].lever, severity, file: df.file, object: `Dockerfile/${ic.instruction}`, path: `${ic.instruction} (line ${ic.line})`,
     why: `${why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix,
   }, ic.line);
-  const script = df.entrypointScript;
-  if (df.entrypoint && script && !script.passesThrough && !script.trapsTerm && !/^exec\s/.test(script.lastLine)) {
-    push(df.entrypoint, 'pid1-shell-wrapper', 'error',
-      `ENTRYPOINT runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
-      `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.`);
+  const argv = imageArgv(df, undefined);
+  // a script of the build context that runs the app without `exec` stays PID 1 (ENTRYPOINT, or CMD's program)
+  const scripts: [ImageCommand | undefined, EntrypointScript | undefined][] = [[df.entrypoint, df.entrypointScript], [df.cmd, df.cmdScript]];
+  for (const [ic, script] of scripts) {
+    if (!ic || !script || script.passesThrough || script.trapsTerm) continue;
+    if (ic === df.cmd && argv?.[0] !== df.cmd?.argv[0]) continue; // CMD is only arguments of an ENTRYPOINT
+    const last = words(script.lastLine);
+    const execs = last[0] === 'exec';
+    const runs = shapeOf(execs ? last.slice(1) : last);
+    if (PACKAGE_MANAGERS.has(runs.program)) {
+      const resolved = resolveScript(runs.program, runs.programArgs, df.packageJson);
+      push(ic, 'pid1-package-manager', 'error',
+        `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` leaves ${runs.program} as PID 1${resolved ? ` in front of \`${resolved.text}\` (${resolved.source})` : ''}: ${runs.program} passes SIGTERM to its script's \`sh -c\`, and dash (Debian-based images) exits without passing it on`,
+        resolved ? `End ${script.file} with \`${withExecLast(resolved.text)}\` instead of \`${script.lastLine}\`.` : `End ${script.file} with \`exec node <the file its script starts>\` instead of \`${script.lastLine}\`.`);
+      return;
+    }
+    if (execs) continue;
+    push(ic, 'pid1-shell-wrapper', 'error',
+      `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
+      ic === df.entrypoint ? `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.` : `Start the last command of ${script.file} with \`exec\`.`);
     return;
   }
-  const argv = imageArgv(df, undefined);
   const ic = anchor(df);
   if (!argv || !ic) return;
   const shape = shapeOf(argv);
