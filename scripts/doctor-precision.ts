@@ -63,7 +63,9 @@ async function main(): Promise<number> {
   const reviewed = readExpectations();
   if (process.argv.includes('--draft')) {
     const old = new Map(reviewed.map((r) => [keyOf(r), r]));
-    const next: Reviewed[] = observed.map(({ fix: _f, ...o }) => {
+    const next: Reviewed[] = observed.map(({ fix: _f, ...found }) => {
+      // the finding's claim, without the lab's measured figures it cites (those move with every run)
+      const o = { ...found, why: found.why.split(/; the lab's /)[0]! };
       const r = old.get(keyOf(o));
       return r ? { ...o, verdict: r.verdict, reason: r.reason } : { ...o, verdict: 'unreviewed', reason: '' };
     });
