@@ -4,7 +4,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { shapeOf, shellStaysPid1 } from '../../lab/tools/doctor/command.js';
-import { byId, container, deployment, doctorOn, env, ids, writeTemp } from './fixtures.js';
+import { byId, container, deployment, doctorOn, env, ids, writeTemp, yamlOf } from './fixtures.js';
+import { applyFindings, readObjects } from './patcher.js';
+import { runDoctor } from '../../lab/tools/doctor/index.js';
 
 const run = (c: Record<string, any>, opts = {}) => doctorOn([deployment('app', c)], opts);
 
@@ -231,4 +233,28 @@ test('scripts of the build context: ENTRYPOINT args behind `exec "$@"`, a CMD sc
   const npmLast = await onImage({ Dockerfile: 'FROM node:20\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n', 'entrypoint.sh': '#!/bin/sh\nnpx prisma migrate deploy\nexec npm start\n', 'package.json': PKG });
   assert.deepEqual(npmLast.pid1.map((f) => f.id), ['pid1-package-manager']);
   assert.match(npmLast.pid1[0]!.fix, /End entrypoint\.sh with `node migrate\.mjs && exec node dist\/index\.js` instead of `exec npm start`/);
+});
+
+test('the manifest fix as data: applying the pid1 patches leaves no wrapper finding (sh -c list, sh -c "npm start" with the Dockerfile\'s package.json, command + args)', async () => {
+  const ctx = context({ Dockerfile: 'FROM node:20\nCOPY package.json .\nCMD ["node", "x.js"]\n', 'package.json': PKG });
+  const manifest = writeTemp('m.yaml', yamlOf([
+    deployment('list', container({ command: ['sh', '-c', 'node migrate.mjs && node server.js'] })),
+    deployment('npm', container({ command: ['sh', '-c'], args: ['npm start'] })),
+  ]));
+  try {
+    const opts = { paths: [manifest.file], dockerfile: ctx.dockerfile, deregistrationS: 1 };
+    const before = (await runDoctor(opts)).findings.filter((f) => f.id === 'pid1-shell-wrapper' || f.id === 'pid1-package-manager');
+    assert.equal(before.length, 2, JSON.stringify(before));
+    assert.ok(before.every((f) => f.patch?.length), 'every such manifest finding carries its patch');
+    const objects = readObjects(manifest.file);
+    applyFindings(objects, before);
+    const npm = objects.find((o) => o.metadata.name === 'npm')!.spec.template.spec.containers[0];
+    assert.deepEqual([npm.command, npm.args], [['sh', '-c', 'node migrate.mjs && exec node dist/index.js'], undefined]);
+    writeFileSync(manifest.file, yamlOf(objects));
+    const after = (await runDoctor(opts)).findings.filter((f) => f.id === 'pid1-shell-wrapper' || f.id === 'pid1-package-manager');
+    assert.deepEqual(after, []);
+  } finally {
+    ctx.cleanup();
+    manifest.cleanup();
+  }
 });

@@ -59,12 +59,17 @@ const ENV_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
  * `exec` on its last command. `instruction` is `CMD` for a Dockerfile, `command:` for a manifest.
  */
 export function execFormFor(text: string, instruction: 'CMD' | 'command:'): string {
-  if (!isSimple(text)) return `${instruction} ${JSON.stringify(['sh', '-c', withExecLast(text)])}`;
+  const { argv, env } = execArgv(text);
+  const envNote = env.length ? (instruction === 'CMD' ? ` with ENV ${env.join(' ')}` : ` with env ${env.join(', ')}`) : '';
+  return `${instruction} ${JSON.stringify(argv)}${envNote}`;
+}
+
+/** The argv of execFormFor, and the variable assignments it leaves to ENV/env. */
+export function execArgv(text: string): { argv: string[]; env: string[] } {
+  if (!isSimple(text)) return { argv: ['sh', '-c', withExecLast(text)], env: [] };
   const w = words(text);
   const env: string[] = [];
   while (w.length && ENV_ASSIGNMENT.test(w[0]!)) env.push(w.shift()!);
   const prog = w[0] ?? '';
-  const argv = ['node', 'sh', 'bash'].includes(prog) || prog.includes('/') ? w : [`./node_modules/.bin/${prog}`, ...w.slice(1)];
-  const envNote = env.length ? (instruction === 'CMD' ? ` with ENV ${env.join(' ')}` : ` with env ${env.join(', ')}`) : '';
-  return `${instruction} ${JSON.stringify(argv)}${envNote}`;
+  return { argv: ['node', 'sh', 'bash'].includes(prog) || prog.includes('/') ? w : [`./node_modules/.bin/${prog}`, ...w.slice(1)], env };
 }

@@ -3,7 +3,7 @@ import { RULES } from '../catalog.js';
 import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
 import { imageArgv, type DockerfileInfo, type EntrypointScript, type ImageCommand } from '../dockerfile.js';
 import type { Container } from '../model.js';
-import { execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
+import { execArgv, execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
 import type { Severity } from '../types.js';
 
 // PID 1: SIGTERM must reach a process that acts on it. A shell or a package manager in between
@@ -16,7 +16,8 @@ import type { Severity } from '../types.js';
 // no init in front of a shell (tini passes SIGTERM to the shell, which dies without passing it on).
 
 type Instruction = 'CMD' | 'command:';
-interface WrapperFinding { id: 'pid1-shell-wrapper' | 'pid1-package-manager'; severity: Severity; why: string; fix: string }
+/** `argv`: the fixed command as data (for a manifest's patch), when the fix is one */
+interface WrapperFinding { id: 'pid1-shell-wrapper' | 'pid1-package-manager'; severity: Severity; why: string; fix: string; argv?: string[] }
 
 const quote = (argv: string[]) => argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
 
@@ -42,12 +43,14 @@ function packageManagerFinding(shape: CommandShape, image: string | undefined, p
     : `Run the program the script starts directly in exec form, e.g. ${instruction} ["node", "dist/index.js"] (pass --dockerfile with the package.json beside it to get the exact line). Not ${instruction} ["${pm}", …]: that keeps ${pm} as PID 1.`;
   // npm 7+ passes SIGTERM to its script's shell; busybox sh (Alpine) has exec'd the app by then, so it
   // arrives (measured: npm 10, busybox 1.35). dash dies of it without passing it on.
+  const fixed = resolved ? execArgv(resolved.text) : undefined;
+  const argv = fixed && !fixed.env.length ? { argv: fixed.argv } : {};
   const alpineNpm = !front && pm === 'npm' && (shape.shell ? shellKind(shape.shell.binary, image) === 'busybox' : shellKind('sh', image) === 'busybox');
   if (alpineNpm) {
-    return { id: 'pid1-package-manager', severity: 'info', fix,
+    return { ...argv, id: 'pid1-package-manager', severity: 'info', fix,
       why: `${what} ${runs} with npm as PID 1. On this Alpine image npm 7+ passes SIGTERM to the script's busybox sh, which has exec'd the app, so the app gets it; npm 6, yarn and an image change to a Debian base (dash) lose it, and npm reaps no zombies` };
   }
-  return { id: 'pid1-package-manager', severity: 'error', fix,
+  return { ...argv, id: 'pid1-package-manager', severity: 'error', fix,
     why: `${what} ${front}${runs} as a child of ${pm}: on SIGTERM ${pm} signals the script's \`sh -c\`, and dash (/bin/sh on Debian-based images such as node:20) exits without passing it on, so the app is killed when ${pm} exits instead of draining` };
 }
 
@@ -62,6 +65,7 @@ function wrapperFinding(shape: CommandShape, image: string | undefined, pkg: Pac
   const line = `\`${quote(shape.argv.slice(s.argvIndex, -1))} "${s.script}"\``;
   const cause = s.lastNotExecable ? 'its last command cannot replace the shell (a pipeline, background job, or builtin)' : shellBehaviour(s, image);
   return {
+    ...(s.lastNotExecable ? {} : { argv: isSimple(s.script) ? words(s.script) : [...shape.argv.slice(s.argvIndex, -1), withExecLast(s.script)] }),
     id: 'pid1-shell-wrapper', severity: stays === 'bash-before-5.1' ? 'warning' : 'error',
     why: `${what} runs ${line}: ${cause}, so the shell ${stays === 'bash-before-5.1' ? 'may stay' : 'stays'} PID 1, does not pass SIGTERM on, and the pod is SIGKILLed when the grace period ends`,
     fix: s.lastNotExecable ? 'Make the app the last command and start it with `exec` (or run it in exec form).' : shellFix(shape, instruction, shellForm),
@@ -77,7 +81,9 @@ function manifestCommand(ctx: RuleContext, c: Container): void {
   const f = wrapperFinding(cmd, c.spec.image, ctx.model.dockerfile?.packageJson, 'command:', containerName(c));
   if (!f) return;
   const sigkills = ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills], ['resets in the deploy window', (s) => s.windowCounts.reset]]);
-  ctx.report(f.id, c.workload, commandPath(c, cmd.from), `${f.why}; ${sigkills}.`, f.fix, f.severity);
+  // the fixed argv replaces command and args together (args were part of what ran)
+  const patch = f.argv ? [{ path: [...c.path, 'command'], value: f.argv }, ...(Array.isArray(c.spec.args) ? [{ path: [...c.path, 'args'], value: null }] : [])] : undefined;
+  ctx.report(f.id, c.workload, commandPath(c, cmd.from), `${f.why}; ${sigkills}.`, f.fix, f.severity, patch);
 }
 
 /** Whether the command keeps a wrapper in front of the app (then the wrapper's finding says it all). */
