@@ -140,7 +140,7 @@ export function shellBehaviour(s: ShellScript, image: string | undefined): strin
   if (kind === 'dash') return 'dash never execs the command of `-c` (it stays PID 1 even for a single command)';
   if (kind === 'bash') return 'bash before 5.1 execs only a single simple command (5.1+ also the last command of a list)';
   if (kind === 'busybox') return 'busybox sh cannot exec a command in a pipeline, in the background, or a builtin';
-  return '/bin/sh is dash on Debian/Ubuntu-based images (node:20, node:20-slim), which never execs the command of `-c`; busybox sh (Alpine) and bash exec the last simple command';
+  return `/bin/sh is dash on Debian- and Ubuntu-based images${image ? ` (the doctor cannot tell which ${image} is)` : ''}, and dash never execs the command of \`-c\`; busybox sh (Alpine) and bash exec the last simple command`;
 }
 
 /** `a && b` → `a && exec b`: the shell runs the first steps, then the app replaces it as PID 1. */
