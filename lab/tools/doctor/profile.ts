@@ -1,8 +1,8 @@
 import { parseFixes, type Fixes } from '../../../common/levers.js';
 import { basename } from 'node:path';
 import { shapeOf, type CommandShape } from './command.js';
+import { imageArgv, type DockerfileInfo } from './dockerfile.js';
 import { simpleCommands } from './shell-words.js';
-import type { DockerfileInfo } from './dockerfile.js';
 import type { Container } from './model.js';
 
 // What the doctor knows about the app in a container, from the manifest alone: its command, the
@@ -61,9 +61,8 @@ function effectiveArgv(c: Container, df: DockerfileInfo | undefined): { argv: st
   const { command, args } = c.spec;
   if (Array.isArray(command) && command.length) return { argv: [...command, ...(Array.isArray(args) ? args : [])].map(String), from: 'command' };
   if (!df) return undefined;
-  const cmdArgs = Array.isArray(args) ? args.map(String) : df.cmd?.argv ?? [];
-  if (df.entrypoint) return { argv: df.entrypoint.form === 'shell' ? df.entrypoint.argv : [...df.entrypoint.argv, ...cmdArgs], from: df.file };
-  return cmdArgs.length ? { argv: cmdArgs, from: Array.isArray(args) ? 'args' : df.file } : undefined;
+  const argv = imageArgv(df, Array.isArray(args) ? args.map(String) : undefined);
+  return argv ? { argv, from: !df.entrypoint && Array.isArray(args) ? 'args' : df.file } : undefined;
 }
 
 function labOf(c: Container, shape: CommandShape | undefined): AppProfile['lab'] {
@@ -79,7 +78,7 @@ function labOf(c: Container, shape: CommandShape | undefined): AppProfile['lab']
   return { role: /worker\/main\.js/.test(words) ? 'worker' : 'service', fixes };
 }
 
-function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab']): Pick<AppProfile, 'sigterm' | 'sigtermWhy'> {
+function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab'], df: DockerfileInfo | undefined): Pick<AppProfile, 'sigterm' | 'sigtermWhy'> {
   if (lab) {
     return lab.fixes.has('pid1')
       ? { sigterm: 'handled', sigtermWhy: 'LAB_FIXES includes pid1: the lab app installs its SIGTERM handler' }
@@ -87,7 +86,7 @@ function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab']): Pic
   }
   if (shape?.init) return { sigterm: 'handled', sigtermWhy: `${shape.init} is PID 1 and forwards SIGTERM` };
   if (shape && HANDLES_SIGTERM.has(shape.program)) return { sigterm: 'handled', sigtermWhy: `${shape.program} handles SIGTERM` };
-  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : 'the command comes from the image, which the doctor did not read (pass --dockerfile)' };
+  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : df ? `${df.file} sets no CMD or ENTRYPOINT, so the base image ${df.image ?? ''}'s own command runs, which the doctor does not know` : 'the command comes from the image, which the doctor did not read (pass --dockerfile)' };
 }
 
 function drainOf(c: Container, lab: AppProfile['lab'], drainS: number | undefined): Knowable<number> | undefined {
@@ -159,7 +158,7 @@ export function profileOf(c: Container, df: DockerfileInfo | undefined, drainS: 
   const lab = labOf(c, shape);
   const grace = c.workload.podSpec.terminationGracePeriodSeconds;
   return {
-    command: shape, lab, ...sigtermOf(shape, lab),
+    command: shape, lab, ...sigtermOf(shape, lab, df),
     drainDeadlineS: drainOf(c, lab, drainS),
     consumer: consumerOf(c, lab),
     graceS: typeof grace === 'number' ? { value: grace, from: 'terminationGracePeriodSeconds' } : { value: DEFAULT_GRACE_S, from: 'default terminationGracePeriodSeconds' },

@@ -1,32 +1,97 @@
 import { containerName, type RuleContext } from '../context.js';
 import { RULES } from '../catalog.js';
-import { PACKAGE_MANAGERS } from '../command.js';
-import type { ImageCommand } from '../dockerfile.js';
+import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
+import { imageArgv, type DockerfileInfo, type EntrypointScript, type ImageCommand } from '../dockerfile.js';
 import type { Container } from '../model.js';
+import { execArgv, execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
+import type { Severity } from '../types.js';
 
 // PID 1: SIGTERM must reach a process that acts on it. A shell or a package manager in between
 // swallows it; a program without a handler ignores it as PID 1 (the kernel has no default action for
 // PID 1); either way the pod is SIGKILLed when the grace period ends.
-// Package managers: nodejs/docker-node docs/BestPractices.md ("CMD": bypass npm start).
+// Package managers: nodejs/docker-node docs/BestPractices.md ("CMD": bypass npm start). The shells'
+// and npm's behaviour was measured in a PID namespace (docs/doctor.md, "PID 1: what each shell does").
+// Fixes are the ones that work: the program itself in exec form, or `exec` on the last command of a
+// shell line. Never `CMD ["npm","start"]` (npm stays PID 1), never a `&&` list split into an array, and
+// no init in front of a shell (tini passes SIGTERM to the shell, which dies without passing it on).
+
+type Instruction = 'CMD' | 'command:';
+/** `argv`: the fixed command as data (for a manifest's patch), when the fix is one */
+interface WrapperFinding { id: 'pid1-shell-wrapper' | 'pid1-package-manager'; severity: Severity; why: string; fix: string; argv?: string[] }
+
+const quote = (argv: string[]) => argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ');
+
+/**
+ * The shell line in a form that keeps the app as PID 1: a single plain command in exec form; anything
+ * else keeps its shell with `exec` on the last command (a Dockerfile shell-form line stays shell form).
+ */
+function shellFix(shape: CommandShape, instruction: Instruction, shellForm: boolean): string {
+  const s = shape.shell!;
+  if (isSimple(s.script)) return `${instruction} ${JSON.stringify(words(s.script))}`;
+  const line = shellForm ? `${instruction} ${withExecLast(s.script)}` : `${instruction} ${JSON.stringify([...shape.argv.slice(0, -1), withExecLast(s.script)])}`;
+  return s.list ? `${line} (the shell runs the first steps, then \`exec\` makes the app PID 1)` : line;
+}
+
+function packageManagerFinding(shape: CommandShape, image: string | undefined, pkg: PackageJson | undefined, instruction: Instruction, what: string): WrapperFinding {
+  const pm = shape.program;
+  const call = quote([pm, ...shape.programArgs]);
+  const resolved = resolveScript(pm, shape.programArgs, pkg);
+  const front = shape.shell && shellStaysPid1(shape.shell, image) !== 'no' ? `a shell that stays PID 1 (${shellBehaviour(shape.shell, image)}) in front of ` : '';
+  const runs = resolved ? `\`${call}\` runs \`${resolved.text}\` (${resolved.source})` : `\`${call}\` runs a package.json script`;
+  const fix = resolved
+    ? `Run what the script runs, as PID 1: ${execFormFor(resolved.text, instruction)}. Not ${instruction} ["${pm}", …]: that keeps ${pm} as PID 1.`
+    : `Run the program the script starts directly in exec form, e.g. ${instruction} ["node", "dist/index.js"] (pass --dockerfile with the package.json beside it to get the exact line). Not ${instruction} ["${pm}", …]: that keeps ${pm} as PID 1.`;
+  // npm 7+ passes SIGTERM to its script's shell; busybox sh (Alpine) has exec'd the app by then, so it
+  // arrives (measured: npm 10, busybox 1.35). dash dies of it without passing it on.
+  const fixed = resolved ? execArgv(resolved.text) : undefined;
+  const argv = fixed && !fixed.env.length ? { argv: fixed.argv } : {};
+  const alpineNpm = !front && pm === 'npm' && (shape.shell ? shellKind(shape.shell.binary, image) === 'busybox' : shellKind('sh', image) === 'busybox');
+  if (alpineNpm) {
+    return { ...argv, id: 'pid1-package-manager', severity: 'info', fix,
+      why: `${what} ${runs} with npm as PID 1. On this Alpine image npm 7+ passes SIGTERM to the script's busybox sh, which has exec'd the app, so the app gets it; npm 6, yarn and an image change to a Debian base (dash) lose it, and npm reaps no zombies` };
+  }
+  return { ...argv, id: 'pid1-package-manager', severity: 'error', fix,
+    why: `${what} ${front}${runs} as a child of ${pm}: on SIGTERM ${pm} signals the script's \`sh -c\`, and dash (/bin/sh on Debian-based images such as node:20) exits without passing it on, so the app is killed when ${pm} exits instead of draining` };
+}
+
+/** A finding when the argv keeps a shell or a package manager in front of the app as PID 1. */
+function wrapperFinding(shape: CommandShape, image: string | undefined, pkg: PackageJson | undefined, instruction: Instruction, what: string, shellForm = false): WrapperFinding | undefined {
+  if (shape.init) return undefined; // an init forwards SIGTERM; what it runs is its own question
+  if (PACKAGE_MANAGERS.has(shape.program)) return packageManagerFinding(shape, image, pkg, instruction, what);
+  const s = shape.shell;
+  if (!s || TRAPS_TERM.test(s.script)) return undefined; // a script with its own TERM trap is a supervisor, not a wrapper
+  const stays = shellStaysPid1(s, image);
+  if (stays === 'no') return undefined;
+  const line = `\`${quote(shape.argv.slice(s.argvIndex, -1))} "${s.script}"\``;
+  const cause = s.lastNotExecable ? 'its last command cannot replace the shell (a pipeline, background job, or builtin)' : shellBehaviour(s, image);
+  return {
+    ...(s.lastNotExecable ? {} : { argv: isSimple(s.script) ? words(s.script) : [...shape.argv.slice(s.argvIndex, -1), withExecLast(s.script)] }),
+    id: 'pid1-shell-wrapper', severity: stays === 'bash-before-5.1' ? 'warning' : 'error',
+    why: `${what} runs ${line}: ${cause}, so the shell ${stays === 'bash-before-5.1' ? 'may stay' : 'stays'} PID 1, does not pass SIGTERM on, and the pod is SIGKILLed when the grace period ends`,
+    fix: s.lastNotExecable ? 'Make the app the last command and start it with `exec` (or run it in exec form).' : shellFix(shape, instruction, shellForm),
+  };
+}
 
 const commandPath = (c: Container, from: string) => [...c.path, from === 'args' ? 'args' : 'command'];
 
-function shellAndPackageManager(ctx: RuleContext, c: Container): void {
+function manifestCommand(ctx: RuleContext, c: Container): void {
   const p = ctx.profile(c);
   const cmd = p.command;
-  if (!cmd || cmd.from !== 'command') return; // the Dockerfile rules cover the image's own command
-  const w = c.workload;
+  if (!cmd || cmd.from !== 'command') return; // the Dockerfile rule covers the image's own command
+  const f = wrapperFinding(cmd, c.spec.image, ctx.model.dockerfile?.packageJson, 'command:', containerName(c));
+  if (!f) return;
   const sigkills = ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills], ['resets in the deploy window', (s) => s.windowCounts.reset]]);
-  if (cmd.shell && !cmd.shell.execs) {
-    ctx.report('pid1-shell-wrapper', w, commandPath(c, cmd.from),
-      `${containerName(c)} runs \`${cmd.argv.slice(0, 2).join(' ')} "${cmd.shell.script}"\`: the shell is PID 1, does not pass SIGTERM on, and the pod is SIGKILLed when the grace period ends; ${sigkills}.`,
-      `Use the exec form, e.g. command: ${JSON.stringify([cmd.program, ...cmd.programArgs])}, or start the script's last line with \`exec\`.`);
-  }
-  if (PACKAGE_MANAGERS.has(cmd.program)) {
-    ctx.report('pid1-package-manager', w, commandPath(c, cmd.from),
-      `${containerName(c)} starts the app through \`${cmd.program} ${cmd.programArgs.join(' ')}\`, which runs it as a child behind \`sh -c\` and does not forward SIGTERM; the app is SIGKILLed at the end of the grace period as with a shell wrapper (${sigkills}).`,
-      'Run the program directly in exec form (e.g. ["node", "dist/main.js"]) instead of the package script.');
-  }
+  // the fixed argv replaces command and args together (args were part of what ran)
+  const patch = f.argv ? [{ path: [...c.path, 'command'], value: f.argv }, ...(Array.isArray(c.spec.args) ? [{ path: [...c.path, 'args'], value: null }] : [])] : undefined;
+  ctx.report(f.id, c.workload, commandPath(c, cmd.from), `${f.why}; ${sigkills}.`, f.fix, f.severity, patch);
+}
+
+/** Whether the command keeps a wrapper in front of the app (then the wrapper's finding says it all). */
+function wrapped(c: Container, ctx: RuleContext): boolean {
+  const cmd = ctx.profile(c).command;
+  if (!cmd) return false;
+  const image = cmd.from === 'command' ? c.spec.image : ctx.model.dockerfile?.image;
+  return wrapperFinding(cmd, image, undefined, 'command:', '') !== undefined;
 }
 
 function signalHandling(ctx: RuleContext, c: Container): void {
@@ -38,34 +103,65 @@ function signalHandling(ctx: RuleContext, c: Container): void {
       `${containerName(c)}: ${p.sigtermWhy}, and nothing else is PID 1 to act on it, so SIGTERM is ignored and every rollout waits out ${p.graceS.value} s of grace, then SIGKILLs; ${ctx.evidence.cite('before', [['SIGKILLs', (s) => s.sigkills]])}.`,
       p.lab ? 'Add pid1 to LAB_FIXES (the app then handles SIGTERM), or run it under an init (tini, `shareProcessNamespace: true`).'
         : 'Handle SIGTERM in the app, or run it under an init such as tini (ENTRYPOINT ["tini", "--"]).');
-  } else if (p.sigterm === 'unknown' && !(p.command?.shell && !p.command.shell.execs) && !PACKAGE_MANAGERS.has(p.command?.program ?? '')) {
+  } else if (p.sigterm === 'unknown' && !wrapped(c, ctx)) {
     ctx.report('pid1-sigterm-unknown', w, path,
       `${containerName(c)}: ${p.sigtermWhy}; as PID 1 a program without its own handler ignores SIGTERM and is SIGKILLed after ${p.graceS.value} s.`,
-      'Confirm the app handles SIGTERM (send one to a running container: it must start its shutdown), or run it under tini.');
+      'Confirm the app handles SIGTERM (send one to a running container: it must start its shutdown), or run it under an init such as tini (ENTRYPOINT ["tini", "--"]).');
   }
 }
 
-function dockerfileForm(ctx: RuleContext): void {
+/** The instruction a Dockerfile finding points at: a shell-form one, else the one that names the program. */
+function anchor(df: DockerfileInfo): ImageCommand | undefined {
+  const shellForm = [df.entrypoint, df.cmd].find((ic) => ic?.form === 'shell');
+  if (shellForm) return shellForm;
+  if (df.entrypoint && !df.entrypointScript?.passesThrough) return df.entrypoint;
+  return df.cmd ?? df.entrypoint;
+}
+
+function dockerfileCommand(ctx: RuleContext): void {
   const df = ctx.model.dockerfile;
   if (!df) return;
-  const check = (ic: ImageCommand | undefined) => {
-    if (!ic || ic.form !== 'shell') return;
-    const f = {
-      id: 'pid1-dockerfile-shell-form', lever: RULES['pid1-dockerfile-shell-form'].lever, severity: RULES['pid1-dockerfile-shell-form'].severity,
-      file: df.file, object: `Dockerfile/${ic.instruction}`, path: `${ic.instruction} (line ${ic.line})`,
-      why: `\`${ic.instruction} ${ic.text}\` is the shell form: the image runs \`${ic.argv.slice(0, -1).join(' ')} "…"\` as PID 1, which does not pass SIGTERM on; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`,
-      fix: `Write it in exec form: ${ic.instruction} ${JSON.stringify(ic.text.replace(/^exec\s+/, '').split(/\s+/))}.`,
-    };
-    ctx.push(f, ic.line);
-  };
-  check(df.entrypoint);
-  check(df.cmd);
+  const push = (ic: ImageCommand, id: keyof typeof RULES, severity: Severity, why: string, fix: string) => ctx.push({
+    id, lever: RULES[id].lever, severity, file: df.file, object: `Dockerfile/${ic.instruction}`, path: `${ic.instruction} (line ${ic.line})`,
+    why: `${why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix,
+  }, ic.line);
+  const argv = imageArgv(df, undefined);
+  // a script of the build context that runs the app without `exec` stays PID 1 (ENTRYPOINT, or CMD's program)
+  const scripts: [ImageCommand | undefined, EntrypointScript | undefined][] = [[df.entrypoint, df.entrypointScript], [df.cmd, df.cmdScript]];
+  for (const [ic, script] of scripts) {
+    if (!ic || !script || script.passesThrough || script.trapsTerm) continue;
+    if (ic === df.cmd && argv?.[0] !== df.cmd?.argv[0]) continue; // CMD is only arguments of an ENTRYPOINT
+    const last = words(script.lastLine);
+    const execs = last[0] === 'exec';
+    const runs = shapeOf(execs ? last.slice(1) : last);
+    if (PACKAGE_MANAGERS.has(runs.program)) {
+      const resolved = resolveScript(runs.program, runs.programArgs, df.packageJson);
+      push(ic, 'pid1-package-manager', 'error',
+        `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` leaves ${runs.program} as PID 1${resolved ? ` in front of \`${resolved.text}\` (${resolved.source})` : ''}: ${runs.program} passes SIGTERM to its script's \`sh -c\`, and dash (Debian-based images) exits without passing it on`,
+        resolved ? `End ${script.file} with \`${withExecLast(resolved.text)}\` instead of \`${script.lastLine}\`.` : `End ${script.file} with \`exec node <the file its script starts>\` instead of \`${script.lastLine}\`.`);
+      return;
+    }
+    if (execs) continue;
+    push(ic, 'pid1-shell-wrapper', 'error',
+      `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
+      ic === df.entrypoint ? `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.` : `Start the last command of ${script.file} with \`exec\`.`);
+    return;
+  }
+  const ic = anchor(df);
+  if (!argv || !ic) return;
+  const shape = shapeOf(argv);
+  const what = `\`${ic.instruction} ${ic.text}\`${ic.form === 'shell' ? ' (shell form)' : ''}`;
+  const f = wrapperFinding(shape, df.image, df.packageJson, 'CMD', what, ic.form === 'shell');
+  if (!f) return;
+  // a shell-form line keeps its own id: CI baselines key on it
+  const id = f.id === 'pid1-shell-wrapper' && ic.form === 'shell' ? 'pid1-dockerfile-shell-form' : f.id;
+  push(ic, id, f.severity, f.why, ic.instruction === 'ENTRYPOINT' ? f.fix.replace(/\bCMD\b/g, 'ENTRYPOINT') : f.fix);
 }
 
 export function pid1Rules(ctx: RuleContext): void {
   for (const c of ctx.containers()) {
-    shellAndPackageManager(ctx, c);
+    manifestCommand(ctx, c);
     signalHandling(ctx, c);
   }
-  dockerfileForm(ctx);
+  dockerfileCommand(ctx);
 }
