@@ -121,11 +121,11 @@ function userMay(user: PodUser, flags: string[], path: string): boolean {
  * Fails with LAB_UNREADABLE_FILE unless `user` can read the app directory, run this node binary and
  * reach the pods' scratch folder. Never changes their ownership: a user's app dir stays theirs.
  */
-export function assertPodUserCanRun(user: PodUser, paths: { appDir: string; podsDir: string }, where: string): void {
+export function assertPodUserCanRun(user: PodUser, paths: { appDir: string; podsDir?: string }, where: string): void {
   const checks: Array<[string, string[], string]> = [
     [paths.appDir, ['-r', '-x'], 'read the app directory'],
     [process.execPath, ['-x'], 'run node'],
-    [paths.podsDir, ['-x'], 'reach the pod scratch folder'],
+    ...(paths.podsDir !== undefined ? [[paths.podsDir, ['-x'], 'reach the pod scratch folder'] as [string, string[], string]] : []),
   ];
   for (const [path, flags, what] of checks) {
     if (!userMay(user, flags, path)) {
