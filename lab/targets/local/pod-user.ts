@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, chmodSync, lchownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { chownSync, chmodSync, constants, lchownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import type { PodTemplateSpec } from './manifest.js';
@@ -110,11 +110,15 @@ export function resolvePodUser(template: PodTemplateSpec, where: string, opts: P
   };
 }
 
-/** True when `user` may do what `test(1)` flags ask of `path` (checked by the kernel, as that user). */
-function userMay(user: PodUser, flags: string[], path: string): boolean {
+/**
+ * True when `user` has `mode` (fs.constants R_OK|X_OK…) on `path`, asked of the kernel as that user:
+ * node itself is the probe (it is there by definition; a PATH without test(1) is not an error).
+ */
+function userMay(user: PodUser, mode: number, path: string): boolean {
   if (user.prefix.length === 0) return true;
-  const args = flags.flatMap((f, i) => (i === 0 ? [f, path] : ['-a', f, path]));
-  return spawnSync(user.prefix[0]!, [...user.prefix.slice(1), 'test', ...args], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  const r = spawnSync(user.prefix[0]!, [...user.prefix.slice(1), process.execPath, '-e', 'require("node:fs").accessSync(process.argv[1], Number(process.argv[2]))', path, String(mode)], { stdio: 'ignore', timeout: 30_000 });
+  if (r.error) throw new LabError('LAB_MISSING_TOOL', `setpriv (util-linux) is needed to run pods as their securityContext's user: ${r.error.message}`);
+  return r.status === 0;
 }
 
 /**
@@ -122,13 +126,13 @@ function userMay(user: PodUser, flags: string[], path: string): boolean {
  * reach the pods' scratch folder. Never changes their ownership: a user's app dir stays theirs.
  */
 export function assertPodUserCanRun(user: PodUser, paths: { appDir: string; podsDir?: string }, where: string): void {
-  const checks: Array<[string, string[], string]> = [
-    [paths.appDir, ['-r', '-x'], 'read the app directory'],
-    [process.execPath, ['-x'], 'run node'],
-    ...(paths.podsDir !== undefined ? [[paths.podsDir, ['-x'], 'reach the pod scratch folder'] as [string, string[], string]] : []),
+  const checks: Array<[string, number, string]> = [
+    [process.execPath, constants.X_OK, 'run node'],
+    [paths.appDir, constants.R_OK | constants.X_OK, 'read the app directory'],
+    ...(paths.podsDir !== undefined ? [[paths.podsDir, constants.X_OK, 'reach the pod scratch folder'] as [string, number, string]] : []),
   ];
-  for (const [path, flags, what] of checks) {
-    if (!userMay(user, flags, path)) {
+  for (const [path, mode, what] of checks) {
+    if (!userMay(user, mode, path)) {
       throw new LabError('LAB_UNREADABLE_FILE', `${where}: uid ${user.uid} (gid ${user.gid}) cannot ${what} ${path}; make it readable for that uid, `
         + 'set securityContext.runAsUser to a uid that can, or (check) pass --allow-root-pods; nothing was started');
     }
