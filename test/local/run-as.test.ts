@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LocalCluster } from '../../lab/targets/local/cluster.js';
 import { REPO_ROOT } from '../../lab/engine/meta.js';
-import { deployment, waitForLog, workspace } from './helpers.js';
+import { parseManifest } from '../../lab/targets/local/manifest.js';
+import { resolvePodUser } from '../../lab/targets/local/pod-user.js';
+import { deployment, toYaml, waitForLog, workspace } from './helpers.js';
 
 // Who a local pod runs as (lab/targets/local/pod-user.ts), read where the kernel keeps it:
 // /proc/<pid>/status of the container's PID 1. Needs root (the lab switches users only as root).
@@ -144,5 +146,42 @@ describe('local pods run as the manifest\'s user', { skip: asRoot ? false : 'nee
       rmSync(appDir, { recursive: true, force: true });
       ws.remove();
     }
+  });
+});
+
+describe('securityContext in the manifest model', () => {
+  const parse = (edit: (pod: Obj, c: Obj) => void) => parseManifest(toYaml(app(edit)), 'test.yaml').deployments[0]!.template;
+
+  test('bad values and unknown fields are named; the sandbox fields are accepted and ignored', () => {
+    assert.throws(() => parse((_p, c) => { c.securityContext = { runAsUser: -1 }; }), code('LAB_BAD_MANIFEST', /containers\[0\]\.securityContext\.runAsUser: expected an integer >= 0/));
+    assert.throws(() => parse((p) => { p.securityContext = { runAsNonRoot: 'yes' }; }), code('LAB_BAD_MANIFEST', /spec\.securityContext\.runAsNonRoot: expected true or false/));
+    assert.throws(() => parse((p) => { p.securityContext = { fsGroup: 'web' }; }), code('LAB_BAD_MANIFEST', /spec\.securityContext\.fsGroup/));
+    assert.throws(() => parse((_p, c) => { c.securityContext = { runAsUserName: 'x' }; }), code('LAB_UNSUPPORTED_MANIFEST', /containers\[0\]\.securityContext\.runAsUserName/));
+    const t = parse((p, c) => {
+      p.securityContext = { runAsUser: 5, fsGroup: 7, supplementalGroups: [8, 9], seccompProfile: { type: 'RuntimeDefault' } };
+      c.securityContext = { runAsGroup: 6, capabilities: { drop: ['ALL'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true };
+    });
+    assert.deepEqual(t.securityContext, { runAsUser: 5, fsGroup: 7, supplementalGroups: [8, 9] });
+    assert.deepEqual(t.container.securityContext, { runAsGroup: 6 });
+  });
+
+  test('a lab that is not root runs pods as itself and says when the manifest asked for another uid', () => {
+    const t = parse((_p, c) => { c.securityContext = { runAsUser: 10001 }; });
+    const u = resolvePodUser(t, 'Deployment/service', { labUid: 1000, env: { SUDO_UID: '4242' } });
+    assert.deepEqual([u.uid, u.source, u.prefix], [1000, 'invoking-user', []]);
+    assert.match(u.note, /pods run as the invoking user \(uid 1000\): the lab is not root and cannot switch users; the manifest's runAsUser 10001 is not applied/);
+    // the refusal does not depend on who runs the lab: it is the manifest contradicting itself
+    const root = parse((_p, c) => { c.securityContext = { runAsUser: 0, runAsNonRoot: true }; });
+    assert.throws(() => resolvePodUser(root, 'Deployment/service', { labUid: 1000 }), code('LAB_RUN_AS_ROOT_REFUSED'));
+  });
+
+  test('rules as root, without starting anything: container over pod, gid from passwd, fsGroup and supplementalGroups as the only groups', () => {
+    const u = resolvePodUser(parse((p, c) => { p.securityContext = { runAsUser: 1, fsGroup: 7, supplementalGroups: [7, 8] }; c.securityContext = { runAsUser: 65534 }; }), 'D', { labUid: 0, env: {} });
+    assert.deepEqual([u.uid, u.gid, u.groups, u.source], [65534, 65534, [7, 8], 'manifest']);
+    assert.deepEqual(u.prefix, ['setpriv', '--reuid=65534', '--regid=65534', '--groups=7,8', '--']);
+    const sudo = resolvePodUser(parse(() => undefined), 'D', { labUid: 0, env: { SUDO_UID: '4242', SUDO_GID: '4343' } });
+    assert.deepEqual([sudo.uid, sudo.gid, sudo.groups, sudo.source, sudo.prefix.at(-2)], [4242, 4343, [], 'sudo-user', '--clear-groups']);
+    const allowed = resolvePodUser(parse((_p, c) => { c.securityContext = {}; }), 'D', { labUid: 0, env: { SUDO_UID: '4242' }, allowRootPods: true });
+    assert.deepEqual([allowed.uid, allowed.gid, allowed.source], [0, 0, 'root-allowed']);
   });
 });
