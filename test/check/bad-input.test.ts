@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -70,6 +70,13 @@ describe('check refuses bad input before starting anything', () => {
     await refused(['--manifests', MANIFESTS, '--app-dir', empty], 'LAB_NO_ENTRY_POINT', /containers\[0\]\.command runs node index\.mjs, but .*index\.mjs does not exist/);
   });
 
+  it('runAsNonRoot with runAsUser 0: refused as the kubelet refuses it', async () => {
+    const f = join(dir, 'root.yaml');
+    writeFileSync(f, readFileSync(join(MANIFESTS, 'app.yaml'), 'utf8').replace('          command: ["node", "index.mjs"]', '          command: ["node", "index.mjs"]\n          securityContext: { runAsNonRoot: true, runAsUser: 0 }'));
+    await refused(['--manifests', f, '--app-dir', APP], 'LAB_RUN_AS_ROOT_REFUSED', /Deployment\/ping: runAsNonRoot is true but runAsUser is 0 .*CreateContainerConfigError/);
+    await refused(['--manifests', f, '--app-dir', APP, '--allow-root-pods'], 'LAB_RUN_AS_ROOT_REFUSED', /Deployment\/ping: runAsNonRoot is true/);
+  });
+
   it('npm start without a package.json', async () => {
     const empty = join(dir, 'empty-app');
     await refused(['--manifests', join(ROOT, 'examples/naive/k8s'), '--app-dir', empty], 'LAB_NO_ENTRY_POINT', /npm start.*package\.json does not exist/);
@@ -127,5 +134,6 @@ describe('check refuses bad input before starting anything', () => {
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--env', 'NOEQUALS'], 'LAB_BAD_OPTION', /expected NAME=value/);
     await refused(['--manifests', MANIFESTS, '--app-dir', APP, '--pod-network', 'host'], 'LAB_BAD_OPTION', /--pod-network must be one of auto, netns, loopback, got "host"/);
     await refused(['--context', 'fixture', '--namespace', 'shop', '--deployment', 'orders', '--url', 'http://orders.shop', '--pod-network', 'netns', '--yes'], 'LAB_BAD_OPTION', /--pod-network is for the local mode/);
+    await refused(['--context', 'fixture', '--namespace', 'shop', '--deployment', 'orders', '--url', 'http://orders.shop', '--allow-root-pods', '--yes'], 'LAB_BAD_OPTION', /--allow-root-pods is for the local mode/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -95,7 +95,8 @@ function podsLeft(d: string): number[] {
   }).map(Number);
 }
 
-before(() => { dir = mkdtempSync(join(tmpdir(), 'check-start-')); });
+// 0755: the pods run as nobody here (no runAsUser, no sudo) and must reach their app dirs
+before(() => { dir = mkdtempSync(join(tmpdir(), 'check-start-')); chmodSync(dir, 0o755); });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('check says at once why the app cannot start', () => {

@@ -2,7 +2,7 @@
 // terminating pod keeps being chosen for ~2 s after it left the endpoints, so the measured
 // deregistration delay on NEW connections is near 2 s. Real processes, real sockets, ~40 s.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { loadScenario } from '../../loadtest/scenario.js';
 
 test('propagation delay 2 s → measured deregistration delay near 2 s on new connections', { timeout: 240_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-dereg-'));
+  chmodSync(dir, 0o755); // the pods run as their manifests' uid 10001 and must reach their run dir in work/
   try {
     const s = loadScenario();
     const scenario = { ...s, phases: { ...s.phases, warmupSeconds: 1, baselineSeconds: 1, deploys: 1, cooldownSeconds: 1 } };

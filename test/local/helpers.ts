@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -107,6 +107,7 @@ export function toYaml(objects: unknown[]): string {
 /** A temp dir holding manifest.yaml and a run dir; remove() deletes it. */
 export function workspace(objects: unknown[] | string): { manifestFile: string; runDir: string; dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'lab-local-'));
+  chmodSync(dir, 0o755); // mkdtemp's 0700 would keep pods that run as another uid (nobody, runAsUser) out of their run dir
   const manifestFile = join(dir, 'manifest.yaml');
   writeFileSync(manifestFile, typeof objects === 'string' ? objects : toYaml(objects));
   return { manifestFile, runDir: join(dir, 'run'), dir, remove: () => rmSync(dir, { recursive: true, force: true }) };

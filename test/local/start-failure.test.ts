@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,6 +14,7 @@ let dir: string;
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'local-start-'));
+  chmodSync(dir, 0o755); // the app dir and run dir: the pod runs as nobody here (no runAsUser, no sudo)
   writeFileSync(join(dir, 'app.js'), "require('node:http').createServer((q, s) => { s.statusCode = 503; s.end('waiting for the database'); }).listen(3000, process.env.HOST, () => console.log('up, waiting for the database'));\n");
   writeFileSync(join(dir, 'manifest.yaml'), `apiVersion: apps/v1
 kind: Deployment

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -33,6 +33,7 @@ function bin(args: string[], timeoutMs: number): Promise<{ code: number | null; 
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'pack-'));
+  chmodSync(tmp, 0o755); // check's pods run as nobody here (no runAsUser, no sudo) and must reach the project
   project = join(tmp, 'user-project');
   mkdirSync(project);
   packed = pack(tmp);

@@ -17,6 +17,7 @@ import { readManifest, type Manifest } from './manifest.js';
 import { Pod, POD_PHASES } from './pod.js';
 import { registerCleanup } from './process-cleanup.js';
 import { StartWatch, underWatch } from './start-failure.js';
+import { assertPodUserCanRun, resolvePodUser, type PodUser } from './pod-user.js';
 
 // A rendered arm running as real processes: the pieces of this folder wired the way a cluster
 // wires them (kubelet ← ReplicaSets ← Deployments; pods → EndpointSlices → lagged routing view →
@@ -68,6 +69,8 @@ export interface LocalClusterOptions {
    * 'auto': netns where the machine allows it (lab/targets/local/pod-network.ts)
    */
   podNetwork?: PodNetworkChoice;
+  /** pods without securityContext.runAsUser run as root instead of the sudo user or nobody (lab/targets/local/pod-user.ts) */
+  allowRootPods?: boolean;
 }
 
 export class LocalCluster {
@@ -94,6 +97,8 @@ export class LocalCluster {
   private closing: Promise<void> | undefined;
   private unregister: () => void;
   private readonly eventsFile: string;
+  /** who each Deployment's pods run as, resolved (and refused) before anything starts */
+  private readonly podUsers = new Map<string, PodUser>();
 
   private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock) {
     this.manifest = readManifest(opts.manifestFile);
@@ -103,6 +108,12 @@ export class LocalCluster {
     this.propagationDelayMs = opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS;
     this.deregistrationDelayMs = opts.deregistrationDelayMs ?? this.propagationDelayMs;
     mkdirSync(resolve(opts.runDir, 'pods'), { recursive: true });
+    for (const d of this.manifest.deployments) {
+      const where = `Deployment/${d.name}`;
+      const user = resolvePodUser(d.template, where, { allowRootPods: opts.allowRootPods });
+      assertPodUserCanRun(user, { appDir: opts.appDir ?? REPO_ROOT, podsDir: resolve(opts.runDir, 'pods') }, where);
+      this.podUsers.set(d.name, user);
+    }
     this.eventsFile = resolve(opts.runDir, 'events.jsonl');
     this.unregister = registerCleanup(this);
     for (const n of this.isolation.notes) {
@@ -111,6 +122,7 @@ export class LocalCluster {
     }
     if (this.podNetwork === 'netns') this.notes.push(`pod network: each pod has its own network namespace (veth to a bridge, pods in 198.18.${block.block}.0/24), so replicas may all listen on 0.0.0.0`);
     else if (net.note) this.notes.push(net.note);
+    for (const u of this.podUsers.values()) this.notes.push(u.note);
     this.notes.push(`endpoint propagation delay modeled as propagationDelayMs=${this.propagationDelayMs} (the only modeled quantity)`);
     if (this.deregistrationDelayMs !== this.propagationDelayMs) this.notes.push(`removed endpoints keep receiving new connections for deregistrationDelayMs=${this.deregistrationDelayMs} (modeled load-balancer deregistration delay)`);
   }
@@ -177,6 +189,7 @@ export class LocalCluster {
       repoRoot: this.opts.appDir ?? REPO_ROOT,
       runDir: this.opts.runDir,
       isolation: this.isolation,
+      user: this.podUsers.get(deployment)!,
       ...(this.network ? { network: this.network } : {}),
       manifest: this.manifest,
       serviceAddress: this.serviceAddress,

@@ -48,10 +48,17 @@ export class ContainerProcess {
 
   /**
    * Spawns `argv` under the isolation prefix (after `netPrefix`, which enters the pod's network
-   * namespace); stdout/stderr lines go to `log` with a timestamp each.
+   * namespace; before `userPrefix`, which drops to the pod's user once the namespaces exist, so the
+   * command is still PID 1: unshare's forked child execs setpriv, which execs the command);
+   * stdout/stderr lines go to `log` with a timestamp each.
    */
-  static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream; netPrefix?: readonly string[] }): Promise<ContainerProcess> {
-    const full = [...(opts.netPrefix ?? []), ...opts.isolation.prefix, ...argv];
+  static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream; netPrefix?: readonly string[]; userPrefix?: readonly string[] }): Promise<ContainerProcess> {
+    const user = opts.userPrefix ?? [];
+    // Without a PID namespace the user switch goes first: a credential change clears
+    // PR_SET_PDEATHSIG, so the isolation prefix's setpriv --pdeathsig must come after it.
+    const full = opts.isolation.mode === 'fallback'
+      ? [...(opts.netPrefix ?? []), ...user, ...opts.isolation.prefix, ...argv]
+      : [...(opts.netPrefix ?? []), ...opts.isolation.prefix, ...user, ...argv];
     // detached: its own process group, so a Ctrl-C at the lab's terminal does not hit the pods
     // directly (on a cluster it never would); the lab's cleanup kills them instead.
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

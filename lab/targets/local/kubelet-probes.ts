@@ -13,6 +13,8 @@ export interface ProbeTarget {
   cwd: string;
   /** enters the pod's network namespace, so an exec probe's `localhost` is the pod's own */
   netPrefix?: readonly string[];
+  /** drops to the pod's user after entering its namespace (lab/targets/local/pod-user.ts) */
+  userPrefix?: readonly string[];
 }
 
 export const PROBE_KINDS = ['startup', 'readiness', 'liveness'] as const;
@@ -60,7 +62,7 @@ export function tcpOnce(host: string, port: number, timeoutMs: number): Promise<
 /** Runs a command as the container would (same env and cwd); exit 0 within the timeout is success. */
 export function execOnce(command: string[], target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    const argv = [...(target.netPrefix ?? []), ...command];
+    const argv = [...(target.netPrefix ?? []), ...(target.userPrefix ?? []), ...command];
     const child = spawn(argv[0]!, argv.slice(1), { env: target.env, cwd: target.cwd, stdio: 'ignore' });
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code, signal) => { clearTimeout(t); resolve({ ok: code === 0, seen: `${command.join(' ')} ${signal ? `killed by ${signal} (timeout ${timeoutMs} ms)` : `exited ${code}`}` }); });

@@ -19,6 +19,17 @@ const probe: FieldSpec = {
   terminationGracePeriodSeconds: 'use',
 };
 const handler: FieldSpec = { sleep: { seconds: 'use' }, exec, httpGet };
+// Who the processes run as is honoured (lab/targets/local/pod-user.ts); the rest of the sandbox
+// (capabilities, seccomp, read-only root) has no local counterpart: there is no container runtime.
+const sandbox = { seccompProfile: 'noop', seLinuxOptions: 'noop', appArmorProfile: 'noop', windowsOptions: 'noop' } as const;
+const containerSecurity: FieldSpec = {
+  runAsUser: 'use', runAsGroup: 'use', runAsNonRoot: 'use',
+  allowPrivilegeEscalation: 'noop', privileged: 'noop', capabilities: 'noop', readOnlyRootFilesystem: 'noop', procMount: 'noop', ...sandbox,
+};
+const podSecurity: FieldSpec = {
+  runAsUser: 'use', runAsGroup: 'use', runAsNonRoot: 'use', fsGroup: 'use', supplementalGroups: 'use',
+  fsGroupChangePolicy: 'noop', supplementalGroupsPolicy: 'noop', seLinuxChangePolicy: 'noop', sysctls: 'noop', ...sandbox,
+};
 
 const container: FieldSpec = {
   name: 'use', command: 'use', args: 'use', workingDir: 'use',
@@ -33,9 +44,10 @@ const container: FieldSpec = {
   ports: [{ name: 'use', containerPort: 'use', protocol: 'use' }],
   readinessProbe: probe, livenessProbe: probe, startupProbe: probe,
   lifecycle: { preStop: handler },
-  volumeMounts: [{ name: 'use', mountPath: 'use', readOnly: 'noop', subPath: 'use' }],
-  // No local meaning: there is no image (the repo is the image), no cgroup limits, no user switch.
-  image: 'noop', imagePullPolicy: 'noop', resources: 'noop', securityContext: 'noop',
+  volumeMounts: [{ name: 'use', mountPath: 'use', readOnly: 'use', subPath: 'use' }],
+  securityContext: containerSecurity,
+  // No local meaning: there is no image (the repo is the image) and no cgroup limits.
+  image: 'noop', imagePullPolicy: 'noop', resources: 'noop',
   terminationMessagePath: 'noop', terminationMessagePolicy: 'noop', stdin: 'noop', tty: 'noop',
 };
 
@@ -49,8 +61,9 @@ const podSpec: FieldSpec = {
     secret: { secretName: 'use', items: keyToPath, defaultMode: 'noop', optional: 'use' },
     emptyDir: { medium: 'noop', sizeLimit: 'noop' },
   }],
-  // Scheduling, identity and sandboxing: one machine, one user, no kubelet sandbox to configure.
-  securityContext: 'noop', nodeSelector: 'noop', affinity: 'noop', tolerations: 'noop',
+  securityContext: podSecurity,
+  // Scheduling and identity: one machine, no service account, no kubelet sandbox to configure.
+  nodeSelector: 'noop', affinity: 'noop', tolerations: 'noop',
   topologySpreadConstraints: 'noop', serviceAccountName: 'noop', automountServiceAccountToken: 'noop',
   enableServiceLinks: 'noop', dnsPolicy: 'noop', priorityClassName: 'noop', imagePullSecrets: 'noop',
   schedulerName: 'noop',

@@ -26,7 +26,10 @@ export type EnvSource =
   | { secretKeyRef: { name: string; key: string; optional: boolean } };
 export interface EnvVarSpec { name: string; source: EnvSource }
 export interface ContainerPortSpec { name?: string; containerPort: number }
-export interface VolumeMountSpec { name: string; mountPath: string; subPath?: string }
+export interface VolumeMountSpec { name: string; mountPath: string; subPath?: string; readOnly: boolean }
+/** The securityContext fields that decide who a pod's processes run as (pod level; a container's own override them). */
+export interface RunAsSpec { runAsUser?: number; runAsGroup?: number; runAsNonRoot?: boolean }
+export interface PodSecuritySpec extends RunAsSpec { fsGroup?: number; supplementalGroups: number[] }
 export interface ContainerSpec {
   name: string;
   command?: string[];
@@ -39,6 +42,7 @@ export interface ContainerSpec {
   startupProbe?: ProbeSpec;
   preStop?: PreStopSpec;
   volumeMounts: VolumeMountSpec[];
+  securityContext: RunAsSpec;
 }
 export type VolumeSource =
   | { configMap: { name: string; items?: Array<{ key: string; path: string }>; optional: boolean } }
@@ -51,6 +55,7 @@ export interface PodTemplateSpec {
   container: ContainerSpec;
   terminationGracePeriodSeconds: number;
   volumes: VolumeSpec[];
+  securityContext: PodSecuritySpec;
 }
 export interface DeploymentSpec {
   name: string;
@@ -210,6 +215,7 @@ function container(r: Reader, c: Obj, path: string): ContainerSpec {
     name: r.str(m.name, `${path}.volumeMounts[${i}].name`),
     mountPath: r.str(m.mountPath, `${path}.volumeMounts[${i}].mountPath`),
     subPath: r.optStr(m.subPath, `${path}.volumeMounts[${i}].subPath`),
+    readOnly: m.readOnly === true,
   }));
   // No image locally: the command is the only way to know what to run, and /app is the repo.
   if (c.command === undefined) r.unsupported(`${path}.command`, 'missing (there is no image entrypoint locally; state the command)');
@@ -231,6 +237,30 @@ function container(r: Reader, c: Obj, path: string): ContainerSpec {
     startupProbe: probe(r, c.startupProbe, `${path}.startupProbe`),
     preStop: preStop(r, (c.lifecycle as Obj | undefined)?.preStop, `${path}.lifecycle.preStop`),
     volumeMounts: mounts,
+    securityContext: runAs(r, c.securityContext, `${path}.securityContext`),
+  };
+}
+
+function runAs(r: Reader, v: unknown, path: string): RunAsSpec {
+  const sc = (v ?? {}) as Obj;
+  const out: RunAsSpec = {};
+  if (sc.runAsUser !== undefined) out.runAsUser = r.int(sc.runAsUser, `${path}.runAsUser`, 0);
+  if (sc.runAsGroup !== undefined) out.runAsGroup = r.int(sc.runAsGroup, `${path}.runAsGroup`, 0);
+  if (sc.runAsNonRoot !== undefined) {
+    if (typeof sc.runAsNonRoot !== 'boolean') r.fail(`${path}.runAsNonRoot`, `expected true or false, got ${JSON.stringify(sc.runAsNonRoot)}`);
+    out.runAsNonRoot = sc.runAsNonRoot;
+  }
+  return out;
+}
+
+function podSecurity(r: Reader, v: unknown, path: string): PodSecuritySpec {
+  const sc = (v ?? {}) as Obj;
+  const groups = sc.supplementalGroups === undefined ? [] : sc.supplementalGroups;
+  if (!Array.isArray(groups)) r.fail(`${path}.supplementalGroups`, 'expected a list of group ids');
+  return {
+    ...runAs(r, sc, path),
+    ...(sc.fsGroup !== undefined ? { fsGroup: r.int(sc.fsGroup, `${path}.fsGroup`, 0) } : {}),
+    supplementalGroups: (groups as unknown[]).map((g, i) => r.int(g, `${path}.supplementalGroups[${i}]`, 0)),
   };
 }
 
@@ -290,6 +320,7 @@ function deployment(r: Reader, o: Obj): DeploymentSpec {
       container: container(r, containers[0]!, 'spec.template.spec.containers[0]'),
       terminationGracePeriodSeconds: r.int(pod.terminationGracePeriodSeconds, 'spec.template.spec.terminationGracePeriodSeconds', 30),
       volumes: r.list(pod.volumes).map((v, i) => volume(r, v, `spec.template.spec.volumes[${i}]`)),
+      securityContext: podSecurity(r, pod.securityContext, 'spec.template.spec.securityContext'),
     },
   };
 }

@@ -11,6 +11,7 @@ import { execOnce, httpGetOnce, ProbeWorker, type ProbeKind, type ProbeOutcome, 
 import type { Manifest, PodTemplateSpec, PortRef } from './manifest.js';
 import type { PodNetwork } from './pod-network.js';
 import { listeningSockets, type Listener } from './pod-sockets.js';
+import { givePodDir, giveVolume, type PodUser } from './pod-user.js';
 
 // One pod: a real process tree run with the kubelet's rules for start, probes, restarts and
 // termination (preStop, SIGTERM to PID 1, grace period counted from before preStop, SIGKILL).
@@ -30,6 +31,8 @@ export interface PodEnv {
   repoRoot: string;
   runDir: string;
   isolation: Isolation;
+  /** who the pod's processes run as (lab/targets/local/pod-user.ts), resolved before any pod starts */
+  user: PodUser;
   /** set in 'netns' mode: the pod gets its own network namespace; unset: it shares the host's and binds its own 127.x.y.z */
   network?: PodNetwork;
   manifest: Pick<Manifest, 'configMaps' | 'secrets'>;
@@ -81,6 +84,8 @@ export class Pod {
   ) {
     this.dir = join(env.runDir, 'pods', name);
     mkdirSync(this.dir, { recursive: true });
+    givePodDir(env.user, this.dir);
+    // The log stays the lab's: it is written from the pipes, not by the pod's user.
     this.log = createWriteStream(join(env.runDir, 'pods', `${name}.log`), { flags: 'a' });
     this.log.on('error', () => undefined); // a log that cannot be written must not take the lab down
     this.emit('pod-created', `ip ${ip}`);
@@ -149,7 +154,11 @@ export class Pod {
   private async materializeVolumes(): Promise<void> {
     for (const v of this.template.volumes) {
       const dir = join(this.dir, 'volumes', v.name);
-      if ('emptyDir' in v.source) { mkdirSync(dir, { recursive: true }); continue; }
+      if ('emptyDir' in v.source) {
+        mkdirSync(dir, { recursive: true });
+        giveVolume(this.env.user, dir, this.template.container.volumeMounts.some((m) => m.name === v.name && !m.readOnly));
+        continue;
+      }
       await this.writeVolume(v.name, dir);
     }
     for (const m of this.template.container.volumeMounts) {
@@ -166,6 +175,7 @@ export class Pod {
     const data = (src.kind === 'ConfigMap' ? this.env.manifest.configMaps : this.env.manifest.secrets).get(src.name);
     if (!data && !src.optional) throw new LabError('LAB_UNKNOWN_OBJECT', `${src.kind}/${src.name} (volume "${volume}" of Deployment/${this.deployment})`);
     await writeAtomicVolume(dir, volumePayload(data ?? {}, src.items));
+    giveVolume(this.env.user, dir, false);
   }
 
   /** Rewrites every volume of this pod backed by ConfigMap/Secret `name` (kubelet's periodic volume sync, done at once). */
@@ -188,7 +198,7 @@ export class Pod {
   }
 
   private probeTarget(cmd: LocalCommand): ProbeTarget {
-    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) };
+    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd, userPrefix: this.env.user.prefix, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) };
   }
 
   private async startContainer(): Promise<void> {
@@ -203,7 +213,7 @@ export class Pod {
       }
     } else for (const p of c.ports) await assertPortFree(this.ip, p.containerPort, `pod ${this.name} container port ${p.name ?? p.containerPort}`);
     if (this.terminating || this.tornDown) return;
-    const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, log: this.log, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) });
+    const proc = await ContainerProcess.start(cmd.argv, { env: cmd.env, cwd: cmd.cwd, isolation: this.env.isolation, userPrefix: this.env.user.prefix, log: this.log, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) });
     this.proc = proc;
     if (this.tornDown) { proc.killNow(); return; }
     this.phase = POD_PHASES.Running;

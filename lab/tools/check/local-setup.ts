@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import { parseManifest } from '../../targets/local/manifest.js';
+import { assertPodUserCanRun, resolvePodUser } from '../../targets/local/pod-user.js';
 import { choosePodNetwork, type PodNetworkChoice, type PodNetworkMode } from '../../targets/local/pod-network.js';
 import { checkEntryPoint, describeEntryPoint } from './entry-point.js';
 import { localize, toYaml } from './localize.js';
@@ -23,7 +24,7 @@ export interface LocalPlan {
   notes: string[];
 }
 
-export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice }, scratch: string): LocalPlan {
+export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice; allowRootPods?: boolean }, scratch: string): LocalPlan {
   const { mode: podNetwork, note } = choosePodNetwork(o.podNetwork);
   const user = readUserManifests(o.manifests);
   const dep = pickDeployment(user, o.deployment);
@@ -39,6 +40,10 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
   const argv = [...(c.command ?? []), ...(c.args ?? [])];
   const entry = checkEntryPoint(argv, o.appDir, `Deployment/${name}`);
   if (c.ports.length === 0) throw new LabError('LAB_BAD_MANIFEST', `Deployment/${name}: spec.template.spec.containers[0].ports is empty (the lab checks the pod's port is free and probes it)`);
+  // who the pods run as: a runAsNonRoot/uid 0 clash or an app dir that uid cannot read fails here, before the scratch dir exists
+  for (const d of parsed.deployments) {
+    assertPodUserCanRun(resolvePodUser(d.template, `Deployment/${d.name}`, { allowRootPods: o.allowRootPods }), { appDir: o.appDir }, `Deployment/${d.name}`);
+  }
   mkdirSync(scratch, { recursive: true });
   const manifestFile = join(scratch, 'manifest.yaml');
   writeFileSync(manifestFile, yaml);

@@ -25,6 +25,7 @@ export interface CheckOptions {
   maxFailed: number;
   propagationDelayMs?: number;
   podNetwork: PodNetworkChoice;
+  allowRootPods: boolean;
   out?: string;
   context?: string;
   namespace?: string;
@@ -44,6 +45,7 @@ export const CHECK_OPTIONS = {
   'max-failed': { type: 'int', min: 0, max: 1_000_000, default: 0, help: 'the gate (a check is one): exit 1 (FAIL) when more requests than this fail during the rollouts' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local: endpoint propagation delay (default the local target's)" },
   'pod-network': { type: 'choice', choices: POD_NETWORK_CHOICES, help: 'local: netns gives each pod its own network namespace (root or CAP_NET_ADMIN), so apps may bind 0.0.0.0; loopback gives each its own 127.x.y.z, which the app must bind (HOST); auto (default): netns where allowed' },
+  'allow-root-pods': { type: 'flag', help: "local: pods without securityContext.runAsUser run as root (default: the sudo user, else nobody; runAsUser: 0 in the manifest also runs as root)" },
   out: { type: 'string', arg: 'DIR', help: 'results directory (default results/check/<deployment>)' },
   context: { type: 'string', arg: 'C', help: 'cluster mode: the kubeconfig context' },
   namespace: { type: 'string', arg: 'N', help: "cluster mode: the Deployment's namespace" },
@@ -79,7 +81,7 @@ export function parseCheckOptions(argv: string[], cwd = process.cwd()): CheckOpt
   const o: CheckOptions = {
     mode: v.context !== undefined ? CHECK_MODES.Cluster : CHECK_MODES.Local, routes: [], rate: v.rate, deploys: v.deploys,
     env: Object.fromEntries(v.env.map(envPair)), yes: v.yes, dryRun: v.dryRun, deployment: v.deployment,
-    maxFailed: v.maxFailed, propagationDelayMs: v.propagationDelayMs, podNetwork: v.podNetwork ?? 'auto', out: v.out === undefined ? undefined : resolve(cwd, v.out),
+    maxFailed: v.maxFailed, propagationDelayMs: v.propagationDelayMs, podNetwork: v.podNetwork ?? 'auto', allowRootPods: v.allowRootPods, out: v.out === undefined ? undefined : resolve(cwd, v.out),
   };
   if (v.manifests !== undefined) o.manifests = pathThatExists('--manifests', v.manifests, cwd, false);
   if (o.mode === CHECK_MODES.Local) {
@@ -91,6 +93,7 @@ export function parseCheckOptions(argv: string[], cwd = process.cwd()): CheckOpt
     if (v.appDir !== undefined) bad('--app-dir is for the local mode: on a cluster the image is what runs');
     if (v.env.length > 0) bad('--env is for the local mode: on a cluster the Deployment keeps its own environment');
     if (v.podNetwork !== undefined) bad('--pod-network is for the local mode: on a cluster the CNI wires the pods');
+    if (v.allowRootPods) bad('--allow-root-pods is for the local mode: on a cluster the pod runs as its securityContext says');
     o.context = v.context;
     o.namespace = v.namespace ?? bad('--namespace is required with --context');
     if (o.deployment === undefined) bad('--deployment is required with --context');

@@ -41,6 +41,8 @@ export interface LocalRunInput {
   rate: number;
   deploys: number;
   propagationDelayMs?: number;
+  /** pods without runAsUser run as root (--allow-root-pods) */
+  allowRootPods?: boolean;
   runId: string;
   progress: Progress;
 }
@@ -76,7 +78,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     enter('starting');
     try {
       cluster = await LocalCluster.start({
-        manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir, podNetwork: x.plan.podNetwork,
+        manifestFile: x.plan.manifestFile, runDir: x.scratch, appDir: x.appDir, podNetwork: x.plan.podNetwork, allowRootPods: x.allowRootPods,
         ...(x.propagationDelayMs !== undefined ? { propagationDelayMs: x.propagationDelayMs } : {}),
         onProgress: (p) => { counts = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; rollout = [counts, podState].filter(Boolean).join(' · '); },
         // while it starts, progress names what the pods are doing, not only how many are ready
