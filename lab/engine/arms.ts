@@ -7,6 +7,10 @@ export interface Arm {
   readonly name: string;
   readonly levers: readonly Lever[];
   readonly title: string;
+  /** Components outside LAB_FIXES (k8s/components/<name>), applied after the levers'. */
+  readonly components?: readonly string[];
+  /** Env set on the service container by the overlay, after every component. */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
 }
 
 const ladder: Arm[] = LEVERS.slice(0, -1).map((_, i) => ({
@@ -24,11 +28,24 @@ const leaveOneOut: Arm[] = LEVERS.map((l) => ({
 export const BEFORE: Arm = { name: 'before', levers: [], title: 'before (no levers)' };
 export const AFTER: Arm = { name: 'after', levers: [...LEVERS], title: 'after (all levers)' };
 
+// Keep-alive timeouts out of order (docs/runbook.md, "502s between deploys"). Not a lever of LAB_FIXES,
+// so `all`, `after` and every stored run keep their meaning: the service's default keep-alive (72 s,
+// fastify's own, which every earlier run used) already outlives ingress-nginx's 60 s upstream idle
+// timeout. `after-keepalive` writes the fix into the manifest (k8s/components/keepalive); the `-5s`
+// arm is after with Node's pre-v26 defaults (keepAliveTimeout 5000, headersTimeout 60000).
+export const AFTER_KEEPALIVE: Arm = { name: 'after-keepalive', levers: [...LEVERS], components: ['keepalive'], title: 'after + keepalive timeouts written out (72 s idle, 73 s headers)' };
+export const AFTER_KEEPALIVE_5S: Arm = {
+  name: 'after-keepalive-5s', levers: [...LEVERS], title: 'after with the app\'s keep-alive at Node\'s old 5 s default',
+  serviceEnv: { KEEPALIVE_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '60000' },
+};
+/** The keep-alive pair: mismatch, then the fix. */
+export const KEEPALIVE_ARMS: readonly Arm[] = [AFTER_KEEPALIVE_5S, AFTER_KEEPALIVE];
+
 /** Ladder order: before, then one lever added at a time, ending at after. */
 export const LADDER: readonly Arm[] = [BEFORE, ...ladder, AFTER];
 /** after, then all-but-one for each lever. */
 export const LEAVE_ONE_OUT: readonly Arm[] = [AFTER, ...leaveOneOut];
-export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut];
+export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut, ...KEEPALIVE_ARMS];
 
 export function findArm(name: string): Arm {
   const arm = ARMS.find((a) => a.name === name);
