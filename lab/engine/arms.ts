@@ -13,6 +13,14 @@ export interface Arm {
   readonly serviceEnv?: Readonly<Record<string, string>>;
 }
 
+// Keep-alive timeouts out of order (docs/runbook.md, "502s between deploys"): the `keepalive` component
+// (k8s/components/keepalive) writes the service's keep-alive and headers timeouts into the manifest.
+// Not a lever of LAB_FIXES, so `all` keeps its meaning. Its values (72 s idle, fastify's own default)
+// are what the service ran with before the variable existed, so stored runs of `after` and of the
+// leave-one-out arms measured the same behaviour (the only other change, headersTimeout 60 → 73 s,
+// bounds how long a client may take to send its headers, which the lab's clients never approach).
+const KEEPALIVE = ['keepalive'] as const;
+
 const ladder: Arm[] = LEVERS.slice(0, -1).map((_, i) => ({
   name: `ladder-${i + 1}-${LEVERS[i]}`,
   levers: LEVERS.slice(0, i + 1),
@@ -22,30 +30,24 @@ const ladder: Arm[] = LEVERS.slice(0, -1).map((_, i) => ({
 const leaveOneOut: Arm[] = LEVERS.map((l) => ({
   name: `without-${l}`,
   levers: LEVERS.filter((x) => x !== l),
+  components: KEEPALIVE,
   title: `all but ${l}`,
 }));
 
 export const BEFORE: Arm = { name: 'before', levers: [], title: 'before (no levers)' };
-export const AFTER: Arm = { name: 'after', levers: [...LEVERS], title: 'after (all levers)' };
+export const AFTER: Arm = { name: 'after', levers: [...LEVERS], components: KEEPALIVE, title: 'after (all levers)' };
 
-// Keep-alive timeouts out of order (docs/runbook.md, "502s between deploys"). Not a lever of LAB_FIXES,
-// so `all`, `after` and every stored run keep their meaning: the service's default keep-alive (72 s,
-// fastify's own, which every earlier run used) already outlives ingress-nginx's 60 s upstream idle
-// timeout. `after-keepalive` writes the fix into the manifest (k8s/components/keepalive); the `-5s`
-// arm is after with Node's pre-v26 defaults (keepAliveTimeout 5000, headersTimeout 60000).
-export const AFTER_KEEPALIVE: Arm = { name: 'after-keepalive', levers: [...LEVERS], components: ['keepalive'], title: 'after + keepalive timeouts written out (72 s idle, 73 s headers)' };
+/** `after` with Node's pre-v26 defaults (keepAliveTimeout 5000, headersTimeout 60000) set over the component. */
 export const AFTER_KEEPALIVE_5S: Arm = {
-  name: 'after-keepalive-5s', levers: [...LEVERS], title: 'after with the app\'s keep-alive at Node\'s old 5 s default',
+  name: 'after-keepalive-5s', levers: [...LEVERS], components: KEEPALIVE, title: 'after with the app\'s keep-alive at Node\'s old 5 s default',
   serviceEnv: { KEEPALIVE_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '60000' },
 };
-/** The keep-alive pair: mismatch, then the fix. */
-export const KEEPALIVE_ARMS: readonly Arm[] = [AFTER_KEEPALIVE_5S, AFTER_KEEPALIVE];
 
 /** Ladder order: before, then one lever added at a time, ending at after. */
 export const LADDER: readonly Arm[] = [BEFORE, ...ladder, AFTER];
 /** after, then all-but-one for each lever. */
 export const LEAVE_ONE_OUT: readonly Arm[] = [AFTER, ...leaveOneOut];
-export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut, ...KEEPALIVE_ARMS];
+export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut, AFTER_KEEPALIVE_5S];
 
 export function findArm(name: string): Arm {
   const arm = ARMS.find((a) => a.name === name);
