@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { LabError } from '../../../common/errors.js';
+import { proxyIdleTimeout } from '../doctor/idle-timeouts.js';
 
 // How the app treats an idle keep-alive connection, read off the wire: one request on a fresh
 // connection, then the socket stays idle until the server closes it or the bound passes. Two numbers:
@@ -94,4 +95,36 @@ export function probeKeepAlive(o: { host: string; port: number; path?: string; h
     socket.once('close', closed);
     socket.once('error', (err) => { if (!idleSince) finish(() => reject(err)); else closed(); });
   });
+}
+
+/** How long the probe waits idle before the load starts: enough to see Node's old 5 s close; beyond it the hint decides. */
+export const KEEPALIVE_PROBE_BOUND_MS = 10_000;
+
+/**
+ * The note `check` writes when the app's idle timeout is not longer than the proxy's in front; undefined
+ * when it is (or cannot be shorter than what was seen). `proxy` = the L7 profile's upstream idle timeout.
+ */
+export function keepAliveNote(p: KeepAliveProbe, proxy: { id: string; seconds: number }): string | undefined {
+  const appS = p.closedAfterMs !== undefined ? p.closedAfterMs / 1000 : p.hintS;
+  const seen = p.closedAfterMs !== undefined
+    ? `closed an idle keep-alive connection ${(p.closedAfterMs / 1000).toFixed(1)} s after its response${p.hintS !== undefined ? ` (announced Keep-Alive: timeout=${p.hintS})` : ''}`
+    : p.hintS !== undefined ? `announces Keep-Alive: timeout=${p.hintS} and kept the connection open for the ${p.boundMs / 1000} s the probe waited` : undefined;
+  if (p.connectionClose) return undefined; // no reuse at all: nothing to race (and no keep-alive either)
+  if (appS === undefined) {
+    return `keep-alive: the app kept an idle connection open for the ${p.boundMs / 1000} s the probe waited and announces no Keep-Alive timeout, so check cannot tell whether it outlives ${proxy.id}'s ${proxy.seconds} s; verify its idle timeout is above ${proxy.seconds} s`;
+  }
+  if (appS > proxy.seconds) return undefined;
+  return `keep-alive timeouts out of order: the app ${seen}, but ${proxy.id} keeps an idle upstream connection for reuse ${proxy.seconds} s: the proxy will write requests onto connections the app is closing and answer 502 (POST is never retried), between deploys as well as during them. Fix: raise the app's keep-alive timeout above ${proxy.seconds} s (Node: server.keepAliveTimeout = ${(proxy.seconds + 5) * 1000}, headersTimeout 1 s above it) or lower the proxy's (docs/runbook.md, "502s between deploys")`;
+}
+
+/** check's hook: probe one pod directly (the app, not the proxy) and compare with ingress-nginx, the local L7 path. */
+export async function keepAliveProbeNote(pod: { host: string; port: number } | undefined, routes: ReadonlyArray<{ method: string; path: string }>): Promise<string | undefined> {
+  if (!pod) return undefined;
+  const path = routes.find((r) => r.method === 'GET')?.path ?? '/';
+  try {
+    const p = await probeKeepAlive({ host: pod.host, port: pod.port, path, boundMs: KEEPALIVE_PROBE_BOUND_MS });
+    return keepAliveNote(p, { id: 'ingress-nginx', seconds: proxyIdleTimeout('ingress-nginx')!.seconds });
+  } catch (e) {
+    return `keep-alive: could not probe ${pod.host}:${pod.port}${path} (${(e as Error).message})`;
+  }
 }
