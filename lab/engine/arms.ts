@@ -15,15 +15,16 @@ export interface Arm {
 
 // Keep-alive timeouts out of order (docs/runbook.md, "502s between deploys"): the `keepalive` component
 // (k8s/components/keepalive) writes the service's keep-alive and headers timeouts into the manifest.
-// Not a lever of LAB_FIXES, so `all` keeps its meaning. Its values (72 s idle, fastify's own default)
-// are what the service ran with before the variable existed, so stored runs of `after` and of the
-// leave-one-out arms measured the same behaviour (the only other change, headersTimeout 60 → 73 s,
+// Not a lever of LAB_FIXES, so `all` keeps its meaning, and every arm carries it: its values (72 s idle,
+// fastify's own default) are what the service ran with before the variable existed, so every stored
+// run measured the same behaviour (the only other change, headersTimeout 60 → 73 s,
 // bounds how long a client may take to send its headers, which the lab's clients never approach).
 const KEEPALIVE = ['keepalive'] as const;
 
 const ladder: Arm[] = LEVERS.slice(0, -1).map((_, i) => ({
   name: `ladder-${i + 1}-${LEVERS[i]}`,
   levers: LEVERS.slice(0, i + 1),
+  components: KEEPALIVE,
   title: `+ ${LEVERS.slice(0, i + 1).join(' + ')}`,
 }));
 
@@ -34,7 +35,7 @@ const leaveOneOut: Arm[] = LEVERS.map((l) => ({
   title: `all but ${l}`,
 }));
 
-export const BEFORE: Arm = { name: 'before', levers: [], title: 'before (no levers)' };
+export const BEFORE: Arm = { name: 'before', levers: [], components: KEEPALIVE, title: 'before (no levers)' };
 export const AFTER: Arm = { name: 'after', levers: [...LEVERS], components: KEEPALIVE, title: 'after (all levers)' };
 
 /** `after` with Node's pre-v26 defaults (keepAliveTimeout 5000, headersTimeout 60000) set over the component. */

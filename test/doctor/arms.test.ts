@@ -14,8 +14,8 @@ for (const arm of ARMS) {
   test(`${arm.name}: findings name exactly the levers the arm lacks`, async () => {
     const r = await runDoctor({ paths: [join(ROOT, 'k8s/rendered', `${arm.name}.yaml`)], deregistrationS: DEREGISTRATION_S });
     const got = [...new Set(r.findings.map((f) => f.lever))].sort();
-    // keepalive is outside LAB_FIXES: arms without its component state no keep-alive timeout (info),
-    // and after-keepalive-5s states one shorter than ingress-nginx's 60 s (error)
+    // keepalive is outside LAB_FIXES: every arm carries its component (72 s, above ingress-nginx's 60 s),
+    // and after-keepalive-5s sets one shorter over it (error)
     const statesKeepalive = arm.components?.includes('keepalive') && arm.serviceEnv === undefined;
     const want = [...LEVERS.filter((l) => !arm.levers.includes(l)), ...(statesKeepalive ? [] : ['keepalive'])].sort();
     assert.deepEqual(got, want, r.findings.map((f) => `${f.id} ${f.object}`).join('\n'));
