@@ -28,30 +28,42 @@ function fixesPatch(deployment: string, container: string, fixes: string): strin
   });
 }
 
-/** Overlay components, always in ladder order so the same set renders the same bytes. */
-export function armComponents(levers: readonly Lever[], componentsDir = '../../components'): string[] {
-  return LEVERS.filter((l) => levers.includes(l)).map((l) => `${componentsDir}/${l}`);
+function serviceEnvPatch(env: Readonly<Record<string, string>>): string {
+  return YAML.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'service' },
+    spec: { template: { spec: { containers: [{ name: 'service', env: Object.entries(env).map(([name, value]) => ({ name, value })) }] } } },
+  });
+}
+
+/** Overlay components, always in ladder order (then any extra ones) so the same set renders the same bytes. */
+export function armComponents(levers: readonly Lever[], componentsDir = '../../components', extra: readonly string[] = []): string[] {
+  return [...LEVERS.filter((l) => levers.includes(l)), ...extra].map((l) => `${componentsDir}/${l}`);
 }
 
 /**
  * The overlay for a set of levers. `baseDir`/`componentsDir` are paths as kustomize reads them
  * from the overlay's folder (relative in k8s/arms, absolute for throwaway overlays in tests).
  */
-export function overlayFor(levers: readonly Lever[], comment: string, baseDir = '../../base', componentsDir = '../../components'): string {
+export function overlayFor(levers: readonly Lever[], comment: string, baseDir = '../../base', componentsDir = '../../components', extra: Pick<Arm, 'components' | 'serviceEnv'> = {}): string {
   const fixes = formatFixes(levers);
-  const components = armComponents(levers, componentsDir);
+  const components = armComponents(levers, componentsDir, extra.components);
   const doc: Record<string, unknown> = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     resources: [baseDir],
     ...(components.length > 0 ? { components } : {}),
-    patches: FIXES_TARGETS.map((t) => ({ patch: fixesPatch(t.deployment, t.container, fixes) })),
+    patches: [
+      ...FIXES_TARGETS.map((t) => ({ patch: fixesPatch(t.deployment, t.container, fixes) })),
+      ...(extra.serviceEnv ? [{ patch: serviceEnvPatch(extra.serviceEnv) }] : []),
+    ],
   };
   return `${GENERATED_HEADER}\n# ${comment}\n${YAML.stringify(doc)}`;
 }
 
 export function armOverlay(arm: Arm): string {
-  return overlayFor(arm.levers, `arm ${arm.name}: ${arm.title}; LAB_FIXES=${formatFixes(arm.levers)}`);
+  return overlayFor(arm.levers, `arm ${arm.name}: ${arm.title}; LAB_FIXES=${formatFixes(arm.levers)}`, undefined, undefined, arm);
 }
 
 /** Checks the sources first and writes nothing when anything is missing or foreign. */
@@ -59,7 +71,7 @@ function plan(k8sDir: string): { stale: string[] } {
   if (!existsSync(join(k8sDir, 'base', 'kustomization.yaml'))) {
     throw new LabError('LAB_BAD_MANIFEST', `${join(k8sDir, 'base', 'kustomization.yaml')} does not exist; --k8s-dir must point at the k8s/ folder`);
   }
-  for (const lever of LEVERS) {
+  for (const lever of new Set<string>([...LEVERS, ...ARMS.flatMap((a) => a.components ?? [])])) {
     const file = join(k8sDir, 'components', lever, 'kustomization.yaml');
     if (!existsSync(file)) throw new LabError('LAB_BAD_MANIFEST', `lever "${lever}" has no component: ${file} does not exist`);
   }

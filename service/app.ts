@@ -50,9 +50,13 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Idle sockets are closed by the shutdown, optionally jittered (surge), not by fastify.close().
     forceCloseConnections: false,
+    // How long an idle keep-alive socket stays open (KEEPALIVE_TIMEOUT_MS); Node also announces it
+    // as `Keep-Alive: timeout=<s>` on every response.
+    keepAliveTimeout: ctx.env.keepAliveTimeoutMs,
     // No type coercion: "amount": "5" is a malformed job, not 5.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
+  app.server.headersTimeout = ctx.env.headersTimeoutMs;
   app.setErrorHandler((err: Parameters<typeof errorHandler>[1], request, reply) => errorHandler(ctx.log, err, request, reply));
   // First: a request refused later (requeue, blocklist) was still routed to this pod.
   app.addHook('onRequest', (request, _reply, done) => { ctx.arrivals.record(request.raw.socket, request.url); done(); });

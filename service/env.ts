@@ -16,6 +16,10 @@ export interface ServiceEnv {
   readonly closeJitterMs: number;
   readonly slowMaxMs: number;
   readonly redisConnectTimeoutMs: number;
+  /** Idle keep-alive sockets close after this long; must outlive every proxy's upstream idle timeout in front (lab/tools/doctor/idle-timeouts.ts). */
+  readonly keepAliveTimeoutMs: number;
+  /** Node's headersTimeout; kept above keepAliveTimeoutMs so a reused socket is never cut by it first. */
+  readonly headersTimeoutMs: number;
   readonly configFile: string | undefined;
   /** Long-lived connections (docs/service.md): event pace, SSE heartbeat and retry hint, upload read rate, stream drain window. */
   readonly eventsIntervalMs: number;
@@ -45,6 +49,13 @@ export function parseServiceEnv(env: Env): ServiceEnv {
   if (fixes.has('readiness') && fixes.has('drain') && drainDelayMs >= shutdownDeadlineMs) {
     throw new LabError('LAB_BAD_ENV', `DRAIN_DELAY_MS=${drainDelayMs} must be less than SHUTDOWN_DEADLINE_MS=${shutdownDeadlineMs} (the deadline counts from the signal)`);
   }
+  // 72 s is Fastify's own keepAliveTimeout default, which every run before this variable existed used:
+  // above ingress-nginx's and AWS ALB's 60 s upstream idle timeout (not above GFE's 600 s or Envoy's 1 h).
+  const keepAliveTimeoutMs = envInt(env, 'KEEPALIVE_TIMEOUT_MS', 72_000, 1, 3_600_000);
+  const headersTimeoutMs = envInt(env, 'HEADERS_TIMEOUT_MS', 73_000, 1, 3_600_000);
+  if (headersTimeoutMs <= keepAliveTimeoutMs) {
+    throw new LabError('LAB_BAD_ENV', `HEADERS_TIMEOUT_MS=${headersTimeoutMs} must be greater than KEEPALIVE_TIMEOUT_MS=${keepAliveTimeoutMs} (a reused idle socket must not hit the headers timeout first)`);
+  }
   const configFile = envString(env, 'CONFIG_FILE', '');
   return {
     port: envInt(env, 'PORT', 3000, 0, 65535),
@@ -57,6 +68,8 @@ export function parseServiceEnv(env: Env): ServiceEnv {
     closeJitterMs: envInt(env, 'CLOSE_JITTER_MS', 500, 0, 60_000),
     slowMaxMs: envInt(env, 'SLOW_MAX_MS', 30_000, 0, 600_000),
     redisConnectTimeoutMs: envInt(env, 'REDIS_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
+    keepAliveTimeoutMs,
+    headersTimeoutMs,
     configFile: configFile === '' ? undefined : configFile,
     eventsIntervalMs: envInt(env, 'EVENTS_INTERVAL_MS', 200, 10, 60_000),
     heartbeatMs: envInt(env, 'HEARTBEAT_MS', 5000, 100, 300_000),

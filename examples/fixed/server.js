@@ -13,6 +13,10 @@ const startupMs = Number(process.env.STARTUP_MS || 1500);
 // long enough for every pooled keep-alive connection to carry one more request and be closed by its client.
 const drainMs = Number(process.env.DRAIN_MS || 3000);
 const deadlineMs = Number(process.env.SHUTDOWN_DEADLINE_MS || 20000);
+// Keep an idle connection open LONGER than any proxy in front keeps it for reuse (ingress-nginx and
+// AWS ALB: 60 s). Node before v26 closes after 5 s, and the proxy then writes requests onto sockets
+// being closed: 502s between deploys. headersTimeout stays above it.
+const keepAliveMs = Number(process.env.KEEPALIVE_TIMEOUT_MS || 65000);
 let orders = 0;
 let ready = false;
 let draining = false;
@@ -40,6 +44,8 @@ function handle(req, res) {
 }
 
 const server = http.createServer(handle);
+server.keepAliveTimeout = keepAliveMs;
+server.headersTimeout = keepAliveMs + 1000;
 
 process.once('SIGTERM', () => {
   console.log('SIGTERM: draining');

@@ -26,7 +26,13 @@ for (const arm of ARMS) {
     assert.equal(sc.imagePullPolicy, 'IfNotPresent');
     assert.equal(sc.workingDir, '/app');
     assert.deepEqual(sc.ports, [{ name: 'http', containerPort: 3000 }]);
-    assert.deepEqual(envNames(sc), ['CLOSE_JITTER_MS', 'CONFIG_FILE', 'DRAIN_DELAY_MS', 'HOST', 'LAB_FIXES', 'PORT', 'REDIS_URL', 'SHUTDOWN_DEADLINE_MS']);
+    // The keep-alive arms (outside LAB_FIXES) add exactly the pair; every other arm leaves the service's default.
+    const keepalive = arm.components?.includes('keepalive') || arm.serviceEnv?.KEEPALIVE_TIMEOUT_MS !== undefined;
+    assert.deepEqual(envNames(sc), ['CLOSE_JITTER_MS', 'CONFIG_FILE', 'DRAIN_DELAY_MS', ...(keepalive ? ['HEADERS_TIMEOUT_MS'] : []), 'HOST', ...(keepalive ? ['KEEPALIVE_TIMEOUT_MS'] : []), 'LAB_FIXES', 'PORT', 'REDIS_URL', 'SHUTDOWN_DEADLINE_MS']);
+    if (keepalive) {
+      const env = (n: string) => Number(sc.env.find((e: any) => e.name === n)?.value);
+      assert.ok(env('HEADERS_TIMEOUT_MS') > env('KEEPALIVE_TIMEOUT_MS'), 'the service would refuse to start otherwise');
+    }
     assert.equal(fieldRef(sc, 'HOST'), 'status.podIP');
     assert.deepEqual(sc.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
     assert.deepEqual(sc.volumeMounts, [{ name: 'config', mountPath: '/etc/lab', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }]);

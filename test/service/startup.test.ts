@@ -46,6 +46,9 @@ test('bad environment values refuse to start, naming the variable', async () => 
     [{ DRAIN_DELAY_MS: '9000', SHUTDOWN_DEADLINE_MS: '8000' }, /DRAIN_DELAY_MS=9000 must be less than SHUTDOWN_DEADLINE_MS=8000/],
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL=.* must use redis:\/\//],
     [{ QUEUE_NAME: 'a:b' }, /QUEUE_NAME="a:b" must match/],
+    [{ KEEPALIVE_TIMEOUT_MS: '0' }, /KEEPALIVE_TIMEOUT_MS=0 is out of range/],
+    [{ KEEPALIVE_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '5000' }, /HEADERS_TIMEOUT_MS=5000 must be greater than KEEPALIVE_TIMEOUT_MS=5000/],
+    [{ KEEPALIVE_TIMEOUT_MS: '80000' }, /HEADERS_TIMEOUT_MS=73000 must be greater than KEEPALIVE_TIMEOUT_MS=80000/],
   ];
   for (const [env, re] of cases) {
     const { failed, exit } = await refuses(env);

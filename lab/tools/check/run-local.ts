@@ -12,6 +12,7 @@ import { LocalCluster } from '../../targets/local/cluster.js';
 import { underWatch } from '../../targets/local/start-failure.js';
 import type { ServingCheck } from '../../support/wait-serving.js';
 import { ServingProbe } from '../../engine/serving-probe.js';
+import { keepAliveProbeNote } from './keepalive-probe.js';
 import type { LocalPlan } from './local-setup.js';
 import { explainStartFailure } from './start-advice.js';
 import { localCoverage } from '../../engine/coverage.js';
@@ -94,6 +95,8 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     const watch = c.watchStart(x.plan.deployment, Date.now() + SERVING_TIMEOUT_MS);
     await underWatch([watch], waitServing(targets, SERVING_TIMEOUT_MS, firstRouteAnswers(x.routes[0]!))).catch((e: unknown) => { throw explain(e); });
     podState = '';
+    // before any load, so the probe's idle connection is not on a pod the rollout replaces
+    const keepAlive = c.ingressUrl ? await keepAliveProbeNote(c.podAddresses(x.plan.deployment)[0], x.routes) : undefined;
     gen = new Generator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId });
     const viewName = `${x.plan.service} (routing view)`;
     sampler = setInterval(() => {
@@ -121,7 +124,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
       coverage,
       target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
       timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
-      servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes],
+      servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes, ...(keepAlive ? [keepAlive] : [])],
       paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode, podNetwork: c.podNetwork,
     };
   } finally {

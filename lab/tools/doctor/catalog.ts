@@ -34,6 +34,9 @@ export const RULES = {
   'manifest-removed-api': { lever: 'manifest', severity: 'error', title: 'an API version that current Kubernetes no longer serves' },
   'manifest-probe-port': { lever: 'manifest', severity: 'error', title: 'a probe on a port the container does not expose' },
   'reload-subpath': { lever: 'reload', severity: 'warning', title: 'ConfigMap/Secret mounted with subPath never updates' },
+  'keepalive-shorter-than-proxy': { lever: 'keepalive', severity: 'error', title: 'the app closes idle keep-alive connections before the proxy in front stops reusing them (warning when no proxy is in the input: compared with 60 s)' },
+  'keepalive-headers-order': { lever: 'keepalive', severity: 'warning', title: 'headers timeout not above the keep-alive timeout' },
+  'keepalive-unknown': { lever: 'keepalive', severity: 'info', title: 'cannot know the app\'s keep-alive timeout' },
 } as const satisfies Record<string, RuleInfo>;
 
 export type RuleId = keyof typeof RULES;

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERRORS, type LabErrorCode } from '../../../common/errors.js';
 import { RULES, type RuleId } from './catalog.js';
+import { APP_IDLE_TIMEOUTS, CLIENT_IDLE_TIMEOUTS, PROXY_IDLE_TIMEOUTS } from './idle-timeouts.js';
 import { LB_PROFILES } from './lb-profiles.js';
 import { LINTERS, PARITY } from './parity.js';
 import { preStopFor } from './sizing.js';
@@ -36,11 +37,18 @@ function profiles(): string {
   return [...head, ...LB_PROFILES.map((p) => `| \`${p.id}\` | ${p.seconds} s | ${preStopFor(p.seconds)} s | ${cell(p.basis)} | ${p.sources.map((s, i) => `[${i + 1}](${s})`).join(' ')} |`)].join('\n');
 }
 
+function idleTimeouts(): string {
+  const head = ['| hop | side | idle timeout | where it is set | sources |', '|---|---|---|---|---|'];
+  const row = (side: string) => (t: { id: string; seconds: number; basis: string; sources: string[] }) =>
+    `| \`${t.id}\` | ${side} | ${t.seconds} s | ${cell(t.basis)} | ${t.sources.map((x, i) => `[${i + 1}](${x})`).join(' ')} |`;
+  return [...head, ...PROXY_IDLE_TIMEOUTS.map(row('proxy')), ...CLIENT_IDLE_TIMEOUTS.map(row('client')), ...APP_IDLE_TIMEOUTS.map(row('app'))].join('\n');
+}
+
 function codes(): string {
   return ['| code | meaning |', '|---|---|', ...DOCTOR_ERROR_CODES.map((c) => `| \`${c}\` | ${cell(ERRORS[c])} |`)].join('\n');
 }
 
-export const DOC_TABLES: Record<string, () => string> = { rules, profiles, codes };
+export const DOC_TABLES: Record<string, () => string> = { rules, profiles, 'idle-timeouts': idleTimeouts, codes };
 
 /** The doc with every generated block replaced by its current rendering. */
 export function renderDoc(doc: string): string {

@@ -38,4 +38,7 @@ export const PARITY: Record<RuleId, Parity> = {
   'manifest-removed-api': { 'kube-linter': ['no-extensions-v1beta'], 'kube-score': ['stable-version'] },
   'manifest-probe-port': { 'kube-linter': ['readiness-port', 'liveness-port', 'startup-port'] },
   'reload-subpath': {},
+  'keepalive-shorter-than-proxy': {},
+  'keepalive-headers-order': {},
+  'keepalive-unknown': {},
 };

@@ -44,7 +44,7 @@ export const DEFAULT_GRACE_S = 30;
 /** The lab app's SHUTDOWN_DEADLINE_MS default (docs/architecture.md). */
 const LAB_DEFAULT_DEADLINE_MS = 8000;
 
-function envValue(c: Container, name: string): string | undefined {
+export function envValue(c: Container, name: string): string | undefined {
   const e = Array.isArray(c.spec.env) ? c.spec.env.find((x: any) => x?.name === name) : undefined;
   return typeof e?.value === 'string' ? e.value : undefined;
 }

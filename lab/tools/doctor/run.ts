@@ -5,6 +5,7 @@ import { Evidence } from './evidence.js';
 import { buildModel } from './model.js';
 import { readInputs } from './reader.js';
 import { drainRules } from './rules/drain.js';
+import { keepaliveRules } from './rules/keepalive.js';
 import { manifestRules } from './rules/manifest.js';
 import { pid1Rules } from './rules/pid1.js';
 import { readinessRules } from './rules/readiness.js';
@@ -13,7 +14,7 @@ import { requeueRules } from './rules/requeue.js';
 import { surgeRules } from './rules/surge.js';
 import { severityRank, type DoctorOptions, type DoctorReport, type Finding } from './types.js';
 
-const RULE_SETS = [manifestRules, pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules];
+const RULE_SETS = [manifestRules, pid1Rules, readinessRules, drainRules, requeueRules, surgeRules, reloadRules, keepaliveRules];
 
 /** The deregistration delay the preStop rules use, and where it came from (for the output's header). */
 export function deregistrationFor(o: Pick<DoctorOptions, 'deregistrationS' | 'lb'>): Deregistration {

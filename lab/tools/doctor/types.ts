@@ -1,7 +1,7 @@
 // The doctor's public shapes. `check` (issue 16) imports these through index.ts: change them only additively.
 
 export type Severity = 'error' | 'warning' | 'info';
-export type DoctorLever = 'pid1' | 'readiness' | 'drain' | 'requeue' | 'surge' | 'reload' | 'manifest';
+export type DoctorLever = 'pid1' | 'readiness' | 'drain' | 'requeue' | 'surge' | 'reload' | 'manifest' | 'keepalive';
 
 /**
  * One machine-applicable step of a fix: set `value` at `path` (relative to the object's root,

@@ -1,0 +1,80 @@
+// check's keep-alive probe on the two example apps (plain node:http, as users write them): the naive
+// one runs on Node's pre-v26 default (keepAliveTimeout 5 s) and is named, with both numbers and the fix;
+// the fixed one sets 65 s and stays quiet. Real processes, real sockets, the real idle close.
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { keepAliveHint, keepAliveNote, keepAliveProbeNote, probeKeepAlive, KEEPALIVE_PROBE_BOUND_MS } from '../../lab/tools/check/keepalive-probe.js';
+import { freePort } from '../helpers/ports.js';
+import { startNode } from '../helpers/proc.js';
+
+async function startExample(which: 'naive' | 'fixed') {
+  const port = await freePort();
+  const proc = startNode(`examples/${which}/server.js`, { PORT: String(port), HOST: '127.0.0.1', STARTUP_MS: '0' });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
+    if (ok) break;
+    if (Date.now() > deadline || proc.child.exitCode !== null) { proc.child.kill('SIGKILL'); throw new Error(`examples/${which} did not listen: ${proc.stderr()}`); }
+    await sleep(100);
+  }
+  return { port, stop: async () => { proc.child.kill('SIGKILL'); await proc.exited; } };
+}
+
+const ROUTES = [{ method: 'GET', path: '/orders' }];
+
+test('naive example (Node\'s old 5 s default): the probe sees the close at about 5 s and the note names 5 s, 60 s and the fix', async () => {
+  if (Number(process.versions.node.split('.')[0]) >= 26) return; // Node 26 raised the default to 65 s
+  const app = await startExample('naive');
+  try {
+    const p = await probeKeepAlive({ host: '127.0.0.1', port: app.port, path: '/orders', boundMs: KEEPALIVE_PROBE_BOUND_MS });
+    assert.equal(p.status, 200);
+    assert.equal(p.hintS, 5);
+    assert.ok(p.closedAfterMs !== undefined && p.closedAfterMs >= 4000 && p.closedAfterMs < 9000, `closed after ${p.closedAfterMs} ms`);
+    const note = await keepAliveProbeNote({ host: '127.0.0.1', port: app.port }, ROUTES);
+    assert.match(note ?? '', /keep-alive timeouts out of order: the app closed an idle keep-alive connection \d\.\d s after its response \(announced Keep-Alive: timeout=5\), but ingress-nginx keeps an idle upstream connection for reuse 60 s/);
+    assert.match(note ?? '', /Fix: raise the app's keep-alive timeout above 60 s/);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('fixed example (65 s): announces timeout=65, still open after the bound, no note', async () => {
+  const app = await startExample('fixed');
+  try {
+    const p = await probeKeepAlive({ host: '127.0.0.1', port: app.port, path: '/orders', boundMs: 3000 });
+    assert.equal(p.hintS, 65);
+    assert.equal(p.closedAfterMs, undefined);
+    assert.equal(keepAliveNote(p, { id: 'ingress-nginx', seconds: 60 }), undefined);
+    // the same app behind a proxy that keeps connections longer (GFE, 600 s) is named
+    assert.match(keepAliveNote(p, { id: 'gke-gfe', seconds: 600 }) ?? '', /announces Keep-Alive: timeout=65 .* gke-gfe keeps an idle upstream connection for reuse 600 s/);
+  } finally {
+    await app.stop();
+  }
+});
+
+test('no hint and no close within the bound: says it cannot tell, never passes silently', () => {
+  const note = keepAliveNote({ hintS: undefined, closedAfterMs: undefined, boundMs: 10_000, connectionClose: false, status: 200 }, { id: 'ingress-nginx', seconds: 60 });
+  assert.match(note ?? '', /cannot tell whether it outlives ingress-nginx's 60 s/);
+});
+
+test('Keep-Alive header values', () => {
+  assert.equal(keepAliveHint('timeout=5'), 5);
+  assert.equal(keepAliveHint('timeout=72, max=100'), 72);
+  assert.equal(keepAliveHint('max=100, timeout=65'), 65);
+  assert.equal(keepAliveHint('max=100'), undefined);
+  assert.equal(keepAliveHint(undefined), undefined);
+});
+
+test('a server that never answers: LAB_TIMEOUT within the bound, not a hang', async () => {
+  const { createServer } = await import('node:net');
+  const silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  const port = (silent.address() as { port: number }).port;
+  try {
+    await assert.rejects(probeKeepAlive({ host: '127.0.0.1', port, boundMs: 1000, responseMs: 1000 }), /LAB_TIMEOUT/);
+  } finally {
+    silent.close();
+  }
+});
