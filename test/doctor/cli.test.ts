@@ -25,7 +25,8 @@ test('exit 0 on the after arm, 1 on before; the text names the deregistration so
 });
 
 test('--fail-on: warnings fail only at --fail-on warning; bad values exit 2 with the usage', () => {
-  const t = writeTemp('w.yaml', yamlOf([deployment('a', container({ command: ['redis-server'], ports: undefined }), { replicas: 1 })]));
+  // one warning and nothing else: a ReplicationController (no rollout strategy) that nothing routes to
+  const t = writeTemp('w.yaml', 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: a}\nspec:\n  replicas: 2\n  selector: {app: a}\n  template:\n    metadata: {labels: {app: a}}\n    spec:\n      containers: [{name: a, image: redis:7, command: [redis-server]}]\n');
   try {
     assert.equal(doctor([t.file]).status, 0);
     assert.equal(doctor([t.file, '--fail-on', 'warning']).status, 1);

@@ -53,7 +53,8 @@ function singleReplica(ctx: RuleContext, w: Workload, r: { n: number; from: stri
     : routing === 'traffic' || routing === 'port'
       ? `${w.object} runs one replica (${r.from}): a node drain or a crash leaves no pod to serve, and the rollout has no second pod to absorb a slow start`
       : `${w.object} runs one replica (${r.from}): a node drain or a crash stops its work until a new pod is scheduled${capacity(routing, 'warning').note}`;
-  const severity: Severity = shared ? 'info' : routing === 'metrics' ? 'info' : 'warning';
+  // nothing routes requests to it (a worker, a load generator): one replica pauses its work, it loses no request
+  const severity: Severity = shared || routing === 'metrics' || routing === undefined ? 'info' : 'warning';
   ctx.report('surge-single-replica', w, ['spec', 'replicas'], `${why}.`,
     'Run at least 2 replicas (with maxSurge 1 / maxUnavailable 0 and a PDB of maxUnavailable 1).', severity,
     hpaOf(ctx, w) ? undefined : [{ path: ['spec', 'replicas'], value: 2 }]);
