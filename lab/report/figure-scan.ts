@@ -40,6 +40,8 @@ export const ALLOWED: readonly Allowed[] = [
   { file: 'README.md', text: '4× the default rate (800 req/s), 5 repetitions', reason: 'the stress command\'s parameters (STRESS_RATE_FACTOR × the scenario rate, STRESS_REPS), not a result' },
   { file: 'README.md', text: 'check\'s first pod ≤ 1 s', reason: 'bench:startup\'s targets, not results (its output is in its own generated block)' },
   { file: 'docs/benchmarks.md', text: 'check\'s first pod within 1 s', reason: 'bench:startup\'s target, not a result' },
+  { file: 'docs/runbook.md', text: /ingress-nginx and AWS ALB keep 60 s, Google's front ends\s+600 s, Envoy 1 h/, reason: 'the proxies\' documented idle timeouts (sources in docs/doctor.md), not a run of this lab' },
+  { file: 'docs/runbook.md', text: 'Node before v26 closes after 5 s', reason: 'Node\'s documented keepAliveTimeout default before v26' },
   { file: 'docs/runbook.md', text: '`CLOSE_JITTER_MS`, 500 ms here', reason: 'the configured jitter window of the surge component' },
   { file: 'docs/runbook.md', text: 'ingress-nginx backend sync ~1 s', reason: 'a documented property of ingress-nginx, not a run of this lab' },
   { file: 'docs/runbook.md', text: '`--iptables-min-sync-period` 1 s', reason: 'kube-proxy\'s documented default' },
@@ -81,6 +83,8 @@ export const REFERENCE_DOCS: Readonly<Record<string, string>> = {
   'docs/results-guide.md': 'definitions of the columns (sampling intervals, bounds)',
   'docs/doctor.md': 'rules and the thresholds they check',
   'docs/tune.md': 'how tune sizes preStop, drain and grace (its rules and margins)',
+  'docs/check.md': 'check\'s phases, coverage tolerances, timeouts and budgets (settings; its results are in results/check/)',
+  'docs/kind.md': 'the cluster scenario\'s phase lengths and sampling intervals (settings)',
 };
 
 export interface FigureHit { file: string; line: number; rule: string; text: string; context: string }

@@ -8,20 +8,8 @@ import { ROOT } from '../helpers/proc.js';
 import { ALLOWED, docFiles, scanDoc, scanDocs } from '../../lab/report/figure-scan.js';
 import { blockBegin, blockEnd, updateDocBlocks } from '../../lab/report/doc-blocks.js';
 
-/**
- * Docs other helpers are rewriting as this lands: their offenders are printed, not failed, until their
- * owners move the figures into blocks. Remove an entry once its doc passes.
- */
-const PENDING: Readonly<Record<string, string>> = {
-  'docs/check.md': 'owned by the check tool\'s author; mostly phase durations and timeouts (settings), but two measured: "`GET /orders` via l4, 10 s" and "ended within 6 s of the evidence"',
-  'docs/kind.md': 'owned by the kind target\'s author; scenario durations',
-};
-
-test('no doc holds a measured figure outside a generated block', (t) => {
-  const hits = scanDocs(ROOT);
-  const pending = hits.filter((h) => PENDING[h.file]);
-  for (const h of pending) t.diagnostic(`pending (${PENDING[h.file]}): ${h.file}:${h.line} [${h.rule}] ${h.text}`);
-  const offenders = hits.filter((h) => !PENDING[h.file]);
+test('no doc holds a measured figure outside a generated block', () => {
+  const offenders = scanDocs(ROOT);
   assert.deepEqual(offenders.map((h) => `${h.file}:${h.line} [${h.rule}] ${h.text} | ${h.context}`), []);
   assert.ok(docFiles(ROOT).length >= 10, 'README and docs/*.md are scanned');
 });
