@@ -67,6 +67,7 @@ export function writeHistory(resultsDir: string, runs: readonly StoredRun[]): st
   const stored = new Set(fresh.map((r) => `${r[0]}|${r[4]}|${r[5]}`));
   const kept = readCsv(old).filter((r) => !stored.has(`${r[0]}|${r[4]}|${r[5]}`));
   const all = [...kept, ...fresh].sort((a, b) => `${a[0]}|${a[4]}|${a[5]}`.localeCompare(`${b[0]}|${b[4]}|${b[5]}`));
+  if (all.length === 0 && old === '') return []; // no headline batch yet: no file
   const text = `${[HEADER, ...all].map((r) => r.map(csvCell).join(',')).join('\n')}\n`;
   if (text === old) return [];
   writeFileSync(file, text);
