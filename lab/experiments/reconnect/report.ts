@@ -2,7 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bucket } from './buckets.js';
 import type { WindowSizing } from './window.js';
-import { writeup, type WriteupInput } from './writeup.js';
+import { writeup, type Verdict, type WriteupInput } from './writeup.js';
+
+export type { Verdict } from './writeup.js';
 import type { ArmStats } from './stats.js';
 
 // Tables and verdicts of the experiment, from the two arms' ArmStats.
@@ -52,15 +54,6 @@ export function seriesCsv(series: Array<{ arm: string; buckets: Bucket[] }>): st
     Object.entries(b.pods).map(([p, s]) => `${p}=${s.elMaxMs ?? ''}/${s.cpuPct ?? ''}/${s.conns ?? ''}${s.cold ? '/cold' : ''}`).join(';'),
   ].join(',')));
   return `${[head, ...rows].join('\n')}\n`;
-}
-
-export interface Verdict {
-  peakRatio: number;
-  peakRatioAtLeast5: boolean;
-  syncSpike: boolean;
-  syncSpikeDetail: string;
-  jitteredP99Within2x: boolean;
-  jitteredNoErrors: boolean;
 }
 
 export function verdict(sync: ArmStats, jit: ArmStats): Verdict {

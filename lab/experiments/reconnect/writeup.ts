@@ -1,6 +1,15 @@
-import type { Verdict } from './report.js';
 import type { ArmStats } from './stats.js';
 import type { WindowSizing } from './window.js';
+
+/** The reconnect run's pass/fail reading (computed in report.ts, printed here). */
+export interface Verdict {
+  peakRatio: number;
+  peakRatioAtLeast5: boolean;
+  syncSpike: boolean;
+  syncSpikeDetail: string;
+  jitteredP99Within2x: boolean;
+  jitteredNoErrors: boolean;
+}
 
 // results/reconnect/<variant>/README.md: the numbers in sentences, including the one that sizes
 // the jitter window, all taken from this run's summary.
