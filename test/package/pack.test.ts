@@ -84,7 +84,7 @@ describe('the npm package', () => {
     const naive = npx(['doctor', 'examples/naive/k8s']);
     assert.equal(naive.status, 1, naive.stderr);
     assert.match(naive.stdout, /^examples\/naive\/k8s\/orders\.yaml$/m);
-    assert.match(naive.stdout, /ERROR +pid1-shell-wrapper +Deployment\/orders/);
+    assert.match(naive.stdout, /ERROR +pid1-package-manager +Deployment\/orders/);
     const fixed = npx(['doctor', 'examples/fixed/k8s/orders.yaml']);
     assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
     const sarif = npx(['doctor', '--sarif', 'examples/naive/k8s']);
