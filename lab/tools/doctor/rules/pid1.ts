@@ -36,7 +36,7 @@ function packageManagerFinding(shape: CommandShape, image: string | undefined, p
   const pm = shape.program;
   const call = quote([pm, ...shape.programArgs]);
   const resolved = resolveScript(pm, shape.programArgs, pkg);
-  const front = shape.shell && shellStaysPid1(shape.shell, image) !== 'no' ? `a shell that stays PID 1 (${shellBehaviour(shape.shell, image)}) in front of ` : '';
+  const front = shape.shell && shellStaysPid1(shape.shell, image) !== 'no' ? `keeps a shell as PID 1 (${shellBehaviour(shape.shell, image)}); behind it, ` : '';
   const runs = resolved ? `\`${call}\` runs \`${resolved.text}\` (${resolved.source})` : `\`${call}\` runs a package.json script`;
   const fix = resolved
     ? `Run what the script runs, as PID 1: ${execFormFor(resolved.text, instruction)}. Not ${instruction} ["${pm}", …]: that keeps ${pm} as PID 1.`
