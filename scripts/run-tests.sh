@@ -22,6 +22,7 @@ SERIAL=(
   long-lived/routing      # propagation and deregistration delays to ~10 ms
   reconnect/client        # re-dial < 1 s; dial counts over a 2 s window
   check/bad-input         # counts the entries of .lab/check, which check/local adds to
+  local/pod-network       # removes every block's leftover namespaces and bridges that no running lab holds
 )
 concurrency=${LAB_TEST_CONCURRENCY:-2}
 
