@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +59,8 @@ const fmt = (s: Stats, unit: string, digits = 0) => `median ${s.median.toFixed(d
 /** Spawns check on examples/fixed and returns ms from the spawn to the first pod's process start; stops check with SIGINT. */
 async function checkFirstPodMs(dir: string, i: number): Promise<number> {
   const marks = join(dir, `marks-${i}.txt`);
+  writeFileSync(marks, '');
+  chmodSync(marks, 0o666); // written by the pod, which runs as nobody
   const preload = join(dir, 'mark.mjs');
   const args = [BIN, 'check', '--manifests', join(REPO_ROOT, 'examples/fixed/k8s'), '--app-dir', join(REPO_ROOT, 'examples/fixed'),
     '--env', `NODE_OPTIONS=--import=${preload}`, '--env', `START_MARKS=${marks}`, '--rate', '5', '--deploys', '1', '--out', join(dir, `out-${i}`)];
@@ -90,6 +92,7 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(BIN)) { process.stderr.write(`${BIN} is missing: run npm run build first\n`); return 2; }
   if (!existsSync(TIME)) { process.stderr.write(`${TIME} is missing (Debian: apt-get install time): it measures peak RSS\n`); return 2; }
   const dir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
+  chmodSync(dir, 0o755); // the pods run as nobody (no runAsUser in the example): they must reach their scratch folder
   writeFileSync(join(dir, 'mark.mjs'), "import { appendFileSync } from 'node:fs';\nappendFileSync(process.env.START_MARKS, `${performance.timeOrigin}\\n`);\n");
   const load0 = loadavg();
   const date = new Date().toISOString();
