@@ -6,14 +6,10 @@
 // the load balancer"). doctor's keepalive rule and check's keep-alive probe compare against these.
 // Defaults, not measurements: a ConfigMap/annotation/policy in the user's manifests wins.
 
-export interface IdleTimeout {
-  id: string;
-  /** idle timeout of the proxy's upstream (app-facing) connections, seconds */
-  seconds: number;
-  /** where it is set and what it does, one sentence */
-  basis: string;
-  sources: string[];
-}
+import type { SourcedSeconds } from './lb-profiles.js';
+
+/** An idle timeout in seconds (the proxy's upstream connections, a client pool's or the app's), with its sources. */
+export type IdleTimeout = SourcedSeconds;
 
 /** Proxies in front of the app: how long they keep an idle upstream connection for reuse. */
 export const PROXY_IDLE_TIMEOUTS: readonly IdleTimeout[] = [

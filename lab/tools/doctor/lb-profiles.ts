@@ -4,14 +4,16 @@
 // These are orders of magnitude to size a preStop from, not measurements of your cluster: measure
 // yours (`check`, or the lab's `tune` on your routing path) and pass it as --deregistration-s.
 
-export interface LbProfile {
+/** A figure in seconds with what it is made of (one sentence) and its public sources. */
+export interface SourcedSeconds {
   id: string;
-  /** deregistration delay p99, seconds */
   seconds: number;
-  /** what the number is made of, one sentence */
   basis: string;
   sources: string[];
 }
+
+/** A routing path's deregistration delay p99, seconds. */
+export type LbProfile = SourcedSeconds;
 
 export const LB_PROFILES: readonly LbProfile[] = [
   {
