@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../helpers/proc.js';
+import { podsLeft } from './helpers.js';
 
 // `check` on an app that cannot start: each case is a small real app in a temp dir, run by the
 // real CLI, and `check` must name the failure, quote the app's own output, give the pod log's
@@ -86,13 +87,6 @@ function crashLoopEvidence(stderr: string): number {
   const known = secondExits.filter((t): t is number => t !== undefined);
   assert.ok(late ? known.length > 0 : known.length === secondExits.length, `second exits ${JSON.stringify(secondExits)}`);
   return late ? Math.min(...known) : Math.max(...known);
-}
-
-/** Processes whose working directory is `d`: pods the run left behind. */
-function podsLeft(d: string): number[] {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try { return readlinkSync(`/proc/${p}/cwd`) === d; } catch { return false; }
-  }).map(Number);
 }
 
 // 0755: the pods run as nobody here (no runAsUser, no sudo) and must reach their app dirs

@@ -15,7 +15,8 @@ let tmp: string;
 let project: string;
 let packed: Packed;
 
-const env = { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+// LAB_CHECK_SHORT_PHASES: check's fixed phases shortened, as in the lab's other check tests
+const env = { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false', LAB_CHECK_SHORT_PHASES: '1' };
 /** `npx deploy-loss-lab …` from the user's project. */
 const npx = (args: string[]) => spawnSync('npx', ['deploy-loss-lab', ...args], { cwd: project, encoding: 'utf8', timeout: 60_000, env });
 /** The installed bin, as a package.json script or CI job calls it. */

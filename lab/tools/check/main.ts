@@ -12,7 +12,7 @@ import { planLocal } from './local-setup.js';
 import type { Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
 import { VERDICT_EXIT, VERDICTS } from './verdicts.js';
-import { runLocal } from './run-local.js';
+import { CHECK_PHASES, runLocal } from './run-local.js';
 
 // `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 PASS (within
 // --max-failed, on records that cover what was sent), 1 FAIL or the run failed, 2 bad input
@@ -64,7 +64,7 @@ export async function check(argv: string[]): Promise<number> {
     command: [inCallerHome() ? 'deploy-loss-lab' : 'node dist/lab/cli.js', 'check', ...argv].join(' '),
     commit: currentCommit(), date: started.toISOString(),
     params: {
-      rate: o.rate, deploys: o.deploys, propagationDelayMs: m.propagationDelayMs, keepAlive: true, paths: m.paths,
+      rate: o.rate, deploys: o.deploys, phases: CHECK_PHASES, propagationDelayMs: m.propagationDelayMs, keepAlive: true, paths: m.paths,
       mix: o.routes.map((r) => `${r.method} ${r.path}${r.body ? ' (body)' : ''} ×${r.weight}`), deployment: deploymentName, service: m.service,
       manifests: manifestPaths.map(shownPath), ...(o.appDir ? { appDir: shownPath(o.appDir) } : {}),
       ...(o.context ? { context: o.context, namespace: o.namespace, url: o.url } : {}), isolation: m.isolation ?? null, podNetwork: m.podNetwork ?? null, sent: m.sent,
