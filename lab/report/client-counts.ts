@@ -54,8 +54,12 @@ export function resent(s: RunSummary, scope: 'window' | 'total'): number {
   return (scope === 'window' ? c.resentWindow : c.resentTotal) ?? NaN;
 }
 
-/** Whether any of these runs recorded its client: only then do tables carry the client columns (older tables stay as they were). */
+/**
+ * Whether any of these runs recorded a client whose resends it could count: only then do tables
+ * carry the client columns. Tables of older runs stay as they were, and so do k6-only ones, whose
+ * columns would read "not measured" throughout (their failures are k6's: after Go's resends).
+ */
 export function anyRecordedClient(summaries: Iterable<RunSummary>): boolean {
-  for (const s of summaries) if (s.client) return true;
+  for (const s of summaries) if (s.client?.rawTotalCounts) return true;
   return false;
 }
