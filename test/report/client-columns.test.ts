@@ -32,6 +32,7 @@ test('older runs only: no client column, no raw or resent counts', () => {
     regenerateReport(dir);
     const md = readFileSync(join(dir, 'before-after.md'), 'utf8');
     assert.doesNotMatch(md, /\| client \||raw failed|resent by the client/);
+    assert.doesNotMatch(readFileSync(join(dir, 'README.md'), 'utf8'), /\| client \||raw failed/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,6 +65,11 @@ test('a run that recorded its client: the client, the raw count and the resends 
     assert.equal(afterCsv[csv[0]!.indexOf('client')], 'go');
     assert.equal(afterCsv[csv[0]!.indexOf('raw_run_failures_median')], '3');
     assert.equal(afterCsv[csv[0]!.indexOf('resent_run_median')], '3');
+    // the list of runs too: the after run's row carries its client, raw and resent counts in the window
+    const runsTable = readFileSync(join(dir, 'README.md'), 'utf8').split('## Runs')[1]!;
+    assert.match(runsTable, /\| run \| arm \| rep \| date \| failed in window \| client \| raw failed in window \| resent in window \|/);
+    assert.match(runsTable, /\| after \| 1 \| [^|]+ \| 0 \| go \| 2 \| 2 \|/);
+    assert.match(runsTable, /\| before \| 1 \| [^|]+ \| 4 \| node \| 4 \| 0 \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
