@@ -6,6 +6,8 @@ import { ArrivalSchedule, type RateProfile } from './arrivals.js';
 import { RequestMix } from './mix.js';
 import type { AcceptedJob, PathKind, RequestRecord } from './records.js';
 import type { Scenario } from './scenario.js';
+import { DEFAULT_CLIENT, MAX_GO_RESENDS, goRetries, isReplayable, type ClientName } from './client-semantics.js';
+import { ATTEMPT_HEADER, beginAttempt, endAttempt, responseByteArrived, type AttemptSocket } from './socket-tags.js';
 
 /** Where arrivals go. With several targets, arrival i goes to targets[i % n] (an even split). */
 export interface LoadTarget {
@@ -29,7 +31,16 @@ export interface GeneratorOptions {
   /** makes idempotency keys unique across runs sharing a Redis */
   runId: string;
   seed?: number;
+  /** whose resend rules apply (loadtest/client-semantics.ts): `go` (k6's, the default) or `node` (none) */
+  client?: ClientName;
   onRecord?: (r: RequestRecord) => void;
+}
+
+/** A write that failed: Go counts such an attempt as `nothingWrittenError` (the request is one small write). */
+function isWriteError(err: unknown): boolean {
+  let e: any = err;
+  for (let i = 0; e && i < 5; i++, e = e.cause) if (e.syscall === 'write' || e.code === 'EPIPE') return true;
+  return false;
 }
 
 export const GEN_STATES = ['idle', 'running', 'stopping', 'stopped'] as const;
@@ -41,6 +52,11 @@ export class LoadGenerator {
   readonly records: RequestRecord[] = [];
   readonly accepted: AcceptedJob[] = [];
   readonly counts: ClassCounts = emptyCounts();
+  /** what a client without resends would have counted: each request by its first attempt */
+  readonly rawCounts: ClassCounts = emptyCounts();
+  /** requests the client resent (at least once) */
+  retried = 0;
+  readonly client: ClientName;
   dropped = 0;
   droppedLag = 0;
   droppedInFlight = 0;
@@ -66,6 +82,7 @@ export class LoadGenerator {
     this.schedule = new ArrivalSchedule(opts.rate);
     this.mix = new RequestMix(opts.scenario, opts.seed);
     this.keepAlive = opts.keepAlive ?? opts.scenario.keepAlive;
+    this.client = opts.client ?? DEFAULT_CLIENT;
     this.maxLagMs = opts.maxLagMs ?? 250;
     this.maxInFlight = opts.maxInFlight ?? 4000;
     this.timeoutMs = opts.timeoutMs ?? opts.scenario.timeoutSeconds * 1000;
@@ -120,41 +137,76 @@ export class LoadGenerator {
     const key = `${this.opts.runId}-${i}`;
     const body = pick.entry.body !== undefined ? pick.entry.body || null
       : isJob ? JSON.stringify({ account: pick.account, amount: pick.amount, idempotencyKey: key }) : null;
+    const headers: Record<string, string> = { ...(body ? { 'content-type': pick.entry.contentType ?? 'application/json' } : {}), ...pick.entry.headers };
     const rec: RequestRecord = {
       t_sched: tSched, t_start: nowMs(), t_end: 0, route: pick.entry.name, path: target.path, status: 0, class: 'other',
+      idempotent: isReplayable(pick.entry.method, headers),
     };
     this.inFlight++;
     this.sent++;
-    dispatcher
-      .request({
-        path: pick.entry.path,
-        method: pick.entry.method,
-        headers: body ? { 'content-type': pick.entry.contentType ?? 'application/json' } : {},
-        body,
-        reset: !this.keepAlive,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })
-      .then(async (res) => {
+    const onAccepted = isJob ? () => this.accepted.push({ idempotencyKey: key, account: pick.account, amount: pick.amount }) : undefined;
+    this.send(rec, dispatcher, { path: pick.entry.path, method: pick.entry.method, headers, body }, onAccepted)
+      .finally(() => {
+        rec.t_end = nowMs();
+        this.inFlight--;
+        this.counts[rec.class]++;
+        this.rawCounts[rec.rawClass ?? rec.class]++;
+        if (rec.retries) this.retried++;
+        this.records.push(rec);
+        this.opts.onRecord?.(rec);
+        if (this.inFlight === 0) this.idle?.();
+      });
+  }
+
+  /**
+   * One request as the client sends it: one attempt (`node`), or as many as Go's Transport would make
+   * (`go`: loadtest/client-semantics.ts goRetries, bounded by MAX_GO_RESENDS), all under the one
+   * deadline, each resend through the pool as Go's getConn (an idle connection if any, else a new one).
+   * The record is tagged with the first attempt's connection; a resent request keeps that attempt's
+   * failure as rawClass/rawErrorCode and counts its resends.
+   */
+  private async send(
+    rec: RequestRecord, dispatcher: Dispatcher,
+    req: { path: string; method: string; headers: Record<string, string>; body: string | null },
+    onAccepted: (() => void) | undefined,
+  ): Promise<void> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    for (let attempt = 0; attempt <= MAX_GO_RESENDS; attempt++) {
+      const id = beginAttempt();
+      let sock: AttemptSocket | undefined;
+      try {
+        const res = await dispatcher.request({ ...req, headers: { ...req.headers, [ATTEMPT_HEADER]: id }, reset: !this.keepAlive, signal });
+        sock = endAttempt(id);
+        if (attempt === 0) this.tag(rec, sock, true);
         rec.status = res.statusCode;
         const pod = res.headers['x-pod'];
         if (typeof pod === 'string') rec.pod = pod;
         // read the whole body: dump() would swallow a reset that arrives mid-body
         await res.body.arrayBuffer();
         rec.class = classifyStatus(res.statusCode);
-        if (isJob && res.statusCode === 202) this.accepted.push({ idempotencyKey: key, account: pick.account, amount: pick.amount });
-      })
-      .catch((err: any) => {
-        rec.class = classifyError(err);
-        rec.errorCode = String(err?.code ?? err?.name ?? 'unknown');
-      })
-      .finally(() => {
-        rec.t_end = nowMs();
-        this.inFlight--;
-        this.counts[rec.class]++;
-        this.records.push(rec);
-        this.opts.onRecord?.(rec);
-        if (this.inFlight === 0) this.idle?.();
-      });
+        if (res.statusCode === 202) onAccepted?.();
+        return;
+      } catch (err: any) {
+        sock ??= endAttempt(id);
+        const cls = classifyError(err);
+        const code = String(err?.code ?? err?.name ?? 'unknown');
+        const responseByte = rec.status > 0 || responseByteArrived(sock);
+        if (attempt === 0) this.tag(rec, sock, responseByte);
+        const resend = this.client === 'go' && attempt < MAX_GO_RESENDS && goRetries({
+          reused: sock?.reused ?? false, responseByte, nothingWritten: sock === undefined || isWriteError(err),
+          replayable: rec.idempotent ?? false, cls,
+        });
+        if (!resend) { rec.class = cls; rec.errorCode = code; return; }
+        if (attempt === 0) { rec.rawClass = cls; rec.rawErrorCode = code; }
+        rec.retries = attempt + 1;
+      }
+    }
+  }
+
+  private tag(rec: RequestRecord, sock: AttemptSocket | undefined, responseByte: boolean): void {
+    rec.reused = sock?.reused ?? false;
+    rec.respByte = responseByte;
+    if (sock) { rec.sockAgeMs = Math.round(sock.ageMs); rec.peer = sock.peer; }
   }
 
   /**
@@ -178,10 +230,10 @@ export class LoadGenerator {
     return this.stopping;
   }
 
-  summary(): { sent: number; dropped: number; droppedLag: number; droppedInFlight: number; counts: ClassCounts; elapsedMs: number } {
+  summary(): { sent: number; dropped: number; droppedLag: number; droppedInFlight: number; counts: ClassCounts; rawCounts: ClassCounts; retried: number; client: ClientName; elapsedMs: number } {
     return {
       sent: this.sent, dropped: this.dropped, droppedLag: this.droppedLag, droppedInFlight: this.droppedInFlight,
-      counts: { ...this.counts }, elapsedMs: nowMs() - this.startedAt,
+      counts: { ...this.counts }, rawCounts: { ...this.rawCounts }, retried: this.retried, client: this.client, elapsedMs: nowMs() - this.startedAt,
     };
   }
 }

@@ -14,7 +14,30 @@ export interface RequestRecord {
   status: number; // 0 when no response arrived
   class: ErrorClass;
   errorCode?: string;
+  /** the pod that answered (its `x-pod` response header) */
   pod?: string;
+  // What the client could know about the request (absent in records of runs made before they were
+  // recorded). On a request the client resent, they describe its first attempt: the one that failed.
+  /** the connection had carried a request before (keep-alive reuse) */
+  reused?: boolean;
+  /** any response byte arrived */
+  respByte?: boolean;
+  /** idempotent by Go's rule (loadtest/client-semantics.ts isReplayable) */
+  idempotent?: boolean;
+  /** ms from the connection's opening to the request's write (unknown to k6: absent) */
+  sockAgeMs?: number;
+  /** address:port the connection was dialled to: a pod on the L4 path, the proxy on the ingress path */
+  peer?: string;
+  /** resends the client made by itself (the `go` client, loadtest/client-semantics.ts); absent = 0 */
+  retries?: number;
+  /** on a resent request: the class and error code its first attempt failed with (what a client without resends reports) */
+  rawClass?: ErrorClass;
+  rawErrorCode?: string;
+}
+
+/** The class a client that never resends would have reported. */
+export function rawClassOf(r: RequestRecord): ErrorClass {
+  return r.rawClass ?? r.class;
 }
 
 /** A POST /jobs the service answered 202: the audit checks each one was applied exactly once. */

@@ -17,6 +17,8 @@ export interface MixEntry {
   /** fixed request body (a user's route); absent on POST = the lab's own job payload */
   readonly body?: string;
   readonly contentType?: string;
+  /** extra request headers (programmatic only, e.g. an `Idempotency-Key`; scenario.json has none) */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Phases {

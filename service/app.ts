@@ -58,8 +58,11 @@ export async function buildApp(ctx: ServiceContext): Promise<FastifyInstance> {
   });
   app.server.headersTimeout = ctx.env.headersTimeoutMs;
   app.setErrorHandler((err: Parameters<typeof errorHandler>[1], request, reply) => errorHandler(ctx.log, err, request, reply));
+  // Every answer names its pod (HOSTNAME: the pod name in Kubernetes and on the local target), so a
+  // client's request record says which pod answered, whichever path routed it.
+  const pod = process.env.HOSTNAME;
   // First: a request refused later (requeue, blocklist) was still routed to this pod.
-  app.addHook('onRequest', (request, _reply, done) => { ctx.arrivals.record(request.raw.socket, request.url); done(); });
+  app.addHook('onRequest', (request, reply, done) => { ctx.arrivals.record(request.raw.socket, request.url); if (pod) reply.header('x-pod', pod); done(); });
   app.addHook('onRequest', lifecycleHook(ctx));
 
   // Hot-reload integration point: the config plugin (service/config/) is registered here, after

@@ -3,6 +3,7 @@ import { LabError, type LabErrorCode } from '../../common/errors.js';
 import { ARMS, findArm } from './arms.js';
 import { DEFAULT_L7, L7_PROFILES } from '../targets/local/l7-profile.js';
 import { inCallerHome } from './home.js';
+import { CLIENTS, DEFAULT_CLIENT } from '../../loadtest/client-semantics.js';
 
 // The one argument parser of every lab command. A command declares its options as data
 // (name → type, range or choices, default, help); node's util.parseArgs splits the argv into tokens
@@ -161,6 +162,7 @@ export const LAB_OPTIONS = {
   deploys: { type: 'int', min: 1, max: 20, help: 'rolling restarts per run (default: scenario.json)' },
   'propagation-delay-ms': { type: 'int', min: 0, max: 60_000, arg: 'D', help: "local target: endpoint propagation delay (default: the local target's)" },
   l7: { type: 'choice', choices: L7_PROFILES, default: DEFAULT_L7, help: 'the L7 path: Ingress via ingress-nginx, or Gateway API via Envoy Gateway' },
+  client: { type: 'choice', choices: CLIENTS, default: DEFAULT_CLIENT, help: "local target: whose resends the load generator makes: go (net/http's Transport, what k6 does) or node (none, as undici and http.Agent)" },
   'results-dir': { type: 'string', arg: 'DIR', help: 'where results go (default results/)' },
   'dry-run': { type: 'flag', help: 'print the plan, run nothing' },
   help: { type: 'flag', short: 'h', help: 'this text' },
@@ -204,6 +206,8 @@ export function parseLabArgs(argv: readonly string[], experiments: readonly stri
       throw new LabError('LAB_UNKNOWN_ARM', `"${p}"; valid arms are ${ARMS.map((x) => x.name).join(', ')}; other commands: ${others}`, { cause: e });
     }
   }
+  // k6 is the kind target's client and a Go program: its resends cannot be switched off
+  if (values.target === 'kind' && values.client !== 'go') throw new LabError('LAB_BAD_OPTION', `--client ${values.client} cannot apply to --target kind, whose client is k6 (Go's Transport); valid there: go`);
   const dup = positionals.find((p, i) => positionals.indexOf(p) !== i);
   if (dup) throw new LabError('LAB_BAD_OPTION', `arm "${dup}" is named twice; name each arm once (use --reps for repetitions)`);
   const cmd = positionals[0]!;

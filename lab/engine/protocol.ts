@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { LabError } from '../../common/errors.js';
 import { LoadGenerator, type LoadTarget } from '../../loadtest/generator.js';
+import type { ClientName } from '../../loadtest/client-semantics.js';
+import { clientCounts } from '../report/client-counts.js';
 import type { Scenario } from '../../loadtest/scenario.js';
 import { auditJobs } from '../support/ledger-audit.js';
 import { waitForQueueDrain } from '../support/queue-drain.js';
@@ -41,6 +43,8 @@ export interface ExperimentOptions {
   l7?: L7Name;
   scenario: Scenario;
   keepAlive?: boolean;
+  /** whose resend rules the generator follows (loadtest/client-semantics.ts; default go, as k6) */
+  client?: ClientName;
   /** results/ (run directories go under results/runs/) */
   resultsDir: string;
   /** scratch space for pod logs and the cluster's files (not committed) */
@@ -228,7 +232,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     rec.enter('starting');
     const c = (cluster = await startArm(o, scratch, rec));
     const targets = await readyForLoad(c, c.propagationDelayMs ?? o.propagationDelayMs ?? null, started.getTime());
-    const g = (gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive: o.keepAlive ?? o.scenario.keepAlive, runId: runName }));
+    const g = (gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive: o.keepAlive ?? o.scenario.keepAlive, runId: runName, client: o.client }));
     rec.countFrom(() => g.counts);
     timers.push(setInterval(() => rec.readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) }), 100));
     timers.push(setInterval(() => rec.show(), 1000));
@@ -248,6 +252,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     await teardown(false);
     rec.enter('done');
     const summary = buildSummary(o, started, rec, { c, gen: g, targets, deploys, jobs, drainMs, serving: p.samples, loadBefore });
+    summary.client = clientCounts(g.client, g.records, summary.window);
     summary.deregistration = deregistrationFromPodLogs(summaryEvents(c, rec), join(scratch, 'pods'), SERVING_DEPLOYMENT, c.ingressSourceAddress);
     const dir = join(o.resultsDir, 'runs', runName);
     const timeline = { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples, servingSamples: p.samples };

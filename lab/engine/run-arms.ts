@@ -92,7 +92,7 @@ async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, c
         const t0 = Date.now();
         currentStart = t0;
         const { summary, dir } = await runExperiment({
-          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, scenario,
+          arm, rep, reps: args.reps, rate, deploys, propagationDelayMs: args.propagationDelayMs, l7: args.l7, client: args.client, scenario,
           resultsDir, workDir, command, batch, progress, invocationStartedAt: started, etaAt,
         });
         measured.push(Date.now() - t0);
@@ -131,7 +131,7 @@ export async function runArms(args: LabArgs, argv: string[], invokedAs: string):
   const command = `${invokedAs} ${argv.join(' ')}`;
   // kind: k6's deploy phase gives every rollout its whole budget (60 s), so a run lasts ~4 min, not ~1.5
   const perRunMs = args.target === 'kind' ? kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
-  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}) at ${rate} req/s, ${deploys} deploys each; `
+  say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}, client ${args.client}) at ${rate} req/s, ${deploys} deploys each; `
     + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
   if (args.target === 'kind') {
     // before anything is created: Ctrl-C must delete the k6 Job, not leave it loading the cluster

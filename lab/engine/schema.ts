@@ -68,6 +68,22 @@ export interface RunSummary {
   deregistration?: DeregistrationReport;
   /** whether the records cover what was sent (lab/engine/coverage.ts); absent in runs made before the check */
   coverage?: Coverage;
+  /** the client whose view the counts above are, with the raw counts beside; absent in runs made before (lab/report/client-counts.ts clientOf) */
+  client?: ClientCounts;
+}
+
+/**
+ * The client a run measured with (loadtest/client-semantics.ts) and what it hid. windowCounts and
+ * totalCounts are failures as that client saw them; these are the counts a client that never resends
+ * would have reported, and how many requests the client resent. null where the resends are invisible:
+ * k6's Go Transport resends inside one http.request call, so a k6 run knows only what k6 saw.
+ */
+export interface ClientCounts {
+  name: 'go' | 'node';
+  rawWindowCounts: ClassCounts | null;
+  rawTotalCounts: ClassCounts | null;
+  resentWindow: number | null;
+  resentTotal: number | null;
 }
 
 /** What identifies a run and how it was made: shared by both targets' summary builders. */

@@ -1,5 +1,5 @@
 import { fmtCoverage, mannWhitney, medianInterval, zeroFailureUpperBound } from './stats.js';
-import { METRICS, type ArmRow } from './tables.js';
+import { CLIENT_METRICS, METRICS, showsClient, type ArmRow } from './tables.js';
 import { failures } from './summarize.js';
 
 // The before/after headline: per count, each arm's median with a distribution-free interval over
@@ -9,9 +9,10 @@ import { failures } from './summarize.js';
 export const HEADLINE_METRICS = ['window_failures', 'http_502', 'reset', 'refused', 'timeout', 'sigkills', 'min_ready_pods', 'min_serving_pods', 'p99_roll_ms', 'jobs_lost', 'jobs_duplicated'];
 
 const fmtP = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+const metricOf = (key: string) => [...METRICS, ...CLIENT_METRICS].find((x) => x.key === key);
 
 function valuesOf(row: ArmRow, key: string): number[] {
-  const m = METRICS.find((x) => x.key === key)!;
+  const m = metricOf(key)!;
   return row.runs.map((r) => m.get(r.summary));
 }
 
@@ -25,7 +26,7 @@ export function zeroBound(n: number): string {
 }
 
 function withInterval(row: ArmRow, key: string): string {
-  const m = METRICS.find((x) => x.key === key)!;
+  const m = metricOf(key)!;
   const xs = valuesOf(row, key);
   const mid = row.cells[key]!.median;
   if (Number.isNaN(mid)) return '— (not recorded)';
@@ -42,8 +43,10 @@ export function headlineTable(before: ArmRow, after: ArmRow, keys: readonly stri
     `| per run (${before.reps} × \`${before.arm}\`, ${after.reps} × \`${after.arm}\`) | \`${before.arm}\` median ${cover(before)} | \`${after.arm}\` median ${cover(after)} | Mann–Whitney p |`,
     '|---|---|---|---|',
   ];
-  for (const key of keys) {
-    const m = METRICS.find((x) => x.key === key);
+  // runs that recorded their client: the raw count follows the failures as the client saw them
+  const shown = showsClient([before, after]) ? keys.flatMap((k) => (k === 'window_failures' ? [k, 'raw_window_failures'] : [k])) : keys;
+  for (const key of shown) {
+    const m = metricOf(key);
     if (!m) continue;
     const a = valuesOf(before, key);
     const b = valuesOf(after, key);

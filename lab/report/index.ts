@@ -13,6 +13,8 @@ import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.j
 import { REPO_ROOT } from '../engine/meta.js';
 import { groupsOf, latestByArm, loadRuns, suiteOf, type StoredRun } from './load.js';
 import { failures } from './summarize.js';
+import { anyRecordedClient, clientLabel, rawFailures, resent } from './client-counts.js';
+import type { RunSummary } from '../engine/schema.js';
 import { provenanceLines } from './provenance.js';
 import { headlineTable, zeroBound } from './headline.js';
 import { loadRunData, renderCompare } from './svg-compare.js';
@@ -53,6 +55,18 @@ function beforeAfterExtras(resultsDir: string, before: ArmRow, after: ArmRow, wr
   return parts.join('\n\n');
 }
 
+/** Beside the failures as the client saw them: its name, the raw count and the resends (only for batches that recorded their client). */
+function clientClause(used: StoredRun[]): string {
+  const summaries = used.map((r) => r.summary);
+  if (!anyRecordedClient(summaries)) return '';
+  const clients = [...new Set(summaries.map(clientLabel))].sort().join(', ');
+  const total = (f: (x: RunSummary) => number) => summaries.reduce((a, x) => a + f(x), 0);
+  const raw = total((x) => rawFailures(x, 'total'));
+  const sent = total((x) => resent(x, 'total'));
+  // NaN: a k6 run, whose resends Go's Transport keeps to itself
+  return ` as the client saw them (${clients}); ${Number.isNaN(raw) ? 'raw count not measured (k6)' : `${raw} raw (each request by its first attempt, as a client without resends counts), ${sent} resent by the client`}`;
+}
+
 /** The stress claim, checked over every run of the batch: enough requests, none failed, no job lost or duplicated. */
 export const STRESS_MIN_REQUESTS = 200_000;
 function stressVerdict(used: StoredRun[]): string {
@@ -63,7 +77,7 @@ function stressVerdict(used: StoredRun[]): string {
   const dup = sum((r) => r.summary.jobs.duplicated);
   const met = requests >= STRESS_MIN_REQUESTS && failed === 0 && lost === 0 && dup === 0;
   const bound = failed === 0 ? ` (${zeroBound(requests)})` : '';
-  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs)${bound}, ${lost} jobs lost, ${dup} side effects duplicated. `
+  return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs)${bound}${clientClause(used)}, ${lost} jobs lost, ${dup} side effects duplicated. `
     + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
 }
 

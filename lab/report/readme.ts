@@ -1,5 +1,7 @@
 import type { StoredRun } from './load.js';
 import { failures } from './summarize.js';
+import { anyRecordedClient, clientLabel, rawFailures, resent } from './client-counts.js';
+import type { RunSummary } from '../engine/schema.js';
 
 export interface ReadmeInput {
   tables: Array<{ name: string; title: string; arms: number }>;
@@ -43,10 +45,19 @@ export function resultsReadme({ tables, runs, generatedAt, others = [], hasEvide
     out.push(`- \`${cmd}\` — target ${list[0]!.summary.target}, ${p.rate} req/s, ${p.deploys} deploys, propagationDelayMs ${p.propagationDelayMs ?? 'n/a'}, keep-alive ${p.keepAlive}, paths ${p.paths.join('+')}; ${list.length} runs from ${dates[0]} to ${dates.at(-1)}; commit ${list[0]!.summary.commit}`);
   }
   out.push('', '## Runs', '');
-  out.push('| run | arm | rep | date | failed in window | SIGKILLs | jobs lost | duplicated | chart | shutdown evidence |', '|---|---|---|---|---|---|---|---|---|---|');
+  // the client's view and, beside it, the raw count and resends: once a run recorded them (lab/report/client-counts.ts)
+  const client = anyRecordedClient(runs.map((r) => r.summary));
+  const clientCells = (s: RunSummary) => {
+    if (!client) return '';
+    const raw = rawFailures(s, 'window');
+    const sent = resent(s, 'window');
+    return ` ${clientLabel(s)} | ${Number.isNaN(raw) ? '—' : raw} | ${Number.isNaN(sent) ? '—' : sent} |`;
+  };
+  out.push(`| run | arm | rep | date | failed in window |${client ? ' client | raw failed in window | resent in window |' : ''} SIGKILLs | jobs lost | duplicated | chart | shutdown evidence |`,
+    `|---|---|---|---|---|${client ? '---|---|---|' : ''}---|---|---|---|---|`);
   for (const r of [...runs].reverse()) {
     const s = r.summary;
-    out.push(`| [${r.dir.replace('runs/', '')}](${r.dir}/summary.json) | ${s.arm} | ${s.rep} | ${s.date} | ${failures(s.windowCounts)} | ${s.sigkills} | ${s.jobs.lost} | ${s.jobs.duplicated} | [timeline.svg](${r.dir}/timeline.svg) | ${hasEvidence(r.dir) ? `[evidence.md](${r.dir}/evidence.md)` : '—'} |`);
+    out.push(`| [${r.dir.replace('runs/', '')}](${r.dir}/summary.json) | ${s.arm} | ${s.rep} | ${s.date} | ${failures(s.windowCounts)} |${clientCells(s)} ${s.sigkills} | ${s.jobs.lost} | ${s.jobs.duplicated} | [timeline.svg](${r.dir}/timeline.svg) | ${hasEvidence(r.dir) ? `[evidence.md](${r.dir}/evidence.md)` : '—'} |`);
   }
   out.push('', 'Each run directory also holds `requests.jsonl.gz` (one JSON record per request: scheduled/start/end time, route, path l4|ingress, status, class, error code) and `events.json` (pod, endpoint and rollout events, phases, ready-pod samples); runs of the current code also `evidence.md`: each terminated pod\'s shutdown from SIGTERM to exit, quoted from its log (see docs/results-guide.md).');
   return `${out.join('\n')}\n`;

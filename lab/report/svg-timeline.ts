@@ -4,6 +4,7 @@ import { ERROR_CLASSES, perSecond, type SecondBucket } from './buckets.js';
 import { maxOf, niceMax, Svg } from './svg.js';
 import { deregistrationLegend, deregistrationMarks } from './svg-deregistration.js';
 import { failures } from './summarize.js';
+import { rawFailures, resent } from './client-counts.js';
 
 // The timeline of one run: four panels sharing one time axis, so the moment a rollout event
 // happens can be read straight across errors, throughput, latency and capacity.
@@ -70,7 +71,9 @@ function header(f: Frame, s: RunSummary, timeline: RunTimeline): void {
   f.svg.text(LEFT, 20, `${s.arm} · rep ${s.rep} · ${s.target} · ${s.params.rate} req/s · ${s.params.deploys} deploys · propagation ${s.params.propagationDelayMs ?? 'n/a'} ms`, 'font-size="14" font-weight="bold"');
   // jobs only where there is a ledger (check has none: its jobs block is all zeros)
   const jobs = s.jobs.accepted > 0 ? ` · jobs lost ${s.jobs.lost} / duplicated ${s.jobs.duplicated}` : '';
-  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy window: ${failures(s.windowCounts)} failed (${(s.windowErrorRate * 100).toFixed(2)} %) · SIGKILLs ${s.sigkills}${jobs}`, 'fill="#555"');
+  // the client's view, then what it hid (runs that recorded a client whose resends they count)
+  const seen = s.client?.rawTotalCounts ? ` as ${s.client.name} saw them, ${rawFailures(s, 'window')} raw, ${resent(s, 'window')} resent` : '';
+  f.svg.text(LEFT, 38, `${s.date} · commit ${s.commit.slice(0, 12)} · deploy window: ${failures(s.windowCounts)} failed (${(s.windowErrorRate * 100).toFixed(2)} %)${seen} · SIGKILLs ${s.sigkills}${jobs}`, 'fill="#555"');
   // phase bands (deploy windows shaded) behind every panel
   for (const p of timeline.phases) {
     const deploy = p.name.startsWith('deploy'); // 'deploy', or check's 'deploy 1/2'

@@ -1,6 +1,7 @@
 import type { Arm } from '../engine/arms.js';
 import type { RunSummary } from '../engine/schema.js';
 import { failures } from './summarize.js';
+import { anyRecordedClient, clientLabel, rawFailures, resent } from './client-counts.js';
 import { spread, type Spread } from './stats.js';
 import { l7Of, type StoredRun } from './load.js';
 
@@ -42,6 +43,19 @@ export const METRICS: readonly Metric[] = [
   { key: 'dereg_p99_ms', header: 'deregistration delay p99 (routed)', get: (s) => s.deregistration?.routed?.p99Ms ?? NaN, fmt: ms },
 ];
 
+/**
+ * Beside the failures as the run's client saw them: what a client that never resends would have
+ * counted, and how many requests the client resent (lab/report/client-counts.ts). Only tables holding
+ * a run that recorded its client carry them (and a `client` column), so tables of older runs stay
+ * as they were; in such a table an older local run reads `node` (its generator resent nothing) and
+ * a k6 run "not measured" (Go's Transport resends inside one k6 request).
+ */
+export const CLIENT_METRICS: readonly Metric[] = [
+  { key: 'raw_window_failures', header: 'raw failed in window (no client resends)', get: (s) => rawFailures(s, 'window'), fmt: int },
+  { key: 'raw_run_failures', header: 'raw failed in whole run', get: (s) => rawFailures(s, 'total'), fmt: int },
+  { key: 'resent_run', header: 'resent by the client (whole run)', get: (s) => resent(s, 'total'), fmt: int },
+];
+
 export interface ArmRow {
   arm: string;
   title: string;
@@ -55,7 +69,7 @@ export interface ArmRow {
 
 export function aggregate(arm: Arm, runs: StoredRun[]): ArmRow {
   const cells: Record<string, Spread> = {};
-  for (const m of METRICS) cells[m.key] = spread(runs.map((r) => m.get(r.summary)).filter((n) => !Number.isNaN(n)));
+  for (const m of [...METRICS, ...CLIENT_METRICS]) cells[m.key] = spread(runs.map((r) => m.get(r.summary)).filter((n) => !Number.isNaN(n)));
   return { arm: arm.name, title: arm.title, target: runs[0]?.summary.target ?? '', l7: runs[0] ? l7Of(runs[0].summary) : '', reps: runs.length, runs, cells };
 }
 
@@ -74,16 +88,35 @@ export function rowsFor(arms: readonly Arm[], latest: Map<string, StoredRun[]>, 
   });
 }
 
+/** Whether these rows carry the client columns (CLIENT_METRICS). */
+export function showsClient(rows: readonly ArmRow[]): boolean {
+  return anyRecordedClient(rows.flatMap((r) => r.runs.map((x) => x.summary)));
+}
+
+/** The clients of a row's runs, e.g. `go` or `go, node` for a row mixing runs of both. */
+export function clientsOf(r: ArmRow): string {
+  return [...new Set(r.runs.map((x) => clientLabel(x.summary)))].sort().join(', ');
+}
+
+/** The metric columns in order: the client's raw and resent counts follow the last failure count shown. */
+function columns(rows: readonly ArmRow[], only?: readonly string[]): Metric[] {
+  const metrics = only ? METRICS.filter((m) => only.includes(m.key)) : [...METRICS];
+  if (!showsClient(rows)) return metrics;
+  const at = metrics.findLastIndex((m) => m.key === 'window_failures' || m.key === 'run_failures');
+  return at < 0 ? metrics : [...metrics.slice(0, at + 1), ...CLIENT_METRICS, ...metrics.slice(at + 1)];
+}
+
 export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?: readonly string[] } = {}): string {
-  const metrics = opts.only ? METRICS.filter((m) => opts.only!.includes(m.key)) : METRICS;
-  const headers = ['arm', 'levers', 'target', 'L7', 'reps', ...metrics.map((m) => m.header)];
+  const metrics = columns(rows, opts.only);
+  const client = showsClient(rows);
+  const headers = ['arm', 'levers', 'target', 'L7', ...(client ? ['client'] : []), 'reps', ...metrics.map((m) => m.header)];
   if (opts.marginal) headers.push('Δ failed in whole run vs previous step');
   const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`];
   rows.forEach((r, i) => {
     // a repetition whose records did not cover what was sent (lab/engine/coverage.ts) is named in the row
     const partial = r.runs.filter((x) => x.summary.coverage && !x.summary.coverage.complete).length;
     const reps = partial ? `${r.reps} (${partial} on partial data)` : String(r.reps);
-    const cells = [`\`${r.arm}\``, r.title, r.target, r.l7, reps, ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
+    const cells = [`\`${r.arm}\``, r.title, r.target, r.l7, ...(client ? [clientsOf(r)] : []), reps, ...metrics.map((m) => fmtSpread(r.cells[m.key]!, m.fmt))];
     if (opts.marginal) {
       const prev = rows[i - 1];
       // whole run, not window: an arm without readiness keeps failing after its last old pod is gone
@@ -96,10 +129,13 @@ export function markdownTable(rows: ArmRow[], opts: { marginal?: boolean; only?:
 }
 
 export function csvTable(rows: ArmRow[]): string {
-  const headers = ['arm', 'target', 'l7', 'reps', ...METRICS.flatMap((m) => [`${m.key}_median`, `${m.key}_min`, `${m.key}_max`])];
+  const metrics = columns(rows);
+  const client = showsClient(rows);
+  const headers = ['arm', 'target', 'l7', ...(client ? ['client'] : []), 'reps', ...metrics.flatMap((m) => [`${m.key}_median`, `${m.key}_min`, `${m.key}_max`])];
   const lines = [headers.join(',')];
   for (const r of rows) {
-    lines.push([r.arm, r.target, r.l7, r.reps, ...METRICS.flatMap((m) => {
+    // a row mixing clients lists them separated by '+' (a comma would split the cell)
+    lines.push([r.arm, r.target, r.l7, ...(client ? [clientsOf(r).replaceAll(', ', '+')] : []), r.reps, ...metrics.flatMap((m) => {
       const s = r.cells[m.key]!;
       return s.n === 0 ? ['', '', ''] : [String(s.median), String(s.min), String(s.max)];
     })].join(','));

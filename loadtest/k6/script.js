@@ -105,6 +105,7 @@ const accepted = new Counter('lab_jobs_accepted');
 const latency = new Trend('lab_latency', true);
 
 const totalWeight = scenario.mix.reduce((s, m) => s + m.weight, 0);
+const IDEMPOTENT_METHODS = ['GET', 'HEAD', 'OPTIONS', 'TRACE'];
 
 /** @returns {MixEntry} */
 function pickRoute() {
@@ -173,7 +174,19 @@ export function hit(data) {
   // deploy window is the measured rollout window, not this script's fixed deploy phase. One JSON
   // array per line: a route name holds spaces (`GET /orders`) and any character of a URL path.
   // The lab compares the number of these lines with the lab_requests count of the summary.
-  console.log(`LAB_REQ ${JSON.stringify([start, end - start, route.name, path, res.status, cls, res.error_code])}`);
+  // Then what k6 can know of the connection: reused when the request spent no time connecting and no
+  // time in a TLS handshake (Response.timings.connecting / tls_handshaking, k6's http_req_connecting
+  // and http_req_tls_handshaking: https://grafana.com/docs/k6/latest/using-k6/metrics/reference/;
+  // exactly 0 because grafana/k6 lib/netext/httpext/tracer.go `(*Tracer).GotConn` sets a reused
+  // connection's connect and handshake start and end to one instant); idempotent by Go's rule
+  // (loadtest/client-semantics.ts isReplayable); the pod that answered (the service's x-pod header,
+  // canonicalized by Go as X-Pod). A request Go's Transport resent still reads reused: the tracer's
+  // later hooks only fill timestamps still unset (CompareAndSwap), so the first attempt's connection
+  // is the one described — as in the local generator's records.
+  const reused = res.timings.connecting === 0 && res.timings.tls_handshaking === 0 ? 1 : 0;
+  const idempotent = IDEMPOTENT_METHODS.includes(route.method) || 'Idempotency-Key' in headers ? 1 : 0;
+  const pod = (res.headers && res.headers['X-Pod']) || '';
+  console.log(`LAB_REQ ${JSON.stringify([start, end - start, route.name, path, res.status, cls, res.error_code, reused, idempotent, pod])}`);
   if (route.method === 'POST' && route.body === undefined && res.status === 202) {
     accepted.add(1);
     // The audit Job reads these lines back from this pod's log: the accepted-jobs ledger.

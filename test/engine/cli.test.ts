@@ -23,6 +23,8 @@ test('bad command lines exit 2 with an error naming the problem, and write nothi
       [['after', '--l7', 'traefik', '--results-dir', results], /LAB_BAD_OPTION: .*--l7 must be one of ingress-nginx, envoy-gateway, got "traefik"/],
       [['after', '--l7', '--results-dir', results], /--l7 must be one of ingress-nginx, envoy-gateway, got "--results-dir"/],
       [['after', '--frobnicate', '--results-dir', results], /unknown option "--frobnicate"; valid options are --target, --reps/],
+      [['after', '--client', 'curl', '--results-dir', results], /LAB_BAD_OPTION: .*--client must be one of go, node, got "curl"/],
+      [['after', '--client', 'node', '--target', 'kind', '--results-dir', results], /LAB_BAD_OPTION: .*--client node cannot apply to --target kind, whose client is k6/],
       [['--results-dir', results], /expected a command, got none/],
       [['before', 'report', '--results-dir', results], /LAB_UNKNOWN_ARM: .*"report" cannot be combined with other commands .*only arm names combine/],
       [['before', 'nope', '--results-dir', results], /LAB_UNKNOWN_ARM: .*"nope"; valid arms are/],
@@ -56,7 +58,7 @@ test('--dry-run prints the plan and starts nothing; report works on an empty res
     assert.match(both.stderr, /would run before rep 1[\s\S]*would run after rep 1/);
     const stress = lab(['stress', '--dry-run', '--results-dir', dir]);
     assert.equal(stress.status, 0, stress.stderr);
-    assert.match(stress.stderr, /1 arm\(s\) × 5 rep\(s\) on local \(L7 ingress-nginx\) at 800 req\/s/, 'stress: after at 4× the scenario rate, 5 reps');
+    assert.match(stress.stderr, /1 arm\(s\) × 5 rep\(s\) on local \(L7 ingress-nginx, client go\) at 800 req\/s/, 'stress: after at 4× the scenario rate, 5 reps');
     assert.match(lab(['stress', '--dry-run', '--reps', '2', '--results-dir', dir]).stderr, /× 2 rep\(s\)/);
     const rep = lab(['report', '--results-dir', dir]);
     assert.equal(rep.status, 0, rep.stderr);

@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { findArm } from '../../lab/engine/arms.js';
 import { runExperiment } from '../../lab/engine/protocol.js';
 import { loadScenario } from '../../loadtest/scenario.js';
+import type { RequestRecord } from '../../loadtest/records.js';
 import { ROOT } from '../helpers/proc.js';
 import { within } from '../helpers/wait.js';
 
@@ -60,6 +61,14 @@ test('E2E: a short before run on the local target shows SIGKILLs and writes ever
     assert.ok(summary.requests > 200, `${summary.requests} requests`);
     const paths = new Set(lines.map((l) => JSON.parse(l).path));
     assert.deepEqual([...paths].sort(), ['ingress', 'l4']);
+    // the run records its client (go by default) and every request its connection tags; on both
+    // paths a pod named itself (x-pod), and on the L4 path the address dialled is a pod's
+    assert.equal(summary.client?.name, 'go');
+    const recs = lines.map((l) => JSON.parse(l) as RequestRecord);
+    assert.ok(recs.every((r) => typeof r.reused === 'boolean' && typeof r.idempotent === 'boolean' && typeof r.respByte === 'boolean'));
+    assert.ok(recs.some((r) => r.reused) && recs.some((r) => !r.reused), 'keep-alive: both fresh and reused connections');
+    assert.ok(recs.some((r) => r.path === 'l4' && /^service-/.test(r.pod ?? '')) && recs.some((r) => r.path === 'ingress' && /^service-/.test(r.pod ?? '')), 'x-pod on both paths');
+    assert.equal(summary.client?.resentTotal, recs.filter((r) => r.retries).length);
     // no pid1 lever: the unhandled SIGTERM makes every old pod wait out its grace period and die by SIGKILL
     assert.ok(summary.sigkills >= 3, `SIGKILLs ${summary.sigkills}`);
     assert.ok(summary.window.end > summary.window.start);

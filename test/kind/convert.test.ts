@@ -129,8 +129,16 @@ describe('k6 summary → RunSummary', () => {
     const ok = `2026-12-02T08:11:36.1+01:00 LAB_REQ ${JSON.stringify([1000, 12, 'POST /orders?x=a b', 'ingress', 0, 'refused', 1212])}`;
     const bad = ['LAB_REQ 1000 1012 GET /orders l4 200 ok', 'LAB_REQ [1000,12,"GET /","l4",200,"ok"]', 'LAB_REQ [1000,-1,"GET /","l4",200,"ok",0]',
       'LAB_REQ [1000,12,"GET /","udp",200,"ok",0]', 'LAB_REQ [1000,12,"GET /","l4",200,"teapot",0]', 'LAB_REQ [1000,12,"GET /","l4",20'];
-    const p = parseRequestLines([ok, 'LAB_JOB k a 1', ...bad].join('\n'));
-    assert.deepEqual(p.records, [{ t_sched: 1000, t_start: 1000, t_end: 1012, route: 'POST /orders?x=a b', path: 'ingress', status: 0, class: 'refused', errorCode: 'k6:1212' }]);
+    // since the connection tags: reused, idempotent (0|1) and the pod that answered
+    const tagged = `LAB_REQ ${JSON.stringify([2000, 5, 'GET /fast', 'l4', 200, 'ok', 0, 1, 1, 'service-5d8f7c9b6d-x2k4q'])}`;
+    const taggedFailed = `LAB_REQ ${JSON.stringify([3000, 5, 'POST /jobs', 'l4', 0, 'reset', 1220, 0, 0, ''])}`;
+    bad.push('LAB_REQ [1000,12,"GET /","l4",200,"ok",0,2,1,""]', 'LAB_REQ [1000,12,"GET /","l4",200,"ok",0,1,1,null]', 'LAB_REQ [1000,12,"GET /","l4",200,"ok",0,1,1]');
+    const p = parseRequestLines([ok, tagged, taggedFailed, 'LAB_JOB k a 1', ...bad].join('\n'));
+    assert.deepEqual(p.records, [
+      { t_sched: 1000, t_start: 1000, t_end: 1012, route: 'POST /orders?x=a b', path: 'ingress', status: 0, class: 'refused', errorCode: 'k6:1212' },
+      { t_sched: 2000, t_start: 2000, t_end: 2005, route: 'GET /fast', path: 'l4', status: 200, class: 'ok', reused: true, idempotent: true, respByte: true, pod: 'service-5d8f7c9b6d-x2k4q' },
+      { t_sched: 3000, t_start: 3000, t_end: 3005, route: 'POST /jobs', path: 'l4', status: 0, class: 'reset', errorCode: 'k6:1220', reused: false, idempotent: false },
+    ]);
     assert.equal(p.malformed, bad.length);
     assert.equal(p.firstMalformed, bad[0]);
   });

@@ -109,6 +109,6 @@ describe('kind target defects (issue 15)', () => {
     const r = spawnSync(process.execPath, ['dist/lab/cli.js', 'before', '--target', 'kind', '--dry-run'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, KUBE_CONTEXT: '', LAB_REGISTRY: '' } });
     assert.equal(r.status, 0, r.stderr);
     // 4 s warm-up + 8 s baseline + 3 × 60 s + 2 × 2 s + 4 s cool-down + ~60 s of Jobs and pod starts
-    assert.match(r.stderr, /1 arm\(s\) × 1 rep\(s\) on kind \(L7 ingress-nginx\) .* planned ~4\.3 min/);
+    assert.match(r.stderr, /1 arm\(s\) × 1 rep\(s\) on kind \(L7 ingress-nginx, client go\) .* planned ~4\.3 min/);
   });
 });

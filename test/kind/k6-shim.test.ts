@@ -28,7 +28,7 @@ before(async () => {
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', body, type: req.headers['content-type'] });
       if (req.url === '/reset') { req.socket.destroy(); return; }
-      res.writeHead(req.url === '/fail' ? 503 : 200, { 'content-type': 'text/plain' });
+      res.writeHead(req.url === '/fail' ? 503 : 200, { 'content-type': 'text/plain', 'x-pod': 'pod-a' });
       res.end(req.method === 'HEAD' ? undefined : 'ok');
     });
   });
@@ -69,6 +69,15 @@ describe('the k6 script, run under the k6 shim, through the lab parsers', () => 
     }
     assert.ok(seen.some((s) => s.body === body));
     assert.ok(parsed.records.every((x) => x.class === 'ok' && x.status === 200 && x.path === 'l4' && x.t_end >= x.t_sched));
+    // the connection tags: the pod that answered, idempotency by Go's rule, and keep-alive reuse
+    // (a VU's first request dials, its next ones reuse: both kinds appear)
+    assert.ok(parsed.records.every((x) => x.pod === 'pod-a' && x.respByte === true));
+    for (const route of routes) {
+      const idem = ['GET', 'HEAD', 'OPTIONS'].includes(route.method);
+      assert.ok(parsed.records.filter((x) => x.route === route.name).every((x) => x.idempotent === idem), route.name);
+    }
+    const reused = parsed.records.filter((x) => x.reused).length;
+    assert.ok(reused > 0 && reused < parsed.records.length, `${reused} of ${parsed.records.length} reused`);
   });
 
   it('failed requests: the records carry the classes k6 counted, and k6 exits 99 (its deploy-phase threshold)', async () => {

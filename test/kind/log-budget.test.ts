@@ -10,18 +10,18 @@ import { RecordingExecutor } from '../../lab/targets/kind/recording-executor.js'
 
 describe('k6 log budget', () => {
   it('estimates a line as the node stores it: the runtime prefix and a successful request on the longest route', () => {
-    // `2026-12-02T07:11:36.123456789+01:00 stdout F ` + `LAB_REQ [1796197000000,12345,"GET /","l4",200,"ok",0]\n`
-    assert.equal(requestLineBytes(['GET /'], ['l4']), 45 + 54);
+    // `2026-12-02T07:11:36.123456789+01:00 stdout F ` + `LAB_REQ [1796197000000,12345,"GET /","l4",200,"ok",0,1,1,"service-5d8f7c9b6d-x2k4q"]\n`
+    assert.equal(requestLineBytes(['GET /'], ['l4']), 45 + 85);
     assert.equal(requestLineBytes(['GET /', 'POST /orders/{id}/items'], ['l4', 'ingress']) - requestLineBytes(['GET /'], ['l4']), 18 + 5);
-    assert.equal(plannedLogBytes({ rate: 10, seconds: 10, routeNames: ['GET /'], paths: ['l4'] }), 100 * 99);
+    assert.equal(plannedLogBytes({ rate: 10, seconds: 10, routeNames: ['GET /'], paths: ['l4'] }), 100 * 130);
   });
 
   it('refuses a plan that outgrows the rotation size, naming the largest rate that fits', () => {
     const plan = { rate: 100, seconds: 1229, routeNames: ['GET /'], paths: ['l4'] };
     assert.ok(plannedLogBytes(plan) > KUBELET_LOG_MAX_BYTES);
     assert.throws(() => checkLogBudget(plan, '--rate 100 --deploys 10'), (e) => isLabError(e, 'LAB_LOG_BUDGET')
-      && /^LAB_LOG_BUDGET: .*: --rate 100 --deploys 10: about 11\.6 MiB of request lines \(122900 requests over 1229 s\) would outgrow the 10 MiB .*use a rate up to 77\/s/.test(e.message));
-    checkLogBudget({ ...plan, rate: 77 }, 'fits');
+      && /^LAB_LOG_BUDGET: .*: --rate 100 --deploys 10: about 15\.2 MiB of request lines \(122900 requests over 1229 s\) would outgrow the 10 MiB .*use a rate up to 59\/s/.test(e.message));
+    checkLogBudget({ ...plan, rate: 59 }, 'fits');
   });
 
   it('the kind target refuses --rate 300 --deploys 20 (k6 itself would fit) before any command or API call', async () => {

@@ -14,7 +14,7 @@ let queue: Queue;
 
 before(async () => {
   redis = await startRedis();
-  svc = await startService(redis.url, { SLOW_MAX_MS: '5000' });
+  svc = await startService(redis.url, { SLOW_MAX_MS: '5000', HOSTNAME: 'service-7d9f8-abcde' });
   admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   queue = new Queue(svc.queueName, { connection: { host: '127.0.0.1', port: redis.port } });
 });
@@ -43,6 +43,13 @@ test('GET /fast, /healthz, /readyz, /metrics answer', async () => {
   for (const name of ['lab_http_in_flight', 'lab_http_open_connections', 'lab_sockets_force_closed_total', 'lab_shutdown_deadline_misses_total', 'lab_lifecycle_phase_seconds']) {
     assert.ok(metrics.body!.includes(name), `metrics include ${name}`);
   }
+});
+
+test('every answer names its pod in x-pod (HOSTNAME), refusals included', async () => {
+  assert.equal((await once(svc.url, '/fast')).headers?.['x-pod'], 'service-7d9f8-abcde');
+  const refused = await once(svc.url, '/slow?ms=99999');
+  assert.equal(refused.status, 400);
+  assert.equal(refused.headers?.['x-pod'], 'service-7d9f8-abcde');
 });
 
 test('GET /work does one Redis round trip per request', async () => {

@@ -133,6 +133,8 @@ export async function runTlsRotation(o: { scenario: Scenario; rate: number; runI
     const fpA = (await served()).tls?.fingerprint256 ?? '';
     gen = new LoadGenerator({
       scenario: o.scenario, rate: o.rate, keepAlive: true, runId: `${o.runId}-tls`,
+      // the strict view, as its stored runs were made: every failed attempt counts, none is resent
+      client: 'node',
       targets: [{ path: 'l4', origin: `https://127.0.0.1:${httpsPort}`, connect: buildConnector({ rejectUnauthorized: false }) }],
     });
     // One kept-alive TLS connection, used before and after the rotation, proves existing

@@ -49,6 +49,8 @@ export async function runVariant(ctx: RunContext, label: string, timing: Service
   const { summary, dir } = await runExperiment({
     arm: { name: label, levers: ctx.arm.levers, title: `${ctx.arm.name}: ${label}` },
     rep: 1, reps: 1, rate: ctx.rate, deploys: 1, propagationDelayMs, scenario: ctx.scenario,
+    // a recommendation must hold for clients that never resend: count every failed attempt
+    client: 'node',
     resultsDir: ctx.resultsDir, workDir: ctx.workDir, command: ctx.command, batch: ctx.batch,
     progress: ctx.progress, invocationStartedAt: ctx.startedAt, etaAt: ctx.etaAt,
     manifestFile,

@@ -4,6 +4,7 @@ import type { RequestRecord } from '../../../loadtest/records.js';
 import { k6Coverage } from '../../engine/coverage.js';
 import type { JobAudit, RunMeta, RunSummary, TimelineEvent } from '../../engine/schema.js';
 import { measureRequests } from '../../report/summarize.js';
+import { K6_CLIENT } from '../../report/client-counts.js';
 import type { Interval } from '../../report/stats.js';
 import type { ContainerExit } from './executor.js';
 import type { K6Start } from './k6-start.js';
@@ -145,5 +146,7 @@ export function toRunSummary(x: ConvertInput): RunSummary {
     sigkills: x.sigkills,
     jobs: x.jobs,
     coverage,
+    // k6 counts as Go's Transport lets it see: after its resends, which it cannot count
+    client: K6_CLIENT,
   };
 }

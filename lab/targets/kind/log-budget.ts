@@ -14,11 +14,14 @@ export const LOG_BUDGET_FRACTION = 0.9;
 /** what the container runtime adds per line on the node: `2026-12-02T07:11:36.123456789+01:00 stdout F ` */
 const CRI_PREFIX_BYTES = '2026-12-02T07:11:36.123456789+01:00 stdout F '.length;
 
-/** Bytes one request takes in the node's log file: a successful request with a 5-digit duration on the longest route name. */
+/** A pod name as Kubernetes makes them for a Deployment's pods: `<deployment>-<10-char ReplicaSet hash>-<5 chars>`. */
+const POD_NAME = 'service-5d8f7c9b6d-x2k4q';
+
+/** Bytes one request takes in the node's log file: a successful request with a 5-digit duration on the longest route name, answered by a pod. */
 export function requestLineBytes(routeNames: readonly string[], paths: readonly string[]): number {
   const name = routeNames.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
   const path = paths.includes('ingress') ? 'ingress' : 'l4';
-  return CRI_PREFIX_BYTES + Buffer.byteLength(`${K6_REQ_LINE} ${JSON.stringify([Date.now(), 12345, name, path, 200, 'ok', 0])}\n`);
+  return CRI_PREFIX_BYTES + Buffer.byteLength(`${K6_REQ_LINE} ${JSON.stringify([Date.now(), 12345, name, path, 200, 'ok', 0, 1, 1, POD_NAME])}\n`);
 }
 
 export interface LogPlan { rate: number; seconds: number; routeNames: readonly string[]; paths: readonly string[]; jobLineBytes?: number; jobFraction?: number }

@@ -6,7 +6,16 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 // thread sends each request here and blocks on a shared word until this thread has the answer.
 
 export interface WorkerRequest { method: string; url: string; body: string | null; headers: Record<string, string>; timeoutMs: number; reuse: boolean }
-export interface WorkerResponse { status: number; errorCode: number; error: string; durationMs: number }
+export interface WorkerResponse {
+  status: number; errorCode: number; error: string; durationMs: number;
+  /** time spent connecting, as k6's timings.connecting: 0 on a reused connection */
+  connectingMs: number;
+  /** response headers with Go's canonical names (X-Pod), as k6 shows them */
+  headers: Record<string, string>;
+}
+
+/** Go's textproto.CanonicalMIMEHeaderKey for the plain header names the lab reads: x-pod → X-Pod. */
+const canonical = (name: string) => name.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('-');
 
 // k6's error codes for transport failures (https://grafana.com/docs/k6/latest/javascript-api/error-codes/)
 function k6Code(e: NodeJS.ErrnoException & { timedOut?: boolean }): number {
@@ -23,16 +32,19 @@ function send(r: WorkerRequest, agents: { keep: http.Agent; keepTls: https.Agent
   const mod = u.protocol === 'https:' ? https : http;
   return new Promise((done) => {
     let finished = false;
+    let connectingMs = 0;
+    let headers: Record<string, string> = {};
     const finish = (status: number, errorCode: number, error: string) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      done({ status, errorCode, error, durationMs: performance.now() - t0 });
+      done({ status, errorCode, error, durationMs: performance.now() - t0, connectingMs, headers });
     };
     const req = mod.request(u, {
       method: r.method, headers: r.headers,
       agent: r.reuse ? (u.protocol === 'https:' ? agents.keepTls : agents.keep) : false,
     }, (res) => {
+      headers = Object.fromEntries(Object.entries(res.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[canonical(k), v]] : [])));
       res.on('data', () => {});
       res.on('end', () => {
         const status = res.statusCode ?? 0;
@@ -43,6 +55,11 @@ function send(r: WorkerRequest, agents: { keep: http.Agent; keepTls: https.Agent
     });
     const timer = setTimeout(() => { const e = Object.assign(new Error('request timeout'), { timedOut: true }); req.destroy(e); finish(0, 1050, e.message); }, r.timeoutMs);
     req.on('error', (e) => finish(0, k6Code(e as NodeJS.ErrnoException), e.message));
+    req.on('socket', (socket) => {
+      if (req.reusedSocket) return;
+      const c0 = performance.now();
+      socket.once('connect', () => { connectingMs = performance.now() - c0; });
+    });
     req.end(r.body ?? undefined);
   });
 }

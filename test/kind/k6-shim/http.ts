@@ -41,7 +41,7 @@ export function request(method: string, url: string, body?: string | null, param
   const tags = { method, url, status: String(r.status), ...(params.tags ?? {}) };
   addSample('http_reqs', 'counter', 1, tags);
   addSample('http_req_duration', 'trend', r.durationMs, tags, true);
-  return { status: r.status, error_code: r.errorCode, error: r.error, body: null, timings: { duration: r.durationMs } };
+  return { status: r.status, error_code: r.errorCode, error: r.error, body: null, headers: r.headers, timings: { duration: r.durationMs, connecting: r.connectingMs, tls_handshaking: 0 } };
 }
 
 export const get = (url: string, params?: Params) => request('GET', url, null, params);
