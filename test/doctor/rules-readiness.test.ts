@@ -74,7 +74,7 @@ test('a Service exposing only metrics lowers the readiness findings to info, say
     for (const id of ['readiness-probe-missing', 'readiness-prestop-missing']) {
       const [f] = byId(r, id);
       assert.equal(f?.severity, 'info', id);
-      assert.match(f!.why, /only a metrics Service routes to it/);
+      assert.match(f!.why, /only monitoring reaches it/);
     }
   }
 });

@@ -26,7 +26,7 @@ test('a Recreate singleton whose only Service serves metrics is info, with the r
   const r = await doctorOn([deployment('exporter', goodServed(), recreate), metricsSvc('exporter')]);
   const [f] = byId(r, 'surge-recreate');
   assert.equal(f?.severity, 'info');
-  assert.match(f!.why, /only a metrics Service routes to it/);
+  assert.match(f!.why, /only monitoring reaches it/);
   assert.equal(byId(r, 'surge-single-replica')[0]?.severity, 'info');
   assert.equal(byId(await doctorOn([deployment('web', goodServed(), recreate), service('web')]), 'surge-recreate')[0]?.severity, 'error');
 });

@@ -1,8 +1,12 @@
 import type { DockerfileInfo } from './dockerfile.js';
 import type { FieldPath, K8sObject } from './documents.js';
 
+/** The Prometheus Operator's scrape configurations: they say which Service and pod ports Prometheus scrapes. */
+const MONITOR_KINDS = ['ServiceMonitor', 'PodMonitor'];
+
 // The objects the rules read, indexed: workloads with their pod template, the Services that route to
-// them, PodDisruptionBudgets, HPAs, ConfigMaps/Secrets. Everything else is listed as ignored.
+// them, PodDisruptionBudgets, HPAs, ConfigMaps/Secrets, ServiceMonitors/PodMonitors (read by routing.ts).
+// Everything else is listed as ignored.
 
 /** Set on an object to take it out of every rule, with the reason as value (kube-linter's `kube-linter.io/ignore-all` idea). */
 export const IGNORE_ANNOTATION = 'doctor.deploy-loss-lab/ignore-all';
@@ -23,7 +27,7 @@ const POD_LABELS: Record<string, FieldPath> = {
   Job: ['spec', 'template', 'metadata', 'labels'],
   CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'metadata', 'labels'],
 };
-const CONTEXT_KINDS = new Set(['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'ConfigMap', 'Secret']);
+const CONTEXT_KINDS = new Set(['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'ConfigMap', 'Secret', ...MONITOR_KINDS]);
 
 export interface Container {
   readonly workload: Workload;
@@ -56,6 +60,7 @@ export interface Model {
   readonly pdbs: K8sObject[];
   readonly hpas: K8sObject[];
   readonly configs: K8sObject[]; // ConfigMaps and Secrets
+  readonly monitors: K8sObject[]; // ServiceMonitors and PodMonitors
   readonly ignored: { file: string; kind: string; name: string }[];
   readonly dockerfile: DockerfileInfo | undefined;
 }
@@ -65,7 +70,7 @@ export function fmtPath(path: FieldPath): string {
 }
 
 const dig = (o: any, path: FieldPath): any => path.reduce((v, k) => (v == null ? undefined : v[k]), o);
-const nsOf = (o: K8sObject): string | undefined => o.obj.metadata?.namespace;
+export const nsOf = (o: K8sObject): string | undefined => o.obj.metadata?.namespace;
 
 function workloadOf(src: K8sObject, podPath: FieldPath): Workload | undefined {
   const podSpec = dig(src.obj, podPath);
@@ -83,7 +88,7 @@ function workloadOf(src: K8sObject, podPath: FieldPath): Workload | undefined {
 }
 
 export function buildModel(objects: readonly K8sObject[], dockerfile: DockerfileInfo | undefined): Model {
-  const m: Model = { objects, podSources: [], workloads: [], services: [], pdbs: [], hpas: [], configs: [], ignored: [], dockerfile };
+  const m: Model = { objects, podSources: [], workloads: [], services: [], pdbs: [], hpas: [], configs: [], monitors: [], ignored: [], dockerfile };
   for (const o of objects) {
     const labels = POD_LABELS[o.kind] && dig(o.obj, POD_LABELS[o.kind]!);
     if (labels && typeof labels === 'object') m.podSources.push({ object: `${o.kind}/${o.name}`, namespace: nsOf(o), labels });
@@ -95,6 +100,7 @@ export function buildModel(objects: readonly K8sObject[], dockerfile: Dockerfile
       if (o.kind === 'Service') m.services.push(o);
       else if (o.kind === 'PodDisruptionBudget') m.pdbs.push(o);
       else if (o.kind === 'HorizontalPodAutoscaler') m.hpas.push(o);
+      else if (MONITOR_KINDS.includes(o.kind)) m.monitors.push(o);
       else m.configs.push(o);
     } else m.ignored.push({ file: o.file, kind: o.kind, name: o.name });
   }
@@ -107,7 +113,7 @@ export function selects(selector: unknown, labels: Record<string, string>): bool
   return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
 }
 
-const sameNs = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a === b;
+export const sameNs = (a: string | undefined, b: string | undefined) => a === undefined || b === undefined || a === b;
 
 /** Services (in the input) whose selector picks this workload's pods. */
 export function servicesOf(m: Model, w: Workload): K8sObject[] {
@@ -117,48 +123,6 @@ export function servicesOf(m: Model, w: Workload): K8sObject[] {
 /** The pod sources of the input a Service selects (none: a dangling Service, or one without a selector). */
 export function podsOf(m: Model, s: K8sObject): PodSource[] {
   return m.podSources.filter((p) => sameNs(nsOf(s), p.namespace) && selects(s.obj.spec?.selector, p.labels));
-}
-
-const METRICS_PORT = /metrics|prometheus|monitoring/i;
-
-/**
- * A Service that only exposes metrics: every port is named for metrics, or it is annotated for
- * Prometheus scraping and every port is the scrape port. A scrape missed during a rollout costs a
- * gap in a graph, not a user's request, so the readiness and surge rules speak softer about it.
- */
-export function metricsOnly(s: K8sObject): boolean {
-  const ports: any[] = Array.isArray(s.obj.spec?.ports) ? s.obj.spec.ports : [];
-  if (!ports.length) return false;
-  const named = (p: any) => METRICS_PORT.test(String(p?.name ?? '')) || (typeof p?.targetPort === 'string' && METRICS_PORT.test(p.targetPort));
-  if (ports.every(named)) return true;
-  const ann = s.obj.metadata?.annotations ?? {};
-  const scrapePort = ann['prometheus.io/port'];
-  return String(ann['prometheus.io/scrape']) === 'true' && scrapePort !== undefined
-    && ports.every((p) => named(p) || String(p?.port) === String(scrapePort) || String(p?.targetPort) === String(scrapePort));
-}
-
-/**
- * How traffic reaches a container: `traffic` (a Service that is not metrics-only selects its pods),
- * `metrics` (only metrics Services do), `port` (the input has no Service that selects anything, and
- * the container declares a port), or undefined (nothing routes to it). A Service that selects no pod
- * of the input is its own finding and says nothing about other workloads.
- */
-export type Routing = 'traffic' | 'metrics' | 'port' | undefined;
-
-export function routingOf(m: Model, c: Container): Routing {
-  const declaresPort = Array.isArray(c.spec.ports) && c.spec.ports.length > 0;
-  const anyPorts = c.workload.containers.some((x) => Array.isArray(x.spec.ports) && x.spec.ports.length > 0);
-  const live = m.services.filter((s) => podsOf(m, s).length > 0);
-  if (live.length === 0) return declaresPort ? 'port' : undefined;
-  const mine = servicesOf(m, c.workload);
-  if (!mine.length || !(declaresPort || !anyPorts)) return undefined;
-  return mine.some((s) => !metricsOnly(s)) ? 'traffic' : 'metrics';
-}
-
-/** The workload-level routing: the strongest of its containers'. */
-export function workloadRouting(m: Model, w: Workload): Routing {
-  const r = w.containers.map((c) => routingOf(m, c));
-  return r.includes('traffic') ? 'traffic' : r.includes('port') ? 'port' : r.includes('metrics') ? 'metrics' : undefined;
 }
 
 /** A metav1.LabelSelector (matchLabels and matchExpressions) against pod labels; an empty selector selects all. */
@@ -182,14 +146,6 @@ export function labelSelectorMatches(sel: any, labels: Record<string, string>): 
 /** PDBs whose selector picks this workload's pods. */
 export function pdbsOf(m: Model, w: Workload): K8sObject[] {
   return m.pdbs.filter((p) => sameNs(nsOf(p), w.namespace) && labelSelectorMatches(p.obj.spec?.selector, w.labels));
-}
-
-/**
- * Whether requests are routed to this container (by any Service, metrics ones included). Only these
- * need readiness and a deregistration wait.
- */
-export function isServed(m: Model, c: Container): boolean {
-  return routingOf(m, c) !== undefined;
 }
 
 export { dig };

@@ -1,5 +1,6 @@
 import type { RuleContext } from './context.js';
-import { routingOf, type Container } from './model.js';
+import type { Container } from './model.js';
+import { routingOf } from './routing.js';
 import { CHECK_MARGIN_S, fitsGrace, graceFor, MARGIN_MIN_S, preStopFor } from './sizing.js';
 import type { PatchOp } from './types.js';
 
@@ -10,7 +11,7 @@ import type { PatchOp } from './types.js';
 export interface TimingPlan {
   /** preStop today: the native or exec sleep, 0 without one (or with a hook of unknown length) */
   preStopNow: number;
-  /** the preStop the deregistration delay asks for; undefined when nothing routes to the container */
+  /** the preStop the deregistration delay asks for, less the app's own wait after SIGTERM; undefined when nothing routes to the container */
   preStopNeed: number | undefined;
   preStopPlanned: number;
   drainS: number | undefined;
@@ -23,7 +24,8 @@ export interface TimingPlan {
 export function timingPlan(ctx: RuleContext, c: Container): TimingPlan {
   const p = ctx.profile(c);
   const preStopNow = p.preStop.kind === 'native' || p.preStop.kind === 'exec' ? p.preStop.seconds : 0;
-  const preStopNeed = routingOf(ctx.model, c) ? preStopFor(ctx.deregistration.seconds) : undefined;
+  // the app's own wait after SIGTERM keeps it serving just as a preStop sleep would
+  const preStopNeed = routingOf(ctx.model, c) ? Math.max(0, preStopFor(ctx.deregistration.seconds) - (p.shutdownDelayS?.value ?? 0)) : undefined;
   const fixable = p.preStop.kind === 'none' || p.preStop.kind === 'broken' || p.preStop.kind === 'native' || p.preStop.kind === 'exec';
   const preStopPlanned = preStopNeed !== undefined && fixable && preStopNow < preStopNeed ? preStopNeed : preStopNow;
   const drainS = p.drainDeadlineS?.value;

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { shapeOf, type CommandShape } from './command.js';
 import { imageArgv, type DockerfileInfo } from './dockerfile.js';
 import { simpleCommands } from './shell-words.js';
+import { builtinShutdownDelay } from './shutdown-delay.js';
 import type { Container } from './model.js';
 
 // What the doctor knows about the app in a container, from the manifest alone: its command, the
@@ -22,6 +23,8 @@ export interface AppProfile {
   graceS: Knowable<number>;
   /** `broken`: the hook cannot run as written (e.g. a quoted command name), so SIGTERM comes at once */
   preStop: { kind: 'none' } | { kind: 'native' | 'exec'; seconds: number } | { kind: 'other' } | { kind: 'broken'; why: string };
+  /** the app's own wait after SIGTERM before it closes its listeners (shutdown-delay.ts): it serves on meanwhile */
+  shutdownDelayS: Knowable<number> | undefined;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'zsh', 'ksh']);
@@ -163,5 +166,6 @@ export function profileOf(c: Container, df: DockerfileInfo | undefined, drainS: 
     consumer: consumerOf(c, lab),
     graceS: typeof grace === 'number' ? { value: grace, from: 'terminationGracePeriodSeconds' } : { value: DEFAULT_GRACE_S, from: 'default terminationGracePeriodSeconds' },
     preStop: preStopOf(c),
+    shutdownDelayS: builtinShutdownDelay(c, shape),
   };
 }

@@ -1,5 +1,6 @@
 import { containerName, type RuleContext } from '../context.js';
-import { isServed, type Container } from '../model.js';
+import type { Container } from '../model.js';
+import { isServed } from '../routing.js';
 import { timingPlan } from '../plan.js';
 import { DRAIN_ENV } from '../profile.js';
 import { CHECK_MARGIN_S, fitsGrace } from '../sizing.js';

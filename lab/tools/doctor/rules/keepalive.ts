@@ -1,7 +1,8 @@
 import { containerName, type RuleContext } from '../context.js';
 import type { FieldPath, K8sObject } from '../documents.js';
 import { PROXY_IDLE_TIMEOUTS, proxyIdleTimeout } from '../idle-timeouts.js';
-import { routingOf, type Container } from '../model.js';
+import type { Container } from '../model.js';
+import { routingOf } from '../routing.js';
 import { envValue } from '../profile.js';
 
 // Keep-alive timeouts out of order: a proxy that keeps an idle upstream connection open longer than

@@ -1,5 +1,5 @@
 import { containerName, type RuleContext } from '../context.js';
-import { RULES } from '../catalog.js';
+import { RULES, type RuleId } from '../catalog.js';
 import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
 import { imageArgv, type DockerfileInfo, type EntrypointScript, type ImageCommand } from '../dockerfile.js';
 import type { Container } from '../model.js';
@@ -118,13 +118,10 @@ function anchor(df: DockerfileInfo): ImageCommand | undefined {
   return df.cmd ?? df.entrypoint;
 }
 
-function dockerfileCommand(ctx: RuleContext): void {
-  const df = ctx.model.dockerfile;
-  if (!df) return;
-  const push = (ic: ImageCommand, id: keyof typeof RULES, severity: Severity, why: string, fix: string) => ctx.push({
-    id, lever: RULES[id].lever, severity, file: df.file, object: `Dockerfile/${ic.instruction}`, path: `${ic.instruction} (line ${ic.line})`,
-    why: `${why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix,
-  }, ic.line);
+interface DockerfileFinding { ic: ImageCommand; id: RuleId; severity: Severity; why: string; fix: string }
+
+/** What the image's own command does to SIGTERM (a finding when a script, shell or package manager holds PID 1). */
+function dockerfileFinding(df: DockerfileInfo): DockerfileFinding | undefined {
   const argv = imageArgv(df, undefined);
   // a script of the build context that runs the app without `exec` stays PID 1 (ENTRYPOINT, or CMD's program)
   const scripts: [ImageCommand | undefined, EntrypointScript | undefined][] = [[df.entrypoint, df.entrypointScript], [df.cmd, df.cmdScript]];
@@ -136,26 +133,52 @@ function dockerfileCommand(ctx: RuleContext): void {
     const runs = shapeOf(execs ? last.slice(1) : last);
     if (PACKAGE_MANAGERS.has(runs.program)) {
       const resolved = resolveScript(runs.program, runs.programArgs, df.packageJson);
-      push(ic, 'pid1-package-manager', 'error',
-        `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` leaves ${runs.program} as PID 1${resolved ? ` in front of \`${resolved.text}\` (${resolved.source})` : ''}: ${runs.program} passes SIGTERM to its script's \`sh -c\`, and dash (Debian-based images) exits without passing it on`,
-        resolved ? `End ${script.file} with \`${withExecLast(resolved.text)}\` instead of \`${script.lastLine}\`.` : `End ${script.file} with \`exec node <the file its script starts>\` instead of \`${script.lastLine}\`.`);
-      return;
+      return { ic, id: 'pid1-package-manager', severity: 'error',
+        why: `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` leaves ${runs.program} as PID 1${resolved ? ` in front of \`${resolved.text}\` (${resolved.source})` : ''}: ${runs.program} passes SIGTERM to its script's \`sh -c\`, and dash (Debian-based images) exits without passing it on`,
+        fix: resolved ? `End ${script.file} with \`${withExecLast(resolved.text)}\` instead of \`${script.lastLine}\`.` : `End ${script.file} with \`exec node <the file its script starts>\` instead of \`${script.lastLine}\`.` };
     }
     if (execs) continue;
-    push(ic, 'pid1-shell-wrapper', 'error',
-      `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
-      ic === df.entrypoint ? `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.` : `Start the last command of ${script.file} with \`exec\`.`);
-    return;
+    return { ic, id: 'pid1-shell-wrapper', severity: 'error',
+      why: `${ic.instruction} runs ${script.file}, whose last command \`${script.lastLine}\` is not exec'd: the script's shell stays PID 1 (no shell execs the last command of a script file: measured with dash, bash and busybox sh) and does not pass SIGTERM on`,
+      fix: ic === df.entrypoint ? `End ${script.file} with \`exec "$@"\` (CMD then becomes PID 1) or start its last command with \`exec\`.` : `Start the last command of ${script.file} with \`exec\`.` };
   }
   const ic = anchor(df);
-  if (!argv || !ic) return;
-  const shape = shapeOf(argv);
+  if (!argv || !ic) return undefined;
   const what = `\`${ic.instruction} ${ic.text}\`${ic.form === 'shell' ? ' (shell form)' : ''}`;
-  const f = wrapperFinding(shape, df.image, df.packageJson, 'CMD', what, ic.form === 'shell');
-  if (!f) return;
+  const f = wrapperFinding(shapeOf(argv), df.image, df.packageJson, 'CMD', what, ic.form === 'shell');
+  if (!f) return undefined;
   // a shell-form line keeps its own id: CI baselines key on it
   const id = f.id === 'pid1-shell-wrapper' && ic.form === 'shell' ? 'pid1-dockerfile-shell-form' : f.id;
-  push(ic, id, f.severity, f.why, ic.instruction === 'ENTRYPOINT' ? f.fix.replace(/\bCMD\b/g, 'ENTRYPOINT') : f.fix);
+  return { ic, id, severity: f.severity, why: f.why, fix: ic.instruction === 'ENTRYPOINT' ? f.fix.replace(/\bCMD\b/g, 'ENTRYPOINT') : f.fix };
+}
+
+function dockerfileCommand(ctx: RuleContext): void {
+  const df = ctx.model.dockerfile;
+  const f = df && dockerfileFinding(df);
+  if (!df || !f) return;
+  ctx.push({
+    id: f.id, lever: RULES[f.id].lever, severity: f.severity, file: df.file, object: `Dockerfile/${f.ic.instruction}`, path: `${f.ic.instruction} (line ${f.ic.line})`,
+    why: `${f.why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix: f.fix,
+  }, f.ic.line);
+}
+
+/**
+ * The pid1 error that says SIGTERM never reaches the app in `c`, if the doctor reports one: a shell or a
+ * package manager that does not pass it on, or an app without a handler. Until that is fixed the app
+ * serves on until the SIGKILL, so the readiness rules' preStop advice is moot (readiness.ts).
+ */
+export function sigtermBlockedBy(ctx: RuleContext, c: Container): RuleId | undefined {
+  const p = ctx.profile(c);
+  if (p.sigterm === 'not-handled') return 'pid1-no-sigterm-handler';
+  const cmd = p.command;
+  const df = ctx.model.dockerfile;
+  if (cmd?.from === 'command') {
+    const f = wrapperFinding(cmd, c.spec.image, df?.packageJson, 'command:', '');
+    return f?.severity === 'error' ? f.id : undefined;
+  }
+  // the image's own command: its finding holds unless manifest args replace the CMD it is about
+  const f = cmd && df && cmd.from === df.file ? dockerfileFinding(df) : undefined;
+  return f?.severity === 'error' && (f.ic === df?.entrypoint || !Array.isArray(c.spec.args)) ? f.id : undefined;
 }
 
 export function pid1Rules(ctx: RuleContext): void {

@@ -1,11 +1,14 @@
 import { containerName, METRICS_ONLY_NOTE, type RuleContext } from '../context.js';
-import { routingOf, type Container } from '../model.js';
+import type { Container } from '../model.js';
+import { routingOf } from '../routing.js';
 import { graceFix, timingPlan } from '../plan.js';
 import { PRESTOP_FACTOR } from '../sizing.js';
+import { sigtermBlockedBy } from './pid1.js';
 
 // Readiness: a pod gets traffic only when it can answer (readiness probe), and keeps answering while
 // the routing layer still sends it traffic after its deletion (preStop ≈ 3 × the deregistration
-// delay's p99, sizing.ts). Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1
+// delay's p99, sizing.ts, less the app's own wait after SIGTERM). Where a pid1 error says SIGTERM never
+// reaches the app, the preStop findings are info: nothing closes early until that is fixed. Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1
 // (Kubernetes Probe API).
 
 const PROBE_DEFAULTS = { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1, successThreshold: 1, initialDelaySeconds: 0 };
@@ -43,22 +46,30 @@ function preStop(ctx: RuleContext, c: Container): void {
   const dereg = ctx.deregistration;
   const plan = timingPlan(ctx, c);
   const need = plan.preStopNeed!;
+  const own = p.shutdownDelayS;
+  if (need === 0 && p.preStop.kind !== 'exec') return; // the app's own wait after SIGTERM covers the deregistration delay
   const race = ctx.evidence.cite('without-readiness', [['refused', (s) => s.windowCounts.refused], ['× 502', (s) => s.windowCounts.http_502]]);
-  const sizing = `${PRESTOP_FACTOR} × the deregistration delay ${dereg.seconds} s (${dereg.from}), rounded up = ${need} s; `
+  const sizing = `${PRESTOP_FACTOR} × the deregistration delay ${dereg.seconds} s (${dereg.from}), rounded up${own ? `, less ${own.value} s of ${own.from}` : ''} = ${need} s; `
     + 'readiness-probe timing adds nothing: a terminating endpoint is never ready (EndpointSlice API, EndpointConditions)';
-  const soft = routing === 'metrics' ? { severity: 'info' as const, note: METRICS_ONLY_NOTE } : { severity: undefined, note: '' };
+  const blocked = routing === 'metrics' ? undefined : sigtermBlockedBy(ctx, c);
+  const soft = routing === 'metrics' ? { severity: 'info' as const, note: METRICS_ONLY_NOTE }
+    : blocked ? { severity: 'info' as const, note: ` (info: SIGTERM never reaches the app today, ${blocked}, so it serves on until the SIGKILL and no listener closes early; apply this with that fix)` }
+      : { severity: undefined, note: '' };
+  const lead = blocked ? 'has no wait before SIGTERM: once SIGTERM reaches it, it will close its listener while endpoints are still being removed and traffic still arrives'
+    : 'gets SIGTERM while endpoints are still being removed, so it closes its listener while traffic still arrives';
   const grace = graceFix(c, plan);
   const patch = [{ path: [...c.path, 'lifecycle', 'preStop'], value: { sleep: { seconds: need } } }, ...grace.ops];
   if (p.preStop.kind === 'none' || p.preStop.kind === 'broken') {
     const broken = p.preStop.kind === 'broken' ? `: ${p.preStop.why}; so it` : '';
     ctx.report('readiness-prestop-missing', w, [...c.path, 'lifecycle', 'preStop'],
-      `${containerName(c)}${broken} gets SIGTERM while endpoints are still being removed, so it closes its listener while traffic still arrives; ${race}. preStop should be ${sizing}${soft.note}.`,
+      `${containerName(c)}${broken} ${lead}; ${race}. preStop should be ${sizing}${soft.note}.`,
       `Add lifecycle.preStop.sleep.seconds: ${need} (Kubernetes ≥ 1.30; older: exec ["sleep", "${need}"])${grace.text}.`, soft.severity, patch);
   } else if ((p.preStop.kind === 'native' || p.preStop.kind === 'exec') && p.preStop.seconds < need) {
     // under the delay itself traffic surely meets a closed listener; under 3 × only its tail does
-    const severity = soft.severity ?? (p.preStop.seconds < dereg.seconds ? 'error' : 'warning');
+    const underDelay = p.preStop.seconds + (own?.value ?? 0) < dereg.seconds;
+    const severity = soft.severity ?? (underDelay ? 'error' : 'warning');
     ctx.report('readiness-prestop-short', w, [...c.path, 'lifecycle', 'preStop'],
-      `${containerName(c)}: preStop waits ${p.preStop.seconds} s, less than ${sizing}, so ${p.preStop.seconds < dereg.seconds ? 'routed traffic still arrives after the listener closes' : 'the slow tail of the deregistration still meets a closing listener'}; ${race}${soft.note}.`,
+      `${containerName(c)}: preStop waits ${p.preStop.seconds} s, less than ${sizing}, so ${underDelay ? 'routed traffic still arrives after the listener closes' : 'the slow tail of the deregistration still meets a closing listener'}; ${race}${soft.note}.`,
       `Wait ${need} s in preStop${grace.text}.`, severity, patch);
   }
   if (p.preStop.kind === 'exec') {

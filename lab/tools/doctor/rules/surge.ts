@@ -1,6 +1,7 @@
 import { METRICS_ONLY_NOTE, type RuleContext } from '../context.js';
 import type { K8sObject } from '../documents.js';
-import { pdbsOf, podsOf, servicesOf, metricsOnly, workloadRouting, type Routing, type Workload } from '../model.js';
+import { pdbsOf, podsOf, servicesOf, type Workload } from '../model.js';
+import { metricsOnly, workloadRouting, type Routing } from '../routing.js';
 import type { Severity } from '../types.js';
 
 // Surge: capacity during a rollout and during node drains. Deployment defaults (apps/v1
