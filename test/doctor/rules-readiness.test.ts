@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runDoctor, type DoctorReport } from '../../lab/tools/doctor/index.js';
+import { ROOT } from '../helpers/proc.js';
 import { byId, container, deployment, doctorOn, goodServed, ids, service } from './fixtures.js';
+import { readObjects } from './patcher.js';
 
 const served = (c: Record<string, any>, opts = {}) => doctorOn([deployment('app', c), service('app')], opts);
 
@@ -93,4 +97,41 @@ test('readiness-prestop-exec-sleep: an exec sleep is found; the native sleep act
   assert.deepEqual(byId(await served(goodServed()), 'readiness-prestop-exec-sleep'), []);
   // not behind a Service: no preStop rules at all
   assert.deepEqual(ids(await doctorOn([deployment('w', container({ ports: undefined, lifecycle: { preStop: { exec: { command: ['sleep', '3'] } } } })), service('x', { app: 'x' })])).filter((i) => i.startsWith('readiness')), []);
+});
+
+const REAL = join(ROOT, 'test/fixtures/real');
+
+test('an app\'s own wait after SIGTERM counts as its preStop: podinfo (3 s unless --level=debug) needs none behind kube-proxy, 177 s behind an ALB', async () => {
+  const podinfo = join(REAL, 'podinfo/kustomize');
+  const prestop = (r: DoctorReport) => r.findings.filter((f) => f.id.startsWith('readiness-prestop'));
+  assert.deepEqual(prestop(await runDoctor({ paths: [podinfo] })), []);
+  const [alb] = prestop(await runDoctor({ paths: [podinfo], lb: 'aws-alb-ip' }));
+  assert.equal(alb?.id, 'readiness-prestop-missing');
+  assert.match(alb!.why, /less 3 s of podinfo's own wait/);
+  assert.deepEqual(alb!.patch?.[0]?.value, { sleep: { seconds: 177 } });
+  // at --level=debug podinfo skips its wait (pkg/signals/shutdown.go), and so does the doctor
+  const objects = readObjects(join(podinfo, 'deployment.yaml'));
+  const c = objects[0]!.spec.template.spec.containers[0];
+  c.command = c.command.map((a: string) => (a === '--level=info' ? '--level=debug' : a));
+  const [debug] = prestop(await doctorOn([...objects, ...readObjects(join(podinfo, 'service.yaml'))]));
+  assert.equal(debug?.severity, 'error');
+  assert.doesNotMatch(debug!.why, /podinfo's own wait/);
+});
+
+test('where a pid1 error says SIGTERM never reaches the app, the preStop finding is info and says so; where it arrives, an error', async () => {
+  // emojivoto's image: shell-form ENTRYPOINT on debian (dash stays PID 1)
+  const emoji = join(REAL, 'emojivoto/kustomize/deployment/emoji.yml');
+  const withImage = await runDoctor({ paths: [emoji], dockerfile: join(REAL, 'emojivoto/Dockerfile') });
+  assert.equal(byId(withImage, 'pid1-dockerfile-shell-form')[0]?.severity, 'error');
+  const [soft] = byId(withImage, 'readiness-prestop-missing');
+  assert.equal(soft?.severity, 'info');
+  assert.match(soft!.why, /SIGTERM never reaches the app today, pid1-dockerfile-shell-form/);
+  assert.deepEqual(soft!.patch?.[0]?.value, { sleep: { seconds: 3 } }, 'the preStop is still the fix to apply with the pid1 one');
+  assert.equal(byId(await runDoctor({ paths: [emoji] }), 'readiness-prestop-missing')[0]?.severity, 'error');
+  // a manifest command: dash as PID 1 in front of node, against node as PID 1
+  const dash = await served(goodServed({ image: 'node:20', command: ['/bin/sh', '-c', 'node migrate.js && node server.js'], lifecycle: undefined }));
+  assert.equal(byId(dash, 'pid1-shell-wrapper')[0]?.severity, 'error');
+  assert.equal(byId(dash, 'readiness-prestop-missing')[0]?.severity, 'info');
+  const direct = await served(goodServed({ image: 'node:20', command: ['node', 'server.js'], lifecycle: undefined }));
+  assert.equal(byId(direct, 'readiness-prestop-missing')[0]?.severity, 'error');
 });
