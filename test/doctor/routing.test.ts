@@ -83,3 +83,31 @@ test('a kube-rbac-proxy or exporter port that no ServiceMonitor scrapes is traff
   assert.equal(await sev([deployment('app', exporter), svc(), monitor('https')]), 'info');
   assert.equal(await sev([deployment('app', exporter), svc()]), 'error');
 });
+
+test('kubebuilder\'s scaffold: a Service that targets the manager\'s --metrics-bind-address port is monitoring; its webhook Service is traffic', async () => {
+  const kb = join(ROOT, 'test/fixtures/real/kubebuilder');
+  // getting-started: the only Service is …-controller-manager-metrics-service, 8443 = --metrics-bind-address=:8443
+  const metricsOnly = await runDoctor({ paths: [join(kb, 'docs/book/src/getting-started/testdata/project/dist/install.yaml')] });
+  const soft = on(metricsOnly, 'Deployment/project-controller-manager');
+  assert.deepEqual(soft.map((f) => f.id).sort(), ['readiness-prestop-missing', 'surge-single-replica']);
+  for (const f of soft) assert.equal(f.severity, 'info', f.id);
+  // project-v4: the same manager also serves its webhooks (443 → 9443) to the API server
+  const webhooks = await runDoctor({ paths: [join(kb, 'testdata/project-v4/dist/install.yaml')] });
+  const hard = on(webhooks, 'Deployment/project-v4-controller-manager');
+  assert.equal(hard.find((f) => f.id === 'readiness-prestop-missing')?.severity, 'error');
+  assert.equal(hard.find((f) => f.id === 'surge-single-replica')?.severity, 'warning');
+});
+
+test('a metrics flag counts only for the port the Service targets: --metrics-port=9090 with the Service on 8080 is traffic', async () => {
+  const app = (args: string[]) => container({ name: 'app', ports: [{ name: 'http', containerPort: 8080 }], args, readinessProbe: undefined });
+  const svc = (targetPort: number) => {
+    const s = service('app');
+    s.spec.ports = [{ port: 80, targetPort }];
+    return s;
+  };
+  const sev = async (args: string[], targetPort: number) => (await doctorOn([deployment('app', app(args)), svc(targetPort)])).findings.find((f) => f.id === 'readiness-probe-missing')?.severity;
+  assert.equal(await sev(['--metrics-port=9090'], 9090), 'info');
+  assert.equal(await sev(['--metrics-bind-address', ':9090'], 9090), 'info');
+  assert.equal(await sev(['--metrics-port=9090'], 8080), 'error');
+  assert.equal(await sev(['--metrics-relist-interval=9090'], 9090), 'error');
+});

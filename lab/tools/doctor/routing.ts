@@ -24,6 +24,32 @@ export function imageBase(image: unknown): string {
 
 const portsOf = (c: Container): any[] => (Array.isArray(c.spec.ports) ? c.spec.ports : []);
 
+/** A flag that says where the program serves its metrics: `--metrics-bind-address=:8443` (controller-runtime, kubebuilder), `--metrics-addr`, `--port-metrics=9797` (podinfo). */
+const METRICS_FLAG = /^--?([\w.-]*)$/;
+const isMetricsFlag = (name: string) => /metric/i.test(name) && /bind-address|addr|address|port|listen/i.test(name);
+
+/** The port numbers the container's own flags (command and args, `--f=v` or `--f v`) put its metrics server on. */
+function metricsFlagPorts(c: Container): Set<number> {
+  const argv = [c.spec.command, c.spec.args].flatMap((a) => (Array.isArray(a) ? a.map(String) : []));
+  const ports = new Set<number>();
+  for (const [i, a] of argv.entries()) {
+    const eq = a.indexOf('=');
+    const name = METRICS_FLAG.exec(eq < 0 ? a : a.slice(0, eq))?.[1];
+    if (!name || !isMetricsFlag(name)) continue;
+    const port = /(?:^|:)(\d+)$/.exec(eq < 0 ? argv[i + 1] ?? '' : a.slice(eq + 1))?.[1];
+    if (port && Number(port) > 0) ports.add(Number(port));
+  }
+  return ports;
+}
+
+/** The container port number a Service port reaches on `c` (a number, or the number of the port it names). */
+function targetNumber(p: any, c: Container): number | undefined {
+  const t = p?.targetPort ?? p?.port;
+  if (typeof t === 'number' || /^\d+$/.test(String(t))) return Number(t);
+  const named = portsOf(c).find((cp) => cp?.name === t);
+  return typeof named?.containerPort === 'number' ? named.containerPort : undefined;
+}
+
 /**
  * The containers of `w` a Service port sends to: the one whose port its targetPort names, or whose
  * containerPort it numbers (targetPort defaults to port). Undefined when the pod template does not say:
@@ -83,7 +109,9 @@ function scraped(m: Model, w: Workload): boolean {
 }
 
 /**
- * Only monitoring reaches container `c` through this port: a metrics port; an exporter's port in a
+ * Only monitoring reaches container `c` through this port: a metrics port; the port the container's
+ * own flags bind its metrics server to (kubebuilder's `--metrics-bind-address=:8443` behind its
+ * `…-controller-manager-metrics-service`); an exporter's port in a
  * workload Prometheus scrapes (its other ports, such as blackbox-exporter's /probe, are called by
  * Prometheus too); or a kube-rbac-proxy port that a ServiceMonitor scrapes (the proxy serves only its
  * upstream, and that upstream is what Prometheus scrapes). Grafana or an API server behind a scraped port
@@ -91,7 +119,9 @@ function scraped(m: Model, w: Workload): boolean {
  */
 function monitoringPort(m: Model, s: K8sObject, p: any, c: Container): boolean {
   const image = imageBase(c.spec.image);
+  const target = targetNumber(p, c);
   return metricsPort(s, p)
+    || (target !== undefined && metricsFlagPorts(c).has(target))
     || (EXPORTER_IMAGE.test(image) && scraped(m, c.workload))
     || (image === METRICS_PROXY_IMAGE && scrapedBy(m, s, p, c.workload) !== undefined);
 }
