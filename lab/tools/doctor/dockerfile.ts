@@ -41,6 +41,8 @@ export interface DockerfileInfo {
   entrypointScript?: EntrypointScript;
   /** CMD's program, when it is a script found in the build context */
   cmdScript?: EntrypointScript;
+  /** a file of the build context by its path in the image (the app's own sources: node-sigterm.ts) */
+  findFile?: (name: string) => string | undefined;
 }
 
 interface Instruction { keyword: string; rest: string; line: number }
@@ -122,9 +124,12 @@ function contextFile(context: string, copied: string[], name: string): string | 
 
 function readPackageJson(file: string): PackageJson | undefined {
   try {
-    const scripts = (JSON.parse(readFileSync(file, 'utf8')) as { scripts?: unknown }).scripts;
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { scripts?: unknown; dependencies?: unknown; optionalDependencies?: unknown };
+    const scripts = json.scripts;
     const ok = typeof scripts === 'object' && scripts !== null;
-    return { file: basename(file), scripts: ok ? Object.fromEntries(Object.entries(scripts).filter(([, v]) => typeof v === 'string')) : {} };
+    const names = (o: unknown) => (typeof o === 'object' && o !== null ? Object.keys(o) : []);
+    return { file: basename(file), scripts: ok ? Object.fromEntries(Object.entries(scripts).filter(([, v]) => typeof v === 'string')) : {},
+      dependencies: [...names(json.dependencies), ...names(json.optionalDependencies)] };
   } catch {
     return undefined; // not JSON: npm itself refuses it, which is not a question of PID 1
   }
@@ -163,6 +168,7 @@ export function readDockerfile(file: string): DockerfileInfo {
     const script = contextFile(context, copied, first);
     return script ? readEntrypointScript(script) : undefined;
   };
+  info.findFile = (name) => contextFile(context, copied, name);
   const ep = scriptOf(info.entrypoint);
   if (ep) info.entrypointScript = ep;
   const cmd = scriptOf(info.cmd);

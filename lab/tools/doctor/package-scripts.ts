@@ -5,7 +5,8 @@ import { isSimple, words, withExecLast } from './command.js';
 // Lifecycle as in https://docs.npmjs.com/cli/using-npm/scripts: `npm start` runs prestart, start,
 // poststart, and without a start script `node server.js`.
 
-export interface PackageJson { file: string; scripts: Record<string, string> }
+/** `dependencies`: the names under dependencies and optionalDependencies */
+export interface PackageJson { file: string; scripts: Record<string, string>; dependencies?: string[] }
 
 export interface ResolvedScript {
   /** e.g. `npm start` */
