@@ -53,4 +53,4 @@ export class RuleContext {
 export const containerName = (c: Container) => `container "${c.spec.name ?? c.index}"`;
 
 /** Severity for a finding about traffic: info, with the reason, when only monitoring reaches the container (routing.ts). */
-export const METRICS_ONLY_NOTE = ' (only monitoring reaches it: metrics ports, or ports of an exporter or of its kube-rbac-proxy that Prometheus scrapes; a scrape missed during a rollout is a gap in a graph, not a failed user request, hence info)';
+export const METRICS_ONLY_NOTE = ' (only monitoring reaches it: metrics ports, by name, annotation or the app\'s own metrics flag, or ports of an exporter or of its kube-rbac-proxy that Prometheus scrapes; a scrape missed during a rollout is a gap in a graph, not a failed user request, hence info)';
