@@ -111,3 +111,22 @@ test('a metrics flag counts only for the port the Service targets: --metrics-por
   assert.equal(await sev(['--metrics-port=9090'], 8080), 'error');
   assert.equal(await sev(['--metrics-relist-interval=9090'], 9090), 'error');
 });
+
+test('a PodMonitor counts as the scrape too: on the pod port the Service targets, or (for an exporter) on the pods at all; in another namespace it does not', async () => {
+  const podMonitor = (port: string, namespace?: string) => ({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PodMonitor', metadata: { name: 'pm', ...(namespace ? { namespace } : {}) },
+    spec: { selector: { matchLabels: { app: 'app' } }, podMetricsEndpoints: [{ port }] } });
+  const svc = () => {
+    const s = service('app');
+    s.metadata.namespace = 'apps';
+    s.spec.ports = [{ name: 'https', port: 8443, targetPort: 'https' }];
+    return s;
+  };
+  const inApps = (d: any) => ({ ...d, metadata: { ...d.metadata, namespace: 'apps' } });
+  const proxy = container({ name: 'kube-rbac-proxy', image: 'quay.io/brancz/kube-rbac-proxy:v0.18.0', ports: [{ name: 'https', containerPort: 8443 }], readinessProbe: undefined });
+  const sev = async (objs: any[]) => (await doctorOn(objs)).findings.find((f) => f.id === 'readiness-probe-missing')?.severity;
+  assert.equal(await sev([inApps(deployment('app', proxy)), svc(), podMonitor('https', 'apps')]), 'info');
+  assert.equal(await sev([inApps(deployment('app', proxy)), svc(), podMonitor('https', 'monitoring')]), 'error');
+  assert.equal(await sev([inApps(deployment('app', proxy)), svc(), podMonitor('metrics', 'apps')]), 'error');
+  const exporter = container({ name: 'exp', image: 'prom/mysqld-exporter:v0.15.1', ports: [{ name: 'https', containerPort: 8443 }], readinessProbe: undefined });
+  assert.equal(await sev([inApps(deployment('app', exporter)), svc(), podMonitor('other', 'apps')]), 'info');
+});
