@@ -6,6 +6,7 @@ import { LabError } from '../../../common/errors.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { IngressSpec } from './manifest.js';
 import { proxyUpgrade } from './ingress-upgrade.js';
+import { UpstreamReuse, type UpstreamUse } from './upstream-reuse.js';
 
 // An L7 proxy with ingress-nginx's defaults, because that is where 502s come from in a rollout:
 // - upstream chosen round-robin from the lagged endpoint view (the Lua balancer's copy);
@@ -78,10 +79,18 @@ export interface L7Profile {
   page(res: ServerResponse, status: number, kind: FailureKind | 'none'): void;
 }
 
-export interface Attempt { method: string; path: string; pod: string; sent: boolean; outcome: number | string }
+export interface Attempt {
+  method: string; path: string; pod: string; sent: boolean; outcome: number | string;
+  /** the upstream connection this try went out on (reused, idle for how long); absent when it never got one */
+  upstream?: UpstreamUse;
+  /** the proxy answered the client with this try's outcome (its success, or the failure it did not retry) */
+  last?: boolean;
+}
 export interface Backend { view: LaggedView; portIndex: number }
 /** Picks the backend for a request, or undefined for nginx's default backend (404). */
 export type Router = (req: IncomingMessage) => Backend | undefined;
+
+const used = (u: UpstreamUse | undefined) => (u ? { upstream: u } : {});
 
 function errCode(err: unknown): string {
   let e: any = err;
@@ -142,6 +151,8 @@ export class IngressProxy {
   private readonly sockets = new Set<Socket>();
   private closing: Promise<void> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  /** which upstream connection each try used: only read when someone listens to the attempts */
+  private readonly reuse = new UpstreamReuse();
   url = '';
   /** Upstream connections leave from the listen address, as ingress-nginx's come from its pod IP: the pod tells the path apart by its peer. */
   sourceAddress = '';
@@ -172,6 +183,7 @@ export class IngressProxy {
       this.server = server;
       this.sweeper = setInterval(() => this.sweep(), POOL_SWEEP_MS);
       this.sweeper.unref();
+      if (this.onAttempt) this.reuse.start();
     });
   }
 
@@ -251,19 +263,25 @@ export class IngressProxy {
     const aborter = new AbortController();
     res.once('close', () => { if (!res.writableFinished) aborter.abort(); }); // proxy_ignore_client_abort off
     const headers = this.upstreamHeaders(req);
+    const requestId = headers['x-request-id'] as string;
     const tried = new Set<string>();
     const l7 = this.profile;
     let failure = 502;
     let kind: FailureKind | 'none' = 'none';
+    // a failed try is reported once it is known whether another try follows (`last`)
+    let failed: Attempt | undefined;
+    const report = (last: boolean) => { if (failed) this.onAttempt?.({ ...failed, last }); failed = undefined; };
     for (let attempt = 1; attempt <= this.tuning.tries; attempt++) {
       const ep = l7 ? l7.pick(backend.view, tried) : backend.view.pickRoundRobin(tried);
       if (!ep) { if (attempt === 1) failure = l7 ? l7.status('none') : 503; break; }
+      report(false);
       tried.add(ep.pod);
+      this.reuse.expect(requestId);
       try {
         const up = await this.pool(ep, backend.portIndex).request({
           method: method as 'GET', path, headers, body: body.length > 0 ? body : undefined, signal: aborter.signal,
         });
-        this.onAttempt?.({ method, path, pod: ep.pod, sent: true, outcome: up.statusCode });
+        this.onAttempt?.({ method, path, pod: ep.pod, sent: true, outcome: up.statusCode, ...used(this.reuse.take(requestId)), last: true });
         const outHeaders: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
         res.writeHead(up.statusCode, outHeaders);
@@ -279,26 +297,29 @@ export class IngressProxy {
         const code = errCode(err);
         const sent = !CONNECT_ERRORS.has(code);
         const timedOut = TIMEOUT_ERRORS.has(code);
-        this.onAttempt?.({ method, path, pod: ep.pod, sent, outcome: code });
         kind = !sent ? 'connect' : timedOut ? 'timeout' : 'reset';
+        let retry: boolean;
         if (l7) {
           failure = l7.status(kind);
-          if (!l7.mayRetry(method, sent, kind)) break;
-          continue;
+          retry = l7.mayRetry(method, sent, kind);
+        } else {
+          failure = timedOut ? 504 : 502;
+          retry = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error') && !(sent && NON_IDEMPOTENT.has(method));
         }
-        failure = timedOut ? 504 : 502;
-        const allowed = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error');
-        if (!allowed || (sent && NON_IDEMPOTENT.has(method))) break;
+        failed = { method, path, pod: ep.pod, sent, outcome: code, ...used(this.reuse.take(requestId)) };
+        if (!retry) break;
       } finally {
         l7?.release(ep);
       }
     }
+    report(true);
     if (l7) l7.page(res, failure, kind); else nginxPage(res, failure);
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.sweeper);
+      this.reuse.stop();
       if (this.server) {
         const closed = new Promise<void>((r) => this.server!.close(() => r()));
         this.server.closeAllConnections();
