@@ -32,7 +32,8 @@ test('naive example (Node\'s old 5 s default): the probe sees the close at about
     assert.equal(p.status, 200);
     assert.equal(p.hintS, 5);
     assert.ok(p.closedAfterMs !== undefined && p.closedAfterMs >= 4000 && p.closedAfterMs < 9000, `closed after ${p.closedAfterMs} ms`);
-    const note = await keepAliveProbeNote({ host: '127.0.0.1', port: app.port }, ROUTES);
+    const { note, closeMs } = await keepAliveProbeNote({ host: '127.0.0.1', port: app.port }, ROUTES);
+    assert.ok(closeMs !== undefined && Math.abs(closeMs - p.closedAfterMs!) < 1000, `the measured close (${closeMs} ms) is what check classifies races by`);
     assert.match(note ?? '', /keep-alive timeouts out of order: the app closed an idle keep-alive connection \d\.\d s after its response \(announced Keep-Alive: timeout=5\), but ingress-nginx keeps an idle upstream connection for reuse 60 s/);
     assert.match(note ?? '', /Fix: raise the app's keep-alive timeout above 60 s/);
   } finally {
@@ -77,4 +78,27 @@ test('a server that never answers: LAB_TIMEOUT within the bound, not a hang', as
   } finally {
     silent.close();
   }
+});
+
+test('check counts the keep-alive races apart: by the app\'s measured close, over the run and within the deploy window; the verdict still counts them (the client lost those requests)', async () => {
+  const { keepAliveRaces } = await import('../../lab/targets/local/keepalive-race.js');
+  const { verdictOf } = await import('../../lab/tools/check/report.js');
+  const { localCoverage } = await import('../../lab/engine/coverage.js');
+  const tryAt = (t: number, idleMs: number, last: boolean, method = 'POST') => ({ t, method, path: '/orders', pod: 'p', sent: true, outcome: 'UND_ERR_SOCKET', upstream: { reused: true, idleMs }, last });
+  const tries = [
+    tryAt(100, 6010, true), // steady state, before the window: a race the client saw
+    tryAt(1500, 5900, false, 'GET'), // in the window: a race the proxy retried
+    tryAt(1600, 5800, true), // in the window: a race answered 502
+    tryAt(1700, 300, true), // in the window, idle 0.3 s: the rollout's (a drained pod's connection)
+    { t: 1800, method: 'GET', path: '/orders', pod: 'p', sent: false, outcome: 'ECONNREFUSED', last: false }, // never sent: not a failed try on a connection
+  ];
+  const k = keepAliveRaces(tries, 6000, { start: 1000, end: 2000 });
+  assert.deepEqual(k.run, { failedTries: 4, races: 3, retried: 1, answered: 2 });
+  assert.deepEqual(k.window, { failedTries: 3, races: 2, retried: 1, answered: 1 });
+  // no close seen (65 s app): nothing is a race, whatever the idle ages
+  assert.deepEqual(keepAliveRaces(tries, undefined, { start: 1000, end: 2000 }).run, { failedTries: 4, races: 0, retried: 0, answered: 0 });
+  const windowCounts = { ok: 10, http_502: 2, http_503: 0, http_5xx_other: 0, reset: 0, refused: 0, timeout: 0, other: 0 };
+  const s = { windowCounts, coverage: localCoverage({ recorded: 12, sent: 12, dropped: 0, planned: 12, rate: 10 }), params: { keepAliveRaces: k } } as never;
+  assert.equal(verdictOf(s, 0).line, 'VERDICT: FAIL: 2 request(s) failed during the rollouts (1 of them keep-alive races, 1 the rollout\'s) (--max-failed 0)');
+  assert.equal(verdictOf(s, 2).line, 'VERDICT: PASS: 2 request(s) failed during the rollouts (1 of them keep-alive races, 1 the rollout\'s) (--max-failed 2)');
 });

@@ -46,3 +46,21 @@ export function countRaces(attempts: Iterable<Attempt>, closeMs: number | undefi
   }
   return c;
 }
+
+/** What `check` reports: the races over the whole run and within the deploy window, against the app's close. */
+export interface KeepAliveRaces {
+  /** the app's idle close as measured on the wire; undefined: none seen, so nothing was counted as a race */
+  closeMs: number | undefined;
+  toleranceMs: number;
+  run: RaceCounts;
+  window: RaceCounts;
+}
+
+/** `attempts` stamped with when the proxy reported them (ms, Date.now()); the window is the deploy window. */
+export function keepAliveRaces(attempts: ReadonlyArray<Attempt & { t: number }>, closeMs: number | undefined, window: { start: number; end: number }): KeepAliveRaces {
+  return {
+    closeMs, toleranceMs: RACE_TOLERANCE_MS,
+    run: countRaces(attempts, closeMs),
+    window: countRaces(attempts.filter((a) => a.t >= window.start && a.t <= window.end), closeMs),
+  };
+}

@@ -117,14 +117,17 @@ export function keepAliveNote(p: KeepAliveProbe, proxy: { id: string; seconds: n
   return `keep-alive timeouts out of order: the app ${seen}, but ${proxy.id} keeps an idle upstream connection for reuse ${proxy.seconds} s: the proxy will write requests onto connections the app is closing and answer 502 (POST is never retried), between deploys as well as during them. Fix: raise the app's keep-alive timeout above ${proxy.seconds} s (Node: server.keepAliveTimeout = ${(proxy.seconds + 5) * 1000}, headersTimeout 1 s above it) or lower the proxy's (docs/runbook.md, "502s between deploys")`;
 }
 
+/** What check's hook learned: the note (when there is one) and the app's measured idle close, if seen. */
+export interface KeepAliveFinding { note: string | undefined; closeMs: number | undefined }
+
 /** check's hook: probe one pod directly (the app, not the proxy) and compare with ingress-nginx, the local L7 path. */
-export async function keepAliveProbeNote(pod: { host: string; port: number } | undefined, routes: ReadonlyArray<{ method: string; path: string }>): Promise<string | undefined> {
-  if (!pod) return undefined;
+export async function keepAliveProbeNote(pod: { host: string; port: number } | undefined, routes: ReadonlyArray<{ method: string; path: string }>): Promise<KeepAliveFinding> {
+  if (!pod) return { note: undefined, closeMs: undefined };
   const path = routes.find((r) => r.method === 'GET')?.path ?? '/';
   try {
     const p = await probeKeepAlive({ host: pod.host, port: pod.port, path, boundMs: KEEPALIVE_PROBE_BOUND_MS });
-    return keepAliveNote(p, { id: 'ingress-nginx', seconds: proxyIdleTimeout('ingress-nginx')!.seconds });
+    return { note: keepAliveNote(p, { id: 'ingress-nginx', seconds: proxyIdleTimeout('ingress-nginx')!.seconds }), closeMs: p.connectionClose ? undefined : p.closedAfterMs };
   } catch (e) {
-    return `keep-alive: could not probe ${pod.host}:${pod.port}${path} (${(e as Error).message})`;
+    return { note: `keep-alive: could not probe ${pod.host}:${pod.port}${path} (${(e as Error).message})`, closeMs: undefined };
   }
 }

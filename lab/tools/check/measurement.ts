@@ -2,6 +2,7 @@ import type { RequestRecord } from '../../../loadtest/records.js';
 import type { RunTimeline } from '../../engine/artifacts.js';
 import type { Coverage } from '../../engine/coverage.js';
 import type { JobAudit, RunMeta, RunSummary } from '../../engine/schema.js';
+import type { KeepAliveRaces } from '../../targets/local/keepalive-race.js';
 import type { Interval } from '../../report/summarize.js';
 import { summarize } from '../../report/summarize.js';
 import { median } from '../../report/stats.js';
@@ -34,6 +35,8 @@ export interface Measurement {
   summary?: RunSummary;
   /** whether the records cover what was sent: a verdict may pass only when complete */
   coverage: Coverage;
+  /** local mode with an Ingress: the proxy's failed tries that were the keep-alive race (keepalive-race.ts) */
+  keepAliveRaces?: KeepAliveRaces;
 }
 
 /** `check` has no job ledger: the audit block of the schema is all zeros, and says so in a note. */
@@ -55,7 +58,10 @@ export function buildSummary(m: Measurement, meta: Omit<RunMeta, 'target' | 'not
   const dereg = deregistrationDelays(m);
   const notes = [...m.notes, 'check has no job ledger: the jobs columns do not apply (all 0)'];
   // cluster mode: what the k6 conversion measured (the clock offset) stays beside the invocation's own
-  const params = { ...m.summary?.params, ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length };
+  const params = {
+    ...m.summary?.params, ...meta.params, deregistrationMedianMs: dereg.length ? Math.round(median(dereg)) : null, deregistrationSamples: dereg.length,
+    ...(m.keepAliveRaces ? { keepAliveRaces: m.keepAliveRaces } : {}),
+  };
   if (m.summary) return { ...m.summary, ...meta, target: m.target, notes, params, coverage: m.coverage };
   const summary = summarize({
     ...meta,

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRunArtifacts } from '../../engine/artifacts.js';
 import type { RunSummary } from '../../engine/schema.js';
+import type { KeepAliveRaces, RaceCounts } from '../../targets/local/keepalive-race.js';
 import { failures } from '../../report/summarize.js';
 import { METRICS } from '../../report/tables.js';
 import type { DoctorResult } from './doctor-adapter.js';
@@ -23,7 +24,9 @@ export interface Verdict { kind: VerdictKind; failedInWindow: number; maxFailed:
 export function verdictOf(s: RunSummary, maxFailed: number): Verdict {
   const failed = failures(s.windowCounts);
   const reasons = s.coverage ? s.coverage.reasons : ['the run recorded no coverage of what it sent'];
-  const counted = `${failed} request(s) failed during the rollouts (--max-failed ${maxFailed})`;
+  // keep-alive races stay in the count (the client lost those requests too), named apart: their fix is another one
+  const races = (s.params?.keepAliveRaces as KeepAliveRaces | undefined)?.window.answered ?? 0;
+  const counted = `${failed} request(s) failed during the rollouts${races ? ` (${races} of them keep-alive races, ${failed - races} the rollout's)` : ''} (--max-failed ${maxFailed})`;
   const v = (kind: VerdictKind, line: string): Verdict => ({ kind, failedInWindow: failed, maxFailed, pass: kind === VERDICTS.Pass, reasons, line: `VERDICT: ${kind}: ${line}` });
   if (failed > maxFailed) return v(VERDICTS.Fail, reasons.length ? `${counted}, at least: the data is partial (${reasons.join('; ')})` : counted);
   if (reasons.length) return v(VERDICTS.Inconclusive, `${reasons.join('; ')} — ${counted} in what was recorded`);
@@ -39,12 +42,25 @@ export function markdownTable(s: RunSummary, m: Measurement): string {
   if (views.length) rows.push(`| min endpoints in routing view | ${Math.min(...views)} |`);
   rows.push(`| deregistration delay (median) | ${dereg === null ? 'n/a' : `${dereg} ms${m.target === 'local' ? ' (local: the modeled propagation delay)' : ''}`} |`);
   if (m.podNetwork) rows.push(`| pod network | ${m.podNetwork === 'netns' ? 'netns (a network namespace per pod, as on a cluster)' : 'loopback (a 127.x.y.z per pod, bound through HOST)'} |`);
+  rows.push(...raceRows(s.params.keepAliveRaces as KeepAliveRaces | undefined, failures(s.windowCounts)));
   rows.push(`| dropped iterations (generator could not keep up) | ${s.droppedIterations} |`);
   const c = s.coverage;
   if (c) rows.push(`| requests planned / counted by the generator / recorded | ${c.planned} / ${c.counted} / ${c.recorded}${c.complete ? '' : ' (partial data)'} |`);
   const clock = s.params.k6ClockOffsetMs as { ms: number; uncertaintyMs: number } | undefined;
   if (clock) rows.push(`| k6 node clock − lab clock | ${clock.ms} ± ${clock.uncertaintyMs} ms |`);
   return [`| Deployment/${m.deployment} (${m.target}) | value |`, '|---|---|', ...rows].join('\n');
+}
+
+/** The keep-alive race, counted apart from the rollout's failures (local mode, through the Ingress). */
+function raceRows(k: KeepAliveRaces | undefined, failedInWindow: number): string[] {
+  if (!k) return [];
+  if (k.closeMs === undefined) return ['| keep-alive races | none counted: the app closed no idle connection within the probe\'s wait |'];
+  const r = (c: RaceCounts) => `${c.races} (${c.answered} answered 502 to the client, ${c.retried} retried by the proxy) of ${c.failedTries} failed upstream tries`;
+  return [
+    `| keep-alive races: failed tries on a reused upstream connection idle ${(k.closeMs / 1000).toFixed(1)} ± ${k.toleranceMs / 1000} s (the app's measured idle close), whole run | ${r(k.run)} |`,
+    `| keep-alive races in the deploy window | ${r(k.window)} |`,
+    `| failed during the rollouts, without the keep-alive races | ${failedInWindow - k.window.answered} |`,
+  ];
 }
 
 function failureSample(m: Measurement, limit = 50) {

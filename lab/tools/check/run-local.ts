@@ -12,7 +12,9 @@ import { LocalCluster } from '../../targets/local/cluster.js';
 import { underWatch } from '../../targets/local/start-failure.js';
 import type { ServingCheck } from '../../support/wait-serving.js';
 import { ServingProbe } from '../../engine/serving-probe.js';
-import { keepAliveProbeNote } from './keepalive-probe.js';
+import { keepAliveProbeNote, type KeepAliveFinding } from './keepalive-probe.js';
+import type { Attempt } from '../../targets/local/ingress.js';
+import { keepAliveRaces } from '../../targets/local/keepalive-race.js';
 import type { LocalPlan } from './local-setup.js';
 import { explainStartFailure } from './start-advice.js';
 import { localCoverage } from '../../engine/coverage.js';
@@ -69,6 +71,8 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
   let rollout = '';
   let counts = '';
   let podState = '';
+  // the proxy's failed tries (only those: a race is one), stamped, for the keep-alive race count
+  const failedTries: Array<Attempt & { t: number }> = [];
   const show = (phase: string) => x.progress.update({ arm: `check ${x.plan.deployment}`, rep: 1, reps: 1, phase, rollout, counts: gen?.counts, startedAt, etaAt: startedAt + planned });
   const enter = (name: string) => {
     const now = Date.now();
@@ -91,6 +95,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
         onProgress: (p) => { counts = `${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`; rollout = [counts, podState].filter(Boolean).join(' · '); },
         // while it starts, progress names what the pods are doing, not only how many are ready
         onStartState: (d, line) => { if (d === x.plan.deployment) { podState = line; rollout = [counts, podState].filter(Boolean).join(' · '); } },
+        onIngressAttempt: (a) => { if (typeof a.outcome === 'string') failedTries.push({ ...a, t: Date.now() }); },
       });
     } catch (e) { throw explain(e); }
     const c = cluster;
@@ -103,7 +108,7 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     await underWatch([watch], waitServing(targets, SERVING_TIMEOUT_MS, firstRouteAnswers(x.routes[0]!))).catch((e: unknown) => { throw explain(e); });
     podState = '';
     // before any load, so the probe's idle connection is not on a pod the rollout replaces
-    const keepAlive = c.ingressUrl ? await keepAliveProbeNote(c.podAddresses(x.plan.deployment)[0], x.routes) : undefined;
+    const keepAlive: KeepAliveFinding | undefined = c.ingressUrl ? await keepAliveProbeNote(c.podAddresses(x.plan.deployment)[0], x.routes) : undefined;
     // a gate fails safe: every failed attempt counts, none is hidden by a client's own resend (the
     // lab's arms default to Go's resends to match k6; check keeps the strict view it always had)
     gen = new Generator({ scenario, rate: x.rate, targets, keepAlive: true, runId: x.runId, client: 'node' });
@@ -133,7 +138,8 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
       coverage,
       target: 'local', deployment: x.plan.deployment, service: x.plan.service, records: gen.records, dropped: s.dropped, sent: s.sent,
       timeline, window: window.window, baseline: window.baseline, deployDurationsMs: window.durations,
-      servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes, ...(keepAlive ? [keepAlive] : [])],
+      servingSeries: x.plan.deployment, notes: [...c.notes, ...x.plan.notes, ...(keepAlive?.note ? [keepAlive.note] : [])],
+      ...(keepAlive ? { keepAliveRaces: keepAliveRaces(failedTries, keepAlive.closeMs, window.window) } : {}),
       paths: targets.map((t) => t.path), propagationDelayMs: c.propagationDelayMs, isolation: c.isolation.mode, podNetwork: c.podNetwork,
     };
   } finally {
