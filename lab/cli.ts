@@ -34,6 +34,7 @@ export const COMMANDS: Record<string, Command> = {
   reconnect: { load: async () => (await import('./experiments/reconnect/main.js')).reconnect, bin: false, about: '' },
   'long-lived': { load: async () => (await import('./experiments/long-lived/main.js')).longLived, bin: false, about: '' },
   guardian: { load: async () => (await import('./experiments/guardian/main.js')).guardian, bin: false, about: '' },
+  keepalive: { load: async () => (await import('./experiments/keepalive/main.js')).keepalive, bin: false, about: '' },
 };
 const NAMES = Object.keys(COMMANDS);
 const USAGE = labUsage(NAMES);

@@ -7,6 +7,8 @@ import { LoadGenerator, type LoadTarget } from '../../loadtest/generator.js';
 import type { ClientName } from '../../loadtest/client-semantics.js';
 import { clientCounts } from '../report/client-counts.js';
 import type { Scenario } from '../../loadtest/scenario.js';
+import type { RequestRecord } from '../../loadtest/records.js';
+import type { Attempt } from '../targets/local/ingress.js';
 import { auditJobs } from '../support/ledger-audit.js';
 import { waitForQueueDrain } from '../support/queue-drain.js';
 import type { Arm } from './arms.js';
@@ -59,11 +61,16 @@ export interface ExperimentOptions {
   drainTimeoutMs?: number;
   /** a variant of the arm's manifest (e.g. tune's preStop overrides); default k8s/rendered/<arm>.yaml */
   manifestFile?: string;
+  /** every try of the L7 proxy (the keepalive experiment reads which upstream connection each used) */
+  onIngressAttempt?: (a: Attempt) => void;
+  /** runs once the pods serve, before the load starts (the keepalive experiment probes a pod's idle close) */
+  beforeLoad?: (c: Target) => Promise<void>;
 }
 
 export interface ExperimentResult {
   summary: RunSummary;
   dir: string;
+  records: RequestRecord[];
 }
 
 /** Planned length of one run, for the remaining-time estimate (deploy length is a guess until measured). */
@@ -84,7 +91,7 @@ async function startArm(o: ExperimentOptions, scratch: string, rec: RunRecorder)
   const manifestFile = o.manifestFile ?? resolve(REPO_ROOT, 'k8s/rendered', `${o.arm.name}.yaml`);
   const rolloutState = new Map<string, RolloutProgress>();
   const c = await startLocalTarget({
-    manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch, l7: o.l7 ?? DEFAULT_L7,
+    manifestFile, propagationDelayMs: o.propagationDelayMs, runDir: scratch, l7: o.l7 ?? DEFAULT_L7, onIngressAttempt: o.onIngressAttempt,
     onProgress: (p) => {
       if (rec.phase !== 'deploy') return rolloutState.clear();
       rolloutState.set(p.deployment, p);
@@ -232,6 +239,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     rec.enter('starting');
     const c = (cluster = await startArm(o, scratch, rec));
     const targets = await readyForLoad(c, c.propagationDelayMs ?? o.propagationDelayMs ?? null, started.getTime());
+    await o.beforeLoad?.(c);
     const g = (gen = new LoadGenerator({ scenario: o.scenario, rate: o.rate, targets, keepAlive: o.keepAlive ?? o.scenario.keepAlive, runId: runName, client: o.client }));
     rec.countFrom(() => g.counts);
     timers.push(setInterval(() => rec.readySamples.push({ t: Date.now(), ready: Object.fromEntries(ROLLED_DEPLOYMENTS.map((d) => [d, c.readyPods(d)])) }), 100));
@@ -257,7 +265,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const dir = join(o.resultsDir, 'runs', runName);
     const timeline = { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples, servingSamples: p.samples };
     await writeRunArtifacts(dir, g.records, timeline, summary, join(scratch, 'pods'));
-    return { summary, dir };
+    return { summary, dir, records: g.records };
   } finally {
     await teardown(true);
     unregister();

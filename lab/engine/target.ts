@@ -2,6 +2,7 @@ import type { buildConnector } from 'undici';
 import { LocalCluster } from '../targets/local/cluster.js';
 import type { RolloutProgress } from '../targets/local/deployment-controller.js';
 import type { L7Name } from '../targets/local/l7-profile.js';
+import type { Attempt } from '../targets/local/ingress.js';
 import type { TimelineEvent } from './schema.js';
 import type { PodAddress } from './serving-probe.js';
 
@@ -37,11 +38,12 @@ export interface StartTargetOptions {
   onEvent?: (e: TimelineEvent) => void;
   onProgress?: (p: RolloutProgress) => void;
   l7?: L7Name;
+  onIngressAttempt?: (a: Attempt) => void;
 }
 
 export async function startLocalTarget(opts: StartTargetOptions): Promise<Target> {
   const c = await LocalCluster.start({
-    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress, l7: opts.l7,
+    manifestFile: opts.manifestFile, runDir: opts.runDir, onEvent: opts.onEvent, onProgress: opts.onProgress, l7: opts.l7, onIngressAttempt: opts.onIngressAttempt,
     ...(opts.propagationDelayMs !== undefined ? { propagationDelayMs: opts.propagationDelayMs } : {}),
   });
   return {

@@ -1,0 +1,102 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MachineLoad } from '../../engine/machine.js';
+import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow, type RunCounts } from './count.js';
+
+// results/keepalive/: the table and CSV, rendered from summary.json (the report re-renders them; a
+// number in them is never typed by hand).
+
+export interface KeepAliveRun extends RunCounts {
+  arm: string;
+  rate: number;
+  /** the pod's idle close measured on the wire before the load; undefined: not within the probe's bound */
+  closeMs: number | undefined;
+  hintS: number | undefined;
+  /** the lab process's event-loop delay during the load (the proxy runs on that loop) */
+  loopDelayMs: { p50: number; p99: number; max: number };
+  windowMs: number;
+  deployDurationMs: number;
+}
+
+export interface KeepAliveSummary {
+  experiment: 'keepalive';
+  command: string;
+  target: 'local';
+  commit: string;
+  date: string;
+  params: {
+    arms: string[]; rates: number[]; deploys: number; phases: Record<string, number>; mix: string[];
+    toleranceMs: number; proxy: { id: string; idleTimeoutS: number }; runArtifacts: string; machine: MachineLoad;
+  };
+  runs: KeepAliveRun[];
+}
+
+const COLUMNS: ReadonlyArray<readonly [string, (run: KeepAliveRun, r: KeepAliveRow) => string | number]> = [
+  ['rate /s', (run) => run.rate],
+  ['arm', (run) => run.arm],
+  ['window', (_, r) => r.window],
+  ['method', (_, r) => r.method],
+  ['requests via ingress', (_, r) => r.requests],
+  ['failed', (_, r) => r.failed],
+  ['upstream tries', (_, r) => r.tries],
+  ['on a reused connection', (_, r) => r.reused],
+  ['reused near the app\'s close', (_, r) => r.exposed],
+  ['keep-alive races', (_, r) => r.races],
+  ['races retried', (_, r) => r.racesRetried],
+  ['races answered 502', (_, r) => r.racesAnswered],
+];
+
+const rowsOf = (s: KeepAliveSummary) => s.runs.flatMap((run) => run.rows.map((r) => [run, r] as const));
+
+export function keepAliveCsv(s: KeepAliveSummary): string {
+  const q = (v: unknown) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  return [COLUMNS.map(([h]) => q(h)).join(','), ...rowsOf(s).map(([run, r]) => COLUMNS.map(([, f]) => q(f(run, r))).join(','))].join('\n') + '\n';
+}
+
+const close = (run: KeepAliveRun, boundS: string) => (run.closeMs !== undefined
+  ? `closes an idle connection ${(run.closeMs / 1000).toFixed(2)} s after its response`
+  : `kept an idle connection open past the probe's ${boundS} s`) + (run.hintS !== undefined ? ` (announces Keep-Alive: timeout=${run.hintS})` : '');
+
+function histogram(run: KeepAliveRun): string {
+  const parts = run.idleHistogram.map((n, i) => [n, i] as const).filter(([n]) => n > 0).map(([n, i]) => {
+    const lo = (i * IDLE_BUCKET_MS) / 1000;
+    return i === IDLE_BUCKETS - 1 ? `≥ ${lo} s: ${n}` : `${lo}–${lo + IDLE_BUCKET_MS / 1000} s: ${n}`;
+  });
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+export function keepAliveMarkdown(s: KeepAliveSummary): string {
+  const m = s.params.machine;
+  const tol = s.params.toleranceMs / 1000;
+  const head = `| ${COLUMNS.map(([h]) => h).join(' | ')} |`;
+  const sep = `|${COLUMNS.map(() => '---').join('|')}|`;
+  const body = rowsOf(s).map(([run, r]) => `| ${COLUMNS.map(([, f]) => String(f(run, r))).join(' | ')} |`);
+  const races = s.runs.reduce((a, run) => a + run.rows.reduce((b, r) => b + r.races, 0), 0);
+  const exposed = s.runs.reduce((a, run) => a + run.rows.reduce((b, r) => b + r.exposed, 0), 0);
+  return [
+    '# Keep-alive timeouts out of order, measured (local target)', '',
+    `\`${s.command}\` · commit ${s.commit} · ${s.date} · node ${m.node} · ${m.cores} cores · loadavg ${m.loadavgBefore.join(' ')} before, ${m.loadavgAfter.join(' ')} after · run artifacts (not committed) in \`${s.params.runArtifacts}\``, '',
+    `Arms ${s.params.arms.join(' and ')}, each at ${s.params.rates.join(' and ')} arrivals/s (${s.params.mix.join(', ')}; half of the arrivals via the ingress, half via L4), `
+      + `phases ${Object.entries(s.params.phases).map(([k, v]) => `${k} ${v}`).join(', ')}. The ingress is the lab's proxy with ${s.params.proxy.id}'s defaults: `
+      + `upstream connections kept idle ${s.params.proxy.idleTimeoutS} s whatever the app announces, a failed GET retried on the next upstream, a POST answered 502. `
+      + `Before the load, one pod's idle close is measured on the wire (check's probe). A try counts as *reused near the app's close* when its connection had been idle within ±${tol} s of that close, `
+      + 'and as a *keep-alive race* when such a try failed as a write on a closed connection does (lab/targets/local/keepalive-race.ts). Windows: *deploy* = the deploy window, *steady* = the rest of the run.', '',
+    head, sep, ...body, '',
+    ...s.runs.map((run) => `- ${run.arm} at ${run.rate}/s: the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
+    '',
+    races > 0
+      ? `${races} keep-alive race(s) in ${exposed} tries reused near the app's close.`
+      : `No keep-alive race in ${exposed} tries reused near the app's close: each was a chance, and none fell inside the race window on this machine. `
+        + 'A race needs the proxy to write a request after the app closed the connection and before the proxy reads the app\'s FIN: one round trip plus the two event loops\' lag. '
+        + 'Here the pods are a loopback hop away (microseconds); on a cluster the hop is a node-to-node round trip and the proxy is another machine, so the window, and with it the share of those chances that end in a race, is wider.',
+    '',
+  ].join('\n');
+}
+
+/** Writes table.md and table.csv; returns the markdown. */
+export function writeKeepAliveResults(dir: string, s: KeepAliveSummary): string {
+  const md = keepAliveMarkdown(s);
+  writeFileSync(join(dir, 'table.md'), md);
+  writeFileSync(join(dir, 'table.csv'), keepAliveCsv(s));
+  return md;
+}
