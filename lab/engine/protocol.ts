@@ -71,6 +71,8 @@ export interface ExperimentResult {
   summary: RunSummary;
   dir: string;
   records: RequestRecord[];
+  /** the run's timeline events (rollout, pods, routing view), in order */
+  events: TimelineEvent[];
 }
 
 /** Planned length of one run, for the remaining-time estimate (deploy length is a guess until measured). */
@@ -265,7 +267,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     const dir = join(o.resultsDir, 'runs', runName);
     const timeline = { events: summaryEvents(c, rec), phases: rec.phases, readySamples: rec.readySamples, servingSamples: p.samples };
     await writeRunArtifacts(dir, g.records, timeline, summary, join(scratch, 'pods'));
-    return { summary, dir, records: g.records };
+    return { summary, dir, records: g.records, events: timeline.events };
   } finally {
     await teardown(true);
     unregister();

@@ -32,9 +32,26 @@ export interface KeepAliveRow {
 export const IDLE_BUCKET_MS = 500;
 export const IDLE_BUCKETS = 21;
 
+/** One failed upstream try, as evidence: when (ms from the load's start), on which pod, in what state that pod was. */
+export interface FailedTry {
+  atMs: number;
+  window: WindowName;
+  method: string;
+  pod: string;
+  outcome: string;
+  reused: boolean;
+  idleMs: number | null;
+  race: boolean;
+  /** the client got this failure (the proxy did not retry it) */
+  answered: boolean;
+  /** ms since the pod was told to terminate; null: it was not terminating */
+  podTerminatingForMs: number | null;
+}
+
 export interface RunCounts {
   rows: KeepAliveRow[];
   idleHistogram: number[];
+  failedTries: FailedTry[];
 }
 
 export function countRun(x: {
@@ -44,6 +61,10 @@ export function countRun(x: {
   methodOf: ReadonlyMap<string, string>;
   window: { start: number; end: number };
   closeMs: number | undefined;
+  /** when each pod was told to terminate (epoch ms) */
+  terminatingAt: ReadonlyMap<string, number>;
+  /** the load's start (epoch ms) */
+  startedAt: number;
 }): RunCounts {
   const which = (t: number): WindowName => (t >= x.window.start && t <= x.window.end ? 'deploy' : 'steady');
   const rows = new Map<string, KeepAliveRow>();
@@ -61,9 +82,18 @@ export function countRun(x: {
     if (r.class !== 'ok') o.failed++;
   }
   const idleHistogram = new Array<number>(IDLE_BUCKETS).fill(0);
+  const failedTries: FailedTry[] = [];
   for (const a of x.attempts) {
     const o = row(which(a.t), a.method);
     o.tries++;
+    if (typeof a.outcome === 'string' && a.sent) {
+      const term = x.terminatingAt.get(a.pod);
+      failedTries.push({
+        atMs: a.t - x.startedAt, window: which(a.t), method: a.method, pod: a.pod, outcome: a.outcome, reused: a.upstream?.reused ?? false,
+        idleMs: a.upstream?.idleMs ?? null, race: isKeepAliveRace(a, x.closeMs), answered: a.last ?? false,
+        podTerminatingForMs: term !== undefined && term <= a.t ? a.t - term : null,
+      });
+    }
     if (!a.upstream?.reused) continue;
     o.reused++;
     idleHistogram[Math.min(IDLE_BUCKETS - 1, Math.floor(a.upstream.idleMs / IDLE_BUCKET_MS))]!++;
@@ -72,5 +102,5 @@ export function countRun(x: {
     o.races++;
     if (a.last) o.racesAnswered++; else o.racesRetried++;
   }
-  return { rows: [...rows.values()], idleHistogram };
+  return { rows: [...rows.values()], idleHistogram, failedTries };
 }

@@ -13,6 +13,7 @@ import type { Attempt } from '../../targets/local/ingress.js';
 import { RACE_TOLERANCE_MS } from '../../targets/local/keepalive-race.js';
 import { KEEPALIVE_PROBE_BOUND_MS, probeKeepAlive } from '../../tools/check/keepalive-probe.js';
 import { proxyIdleTimeout } from '../../tools/doctor/idle-timeouts.js';
+import { readManifest } from '../../targets/local/manifest.js';
 import { countRun } from './count.js';
 import { KEEPALIVE_USAGE, parseKeepAliveArgs } from './options.js';
 import { writeKeepAliveResults, type KeepAliveRun, type KeepAliveSummary } from './report.js';
@@ -49,7 +50,7 @@ export async function keepalive(argv: string[]): Promise<number> {
         const attempts: Array<Attempt & { t: number }> = [];
         const lag = monitorEventLoopDelay({ resolution: 5 });
         let probe: Awaited<ReturnType<typeof probeKeepAlive>> | undefined;
-        const { summary, records } = await runExperiment({
+        const { summary, records, events } = await runExperiment({
           arm: findArm(name), rep: 1, reps: 1, rate, deploys: o.deploys, scenario, resultsDir: join(scratch, 'results'), workDir: join(scratch, 'work'),
           command, batch, progress,
           onIngressAttempt: (a) => attempts.push({ ...a, t: Date.now() }),
@@ -61,10 +62,14 @@ export async function keepalive(argv: string[]): Promise<number> {
         });
         lag.disable();
         const closeMs = probe?.connectionClose ? undefined : probe?.closedAfterMs;
-        const counts = countRun({ attempts, records, methodOf, window: summary.window, closeMs });
+        const terminatingAt = new Map<string, number>();
+        for (const e of events) if (e.kind === 'pod-terminating' && e.pod && !terminatingAt.has(e.pod)) terminatingAt.set(e.pod, e.t);
+        const startedAt = Math.min(...records.map((r) => r.t_sched));
+        const counts = countRun({ attempts, records, methodOf, window: summary.window, closeMs, terminatingAt, startedAt });
         const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+        const replicas = readManifest(join(REPO_ROOT, 'k8s/rendered', `${name}.yaml`)).deployments.find((d) => d.name === 'service')!.replicas;
         runs.push({
-          arm: name, rate, closeMs, hintS: probe?.hintS, ...counts,
+          arm: name, rate, replicas, closeMs, hintS: probe?.hintS, ...counts,
           loopDelayMs: { p50: ms(lag.percentile(50)), p99: ms(lag.percentile(99)), max: ms(lag.max) },
           windowMs: summary.window.end - summary.window.start, deployDurationMs: summary.deployDurationMs,
         });

@@ -9,6 +9,8 @@ import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow, type RunCounts } from 
 export interface KeepAliveRun extends RunCounts {
   arm: string;
   rate: number;
+  /** the service's replicas: with half the arrivals via the ingress, round robin gives each pod one every 2 × replicas / rate s */
+  replicas: number;
   /** the pod's idle close measured on the wire before the load; undefined: not within the probe's bound */
   closeMs: number | undefined;
   hintS: number | undefined;
@@ -65,6 +67,14 @@ function histogram(run: KeepAliveRun): string {
   return parts.length ? parts.join(', ') : 'none';
 }
 
+/** Every failed upstream try of the batch, with the pod's state: a race on a pod that was not terminating is the keep-alive mismatch alone. */
+function failedTable(s: KeepAliveSummary): string[] {
+  const rows = s.runs.flatMap((run) => run.failedTries.map((f) => `| ${run.rate} | ${run.arm} | ${(f.atMs / 1000).toFixed(1)} | ${f.window} | ${f.method} | ${f.pod} | ${f.outcome} | ${f.reused ? 'yes' : 'no'} | ${f.idleMs ?? '—'} | ${f.race ? 'yes' : 'no'} | ${f.answered ? 'yes' : 'no'} | ${f.podTerminatingForMs === null ? 'no' : `for ${f.podTerminatingForMs} ms`} |`));
+  if (rows.length === 0) return ['No upstream try failed after it was sent.', ''];
+  return ['Every upstream try that failed after it was sent:', '',
+    '| rate /s | arm | s into the load | window | method | pod | error | reused | idle ms | race | client got it | pod terminating |', '|---|---|---|---|---|---|---|---|---|---|---|---|', ...rows, ''];
+}
+
 export function keepAliveMarkdown(s: KeepAliveSummary): string {
   const m = s.params.machine;
   const tol = s.params.toleranceMs / 1000;
@@ -82,8 +92,9 @@ export function keepAliveMarkdown(s: KeepAliveSummary): string {
       + `Before the load, one pod's idle close is measured on the wire (check's probe). A try counts as *reused near the app's close* when its connection had been idle within ±${tol} s of that close, `
       + 'and as a *keep-alive race* when such a try failed as a write on a closed connection does (lab/targets/local/keepalive-race.ts). Windows: *deploy* = the deploy window, *steady* = the rest of the run.', '',
     head, sep, ...body, '',
-    ...s.runs.map((run) => `- ${run.arm} at ${run.rate}/s: the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
+    ...s.runs.map((run) => `- ${run.arm} at ${run.rate}/s: each of the ${run.replicas} pods gets an ingress request every ${((2 * run.replicas) / run.rate).toFixed(2)} s on average (round robin); the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
     '',
+    ...failedTable(s),
     races > 0
       ? `${races} keep-alive race(s) in ${exposed} tries reused near the app's close.`
       : `No keep-alive race in ${exposed} tries reused near the app's close: each was a chance, and none fell inside the race window on this machine. `
