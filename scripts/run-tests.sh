@@ -23,6 +23,7 @@ SERIAL=(
   reconnect/client        # re-dial < 1 s; dial counts over a 2 s window
   check/bad-input         # counts the entries of .lab/check, which check/local adds to
   local/pod-network       # removes every block's leftover namespaces and bridges that no running lab holds
+  local/keepalive-race    # the app's idle close must fall inside a 0.7 s hold of the proxy's thread
 )
 concurrency=${LAB_TEST_CONCURRENCY:-2}
 

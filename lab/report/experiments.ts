@@ -3,7 +3,7 @@ import { guardianMarkdown, type GuardianSummary } from '../experiments/guardian/
 import { join } from 'node:path';
 import { renderStoredReconnect } from '../experiments/reconnect/report.js';
 import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/report.js';
-import { keepAliveCsv, keepAliveMarkdown, type KeepAliveSummary } from '../experiments/keepalive/report.js';
+import { keepAliveFiles, type KeepAliveSummary } from '../experiments/keepalive/report.js';
 
 // The other experiments' tables, re-rendered from their stored summary.json by the report (charts
 // that need a run's raw series are the run's own). Each returns the files it changed.
@@ -31,7 +31,7 @@ export function regenerateExperimentTables(resultsDir: string): string[] {
   const keepalive = join(resultsDir, 'keepalive');
   if (existsSync(join(keepalive, 'summary.json'))) {
     const s = JSON.parse(readFileSync(join(keepalive, 'summary.json'), 'utf8')) as KeepAliveSummary;
-    for (const [f, text] of [['table.md', keepAliveMarkdown(s)], ['table.csv', keepAliveCsv(s)]] as const) {
+    for (const [f, text] of keepAliveFiles(s)) {
       if (existsSync(join(keepalive, f)) && readFileSync(join(keepalive, f), 'utf8') === text) continue;
       writeFileSync(join(keepalive, f), text);
       written.push(`keepalive/${f}`);

@@ -85,7 +85,7 @@ test('naive app (5 s keep-alive, closes at about 6 s): a POST written on the con
   const { attempts, url } = await behindProxy([app]);
   assert.equal((await request(`${url}/orders`)).statusCode, 200); // opens the pooled upstream connection
   const idleSince = performance.now();
-  assert.equal(await requestHeld(url, 'POST', idleSince + closeMs - 300, idleSince + closeMs + 250), 502);
+  assert.equal(await requestHeld(url, 'POST', idleSince + closeMs - 300, idleSince + closeMs + 400), 502);
   const failed = attempts.filter((a) => typeof a.outcome === 'string');
   assert.equal(failed.length, 1, JSON.stringify(attempts));
   const a = failed[0]!;
@@ -109,7 +109,7 @@ test('naive app, two replicas: the GET that meets the closed connection is retri
   await sleep(3000);
   assert.equal((await request(`${url}/orders`)).statusCode, 200);
   assert.notEqual(attempts[1]!.pod, first);
-  assert.equal(await requestHeld(url, 'GET', idleSince + closeMs - 300, idleSince + closeMs + 250), 200);
+  assert.equal(await requestHeld(url, 'GET', idleSince + closeMs - 300, idleSince + closeMs + 400), 200);
   const race = attempts.filter((x) => isKeepAliveRace(x, closeMs));
   assert.equal(race.length, 1, JSON.stringify(attempts));
   assert.equal(race[0]!.pod, first);
@@ -126,7 +126,7 @@ test('fixed app (65 s): the same request at the same idle age succeeds on the re
   const { attempts, url } = await behindProxy([app]);
   assert.equal((await request(`${url}/orders`)).statusCode, 200);
   const idleSince = performance.now();
-  assert.equal(await requestHeld(url, 'POST', idleSince + 5700, idleSince + 6250), 201);
+  assert.equal(await requestHeld(url, 'POST', idleSince + 5700, idleSince + 6400), 201);
   const last = attempts.at(-1)!;
   assert.equal(last.upstream?.reused, true, JSON.stringify(last));
   assert.ok(last.upstream!.idleMs >= 5000, `idle ${last.upstream!.idleMs} ms`);

@@ -95,6 +95,6 @@ export async function keepalive(argv: string[]): Promise<number> {
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const text = writeKeepAliveResults(outDir, summary);
   process.stdout.write(text);
-  say(`written to ${relative(process.cwd(), outDir) || outDir}/{summary.json,table.md,table.csv}`);
+  say(`written to ${relative(process.cwd(), outDir) || outDir}/{summary.json,table.md,table.csv,chart.svg}`);
   return 0;
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineLoad } from '../../engine/machine.js';
+import { keepAliveChart } from './chart.js';
 import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow, type RunCounts } from './count.js';
 
 // results/keepalive/: the table and CSV, rendered from summary.json (the report re-renders them; a
@@ -91,6 +92,7 @@ export function keepAliveMarkdown(s: KeepAliveSummary): string {
       + `upstream connections kept idle ${s.params.proxy.idleTimeoutS} s whatever the app announces, a failed GET retried on the next upstream, a POST answered 502. `
       + `Before the load, one pod's idle close is measured on the wire (check's probe). A try counts as *reused near the app's close* when its connection had been idle within ±${tol} s of that close, `
       + 'and as a *keep-alive race* when such a try failed as a write on a closed connection does (lab/targets/local/keepalive-race.ts). Windows: *deploy* = the deploy window, *steady* = the rest of the run.', '',
+    '![reused tries by idle age, the app\'s close and the races](chart.svg)', '',
     head, sep, ...body, '',
     ...s.runs.map((run) => `- ${run.arm} at ${run.rate}/s: each of the ${run.replicas} pods gets an ingress request every ${((2 * run.replicas) / run.rate).toFixed(2)} s on average (round robin); the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
     '',
@@ -104,10 +106,13 @@ export function keepAliveMarkdown(s: KeepAliveSummary): string {
   ].join('\n');
 }
 
-/** Writes table.md and table.csv; returns the markdown. */
+/** The files of results/keepalive/ besides summary.json, each a function of it alone. */
+export function keepAliveFiles(s: KeepAliveSummary): Array<[string, string]> {
+  return [['table.md', keepAliveMarkdown(s)], ['table.csv', keepAliveCsv(s)], ['chart.svg', keepAliveChart(s)]];
+}
+
+/** Writes table.md, table.csv and chart.svg; returns the markdown. */
 export function writeKeepAliveResults(dir: string, s: KeepAliveSummary): string {
-  const md = keepAliveMarkdown(s);
-  writeFileSync(join(dir, 'table.md'), md);
-  writeFileSync(join(dir, 'table.csv'), keepAliveCsv(s));
-  return md;
+  for (const [f, text] of keepAliveFiles(s)) writeFileSync(join(dir, f), text);
+  return keepAliveMarkdown(s);
 }
