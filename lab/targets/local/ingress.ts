@@ -293,6 +293,7 @@ export class IngressProxy {
         }
         return;
       } catch (err) {
+        const use = this.reuse.take(requestId); // taken on every path: an id left expected would stay in the map
         if (aborter.signal.aborted) return;
         const code = errCode(err);
         const sent = !CONNECT_ERRORS.has(code);
@@ -306,7 +307,7 @@ export class IngressProxy {
           failure = timedOut ? 504 : 502;
           retry = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error') && !(sent && NON_IDEMPOTENT.has(method));
         }
-        failed = { method, path, pod: ep.pod, sent, outcome: code, ...used(this.reuse.take(requestId)) };
+        failed = { method, path, pod: ep.pod, sent, outcome: code, ...used(use) };
         if (!retry) break;
       } finally {
         l7?.release(ep);
