@@ -1,6 +1,6 @@
 import { Svg } from '../../report/svg.js';
 import { IDLE_BUCKET_MS, IDLE_BUCKETS } from './count.js';
-import type { KeepAliveRun, KeepAliveSummary } from './report.js';
+import type { KeepAliveRun, KeepAliveSummary } from './summary.js';
 
 // results/keepalive/chart.svg: one panel per run, the proxy's reused tries by how long their connection
 // had been idle (log scale: almost every reuse is within half a second), the app's measured close and the

@@ -1,38 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MachineLoad } from '../../engine/machine.js';
 import { keepAliveChart } from './chart.js';
-import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow, type RunCounts } from './count.js';
+import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow } from './count.js';
+import type { KeepAliveRun, KeepAliveSummary } from './summary.js';
+
+export type { KeepAliveRun, KeepAliveSummary };
 
 // results/keepalive/: the table and CSV, rendered from summary.json (the report re-renders them; a
 // number in them is never typed by hand).
-
-export interface KeepAliveRun extends RunCounts {
-  arm: string;
-  rate: number;
-  /** the service's replicas: with half the arrivals via the ingress, round robin gives each pod one every 2 × replicas / rate s */
-  replicas: number;
-  /** the pod's idle close measured on the wire before the load; undefined: not within the probe's bound */
-  closeMs: number | undefined;
-  hintS: number | undefined;
-  /** the lab process's event-loop delay during the load (the proxy runs on that loop) */
-  loopDelayMs: { p50: number; p99: number; max: number };
-  windowMs: number;
-  deployDurationMs: number;
-}
-
-export interface KeepAliveSummary {
-  experiment: 'keepalive';
-  command: string;
-  target: 'local';
-  commit: string;
-  date: string;
-  params: {
-    arms: string[]; rates: number[]; deploys: number; phases: Record<string, number>; mix: string[];
-    toleranceMs: number; proxy: { id: string; idleTimeoutS: number }; runArtifacts: string; machine: MachineLoad;
-  };
-  runs: KeepAliveRun[];
-}
 
 const COLUMNS: ReadonlyArray<readonly [string, (run: KeepAliveRun, r: KeepAliveRow) => string | number]> = [
   ['rate /s', (run) => run.rate],
