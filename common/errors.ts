@@ -50,6 +50,7 @@ export const ERRORS = {
   LAB_K6_TOO_BIG: 'the load plan needs more k6 memory than the Job may have',
   LAB_LOG_BUDGET: "the k6 request log of this plan would outgrow the kubelet's container log rotation",
   LAB_RUN_AS_ROOT_REFUSED: 'runAsNonRoot is true but the pod would run as root',
+  LAB_BAD_ROUTE_RETRY: 'an HTTPRoute rule retry the Gateway API (or Envoy) refuses',
 } as const;
 
 export type LabErrorCode = keyof typeof ERRORS;

@@ -5,6 +5,7 @@ import { isLabError } from '../../common/errors.js';
 import { LaggedView } from '../../lab/targets/local/endpoints.js';
 import { IngressProxy, type Attempt } from '../../lab/targets/local/ingress.js';
 import { EnvoyGatewayProfile, ENVOY_GATEWAY_TUNING, l7Profile } from '../../lab/targets/local/l7-profile.js';
+import { backoffMs, parseRouteRetry } from '../../lab/targets/local/route-retry.js';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
 import { FIXTURE_SERVER } from './helpers.js';
@@ -15,16 +16,16 @@ import { FIXTURE_SERVER } from './helpers.js';
 const running: Proc[] = [];
 let proxy: IngressProxy | undefined;
 
-async function upstream(name: string): Promise<{ proc: Proc; port: number; name: string }> {
+async function upstream(name: string, env: Record<string, string> = {}): Promise<{ proc: Proc; port: number; name: string }> {
   const port = await freePort();
-  const proc = startNode(FIXTURE_SERVER, { HOST: '127.0.0.1', PORT: String(port), ON_SIGTERM: 'close-listener', HOSTNAME: name, LOG_REQUESTS: '1' });
+  const proc = startNode(FIXTURE_SERVER, { HOST: '127.0.0.1', PORT: String(port), ON_SIGTERM: 'close-listener', HOSTNAME: name, LOG_REQUESTS: '1', ...env });
   running.push(proc);
   await proc.waitFor((l) => l.event === 'listening');
   return { proc, port, name };
 }
 
-async function setup(names: string[], profile = new EnvoyGatewayProfile(), tuning = profile.tuning) {
-  const ups = await Promise.all(names.map((n) => upstream(n)));
+async function setup(names: string[], profile = new EnvoyGatewayProfile(), tuning = profile.tuning, env: Record<string, Record<string, string>> = {}) {
+  const ups = await Promise.all(names.map((n) => upstream(n, env[n])));
   const view = new LaggedView('service', 0, () => undefined);
   for (const u of ups) view.apply('add', { pod: u.name, ip: '127.0.0.1', ports: [u.port] });
   const attempts: Attempt[] = [];
@@ -33,8 +34,8 @@ async function setup(names: string[], profile = new EnvoyGatewayProfile(), tunin
   return { ups, view, attempts, url: proxy.url };
 }
 
-const call = async (url: string, method: 'GET' | 'POST', path = '/x') => {
-  const res = await request(`${url}${path}`, { method, body: method === 'POST' ? '{"amount":1}' : undefined });
+const call = async (url: string, method: 'GET' | 'POST', path = '/x', body = '{"amount":1}') => {
+  const res = await request(`${url}${path}`, { method, body: method === 'POST' ? body : undefined });
   return { status: res.statusCode, body: await res.body.text(), server: res.headers.server };
 };
 
@@ -120,5 +121,138 @@ describe('ingress proxy with the envoy-gateway profile', () => {
     assert.equal(l7Profile('ingress-nginx'), undefined);
     assert.equal(l7Profile('envoy-gateway')?.name, 'envoy-gateway');
     assert.throws(() => l7Profile('traefik'), (e) => isLabError(e, 'LAB_BAD_OPTION') && /"traefik" is unknown; valid: ingress-nginx, envoy-gateway/.test(e.message));
+  });
+});
+
+// With an HTTPRoute rule `retry`, Envoy Gateway v1.9.0 gives Envoy retry_on "connect-failure,refused-stream,
+// unavailable,cancelled,retriable-status-codes", the route's codes (503 when none), num_retries = attempts,
+// previous_hosts; Envoy never looks at the method (lab/targets/local/route-retry.ts names the sources).
+describe('ingress proxy with the envoy-gateway profile and an HTTPRoute retry', () => {
+  const retrying = (spec: object) => new EnvoyGatewayProfile(parseRouteRetry(spec, 'test'));
+  const trace = (attempts: Attempt[]) => attempts.map((a) => [a.method, a.pod, a.sent, a.outcome]);
+
+  /** Calls until one of them tried `pod` (least request picks at random; bounded), one at a time. */
+  async function untilTried(url: string, attempts: Attempt[], pod: string, method: 'GET' | 'POST', body?: string) {
+    const results: Array<Awaited<ReturnType<typeof call>>> = [];
+    for (let i = 0; i < 40 && !attempts.some((a) => a.pod === pod && a.method === method); i++) results.push(await call(url, method, '/x', body));
+    const at = attempts.findIndex((a) => a.pod === pod && a.method === method);
+    assert.ok(at >= 0, `no ${method} tried ${pod} in 40 calls`);
+    return { results, tries: attempts.slice(at) };
+  }
+
+  test('a refused connect is retried on another endpoint and succeeds, for a GET and for a POST alike', async () => {
+    const { view, attempts, url } = await setup(['b'], retrying({ attempts: 2, backoff: '10ms' }));
+    view.apply('add', { pod: 'gone', ip: '127.0.0.1', ports: [await freePort()] }); // nothing listens there
+    for (const method of ['GET', 'POST'] as const) {
+      const { results, tries } = await untilTried(url, attempts, 'gone', method);
+      assert.deepEqual(results.map((r) => r.status), results.map(() => 200));
+      assert.deepEqual(trace(tries), [[method, 'gone', false, 'ECONNREFUSED'], [method, 'b', true, 200]]);
+    }
+  });
+
+  test('a refused connect with a body over the 32 KiB retry buffer is not retried: 503', async () => {
+    const { view, attempts, url } = await setup(['b'], retrying({ attempts: 2, backoff: '10ms' }));
+    view.apply('add', { pod: 'gone', ip: '127.0.0.1', ports: [await freePort()] });
+    const big = JSON.stringify({ pad: 'x'.repeat(40_000) });
+    const { results, tries } = await untilTried(url, attempts, 'gone', 'POST', big);
+    assert.equal(results.at(-1)!.status, 503);
+    assert.match(results.at(-1)!.body, /^upstream connect error or disconnect\/reset before headers\. reset reason: connection failure$/);
+    assert.deepEqual(trace(tries), [['POST', 'gone', false, 'ECONNREFUSED']]);
+  });
+
+  test('an upstream 503 is retried when 503 is in codes, on GET and on POST (the method is not looked at)', async () => {
+    const { attempts, url } = await setup(['a', 'b'], retrying({ codes: [503], attempts: 1, backoff: '10ms' }), undefined, { a: { FAIL_STATUS: '503' } });
+    for (const method of ['GET', 'POST'] as const) {
+      const { results, tries } = await untilTried(url, attempts, 'a', method);
+      assert.deepEqual(results.map((r) => r.status), results.map(() => 200));
+      assert.deepEqual(trace(tries), [[method, 'a', true, 503], [method, 'b', true, 200]]);
+    }
+  });
+
+  test('a status not in codes reaches the client untouched: codes [500] and an upstream 503', async () => {
+    const { attempts, url } = await setup(['a'], retrying({ codes: [500], attempts: 2 }), undefined, { a: { FAIL_STATUS: '503' } });
+    const r = await call(url, 'GET');
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'failed a');
+    assert.deepEqual(trace(attempts), [['GET', 'a', true, 503]]);
+  });
+
+  test('a POST whose body was sent and then reset is not retried (no `reset` in retry_on), nor is a GET', async () => {
+    const { attempts, url } = await setup(['a', 'b'], retrying({ attempts: 2, backoff: '10ms' }));
+    for (const method of ['POST', 'GET'] as const) {
+      attempts.length = 0;
+      const r = await call(url, method, '/reset');
+      assert.equal(r.status, 503);
+      assert.equal(r.body, 'upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+      assert.equal(attempts.length, 1, JSON.stringify(trace(attempts)));
+      assert.equal(attempts[0]!.sent, true);
+    }
+  });
+
+  test('a reset after the response headers cannot be retried: the client gets the headers, then a cut body', async () => {
+    const { attempts, url } = await setup(['a', 'b'], retrying({ attempts: 2, backoff: '10ms' }));
+    const res = await request(`${url}/reset-mid`);
+    assert.equal(res.statusCode, 200);
+    await assert.rejects(res.body.text());
+    assert.equal(attempts.length, 1);
+  });
+
+  test('attempts bound the tries to 1 + attempts; the last upstream answer is returned as it came', async () => {
+    const { attempts, url } = await setup(['a', 'b'], retrying({ codes: [503], attempts: 3, backoff: '1ms' }), undefined, { a: { FAIL_STATUS: '503' }, b: { FAIL_STATUS: '503' } });
+    const r = await call(url, 'GET');
+    assert.equal(r.status, 503);
+    assert.match(r.body, /^failed [ab]$/);
+    assert.notEqual(r.server, 'envoy');
+    assert.equal(attempts.length, 4);
+    assert.ok(attempts.every((a) => a.outcome === 503));
+  });
+
+  test('the route timeout covers every try and back-off: 504 once it has run out, tries left or not', async () => {
+    class SlowBackoff extends EnvoyGatewayProfile { override backoffMs(): number { return 400; } }
+    const p = new SlowBackoff(parseRouteRetry({ attempts: 5 }, 'test'));
+    const { attempts, url } = await setup(['a'], p, { ...p.tuning, readTimeoutMs: 500 }, { a: { FAIL_STATUS: '503' } });
+    const r = await call(url, 'GET');
+    assert.equal(r.status, 504);
+    assert.equal(r.body, 'upstream request timeout');
+    assert.ok(attempts.length >= 1 && attempts.length <= 2, JSON.stringify(trace(attempts)));
+  });
+
+  test('every try refused (one endpoint: previous_hosts gives up after 5 draws and reuses it): the page says "retried"', async () => {
+    const { view, attempts, url } = await setup(['a'], retrying({ attempts: 1, backoff: '1ms' }));
+    view.apply('remove', { pod: 'a', ip: '127.0.0.1', ports: [0] });
+    view.apply('add', { pod: 'gone', ip: '127.0.0.1', ports: [await freePort()] });
+    const r = await call(url, 'GET');
+    assert.equal(r.status, 503);
+    assert.equal(r.body, 'upstream connect error or disconnect/reset before headers. retried and the latest reset reason: connection failure');
+    assert.deepEqual(trace(attempts), [['GET', 'gone', false, 'ECONNREFUSED'], ['GET', 'gone', false, 'ECONNREFUSED']]);
+  });
+});
+
+describe('HTTPRoute retry: Envoy back-off and the configuration refused', () => {
+  test("back-off k is random() % interval_k: intervals base, 2×, 4×, … capped at 10 × base (Envoy's default max)", () => {
+    const r = parseRouteRetry({ backoff: '100ms' }, 'test');
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((k) => backoffMs(r, k, () => 0.999)), [99, 199, 399, 799, 999, 999]);
+    assert.deepEqual([1, 2, 3].map((k) => backoffMs(r, k, () => 0)), [0, 0, 0]);
+    const d = parseRouteRetry({}, 'test');
+    assert.deepEqual({ codes: d.codes, retries: d.retries, base: d.baseBackoffMs, max: d.maxBackoffMs }, { codes: [503], retries: 2, base: 25, max: 250 });
+    assert.equal(parseRouteRetry({ backoff: '1m30s' }, 'test').baseBackoffMs, 90_000);
+  });
+
+  test('bad retry configuration is refused with LAB_BAD_ROUTE_RETRY naming the field', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ attempts: 0 }, /retry\.attempts 0 must be an integer ≥ 1/],
+      [{ attempts: 1.5 }, /retry\.attempts 1\.5 must be an integer ≥ 1/],
+      [{ codes: [503, 600] }, /retry\.codes has 600: a retriable code is an integer 400\.\.599/],
+      [{ codes: ['503'] }, /retry\.codes has "503"/],
+      [{ codes: 503 }, /retry\.codes must be a list/],
+      [{ backoff: '1.5s' }, /backoff "1\.5s" is not a Gateway API Duration/],
+      [{ backoff: '0ms' }, /backoff "0ms" is zero/],
+      [{ attempts: 2, perTryTimeout: '1s' }, /unknown field perTryTimeout/],
+      ['3', /retry must be an object/],
+    ];
+    for (const [spec, msg] of cases) {
+      assert.throws(() => parseRouteRetry(spec, 'HTTPRoute/service rules[0]'), (e) => isLabError(e, 'LAB_BAD_ROUTE_RETRY') && /^LAB_BAD_ROUTE_RETRY: .*HTTPRoute\/service rules\[0\]: /.test(e.message) && msg.test(e.message), JSON.stringify(spec));
+    }
+    assert.throws(() => l7Profile('ingress-nginx', parseRouteRetry({}, 'test')), (e) => isLabError(e, 'LAB_BAD_OPTION') && /needs the envoy-gateway L7 profile/.test(e.message));
   });
 });

@@ -10,6 +10,7 @@ import { DeploymentController, podName, type RolloutProgress } from './deploymen
 import { ServiceEndpoints, type LaggedView } from './endpoints.js';
 import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
 import { l7Profile, type L7Name } from './l7-profile.js';
+import type { RouteRetry } from './route-retry.js';
 import { detectIsolation, type Isolation } from './isolation.js';
 import { choosePodNetwork, PodNetwork, type PodNetworkChoice, type PodNetworkMode } from './pod-network.js';
 import { l4Connector, ServiceForwarder, type Connector } from './l4.js';
@@ -53,6 +54,8 @@ export interface LocalClusterOptions {
   onIngressAttempt?: (a: Attempt) => void;
   /** the L7 path's implementation: ingress-nginx (default) or envoy-gateway (lab/targets/local/l7-profile.ts) */
   l7?: L7Name;
+  /** envoy-gateway only: the HTTPRoute rule's retry (route-retry.ts loadRouteRetry); none = Envoy Gateway's default, no retries */
+  routeRetry?: RouteRetry;
   /** start the manifest's `redis` Deployment first (the ledger every other pod needs); default true */
   redisFromManifest?: boolean;
   /** bound on everything becoming available at start; default 60 s */
@@ -258,7 +261,7 @@ export class LocalCluster {
         const i = ep.spec.ports.findIndex((p) => p.port === port || p.name === port);
         return i < 0 ? undefined : { view: ep.view, portIndex: i };
       });
-      const profile = l7Profile(this.opts.l7);
+      const profile = l7Profile(this.opts.l7, this.opts.routeRetry);
       this.ingress = new IngressProxy(router, profile?.tuning ?? tuningFor(spec), this.opts.onIngressAttempt, profile);
       // upstream connections leave from the node's address: a 127.x source cannot reach a pod's namespace
       await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress), this.network?.gateway);

@@ -73,10 +73,15 @@ export interface L7Profile {
   pick(view: LaggedView, tried: ReadonlySet<string>): Endpoint | undefined;
   /** The try on `ep` ended, however it ended. */
   release(ep: Endpoint): void;
-  mayRetry(method: string, sent: boolean, kind: FailureKind): boolean;
+  mayRetry(method: string, sent: boolean, kind: FailureKind, bodyBytes: number): boolean;
+  /** Whether an upstream response with this status is thrown away and the request tried again. */
+  retryOnStatus(status: number, bodyBytes: number): boolean;
+  /** How long to wait before retry `k` (1-based). */
+  backoffMs(k: number): number;
   /** The status of a request that ends in this failure (`none`: no endpoint at all). */
   status(kind: FailureKind | 'none'): number;
-  page(res: ServerResponse, status: number, kind: FailureKind | 'none'): void;
+  /** `retried`: the failure is the last of several tries. */
+  page(res: ServerResponse, status: number, kind: FailureKind | 'none', retried: boolean): void;
 }
 
 export interface Attempt {
@@ -271,7 +276,15 @@ export class IngressProxy {
     // a failed try is reported once it is known whether another try follows (`last`)
     let failed: Attempt | undefined;
     const report = (last: boolean) => { if (failed) this.onAttempt?.({ ...failed, last }); failed = undefined; };
-    for (let attempt = 1; attempt <= this.tuning.tries; attempt++) {
+    // Envoy's route timeout covers every try and back-off (router_filter docs); one try gets all of it.
+    const deadline = Date.now() + this.tuning.readTimeoutMs;
+    let attempt = 1;
+    for (; attempt <= this.tuning.tries; attempt++) {
+      if (l7 && attempt > 1) {
+        await new Promise((r) => setTimeout(r, l7.backoffMs(attempt - 1)));
+        if (aborter.signal.aborted) return;
+        if (Date.now() >= deadline) { failure = l7.status('timeout'); kind = 'timeout'; break; }
+      }
       const ep = l7 ? l7.pick(backend.view, tried) : backend.view.pickRoundRobin(tried);
       if (!ep) { if (attempt === 1) failure = l7 ? l7.status('none') : 503; break; }
       report(false);
@@ -280,8 +293,17 @@ export class IngressProxy {
       try {
         const up = await this.pool(ep, backend.portIndex).request({
           method: method as 'GET', path, headers, body: body.length > 0 ? body : undefined, signal: aborter.signal,
+          ...(l7 && attempt > 1 ? { headersTimeout: Math.max(1, deadline - Date.now()) } : {}),
         });
-        this.onAttempt?.({ method, path, pod: ep.pod, sent: true, outcome: up.statusCode, ...used(this.reuse.take(requestId)), last: true });
+        const use = used(this.reuse.take(requestId));
+        if (l7 && attempt < this.tuning.tries && l7.retryOnStatus(up.statusCode, body.length)) {
+          await up.body.dump().catch(() => undefined); // a retried response never reaches the client
+          failed = { method, path, pod: ep.pod, sent: true, outcome: up.statusCode, ...use };
+          failure = up.statusCode;
+          kind = 'none';
+          continue;
+        }
+        this.onAttempt?.({ method, path, pod: ep.pod, sent: true, outcome: up.statusCode, ...use, last: true });
         const outHeaders: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
         res.writeHead(up.statusCode, outHeaders);
@@ -302,7 +324,7 @@ export class IngressProxy {
         let retry: boolean;
         if (l7) {
           failure = l7.status(kind);
-          retry = l7.mayRetry(method, sent, kind);
+          retry = l7.mayRetry(method, sent, kind, body.length);
         } else {
           failure = timedOut ? 504 : 502;
           retry = this.tuning.nextUpstream.has(timedOut ? 'timeout' : 'error') && !(sent && NON_IDEMPOTENT.has(method));
@@ -314,7 +336,7 @@ export class IngressProxy {
       }
     }
     report(true);
-    if (l7) l7.page(res, failure, kind); else nginxPage(res, failure);
+    if (l7) l7.page(res, failure, kind, Math.min(attempt, this.tuning.tries) > 1); else nginxPage(res, failure);
   }
 
   close(): Promise<void> {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { LabError } from '../../../common/errors.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { FailureKind, IngressTuning, L7Profile } from './ingress.js';
+import { backoffMs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, RETRY_BUFFER_LIMIT_BYTES, type RouteRetry } from './route-retry.js';
 
 // The L7 path's behaviour when it is not ingress-nginx: the in-lab proxy (ingress.ts) asks this
 // profile which endpoint to use, whether a failed try may move on, and what the client sees.
@@ -20,6 +21,7 @@ const HOUR_MS = 3_600_000;
  * - connect timeout 10 s: `tcpClusterPerConnectTimeout` (internal/xds/translator/cluster.go);
  * - no retries: a RetryPolicy is only set when the HTTPRoute or a BackendTrafficPolicy asks
  *   (internal/xds/translator/route.go, "Retries"; the Retry task shows a 500 returned at once);
+ *   an HTTPRoute rule `retry` turns them on: route-retry.ts, passed to EnvoyGatewayProfile;
  * - route timeout: Envoy's RouteAction `timeout` default, 15 s, unless HTTPRoute `timeouts` set one
  *   (route.go sets `Timeout` only from the route) → 504 `upstream request timeout`;
  * - upstream idle timeout: Envoy's `common_http_protocol_options.idle_timeout` default, 1 h; EG sets
@@ -56,15 +58,28 @@ const RESET_REASON: Record<FailureKind, string> = {
 
 export class EnvoyGatewayProfile implements L7Profile {
   readonly name: L7Name = 'envoy-gateway';
-  readonly tuning = ENVOY_GATEWAY_TUNING;
+  readonly tuning: IngressTuning;
   private readonly active = new Map<string, number>();
 
+  /** `retry`: the HTTPRoute rule's retry (route-retry.ts); without it Envoy Gateway sets no RetryPolicy. */
+  constructor(readonly retry?: RouteRetry) {
+    this.tuning = retry ? { ...ENVOY_GATEWAY_TUNING, tries: 1 + retry.retries } : ENVOY_GATEWAY_TUNING;
+  }
+
+  /**
+   * Least request (P2C) over every endpoint; a retry's draw that lands on a host already tried is
+   * drawn again up to HOST_SELECTION_RETRY_MAX_ATTEMPTS times (previous_hosts predicate), then kept.
+   */
   pick(view: LaggedView, tried: ReadonlySet<string>): Endpoint | undefined {
-    const all = view.endpoints().filter((e) => !tried.has(e.pod));
+    const all = view.endpoints();
     if (all.length === 0) return undefined;
-    const a = all[Math.floor(Math.random() * all.length)]!;
-    const b = all[Math.floor(Math.random() * all.length)]!;
-    const ep = (this.active.get(b.pod) ?? 0) < (this.active.get(a.pod) ?? 0) ? b : a;
+    const draw = () => {
+      const a = all[Math.floor(Math.random() * all.length)]!;
+      const b = all[Math.floor(Math.random() * all.length)]!;
+      return (this.active.get(b.pod) ?? 0) < (this.active.get(a.pod) ?? 0) ? b : a;
+    };
+    let ep = draw();
+    for (let i = 0; i < HOST_SELECTION_RETRY_MAX_ATTEMPTS && tried.has(ep.pod); i++) ep = draw();
     this.active.set(ep.pod, (this.active.get(ep.pod) ?? 0) + 1);
     return ep;
   }
@@ -74,27 +89,39 @@ export class EnvoyGatewayProfile implements L7Profile {
     if (n <= 0) this.active.delete(ep.pod); else this.active.set(ep.pod, n);
   }
 
-  mayRetry(): boolean {
-    return false;
+  /** retry_on connect-failure only: a try whose request went out and was reset is never retried, whatever the method. */
+  mayRetry(_method: string, sent: boolean, kind: FailureKind, bodyBytes: number): boolean {
+    return !!this.retry && !sent && kind === 'connect' && bodyBytes <= RETRY_BUFFER_LIMIT_BYTES;
+  }
+
+  /** retry_on retriable-status-codes: any method, when the body could be buffered. */
+  retryOnStatus(status: number, bodyBytes: number): boolean {
+    return !!this.retry && this.retry.codes.includes(status) && bodyBytes <= RETRY_BUFFER_LIMIT_BYTES;
+  }
+
+  backoffMs(k: number): number {
+    return this.retry ? backoffMs(this.retry, k) : 0;
   }
 
   status(kind: FailureKind | 'none'): number {
     return kind === 'timeout' ? 504 : 503;
   }
 
-  page(res: ServerResponse, status: number, kind: FailureKind | 'none'): void {
+  /** After retries Envoy's local reply says so: "retried and the latest reset reason: …" (flag URX). */
+  page(res: ServerResponse, status: number, kind: FailureKind | 'none', retried: boolean): void {
     const body = kind === 'none' ? 'no healthy upstream'
       : status === 504 ? 'upstream request timeout'
-        : `upstream connect error or disconnect/reset before headers. reset reason: ${RESET_REASON[kind]}`;
+        : `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest reset reason' : 'reset reason'}: ${RESET_REASON[kind]}`;
     if (res.headersSent) { res.destroy(); return; }
     res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), server: 'envoy' });
     res.end(body);
   }
 }
 
-/** The profile for a name; undefined = ingress-nginx, the proxy's built-in behaviour. */
-export function l7Profile(name: string | undefined): L7Profile | undefined {
+/** The profile for a name; undefined = ingress-nginx, the proxy's built-in behaviour. `retry` only with envoy-gateway. */
+export function l7Profile(name: string | undefined, retry?: RouteRetry): L7Profile | undefined {
+  if (retry && name !== 'envoy-gateway') throw new LabError('LAB_BAD_OPTION', `an HTTPRoute retry needs the envoy-gateway L7 profile, not ${name ?? DEFAULT_L7}`);
   if (name === undefined || name === 'ingress-nginx') return undefined;
-  if (name === 'envoy-gateway') return new EnvoyGatewayProfile();
+  if (name === 'envoy-gateway') return new EnvoyGatewayProfile(retry);
   throw new LabError('LAB_BAD_OPTION', `L7 profile "${name}" is unknown; valid: ${L7_PROFILES.join(', ')}`);
 }
