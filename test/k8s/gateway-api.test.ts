@@ -1,19 +1,24 @@
 // The Gateway API routing of `--l7 envoy-gateway` (k8s/components/gateway-api, k8s/l7/envoy-gateway,
-// rendered to k8s/rendered-l7/): valid against the Gateway API v1 CRD schemas Envoy Gateway v1.9.0
-// installs (recorded in fixtures/gateway-api-v1-schemas.json), routed to the arm's Service, and
-// reproducible from its sources.
+// rendered to k8s/rendered-l7/) and its route-retry variant (k8s/components/route-retry,
+// k8s/l7/envoy-gateway-retry): valid against the Gateway API v1 CRD schemas Envoy Gateway v1.9.0
+// installs (recorded in fixtures/), routed to the arm's Service, and reproducible from its sources.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Ajv } from 'ajv';
 import { ROOT } from '../helpers/proc.js';
+import { loadRouteRetry } from '../../lab/targets/local/route-retry.js';
 import { K8S, NO_KUBECTL, RENDER_SH, copyK8s, hasKubectl, loadRendered, parseDocs } from './manifests.js';
 
 const RENDERED = join(K8S, 'rendered-l7', 'envoy-gateway.yaml');
-const objects = () => parseDocs(readFileSync(RENDERED, 'utf8'), RENDERED);
+const RETRY = join(K8S, 'rendered-l7', 'envoy-gateway-retry.yaml');
+const objects = (file = RENDERED) => parseDocs(readFileSync(file, 'utf8'), file);
 const schemas = JSON.parse(readFileSync(join(ROOT, 'test/k8s/fixtures/gateway-api-v1-schemas.json'), 'utf8')).schemas as Record<string, object>;
+// HTTPRoute `retry` is experimental in Gateway API v1.6.1 (Standard from v1.7.0): the channel Envoy
+// Gateway v1.9.0's install.yaml applies, recorded beside the standard schemas (source in the file).
+const experimental = JSON.parse(readFileSync(join(ROOT, 'test/k8s/fixtures/gateway-api-v1-experimental-httproute-schema.json'), 'utf8')).schemas as Record<string, any>;
 
 test('the Gateway API objects validate against the Gateway API v1 CRD schemas', () => {
   // CRD schemas carry Kubernetes extensions (x-kubernetes-*) that are not JSON Schema keywords.
@@ -47,6 +52,28 @@ test('the route replaces the Ingress and reaches the same Service port', () => {
   assert.ok(svc.spec.ports.some((p: any) => p.port === ref.port), `Service service has no port ${ref.port}`);
 });
 
+test('the route-retry variant: the same objects plus `retry` on the HTTPRoute rule, valid for the CRD Envoy Gateway installs', () => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  const validate: { (x: unknown): boolean; errors?: unknown } = ajv.compile(experimental.HTTPRoute);
+  const withRetry = objects(RETRY);
+  const route = withRetry.find((o) => o.kind === 'HTTPRoute') as any;
+  assert.ok(validate(route), JSON.stringify(validate.errors));
+  assert.deepEqual(route.spec.rules[0].retry, { attempts: 2, backoff: '100ms', codes: [503] });
+  // one lever: take the retry away and the objects are the plain envoy-gateway path's
+  delete route.spec.rules[0].retry;
+  assert.deepEqual(withRetry, objects());
+  // the local target reads the same field with the CRD's rules
+  const r = loadRouteRetry(RETRY);
+  assert.deepEqual(r && { codes: r.codes, retries: r.retries, base: r.baseBackoffMs }, { codes: [503], retries: 2, base: 100 });
+  assert.equal(loadRouteRetry(RENDERED), undefined);
+  // the standard v1.6.1 schema has no retry field (an API server there would prune it), and the
+  // experimental one refuses what parseRouteRetry refuses
+  const stdRule = (schemas.HTTPRoute as any).properties.spec.properties.rules.items.properties;
+  assert.equal(stdRule.retry, undefined);
+  const bad = (retry: object) => ({ ...route, spec: { ...route.spec, rules: [{ ...route.spec.rules[0], retry }] } });
+  for (const retry of [{ attempts: 0 }, { codes: [600] }, { backoff: '1.5s' }]) assert.equal(validate(bad(retry)), false, JSON.stringify(retry));
+});
+
 test('re-rendering reproduces k8s/rendered-l7 byte for byte', (t) => {
   if (!hasKubectl()) { t.skip(NO_KUBECTL); return; }
   const copy = copyK8s();
@@ -54,7 +81,10 @@ test('re-rendering reproduces k8s/rendered-l7 byte for byte', (t) => {
     cpSync(join(K8S, 'l7'), join(copy.k8s, 'l7'), { recursive: true });
     const r = spawnSync(RENDER_SH, [], { env: { ...process.env, K8S_DIR: copy.k8s, SKIP_BUILD: '1' }, encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, `render.sh failed: ${r.stderr}`);
-    assert.ok(readFileSync(join(copy.k8s, 'rendered-l7', 'envoy-gateway.yaml'), 'utf8') === readFileSync(RENDERED, 'utf8'), 'k8s/rendered-l7/envoy-gateway.yaml differs from its sources: run `make render`');
+    for (const file of [RENDERED, RETRY]) {
+      const name = basename(file);
+      assert.ok(readFileSync(join(copy.k8s, 'rendered-l7', name), 'utf8') === readFileSync(file, 'utf8'), `k8s/rendered-l7/${name} differs from its sources: run \`make render\``);
+    }
   } finally {
     copy.remove();
   }
