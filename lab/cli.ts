@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, Command> = {
   'long-lived': { load: async () => (await import('./experiments/long-lived/main.js')).longLived, bin: false, about: '' },
   guardian: { load: async () => (await import('./experiments/guardian/main.js')).guardian, bin: false, about: '' },
   keepalive: { load: async () => (await import('./experiments/keepalive/main.js')).keepalive, bin: false, about: '' },
+  'route-retry': { load: async () => (await import('./experiments/route-retry/main.js')).routeRetry, bin: false, about: '' },
 };
 const NAMES = Object.keys(COMMANDS);
 const USAGE = labUsage(NAMES);

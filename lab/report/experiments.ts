@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { renderStoredReconnect } from '../experiments/reconnect/report.js';
 import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/report.js';
 import { keepAliveFiles, type KeepAliveSummary } from '../experiments/keepalive/report.js';
+import { routeRetryFiles, type RouteRetrySummary } from '../experiments/route-retry/report.js';
 
 // The other experiments' tables, re-rendered from their stored summary.json by the report (charts
 // that need a run's raw series are the run's own). Each returns the files it changed.
@@ -28,14 +29,20 @@ export function regenerateExperimentTables(resultsDir: string): string[] {
       written.push('guardian/table.md');
     }
   }
-  const keepalive = join(resultsDir, 'keepalive');
-  if (existsSync(join(keepalive, 'summary.json'))) {
-    const s = JSON.parse(readFileSync(join(keepalive, 'summary.json'), 'utf8')) as KeepAliveSummary;
-    for (const [f, text] of keepAliveFiles(s)) {
-      if (existsSync(join(keepalive, f)) && readFileSync(join(keepalive, f), 'utf8') === text) continue;
-      writeFileSync(join(keepalive, f), text);
-      written.push(`keepalive/${f}`);
-    }
+  written.push(...rewrite(resultsDir, 'keepalive', (s) => keepAliveFiles(s as KeepAliveSummary)));
+  written.push(...rewrite(resultsDir, 'route-retry', (s) => routeRetryFiles(s as RouteRetrySummary)));
+  return written;
+}
+
+/** Rewrites the files an experiment draws from its stored summary.json (none stored: nothing); returns the ones that changed. */
+function rewrite(resultsDir: string, experiment: string, files: (summary: unknown) => Array<[string, string]>): string[] {
+  const dir = join(resultsDir, experiment);
+  if (!existsSync(join(dir, 'summary.json'))) return [];
+  const written: string[] = [];
+  for (const [f, text] of files(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')))) {
+    if (existsSync(join(dir, f)) && readFileSync(join(dir, f), 'utf8') === text) continue;
+    writeFileSync(join(dir, f), text);
+    written.push(`${experiment}/${f}`);
   }
   return written;
 }
