@@ -57,6 +57,11 @@ export function verdicts(rows: readonly RouteRetryRow[]): Array<{ claim: string;
   ];
 }
 
+/** The claims as the results' bullet lines. */
+export function verdictLines(rows: readonly RouteRetryRow[]): string[] {
+  return verdicts(rows).map((x) => `- ${x.held === null ? 'not observed in this batch' : x.held ? 'held' : '**did not hold**'}: ${x.claim}`);
+}
+
 const cell = (c: { firstTries: number; clientFailures: number; noRetryLeftFailures: number }, maxTries: number) => (c.firstTries === 0 ? '0'
   : `${c.firstTries} → ${c.clientFailures}${maxTries > 1 && c.clientFailures > 0 ? ` (${c.noRetryLeftFailures} with no retry left)` : ''}`);
 
@@ -76,20 +81,22 @@ export function csvTable(rows: readonly RouteRetryRow[]): string {
   return `${[head.join(','), ...lines].join('\n')}\n`;
 }
 
+const SHORT: Record<Kind, string> = { refused: 'refused connect', 'pod-503': '503 from the pod', 'reset-get': 'reset, GET', 'reset-post': 'reset, POST', cut: 'cut mid-response', timeout: 'route timeout', 'no-endpoint': 'no endpoint' };
+
 const COLORS: Record<Variant, { tried: string; seen: string }> = { none: { tried: '#c9c9c9', seen: '#d62728' }, retry: { tried: '#c6dbef', seen: '#1f77b4' } };
 
 /** Per arm, per failure kind: first tries that failed (light) and the failures the client saw (dark), without and with the retry. */
 export function chart(rows: readonly RouteRetryRow[]): string {
   const kinds = shownKinds(rows);
   const arms = [...new Set(rows.map((r) => r.arm))];
-  const PW = Math.max(360, kinds.length * 110);
+  const PW = Math.max(600, kinds.length * 125);
   const PH = 180;
   const L = 60;
   const TOP = 56;
   const GAP = 70;
   const svg = new Svg(L + PW + 30, TOP + arms.length * (PH + GAP));
-  svg.text(L, 18, 'Route retry (Envoy Gateway): first tries that failed (light) vs failures the client saw (dark)', 'font-weight="bold" font-size="12"');
-  svg.text(L, 34, `left bar of each pair: ${VARIANT_TITLES.none}; right bar: ${VARIANT_TITLES.retry} (HTTPRoute retry)`, 'fill="#444"');
+  svg.text(L, 18, 'HTTPRoute retry (Envoy Gateway): first tries that failed (light) vs failures the client saw (dark)', 'font-weight="bold" font-size="12"');
+  svg.text(L, 34, `left bar of each pair (red): ${VARIANT_TITLES.none}; right bar (blue): ${VARIANT_TITLES.retry}; label: client failures / first tries`, 'fill="#444"');
   arms.forEach((arm, ai) => {
     const y = TOP + ai * (PH + GAP) + 16;
     const mine = VARIANTS.map((v) => rows.find((r) => r.arm === arm && r.variant === v));
@@ -109,7 +116,7 @@ export function chart(rows: readonly RouteRetryRow[]): string {
         svg.rect(x, y + PH - h(c.clientFailures), w, h(c.clientFailures), COLORS[v].seen, '', `${VARIANT_TITLES[v]}: ${c.clientFailures} seen by the client`);
         svg.text(x + w / 2, y + PH - h(c.firstTries) - 3, c.firstTries === 0 ? '0' : `${c.clientFailures}/${c.firstTries}`, 'text-anchor="middle" font-size="9" fill="#222"');
       });
-      svg.text(L + ki * slot + slot / 2, y + PH + 14, KIND_TITLES[k].replace(/ \(.*\)$/, ''), 'text-anchor="middle" font-size="10"');
+      svg.text(L + ki * slot + slot / 2, y + PH + 14, SHORT[k], 'text-anchor="middle" font-size="10"');
     });
   });
   return svg.toString();
@@ -118,7 +125,6 @@ export function chart(rows: readonly RouteRetryRow[]): string {
 export function summaryMarkdown(s: RouteRetrySummary): string {
   const m = s.params.machine;
   const r = s.params.variants.retry.retry;
-  const v = verdicts(s.rows);
   return [
     '# Route retry at L7: what an HTTPRoute `retry` hides during a rollout, and what it cannot', '',
     `Made by \`${s.command}\` at commit ${s.commit} on ${s.date} (local target, L7 profile ${s.params.l7}; ${m.cores} cores, Node ${m.node}, 1-min load average ${m.loadavgBefore[0]} → ${m.loadavgAfter[0]}).`,
@@ -127,7 +133,7 @@ export function summaryMarkdown(s: RouteRetrySummary): string {
     `Load: ${s.params.rate} requests/s of loadtest/scenario.json's mix, all through the L7 path, plus ${s.params.streams} SSE streams (GET /events, reopened every 8 s).`,
     'A cell reads `first tries that failed that way → requests the client saw fail` (with the retry: how many of those had no retry left — all 1 + attempts tries made, or a later try reset); 0 = none met it.', '',
     markdownTable(s.rows),
-    ...v.map((x) => `- ${x.held === null ? 'not observed in this batch' : x.held ? 'held' : '**did not hold**'}: ${x.claim}`), '',
+    ...verdictLines(s.rows), '',
     '![first tries vs client failures](chart.svg)', '',
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlockContext } from '../doc-blocks.js';
 import { zeroBound } from '../headline.js';
+import { markdownTable, verdictLines, type RouteRetrySummary } from '../../experiments/route-retry/report.js';
 
 // Generated lines for the docs from the other experiments' stored summaries (results/<experiment>/…):
 // every figure with the run it comes from (commit, date, load average at its start).
@@ -85,4 +86,19 @@ export function tuneRun(ctx: BlockContext): string {
   const sweeps = (s.sweeps as Json[]).map((w) => `at propagation ${w.propagationDelayMs} ms, preStop ${w.steps.map((x: Json) => `${x.preStopSeconds} s: ${x.failed} failed`).join(', ')}`);
   return `[results/tune/](${ctx.link('tune/recommendation.md')}) comes from one invocation: \`${s.command}\` (${runOf(s)}; load average ${s.loadavgAfter?.[0]?.toFixed(2) ?? '?'} at its end), `
     + `${s.params.rate} req/s with keep-alive, ${s.params.deploysPerRun} deploy per step. ${delays.join('; ')}. Sweep (failed requests per step, one run each): ${sweeps.join('; ')}.`;
+}
+
+/** docs/local-vs-kind.md's route-retry paragraph: the stored batch's table and claims, with its provenance. */
+export function routeRetryMeasured(ctx: BlockContext): string {
+  const file = join(ctx.resultsDir, 'route-retry', 'summary.json');
+  if (!existsSync(file)) return '_No stored route-retry batch: `npm run lab -- route-retry`._';
+  const s = JSON.parse(readFileSync(file, 'utf8')) as RouteRetrySummary;
+  const m = s.params.machine;
+  return [
+    `From [route-retry/table.md](${ctx.link('route-retry/table.md')}) (\`${s.command}\`, ${s.params.rate} req/s through the L7 path, ${s.params.streams} SSE streams; `
+      + `${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, load average ${m.loadavgBefore[0]} at its start on ${m.cores} cores). `
+      + 'A cell: first tries that failed that way → requests the client saw fail.', '',
+    markdownTable(s.rows).trimEnd(), '',
+    ...verdictLines(s.rows),
+  ].join('\n');
 }
