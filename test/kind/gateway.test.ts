@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { isLabError } from '../../common/errors.js';
 import { RecordingExecutor } from '../../lab/targets/kind/recording-executor.js';
 import { planKind } from '../../lab/targets/kind/run.js';
+import { loadL7Objects } from '../../lab/targets/kind/manifest.js';
 import { ROOT } from '../helpers/proc.js';
 
 // The kind dry run with `--l7 envoy-gateway`: the arm's objects without its Ingress plus the
@@ -30,6 +31,15 @@ describe('kind dry run, L7 envoy-gateway', () => {
     assert.ok(!lines.some((l) => l.includes('ingress-nginx')), 'no ingress-nginx log follow on this path');
   });
 
+  it('envoy-gateway-retry: the same path, its HTTPRoute carrying the retry of k8s/rendered-l7/envoy-gateway-retry.yaml', async () => {
+    const lines = body(await planKind({ arm: 'after', reps: 1, rate: 50, deploys: 1, dryRun: true, l7: 'envoy-gateway-retry' }, { env }));
+    assert.ok(lines.some((l) => l.startsWith('PATCH gateway.networking.k8s.io/v1/HTTPRoute deploy-loss-lab/service ')));
+    assert.ok(lines.some((l) => l.startsWith('DELETE networking.k8s.io/v1/Ingress deploy-loss-lab/service')));
+    assert.ok(lines.some((l) => l.startsWith('LIST v1/Service envoy-gateway-system?labelSelector=gateway.envoyproxy.io/owning-gateway-name=service')), 'waits for the Gateway and its Envoy Service');
+    const route = loadL7Objects(join(ROOT, 'k8s/rendered-l7'), 'envoy-gateway-retry').find((o) => o.kind === 'HTTPRoute') as any;
+    assert.deepEqual(route.spec.rules[0].retry, { attempts: 2, backoff: '100ms', codes: [503] });
+  });
+
   it('ingress-nginx stays the default and applies the Ingress', async () => {
     const lines = body(await planKind({ arm: 'after', reps: 1, rate: 50, deploys: 1, dryRun: true }, { env }));
     assert.ok(lines.some((l) => l.startsWith('PATCH networking.k8s.io/v1/Ingress deploy-loss-lab/service ')));
@@ -38,7 +48,7 @@ describe('kind dry run, L7 envoy-gateway', () => {
 
   it('refuses an unknown L7 or a missing rendered-l7 file before any call', async () => {
     let rec = new RecordingExecutor();
-    await assert.rejects(planKind({ arm: 'after', reps: 1, rate: 50, deploys: 1, dryRun: true, l7: 'traefik' as never }, { env, recorder: rec }), (e) => isLabError(e, 'LAB_BAD_OPTION') && /--l7 must be one of ingress-nginx, envoy-gateway, got "traefik"/.test(e.message));
+    await assert.rejects(planKind({ arm: 'after', reps: 1, rate: 50, deploys: 1, dryRun: true, l7: 'traefik' as never }, { env, recorder: rec }), (e) => isLabError(e, 'LAB_BAD_OPTION') && /--l7 must be one of ingress-nginx, envoy-gateway, envoy-gateway-retry, got "traefik"/.test(e.message));
     assert.deepEqual(rec.calls, []);
     const dir = mkdtempSync(join(tmpdir(), 'kind-l7-'));
     try {

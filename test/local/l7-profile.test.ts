@@ -7,7 +7,11 @@ import { IngressProxy, type Attempt } from '../../lab/targets/local/ingress.js';
 import { EnvoyGatewayProfile, ENVOY_GATEWAY_TUNING, l7Profile } from '../../lab/targets/local/l7-profile.js';
 import { backoffMs, parseRouteRetry } from '../../lab/targets/local/route-retry.js';
 import { freePort } from '../helpers/ports.js';
-import { startNode, type Proc } from '../helpers/proc.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from '../../lab/targets/local/cluster.js';
+import { ROOT, startNode, type Proc } from '../helpers/proc.js';
 import { FIXTURE_SERVER } from './helpers.js';
 
 // The in-lab L7 proxy with the Envoy Gateway profile, against real fixture processes: the same
@@ -113,14 +117,19 @@ describe('ingress proxy with the envoy-gateway profile', () => {
     assert.ok(onBusy <= 40, `${onBusy} of 100 calls went to the busy pod ${seen}`);
   });
 
-  test('defaults: no retries, 10 s connect, 15 s route timeout, 1 h idle; unknown profile refused', () => {
+  test('defaults: no retries, 10 s connect, 15 s route timeout, 1 h idle; envoy-gateway-retry reads the rendered route; unknown profile refused', () => {
     assert.equal(ENVOY_GATEWAY_TUNING.tries, 1);
     assert.equal(ENVOY_GATEWAY_TUNING.connectTimeoutMs, 10_000);
     assert.equal(ENVOY_GATEWAY_TUNING.readTimeoutMs, 15_000);
     assert.equal(ENVOY_GATEWAY_TUNING.upstreamKeepaliveTimeoutMs, 3_600_000);
     assert.equal(l7Profile('ingress-nginx'), undefined);
     assert.equal(l7Profile('envoy-gateway')?.name, 'envoy-gateway');
-    assert.throws(() => l7Profile('traefik'), (e) => isLabError(e, 'LAB_BAD_OPTION') && /"traefik" is unknown; valid: ingress-nginx, envoy-gateway/.test(e.message));
+    const withRetry = l7Profile('envoy-gateway-retry') as EnvoyGatewayProfile;
+    assert.equal(withRetry.name, 'envoy-gateway-retry');
+    assert.deepEqual(withRetry.retry, { codes: [503], retries: 2, baseBackoffMs: 100, maxBackoffMs: 1000 });
+    assert.equal(withRetry.tuning.tries, 3);
+    assert.throws(() => l7Profile('envoy-gateway-retry', undefined, '/nonexistent/envoy-gateway-retry.yaml'), (e) => isLabError(e, 'LAB_MISSING_MANIFEST'));
+    assert.throws(() => l7Profile('traefik'), (e) => isLabError(e, 'LAB_BAD_OPTION') && /"traefik" is unknown; valid: ingress-nginx, envoy-gateway, envoy-gateway-retry/.test(e.message));
   });
 });
 
@@ -239,6 +248,17 @@ describe('ingress proxy with the envoy-gateway profile and an HTTPRoute retry', 
 });
 
 describe('HTTPRoute retry: Envoy back-off and the configuration refused', () => {
+  test('a local cluster refuses a retry without the envoy-gateway profile before it allocates or starts anything', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'lab-l7-'));
+    try {
+      await assert.rejects(LocalCluster.start({ manifestFile: join(ROOT, 'k8s/rendered/after.yaml'), runDir, l7: 'ingress-nginx', routeRetry: parseRouteRetry({}, 'test') }),
+        (e) => isLabError(e, 'LAB_BAD_OPTION') && /needs the envoy-gateway L7 profile, not ingress-nginx/.test(e.message));
+      assert.deepEqual(readdirSync(runDir), [], 'no pod directory, no events file');
+    } finally {
+      rmSync(runDir, { recursive: true, force: true });
+    }
+  });
+
   test("back-off k is random() % interval_k: intervals base, 2×, 4×, … capped at 10 × base (Envoy's default max)", () => {
     const r = parseRouteRetry({ backoff: '100ms' }, 'test');
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((k) => backoffMs(r, k, () => 0.999)), [99, 199, 399, 799, 999, 999]);

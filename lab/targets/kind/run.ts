@@ -22,7 +22,7 @@ import { deployWindow, median } from '../../report/stats.js';
 import type { Executor } from './executor.js';
 import { buildAndLoad, imageTag } from './image.js';
 import { loadArmManifest, loadL7Objects, type ArmManifest } from './manifest.js';
-import { DEFAULT_L7, L7_PROFILES, type L7Name } from '../local/l7-profile.js';
+import { DEFAULT_L7, isGatewayApi, L7_PROFILES, type L7Name } from '../local/l7-profile.js';
 import { between, splitTimestamp } from './markers.js';
 import { auditJob, auditorRbac, k6ConfigMap, k6Job, planSeconds, type PhasePlan } from './objects.js';
 import { expectedLatencyS, sizeK6, type K6Sizing } from './k6-sizing.js';
@@ -206,7 +206,7 @@ async function prepareRep(c: Context, runId: string): Promise<void> {
   // an Ingress an ingress-nginx run left behind would be a second L7 path to the same pods
   if (c.l7 !== 'ingress-nginx') await c.exec.remove({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: NAMESPACE, name: 'service' });
   await c.exec.waitDeploymentsAvailable(NAMESPACE, c.manifest.deployments, 300_000);
-  if (c.l7 === 'envoy-gateway') {
+  if (isGatewayApi(c.l7)) {
     // Load only once the Gateway is Programmed (Envoy Gateway pushed its config) and its Envoy pods
     // are Ready: a Service that exists may still route nowhere, and that would count as loss.
     await c.exec.waitGatewayReady(NAMESPACE, ENVOY_GATEWAY_NAME, ENVOY_NAMESPACE, ENVOY_SERVICE_SELECTOR, 180_000);

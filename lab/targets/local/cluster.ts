@@ -8,7 +8,7 @@ import { AddressBlock, blockInUse, ephemeralPort } from './addresses.js';
 import { serviceForDnsName } from './container-env.js';
 import { DeploymentController, podName, type RolloutProgress } from './deployment-controller.js';
 import { ServiceEndpoints, type LaggedView } from './endpoints.js';
-import { IngressProxy, ingressRouter, tuningFor, type Attempt } from './ingress.js';
+import { IngressProxy, ingressRouter, tuningFor, type Attempt, type L7Profile } from './ingress.js';
 import { l7Profile, type L7Name } from './l7-profile.js';
 import type { RouteRetry } from './route-retry.js';
 import { detectIsolation, type Isolation } from './isolation.js';
@@ -103,7 +103,7 @@ export class LocalCluster {
   /** who each Deployment's pods run as, resolved (and refused) before anything starts */
   private readonly podUsers = new Map<string, PodUser>();
 
-  private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock) {
+  private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock, private readonly l7: L7Profile | undefined) {
     this.manifest = readManifest(opts.manifestFile);
     this.isolation = detectIsolation(opts.forceIsolationFallback);
     const net = choosePodNetwork(opts.podNetwork ?? 'loopback');
@@ -139,9 +139,10 @@ export class LocalCluster {
       throw new LabError('LAB_BAD_OPTION', `deregistrationDelayMs=${d} is not within propagationDelayMs..3600000`);
     }
     readManifest(opts.manifestFile); // bad input fails before anything is allocated or started
+    const profile = l7Profile(opts.l7, opts.routeRetry); // so do an unknown profile and a missing retry route
     const block = AddressBlock.acquire(opts.network);
     let cluster: LocalCluster;
-    try { cluster = new LocalCluster(opts, block); } catch (e) { block.release(); throw e; }
+    try { cluster = new LocalCluster(opts, block, profile); } catch (e) { block.release(); throw e; }
     try {
       await cluster.boot();
       return cluster;
@@ -261,7 +262,7 @@ export class LocalCluster {
         const i = ep.spec.ports.findIndex((p) => p.port === port || p.name === port);
         return i < 0 ? undefined : { view: ep.view, portIndex: i };
       });
-      const profile = l7Profile(this.opts.l7, this.opts.routeRetry);
+      const profile = this.l7;
       this.ingress = new IngressProxy(router, profile?.tuning ?? tuningFor(spec), this.opts.onIngressAttempt, profile);
       // upstream connections leave from the node's address: a 127.x source cannot reach a pod's namespace
       await this.ingress.listen(this.block.ingressAddress, await ephemeralPort(this.block.ingressAddress), this.network?.gateway);

@@ -1,8 +1,10 @@
 import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
+import { REPO_ROOT } from '../../engine/meta.js';
 import type { Endpoint, LaggedView } from './endpoints.js';
 import type { FailureKind, IngressTuning, L7Profile } from './ingress.js';
-import { backoffMs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, RETRY_BUFFER_LIMIT_BYTES, type RouteRetry } from './route-retry.js';
+import { backoffMs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, loadRouteRetry, RETRY_BUFFER_LIMIT_BYTES, type RouteRetry } from './route-retry.js';
 
 // The L7 path's behaviour when it is not ingress-nginx: the in-lab proxy (ingress.ts) asks this
 // profile which endpoint to use, whether a failed try may move on, and what the client sees.
@@ -10,9 +12,13 @@ import { backoffMs, HOST_SELECTION_RETRY_MAX_ATTEMPTS, RETRY_BUFFER_LIMIT_BYTES,
 // no BackendTrafficPolicy/ClientTrafficPolicy is attached. Each rule names its upstream source
 // (envoyproxy/gateway at tag v1.9.0, the Envoy docs); docs/local-vs-kind.md lists them.
 
-export const L7_PROFILES = ['ingress-nginx', 'envoy-gateway'] as const;
+export const L7_PROFILES = ['ingress-nginx', 'envoy-gateway', 'envoy-gateway-retry'] as const;
 export type L7Name = (typeof L7_PROFILES)[number];
 export const DEFAULT_L7: L7Name = 'ingress-nginx';
+/** The L7 paths routed by Gateway API objects (k8s/rendered-l7/<name>.yaml) rather than the arm's Ingress. */
+export const isGatewayApi = (name: L7Name): boolean => name !== 'ingress-nginx';
+/** `envoy-gateway-retry` = envoy-gateway with the HTTPRoute retry of this rendered file (k8s/components/route-retry). */
+export const RETRY_ROUTE_FILE = join(REPO_ROOT, 'k8s', 'rendered-l7', 'envoy-gateway-retry.yaml');
 
 const HOUR_MS = 3_600_000;
 
@@ -57,12 +63,11 @@ const RESET_REASON: Record<FailureKind, string> = {
 };
 
 export class EnvoyGatewayProfile implements L7Profile {
-  readonly name: L7Name = 'envoy-gateway';
   readonly tuning: IngressTuning;
   private readonly active = new Map<string, number>();
 
   /** `retry`: the HTTPRoute rule's retry (route-retry.ts); without it Envoy Gateway sets no RetryPolicy. */
-  constructor(readonly retry?: RouteRetry) {
+  constructor(readonly retry?: RouteRetry, readonly name: L7Name = 'envoy-gateway') {
     this.tuning = retry ? { ...ENVOY_GATEWAY_TUNING, tries: 1 + retry.retries } : ENVOY_GATEWAY_TUNING;
   }
 
@@ -118,10 +123,18 @@ export class EnvoyGatewayProfile implements L7Profile {
   }
 }
 
-/** The profile for a name; undefined = ingress-nginx, the proxy's built-in behaviour. `retry` only with envoy-gateway. */
-export function l7Profile(name: string | undefined, retry?: RouteRetry): L7Profile | undefined {
+/**
+ * The profile for a name; undefined = ingress-nginx, the proxy's built-in behaviour. `retry` only with
+ * envoy-gateway; envoy-gateway-retry reads its retry from RETRY_ROUTE_FILE (the manifest kind applies).
+ */
+export function l7Profile(name: string | undefined, retry?: RouteRetry, retryFile = RETRY_ROUTE_FILE): L7Profile | undefined {
   if (retry && name !== 'envoy-gateway') throw new LabError('LAB_BAD_OPTION', `an HTTPRoute retry needs the envoy-gateway L7 profile, not ${name ?? DEFAULT_L7}`);
   if (name === undefined || name === 'ingress-nginx') return undefined;
   if (name === 'envoy-gateway') return new EnvoyGatewayProfile(retry);
+  if (name === 'envoy-gateway-retry') {
+    const r = loadRouteRetry(retryFile);
+    if (!r) throw new LabError('LAB_MISSING_MANIFEST', `${retryFile} has no HTTPRoute rule with a retry; run \`make render\``);
+    return new EnvoyGatewayProfile(r, name);
+  }
   throw new LabError('LAB_BAD_OPTION', `L7 profile "${name}" is unknown; valid: ${L7_PROFILES.join(', ')}`);
 }
