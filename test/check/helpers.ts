@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ROOT } from '../helpers/proc.js';
 
 export interface CheckRun { code: number | null; stdout: string; stderr: string }
@@ -33,4 +35,16 @@ export function podsLeft(dir: string): number[] {
   return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
     try { return readlinkSync(`/proc/${p}/cwd`) === dir; } catch { return false; }
   }).map(Number);
+}
+
+/**
+ * A scratch folder the pods (run as nobody here) can reach, holding this file's own copy of
+ * test/check/app: podsLeft() then sees only this file's pods while another file runs the same app.
+ */
+export function scratchWithApp(prefix: string): { dir: string; app: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  const app = join(dir, 'app');
+  cpSync(join(ROOT, 'test/check/app'), app, { recursive: true });
+  return { dir, app };
 }

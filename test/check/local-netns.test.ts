@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { podNetworkSupport } from '../../lab/targets/local/pod-network.js';
 import { ROOT } from '../helpers/proc.js';
-import { podsLeft, runCheck } from './helpers.js';
+import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
 
 // `check` with a network namespace per pod: wildcard binds, a dependency reached by its Service
 // name, and what happens on a machine without iproute2.
 
-// each file runs its own copy of the app, so podsLeft() sees only this file's pods while
-// another file's check runs the same app beside it
 let APP: string;
 const support = podNetworkSupport();
 let dir: string;
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'check-netns-'));
-  chmodSync(dir, 0o755); // the pods run as nobody here (no runAsUser, no sudo)
-  APP = join(dir, 'app');
-  cpSync(join(ROOT, 'test/check/app'), APP, { recursive: true });
-});
+before(() => { ({ dir, app: APP } = scratchWithApp('check-netns-')); });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('check on the local target: pod networks', () => {

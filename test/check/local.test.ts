@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { podNetworkSupport } from '../../lab/targets/local/pod-network.js';
-import { ROOT } from '../helpers/proc.js';
-import { podsLeft, runCheck } from './helpers.js';
+import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
 
 // `check` on a service it was not written for (test/check/app: ESM, its own port variable, a TCP
 // readiness probe, an HTTPRoute), as real processes, with real load and a real rolling restart.
 // The other local cases are in local-netns.test.ts and local-gate.test.ts, so the runner can run them side by side.
 
-// each file runs its own copy of the app, so podsLeft() sees only this file's pods while
-// another file's check runs the same app beside it
 let APP: string;
 const support = podNetworkSupport();
 let dir: string;
 
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'check-local-'));
-  chmodSync(dir, 0o755); // the pods run as nobody here (no runAsUser, no sudo)
-  APP = join(dir, 'app');
-  cpSync(join(ROOT, 'test/check/app'), APP, { recursive: true });
-});
+before(() => { ({ dir, app: APP } = scratchWithApp('check-local-')); });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('check on the local target', () => {
