@@ -76,6 +76,15 @@ export interface LocalClusterOptions {
   allowRootPods?: boolean;
 }
 
+/** What LocalCluster.start settles before it allocates anything. */
+interface Decided {
+  manifest: Manifest;
+  l7: L7Profile | undefined;
+  podUsers: ReadonlyMap<string, PodUser>;
+  isolation: Isolation;
+  net: ReturnType<typeof choosePodNetwork>;
+}
+
 export class LocalCluster {
   state: ClusterState = CLUSTER_STATES.Starting;
   readonly events: TimelineEvent[] = [];
@@ -101,22 +110,16 @@ export class LocalCluster {
   private unregister: () => void;
   private readonly eventsFile: string;
   /** who each Deployment's pods run as, resolved (and refused) before anything starts */
-  private readonly podUsers = new Map<string, PodUser>();
+  private readonly podUsers: ReadonlyMap<string, PodUser>;
 
-  private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock, private readonly l7: L7Profile | undefined) {
-    this.manifest = readManifest(opts.manifestFile);
-    this.isolation = detectIsolation(opts.forceIsolationFallback);
-    const net = choosePodNetwork(opts.podNetwork ?? 'loopback');
+  private constructor(private readonly opts: LocalClusterOptions, private readonly block: AddressBlock, private readonly l7: L7Profile | undefined, decided: Decided) {
+    this.manifest = decided.manifest;
+    this.isolation = decided.isolation;
+    const net = decided.net;
     this.podNetwork = net.mode;
     this.propagationDelayMs = opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS;
     this.deregistrationDelayMs = opts.deregistrationDelayMs ?? this.propagationDelayMs;
-    mkdirSync(resolve(opts.runDir, 'pods'), { recursive: true });
-    for (const d of this.manifest.deployments) {
-      const where = `Deployment/${d.name}`;
-      const user = resolvePodUser(d.template, where, { allowRootPods: opts.allowRootPods });
-      assertPodUserCanRun(user, { appDir: opts.appDir ?? REPO_ROOT, podsDir: resolve(opts.runDir, 'pods') }, where);
-      this.podUsers.set(d.name, user);
-    }
+    this.podUsers = decided.podUsers;
     this.eventsFile = resolve(opts.runDir, 'events.jsonl');
     this.unregister = registerCleanup(this);
     for (const n of this.isolation.notes) {
@@ -138,11 +141,10 @@ export class LocalCluster {
     if (d !== undefined && (!Number.isFinite(d) || d < (opts.propagationDelayMs ?? DEFAULT_PROPAGATION_DELAY_MS) || d > 3_600_000)) {
       throw new LabError('LAB_BAD_OPTION', `deregistrationDelayMs=${d} is not within propagationDelayMs..3600000`);
     }
-    readManifest(opts.manifestFile); // bad input fails before anything is allocated or started
-    const profile = l7Profile(opts.l7, opts.routeRetry); // so do an unknown profile and a missing retry route
+    const decided = await LocalCluster.decide(opts);
     const block = AddressBlock.acquire(opts.network);
     let cluster: LocalCluster;
-    try { cluster = new LocalCluster(opts, block, profile); } catch (e) { block.release(); throw e; }
+    try { cluster = new LocalCluster(opts, block, decided.l7, decided); } catch (e) { block.release(); throw e; }
     try {
       await cluster.boot();
       return cluster;
@@ -150,6 +152,32 @@ export class LocalCluster {
       await cluster.close();
       throw e;
     }
+  }
+
+  /**
+   * Everything settled before anything is allocated or started: the manifest and the L7 profile (bad input fails here),
+   * who each Deployment's pods run as (a refusal, or a path that uid cannot reach, fails here), the
+   * isolation and the pod network. The kernel is asked about the pod users' access by a child
+   * process, which runs while this one probes isolation and the pod network.
+   */
+  private static async decide(opts: LocalClusterOptions): Promise<Decided> {
+    const manifest = readManifest(opts.manifestFile);
+    const l7 = l7Profile(opts.l7, opts.routeRetry); // an unknown profile and a missing retry route are bad input too
+    const podsDir = resolve(opts.runDir, 'pods');
+    mkdirSync(podsDir, { recursive: true });
+    const podUsers = new Map(manifest.deployments.map((d) => [d.name, resolvePodUser(d.template, `Deployment/${d.name}`, { allowRootPods: opts.allowRootPods })]));
+    const access = Promise.all([...podUsers].map(([name, user]) => assertPodUserCanRun(user, { appDir: opts.appDir ?? REPO_ROOT, podsDir }, `Deployment/${name}`)));
+    let isolation: Isolation;
+    let net: ReturnType<typeof choosePodNetwork>;
+    try {
+      isolation = detectIsolation(opts.forceIsolationFallback);
+      net = choosePodNetwork(opts.podNetwork ?? 'loopback');
+    } catch (e) {
+      await access.catch(() => undefined); // no probe left running; the first error is the one said
+      throw e;
+    }
+    await access;
+    return { manifest, l7, podUsers, isolation, net };
   }
 
   private emit = (e: Omit<TimelineEvent, 't'>): void => {

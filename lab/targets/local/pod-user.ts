@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chownSync, chmodSync, constants, lchownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LabError } from '../../../common/errors.js';
 import type { PodTemplateSpec } from './manifest.js';
 
@@ -110,33 +110,63 @@ export function resolvePodUser(template: PodTemplateSpec, where: string, opts: P
   };
 }
 
+/** The access probe: node itself (it is there by definition; a PATH without test(1) is not an error) asks the kernel for each (path, mode) pair of its arguments and prints the index of each refused one. */
+const PROBE = 'const a=process.argv.slice(1);for(let i=0;i<a.length;i+=2){try{require("node:fs").accessSync(a[i],Number(a[i+1]))}catch{console.log(i/2)}}';
+
+/** Passes already seen in this process, by identity, mode and path: a second check of the same paths (check's plan, then the local cluster) spawns nothing. */
+const passed = new Map<string, Promise<boolean>>();
+const identity = (user: PodUser) => `${user.uid}:${user.gid}:${user.groups.join(',')}`;
+
 /**
- * True when `user` has `mode` (fs.constants R_OK|X_OK…) on `path`, asked of the kernel as that user:
- * node itself is the probe (it is there by definition; a PATH without test(1) is not an error).
+ * Whether `user` has each `[path, mode]` (fs.constants R_OK|X_OK…), asked of the kernel as that user:
+ * one process for all of them, which also runs this node binary as that user. A probe that did not
+ * finish cleanly (node not executable for the uid, killed by the timeout) passes nothing.
  */
-function userMay(user: PodUser, mode: number, path: string): boolean {
-  if (user.prefix.length === 0) return true;
-  const r = spawnSync(user.prefix[0]!, [...user.prefix.slice(1), process.execPath, '-e', 'require("node:fs").accessSync(process.argv[1], Number(process.argv[2]))', path, String(mode)], { stdio: 'ignore', timeout: 30_000 });
-  if (r.error) throw new LabError('LAB_MISSING_TOOL', `setpriv (util-linux) is needed to run pods as their securityContext's user: ${r.error.message}`);
-  return r.status === 0;
+function userMay(user: PodUser, checks: ReadonlyArray<readonly [string, number]>): Promise<boolean[]> {
+  if (user.prefix.length === 0) return Promise.resolve(checks.map(() => true));
+  return new Promise((done, fail) => {
+    // only PATH (to find setpriv): the lab's own NODE_OPTIONS must not load anything into the probe
+    const child = spawn(user.prefix[0]!, [...user.prefix.slice(1), process.execPath, '-e', PROBE, ...checks.flatMap(([path, mode]) => [path, String(mode)])],
+      { stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000, env: { PATH: process.env.PATH ?? '' } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    child.once('error', (e) => fail(new LabError('LAB_MISSING_TOOL', `setpriv (util-linux) is needed to run pods as their securityContext's user: ${e.message}`)));
+    child.once('close', (code) => {
+      const refused = new Set(out.split('\n').filter(Boolean).map(Number));
+      done(checks.map((_, i) => code === 0 && !refused.has(i)));
+    });
+  });
+}
+
+/** `userMay` for the pairs not yet passed in this process; concurrent asks for the same pair share one probe. */
+async function userMayCached(user: PodUser, checks: ReadonlyArray<readonly [string, number]>): Promise<boolean[]> {
+  const key = ([path, mode]: readonly [string, number]) => `${identity(user)} ${mode} ${resolve(path)}`;
+  const fresh = checks.filter((c) => !passed.has(key(c)));
+  if (fresh.length > 0) {
+    const probe = userMay(user, fresh);
+    fresh.forEach((c, i) => passed.set(key(c), probe.then((ok) => ok[i]!)));
+    // only passes are kept: a refusal (or a missing setpriv) is asked again next time
+    void probe.then((ok) => fresh.forEach((c, i) => { if (!ok[i]) passed.delete(key(c)); }), () => fresh.forEach((c) => passed.delete(key(c))));
+  }
+  return Promise.all(checks.map((c) => passed.get(key(c))!));
 }
 
 /**
  * Fails with LAB_UNREADABLE_FILE unless `user` can read the app directory, run this node binary and
  * reach the pods' scratch folder. Never changes their ownership: a user's app dir stays theirs.
  */
-export function assertPodUserCanRun(user: PodUser, paths: { appDir: string; podsDir?: string }, where: string): void {
+export async function assertPodUserCanRun(user: PodUser, paths: { appDir: string; podsDir?: string }, where: string): Promise<void> {
   const checks: Array<[string, number, string]> = [
     [process.execPath, constants.X_OK, 'run node'],
     [paths.appDir, constants.R_OK | constants.X_OK, 'read the app directory'],
     ...(paths.podsDir !== undefined ? [[paths.podsDir, constants.X_OK, 'reach the pod scratch folder'] as [string, number, string]] : []),
   ];
-  for (const [path, mode, what] of checks) {
-    if (!userMay(user, mode, path)) {
-      throw new LabError('LAB_UNREADABLE_FILE', `${where}: uid ${user.uid} (gid ${user.gid}) cannot ${what} ${path}; make it readable for that uid, `
-        + 'set securityContext.runAsUser to a uid that can, or (check) pass --allow-root-pods; nothing was started');
-    }
-  }
+  const ok = await userMayCached(user, checks.map(([path, mode]) => [path, mode] as const));
+  const i = ok.indexOf(false);
+  if (i < 0) return;
+  const [path, , what] = checks[i]!;
+  throw new LabError('LAB_UNREADABLE_FILE', `${where}: uid ${user.uid} (gid ${user.gid}) cannot ${what} ${path}; make it readable for that uid, `
+    + 'set securityContext.runAsUser to a uid that can, or (check) pass --allow-root-pods; nothing was started');
 }
 
 /** Hands a pod's own scratch directory (created by the lab) to its user: the container's writable layer. */

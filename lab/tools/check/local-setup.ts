@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../../../common/errors.js';
+import { detectIsolation } from '../../targets/local/isolation.js';
 import { parseManifest } from '../../targets/local/manifest.js';
 import { assertPodUserCanRun, resolvePodUser } from '../../targets/local/pod-user.js';
 import { choosePodNetwork, type PodNetworkChoice, type PodNetworkMode } from '../../targets/local/pod-network.js';
@@ -10,7 +11,8 @@ import { pickDeployment, readUserManifests, servicesFor } from './user-manifests
 
 // Everything the local mode decides before a process starts: which Deployment, which Service
 // carries the load, the manifest the local target will run (written to the scratch dir), and
-// whether its command can start here. Any problem is an error here, with nothing started.
+// whether its command can start here. Any problem is an error here, with nothing started and no
+// scratch dir left behind.
 
 export interface LocalPlan {
   deployment: string;
@@ -24,7 +26,7 @@ export interface LocalPlan {
   notes: string[];
 }
 
-export function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice; allowRootPods?: boolean }, scratch: string): LocalPlan {
+export async function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice; allowRootPods?: boolean }, scratch: string): Promise<LocalPlan> {
   const { mode: podNetwork, note } = choosePodNetwork(o.podNetwork);
   const user = readUserManifests(o.manifests);
   const dep = pickDeployment(user, o.deployment);
@@ -40,11 +42,19 @@ export function planLocal(o: { manifests: string; appDir: string; deployment?: s
   const argv = [...(c.command ?? []), ...(c.args ?? [])];
   const entry = checkEntryPoint(argv, o.appDir, `Deployment/${name}`);
   if (c.ports.length === 0) throw new LabError('LAB_BAD_MANIFEST', `Deployment/${name}: spec.template.spec.containers[0].ports is empty (the lab checks the pod's port is free and probes it)`);
-  // who the pods run as: a runAsNonRoot/uid 0 clash or an app dir that uid cannot read fails here, before the scratch dir exists
-  for (const d of parsed.deployments) {
-    assertPodUserCanRun(resolvePodUser(d.template, `Deployment/${d.name}`, { allowRootPods: o.allowRootPods }), { appDir: o.appDir }, `Deployment/${d.name}`);
+  // who the pods run as: a runAsNonRoot/uid 0 clash fails here, before the scratch dir exists
+  const users = parsed.deployments.map((d) => [`Deployment/${d.name}`, resolvePodUser(d.template, `Deployment/${d.name}`, { allowRootPods: o.allowRootPods })] as const);
+  // then the kernel, asked as that uid, whether it can run node, read the app dir and reach the pods'
+  // folder: one probe, which the local cluster finds already passed; a refusal removes what mkdir made
+  const podsDir = join(scratch, 'pods');
+  const made = mkdirSync(podsDir, { recursive: true });
+  const access = Promise.all(users.map(([where, user]) => assertPodUserCanRun(user, { appDir: o.appDir, podsDir }, where)));
+  // the local cluster's isolation probes (kept for the process) run meanwhile, beside the access probe
+  detectIsolation();
+  try { await access; } catch (e) {
+    if (made) rmSync(made, { recursive: true, force: true });
+    throw e;
   }
-  mkdirSync(scratch, { recursive: true });
   const manifestFile = join(scratch, 'manifest.yaml');
   writeFileSync(manifestFile, yaml);
   notes.push(describeEntryPoint(name, argv, entry));

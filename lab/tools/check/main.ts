@@ -30,7 +30,7 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
   const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
-  const plan = planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork, allowRootPods: o.allowRootPods }, scratch);
+  const plan = await planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork, allowRootPods: o.allowRootPods }, scratch);
   say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map(shownPath).join(', ')}; load through Service/${plan.service}; pod scratch in ${shownPath(scratch)}`);
   const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, allowRootPods: o.allowRootPods, runId, progress: new Progress() });
   return { m, manifestPaths: [o.manifests!] };
