@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +75,14 @@ describe('check refuses bad input before starting anything', () => {
     writeFileSync(f, readFileSync(join(MANIFESTS, 'app.yaml'), 'utf8').replace('          command: ["node", "index.mjs"]', '          command: ["node", "index.mjs"]\n          securityContext: { runAsNonRoot: true, runAsUser: 0 }'));
     await refused(['--manifests', f, '--app-dir', APP], 'LAB_RUN_AS_ROOT_REFUSED', /Deployment\/ping: runAsNonRoot is true but runAsUser is 0 .*CreateContainerConfigError/);
     await refused(['--manifests', f, '--app-dir', APP, '--allow-root-pods'], 'LAB_RUN_AS_ROOT_REFUSED', /Deployment\/ping: runAsNonRoot is true/);
+  });
+
+  it('an app dir the pods\' user cannot read: refused naming the path and the uid, and the scratch dir made for the probe is gone', { skip: process.getuid?.() === 0 ? false : 'needs root: pods switch users only as root' }, async () => {
+    const closed = mkdtempSync(join(tmpdir(), 'check-closed-app-')); // 0700, root's: nobody (no runAsUser, no SUDO_UID) cannot read it
+    cpSync(APP, closed, { recursive: true });
+    try {
+      await refused(['--manifests', MANIFESTS, '--app-dir', closed], 'LAB_UNREADABLE_FILE', new RegExp(`Deployment/ping: uid 65534 .*cannot read the app directory ${closed};.*nothing was started`));
+    } finally { rmSync(closed, { recursive: true, force: true }); }
   });
 
   it('npm start without a package.json', async () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { LocalCluster } from '../../lab/targets/local/cluster.js';
 import { REPO_ROOT } from '../../lab/engine/meta.js';
 import { parseManifest } from '../../lab/targets/local/manifest.js';
-import { resolvePodUser } from '../../lab/targets/local/pod-user.js';
+import { assertPodUserCanRun, resolvePodUser } from '../../lab/targets/local/pod-user.js';
 import { deployment, toYaml, waitForLog, workspace } from './helpers.js';
 
 // Who a local pod runs as (lab/targets/local/pod-user.ts), read where the kernel keeps it:
@@ -145,6 +146,40 @@ describe('local pods run as the manifest\'s user', { skip: asRoot ? false : 'nee
     } finally {
       rmSync(appDir, { recursive: true, force: true });
       ws.remove();
+    }
+  });
+});
+
+describe('the access probe (the kernel asked as the pod user before anything starts)', { skip: asRoot ? false : 'needs root: the probe switches users only as root' }, () => {
+  test('one process per pod user for all its paths, none for paths already passed; a refusal names its path and is asked again', { timeout: 60_000 }, async () => {
+    const dirs = [0, 1, 2, 3].map(() => mkdtempSync(join(tmpdir(), 'lab-probe-')));
+    const [bin, appDir, podsDir, closedPods] = dirs as [string, string, string, string];
+    const realSetpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+    const calls = join(bin, 'calls');
+    // a setpriv in front of the real one: each probe process leaves its arguments
+    writeFileSync(join(bin, 'setpriv'), `#!/bin/sh\necho "$*" >> ${calls}\nexec ${realSetpriv} "$@"\n`, { mode: 0o755 });
+    for (const d of [bin, appDir, podsDir]) chmodSync(d, 0o755); // closedPods stays mkdtemp's 0700, root's
+    // a uid no other test here uses: passes are kept per process
+    const user = resolvePodUser(parseManifest(toYaml(app((pod) => { pod.securityContext = { runAsUser: 10077 }; })), 't.yaml').deployments[0]!.template, 'D', { labUid: 0, env: {} });
+    const lines = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path ?? ''}`;
+    try {
+      await assertPodUserCanRun(user, { appDir, podsDir }, 'Deployment/a');
+      assert.equal(lines().length, 1, 'node, the app dir and the pods folder in one probe');
+      assert.ok([process.execPath, appDir, podsDir].every((p) => lines()[0]!.includes(p)), lines()[0]);
+      await assertPodUserCanRun(user, { appDir, podsDir }, 'Deployment/a');
+      assert.equal(lines().length, 1, 'paths already passed are not asked again');
+      await assert.rejects(assertPodUserCanRun(user, { appDir, podsDir: closedPods }, 'Deployment/a'),
+        code('LAB_UNREADABLE_FILE', new RegExp(`Deployment/a: uid 10077 .*cannot reach the pod scratch folder ${closedPods};.*nothing was started`)));
+      assert.equal(lines().length, 2);
+      assert.ok(lines()[1]!.includes(closedPods) && !lines()[1]!.includes(appDir), `only the new path is asked: ${lines()[1]}`);
+      chmodSync(closedPods, 0o755);
+      await assertPodUserCanRun(user, { appDir, podsDir: closedPods }, 'Deployment/a');
+      assert.equal(lines().length, 3, 'a refusal is not kept');
+    } finally {
+      process.env.PATH = path;
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   });
 });
