@@ -6,7 +6,7 @@ import { RecordingExecutor } from '../../lab/targets/kind/recording-executor.js'
 import { NEEDED, RecordingClusterAccess } from '../../lab/tools/check/cluster-access.js';
 import { parseCheckOptions } from '../../lab/tools/check/options.js';
 import { checkJob, runClusterCheck, scriptConfigMap } from '../../lab/tools/check/run-cluster.js';
-import { checkScenario } from '../../lab/tools/check/run-local.js';
+import { checkScenario } from '../../lab/tools/check/phases.js';
 import { ROOT } from '../helpers/proc.js';
 
 // The cluster mode without a cluster: the dry run's ordered API calls, and the two objects it

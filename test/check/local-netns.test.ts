@@ -11,7 +11,7 @@ import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
 // name, and what happens on a machine without iproute2.
 
 let APP: string;
-const support = podNetworkSupport();
+const support = await podNetworkSupport();
 let dir: string;
 
 before(() => { ({ dir, app: APP } = scratchWithApp('check-netns-')); });

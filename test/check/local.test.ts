@@ -10,7 +10,7 @@ import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
 // The other local cases are in local-netns.test.ts and local-gate.test.ts, so the runner can run them side by side.
 
 let APP: string;
-const support = podNetworkSupport();
+const support = await podNetworkSupport();
 let dir: string;
 
 before(() => { ({ dir, app: APP } = scratchWithApp('check-local-')); });

@@ -8,7 +8,7 @@ import { k6Counts, parseK6Summary } from '../../lab/targets/kind/convert.js';
 import { between } from '../../lab/targets/kind/markers.js';
 import { parseRequestLines } from '../../lab/targets/kind/requests.js';
 import { parseRoute } from '../../lab/tools/check/routes.js';
-import { checkScenario } from '../../lab/tools/check/run-local.js';
+import { checkScenario } from '../../lab/tools/check/phases.js';
 import { ROOT } from '../helpers/proc.js';
 import { runK6Shim } from './k6-shim/spawn.js';
 

@@ -11,7 +11,7 @@ import { podNetworkSupport, PodNetwork } from '../../lab/targets/local/pod-netwo
 // not allow them the tests are skipped with the reason, and check falls back to loopback mode
 // (test/check/local.test.ts covers that path).
 
-const support = podNetworkSupport();
+const support = await podNetworkSupport();
 const skip = support.ok ? false : `no per-pod network here: ${support.why}`;
 
 /** A server on 0.0.0.0:9000 inside the namespace, answering with `name`. */

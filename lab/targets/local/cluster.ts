@@ -82,7 +82,7 @@ interface Decided {
   l7: L7Profile | undefined;
   podUsers: ReadonlyMap<string, PodUser>;
   isolation: Isolation;
-  net: ReturnType<typeof choosePodNetwork>;
+  net: Awaited<ReturnType<typeof choosePodNetwork>>;
 }
 
 export class LocalCluster {
@@ -158,7 +158,7 @@ export class LocalCluster {
    * Everything settled before anything is allocated or started: the manifest and the L7 profile (bad input fails here),
    * who each Deployment's pods run as (a refusal, or a path that uid cannot reach, fails here), the
    * isolation and the pod network. The kernel is asked about the pod users' access by a child
-   * process, which runs while this one probes isolation and the pod network.
+   * process, which runs while this one probes isolation and the pod network (each kept for the process).
    */
   private static async decide(opts: LocalClusterOptions): Promise<Decided> {
     const manifest = readManifest(opts.manifestFile);
@@ -167,11 +167,12 @@ export class LocalCluster {
     mkdirSync(podsDir, { recursive: true });
     const podUsers = new Map(manifest.deployments.map((d) => [d.name, resolvePodUser(d.template, `Deployment/${d.name}`, { allowRootPods: opts.allowRootPods })]));
     const access = Promise.all([...podUsers].map(([name, user]) => assertPodUserCanRun(user, { appDir: opts.appDir ?? REPO_ROOT, podsDir }, `Deployment/${name}`)));
+    access.catch(() => undefined); // awaited below, once the probes beside it are done
     let isolation: Isolation;
-    let net: ReturnType<typeof choosePodNetwork>;
+    let net: Decided['net'];
     try {
       isolation = detectIsolation(opts.forceIsolationFallback);
-      net = choosePodNetwork(opts.podNetwork ?? 'loopback');
+      net = await choosePodNetwork(opts.podNetwork ?? 'loopback');
     } catch (e) {
       await access.catch(() => undefined); // no probe left running; the first error is the one said
       throw e;

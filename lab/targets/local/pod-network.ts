@@ -35,43 +35,66 @@ function ipSync(args: string[], input?: string): { ok: boolean; err: string } {
   return { ok: r.status === 0, err: (r.error?.message ?? r.stderr ?? '').trim() };
 }
 
-/** `ip [-n ns] -batch -`: several changes in one process, so a pod start costs two or three spawns, not ten. */
-function ipBatch(lines: string[], ns?: string, force = false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    // -force: carry on past a failing line (teardown removes what is still there)
-    const child = spawn('ip', [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-    child.once('error', (e) => reject(new LabError('LAB_NO_POD_NETWORK', `ip: ${e.message}`)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new LabError('LAB_NO_POD_NETWORK', `ip ${ns ? `-n ${ns} ` : ''}-batch: ${err.trim() || `exit ${code}`} (${lines.join('; ')})`))));
-    child.stdin.end(`${lines.join('\n')}\n`);
+interface Ran { status: number | null; stderr: string; error?: NodeJS.ErrnoException }
+
+/** One command fed `input` on stdin, reported as spawnSync reports it, without blocking the event loop. */
+function run(cmd: string, args: string[], input = ''): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'], timeout: STEP_TIMEOUT_MS });
+    let stderr = '';
+    let error: NodeJS.ErrnoException | undefined;
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdin.on('error', () => undefined); // a command that exits (or never ran) before reading its input
+    child.once('error', (e) => { error = e; });
+    child.once('close', (status) => resolve(error ? { status: null, stderr, error } : { status, stderr }));
+    child.stdin.end(input);
   });
 }
 
-let support: { ok: true } | { ok: false; why: string } | undefined;
+/** `ip [-n ns] -batch -`: several changes in one process, so a pod start costs two or three spawns, not ten. */
+async function ipBatch(lines: string[], ns?: string, force = false): Promise<void> {
+  // -force: carry on past a failing line (teardown removes what is still there)
+  const r = await run('ip', [...(ns ? ['-n', ns] : []), ...(force ? ['-force'] : []), '-batch', '-'], `${lines.join('\n')}\n`);
+  if (r.error) throw new LabError('LAB_NO_POD_NETWORK', `ip: ${r.error.message}`);
+  if (r.status !== 0) throw new LabError('LAB_NO_POD_NETWORK', `ip ${ns ? `-n ${ns} ` : ''}-batch: ${r.stderr.trim() || `exit ${r.status}`} (${lines.join('; ')})`);
+}
 
-/** Whether this machine lets the lab create namespaces, veth pairs and a bridge (root or CAP_NET_ADMIN, iproute2, nsenter); probed once. */
-export function podNetworkSupport(): { ok: true } | { ok: false; why: string } {
-  if (support) return support;
-  if (spawnSync('nsenter', ['--version'], { stdio: 'ignore', timeout: STEP_TIMEOUT_MS }).status !== 0) return (support = { ok: false, why: 'the `nsenter` command (package util-linux) is not installed' });
-  // one `ip -batch` (it stops at the first failing line and names it), not a spawn per step: check's first pod waits for this
+export type PodNetworkSupport = { ok: true } | { ok: false; why: string };
+let support: Promise<PodNetworkSupport> | undefined;
+
+/**
+ * Whether this machine lets the lab create namespaces, veth pairs and a bridge (root or CAP_NET_ADMIN,
+ * iproute2, nsenter); probed once, without blocking: check reads the user's manifests meanwhile.
+ */
+export function podNetworkSupport(): Promise<PodNetworkSupport> {
+  return (support ??= probeSupport());
+}
+
+async function probeSupport(): Promise<PodNetworkSupport> {
+  // one `ip -batch` (it stops at the first failing line and names it), not a spawn per step, beside
+  // the nsenter probe: check's first pod waits for both
   const probe = `dllprobe${process.pid % 100000}`;
-  const r = spawnSync('ip', ['-batch', '-'], { input: [`netns add ${probe}`, `link add ${probe}a type veth peer name eth0 netns ${probe}`, `link del ${probe}a`, `netns del ${probe}`].join('\n'), encoding: 'utf8', timeout: STEP_TIMEOUT_MS });
-  if (r.error) return (support = { ok: false, why: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'the `ip` command (Debian/Ubuntu package iproute2) is not installed' : `ip: ${r.error.message}` });
-  if (r.status === 0) return (support = { ok: true });
+  const [nsenter, r] = await Promise.all([
+    run('nsenter', ['--version']),
+    run('ip', ['-batch', '-'], [`netns add ${probe}`, `link add ${probe}a type veth peer name eth0 netns ${probe}`, `link del ${probe}a`, `netns del ${probe}`].join('\n')),
+  ]);
   const failedLine = Number(/Command failed -:(\d+)/.exec(r.stderr)?.[1] ?? 1);
+  // a batch that stopped after its first line leaves the probe's namespace behind
+  if (!r.error && r.status !== 0 && failedLine > 1) await run('ip', ['-force', '-batch', '-'], `link del ${probe}a\nnetns del ${probe}\n`);
+  if (nsenter.status !== 0) return { ok: false, why: 'the `nsenter` command (package util-linux) is not installed' };
+  if (r.error) return { ok: false, why: r.error.code === 'ENOENT' ? 'the `ip` command (Debian/Ubuntu package iproute2) is not installed' : `ip: ${r.error.message}` };
+  if (r.status === 0) return { ok: true };
   const err = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Command failed')).join('; ').trim() || 'no reason given';
-  if (failedLine > 1) ipSync(['-force', '-batch', '-'], `link del ${probe}a\nnetns del ${probe}\n`);
-  return (support = { ok: false, why: failedLine <= 1 ? `creating a network namespace was refused (${err}); it needs root or CAP_NET_ADMIN` : `creating a veth pair was refused (${err})` });
+  return { ok: false, why: failedLine <= 1 ? `creating a network namespace was refused (${err}); it needs root or CAP_NET_ADMIN` : `creating a veth pair was refused (${err})` };
 }
 
 /**
  * Resolves 'auto' to what this machine supports, with a note for the results when it fell back;
  * 'netns' where it is not supported is an error naming why.
  */
-export function choosePodNetwork(choice: PodNetworkChoice): { mode: PodNetworkMode; note?: string } {
+export async function choosePodNetwork(choice: PodNetworkChoice): Promise<{ mode: PodNetworkMode; note?: string }> {
   if (choice === 'loopback') return { mode: 'loopback' };
-  const s = podNetworkSupport();
+  const s = await podNetworkSupport();
   if (s.ok) return { mode: 'netns' };
   if (choice === 'netns') throw new LabError('LAB_NO_POD_NETWORK', `${s.why}. Without it, pass --pod-network loopback: each pod then gets its own 127.x.y.z in HOST and POD_IP, and the app must listen on it.`);
   return { mode: 'loopback', note: `pod network: shared loopback, because ${s.why}; each pod must listen on its own 127.x.y.z, passed in HOST and POD_IP` };

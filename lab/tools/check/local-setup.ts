@@ -7,7 +7,7 @@ import { assertPodUserCanRun, resolvePodUser } from '../../targets/local/pod-use
 import { choosePodNetwork, type PodNetworkChoice, type PodNetworkMode } from '../../targets/local/pod-network.js';
 import { checkEntryPoint, describeEntryPoint } from './entry-point.js';
 import { localize, toYaml } from './localize.js';
-import { pickDeployment, readUserManifests, servicesFor } from './user-manifests.js';
+import { pickDeployment, readUserManifests, servicesFor, type K8sObject, type UserManifests } from './user-manifests.js';
 
 // Everything the local mode decides before a process starts: which Deployment, which Service
 // carries the load, the manifest the local target will run (written to the scratch dir), and
@@ -27,12 +27,21 @@ export interface LocalPlan {
 }
 
 export async function planLocal(o: { manifests: string; appDir: string; deployment?: string; env: Record<string, string>; podNetwork: PodNetworkChoice; allowRootPods?: boolean }, scratch: string): Promise<LocalPlan> {
-  const { mode: podNetwork, note } = choosePodNetwork(o.podNetwork);
-  const user = readUserManifests(o.manifests);
-  const dep = pickDeployment(user, o.deployment);
+  // the pod network is probed (child processes) while the user's manifests are read
+  const network = choosePodNetwork(o.podNetwork);
+  let user: UserManifests;
+  let dep: K8sObject;
+  let svcs: K8sObject[];
+  try {
+    user = readUserManifests(o.manifests);
+    dep = pickDeployment(user, o.deployment);
+    svcs = servicesFor(user, dep);
+    if (svcs.length === 0) throw new LabError('LAB_BAD_MANIFEST', `no Service selects the pods of Deployment/${dep.metadata!.name!} (labels ${JSON.stringify(dep.spec?.template?.metadata?.labels ?? {})}): the load needs a Service to go through`);
+  } finally {
+    await network.catch(() => undefined); // a bad manifest is said once the probe is over, never with it still running
+  }
+  const { mode: podNetwork, note } = await network;
   const name = dep.metadata!.name!;
-  const svcs = servicesFor(user, dep);
-  if (svcs.length === 0) throw new LabError('LAB_BAD_MANIFEST', `no Service selects the pods of Deployment/${name} (labels ${JSON.stringify(dep.spec?.template?.metadata?.labels ?? {})}): the load needs a Service to go through`);
   const { objects, notes } = localize(user, name, o.env, podNetwork);
   const yaml = toYaml(objects);
   // the local target's own parser: every field it does not implement is named now, before any start

@@ -12,7 +12,7 @@ import { planLocal } from './local-setup.js';
 import type { Measurement } from './measurement.js';
 import { CHECK_MODES, CHECK_USAGE, parseCheckOptions, type CheckOptions } from './options.js';
 import { VERDICT_EXIT, VERDICTS } from './verdicts.js';
-import { CHECK_PHASES, runLocal } from './run-local.js';
+import { CHECK_PHASES } from './phases.js';
 
 // `npm run lab -- check …`: does *this* Deployment lose requests when it rolls? Exit 0 PASS (within
 // --max-failed, on records that cover what was sent), 1 FAIL or the run failed, 2 bad input
@@ -30,8 +30,12 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
   const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
+  // the local cluster's modules load while the plan waits for the pod user's access probe
+  const local = import('./run-local.js');
+  local.catch(() => undefined); // a plan refused first is the error said; this one is awaited below
   const plan = await planLocal({ manifests: o.manifests!, appDir: o.appDir!, deployment: o.deployment, env: o.env, podNetwork: o.podNetwork, allowRootPods: o.allowRootPods }, scratch);
   say(`check: Deployment/${plan.deployment} (pod network: ${plan.podNetwork}) from ${plan.files.map(shownPath).join(', ')}; load through Service/${plan.service}; pod scratch in ${shownPath(scratch)}`);
+  const { runLocal } = await local;
   const m = await runLocal({ plan, appDir: o.appDir!, scratch, routes: o.routes, rate: o.rate, deploys: o.deploys, propagationDelayMs: o.propagationDelayMs, allowRootPods: o.allowRootPods, runId, progress: new Progress() });
   return { m, manifestPaths: [o.manifests!] };
 }

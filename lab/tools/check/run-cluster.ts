@@ -21,7 +21,7 @@ import { expectedLatencyS, sizeK6, type K6Sizing } from '../../targets/kind/k6-s
 import { describeCheck, MIN_ROLLOUT_BUDGET_S, NEEDED, RealClusterAccess, RecordingClusterAccess, rolloutBudgetS, type ClusterAccess, type DeploymentInfo } from './cluster-access.js';
 import type { Measurement } from './measurement.js';
 import type { CheckOptions } from './options.js';
-import { CHECK_PHASES, checkScenario } from './run-local.js';
+import { CHECK_PHASES, checkScenario } from './phases.js';
 
 // The cluster mode: an existing Deployment in any kubeconfig context. It changes nothing but the
 // N restarts (the annotation `kubectl rollout restart` sets) and its own k6 Job and ConfigMap,

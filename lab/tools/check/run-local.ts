@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadGenerator, LoadTarget } from '../../../loadtest/generator.js';
 import type { MixEntry, Scenario } from '../../../loadtest/scenario.js';
+import { CHECK_PHASES, checkScenario } from './phases.js';
 import type { PhaseMark, RunTimeline } from '../../engine/artifacts.js';
 import type { Progress } from '../../engine/progress.js';
 import type { TimelineEvent } from '../../engine/schema.js';
@@ -23,19 +24,6 @@ import type { Measurement } from './measurement.js';
 // The local mode's measurement: the user's manifests as processes, the open-model load through
 // the Service (and the Ingress when there is one), N rolling restarts of the Deployment, the
 // same phases as the lab's own protocol.
-
-/**
- * The fixed phases around the rollouts. LAB_CHECK_SHORT_PHASES=1 shortens them for the lab's own
- * tests, which run check dozens of times and assert what happens in the rollouts, not in the
- * baseline; every run records the phases it used (params.phases).
- */
-export const CHECK_PHASES = process.env.LAB_CHECK_SHORT_PHASES === '1'
-  ? { warmupSeconds: 1, baselineSeconds: 2, pauseBetweenDeploysSeconds: 1, cooldownSeconds: 1 }
-  : { warmupSeconds: 3, baselineSeconds: 5, pauseBetweenDeploysSeconds: 2, cooldownSeconds: 3 };
-
-export function checkScenario(routes: readonly MixEntry[], rate: number, deploys: number): Scenario {
-  return { rate, mix: routes, accounts: 1, keepAlive: true, timeoutSeconds: 10, phases: { ...CHECK_PHASES, deploys } };
-}
 
 /** How long the first route may take to answer through every path once the pods are up. */
 const SERVING_TIMEOUT_MS = 30_000;
