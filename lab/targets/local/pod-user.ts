@@ -113,8 +113,8 @@ export function resolvePodUser(template: PodTemplateSpec, where: string, opts: P
 /** The access probe: node itself (it is there by definition; a PATH without test(1) is not an error) asks the kernel for each (path, mode) pair of its arguments and prints the index of each refused one. */
 const PROBE = 'const a=process.argv.slice(1);for(let i=0;i<a.length;i+=2){try{require("node:fs").accessSync(a[i],Number(a[i+1]))}catch{console.log(i/2)}}';
 
-/** Passes already seen in this process, by identity, mode and path: a second check of the same paths (check's plan, then the local cluster) spawns nothing. */
-const passed = new Map<string, Promise<boolean>>();
+/** Each (identity, mode, path) asked in this process, while it is asked or once it passed: a second check of the same paths (check's plan, then the local cluster) spawns nothing. */
+const asked = new Map<string, Promise<boolean>>();
 const identity = (user: PodUser) => `${user.uid}:${user.gid}:${user.groups.join(',')}`;
 
 /**
@@ -139,16 +139,17 @@ function userMay(user: PodUser, checks: ReadonlyArray<readonly [string, number]>
 }
 
 /** `userMay` for the pairs not yet passed in this process; concurrent asks for the same pair share one probe. */
-async function userMayCached(user: PodUser, checks: ReadonlyArray<readonly [string, number]>): Promise<boolean[]> {
+function userMayCached(user: PodUser, checks: ReadonlyArray<readonly [string, number]>): Promise<boolean[]> {
   const key = ([path, mode]: readonly [string, number]) => `${identity(user)} ${mode} ${resolve(path)}`;
-  const fresh = checks.filter((c) => !passed.has(key(c)));
-  if (fresh.length > 0) {
-    const probe = userMay(user, fresh);
-    fresh.forEach((c, i) => passed.set(key(c), probe.then((ok) => ok[i]!)));
+  const fresh = checks.filter((c) => !asked.has(key(c)));
+  const probe = fresh.length > 0 ? userMay(user, fresh) : undefined;
+  fresh.forEach((c, i) => {
+    const one = probe!.then((ok) => ok[i]!);
+    asked.set(key(c), one);
     // only passes are kept: a refusal (or a missing setpriv) is asked again next time
-    void probe.then((ok) => fresh.forEach((c, i) => { if (!ok[i]) passed.delete(key(c)); }), () => fresh.forEach((c) => passed.delete(key(c))));
-  }
-  return Promise.all(checks.map((c) => passed.get(key(c))!));
+    one.then((ok) => { if (!ok) asked.delete(key(c)); }, () => asked.delete(key(c)));
+  });
+  return Promise.all(checks.map((c) => asked.get(key(c))!));
 }
 
 /**
