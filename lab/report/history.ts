@@ -5,6 +5,7 @@ import { batchOf, l7Of, suiteOf, type StoredRun } from './load.js';
 import { batchesOf } from './provenance.js';
 import { failures } from './summarize.js';
 import { median, medianInterval } from './stats.js';
+import { csvCell } from './csv.js';
 
 // results/history.csv: one line per headline batch (an invocation that ran `before` or `after`), so a
 // drift of the headline shows itself the next time the report runs. Lines of batches whose runs are
@@ -15,7 +16,6 @@ const HEADER = ['batch', 'command', 'commit', 'first_run', 'target', 'l7', 'load
   'after_reps', 'after_failed_median', 'after_failed_lo', 'after_failed_hi', 'after_interval_coverage', 'after_window_requests'];
 
 const HEADLINE_SUITES = new Set([BEFORE.name, AFTER.name]);
-const csvCell = (v: string | number) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
 
 function armCells(runs: StoredRun[]): Array<string | number> {
   if (!runs.length) return ['0', '', '', '', '', '', '', ''];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { keepAliveChart } from './chart.js';
 import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow } from './count.js';
 import type { KeepAliveRun, KeepAliveSummary } from './summary.js';
+import { csvCell } from '../../report/csv.js';
 
 export type { KeepAliveRun, KeepAliveSummary };
 
@@ -27,8 +28,7 @@ const COLUMNS: ReadonlyArray<readonly [string, (run: KeepAliveRun, r: KeepAliveR
 const rowsOf = (s: KeepAliveSummary) => s.runs.flatMap((run) => run.rows.map((r) => [run, r] as const));
 
 export function keepAliveCsv(s: KeepAliveSummary): string {
-  const q = (v: unknown) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [COLUMNS.map(([h]) => q(h)).join(','), ...rowsOf(s).map(([run, r]) => COLUMNS.map(([, f]) => q(f(run, r))).join(','))].join('\n') + '\n';
+  return [COLUMNS.map(([h]) => csvCell(h)).join(','), ...rowsOf(s).map(([run, r]) => COLUMNS.map(([, f]) => csvCell(f(run, r))).join(','))].join('\n') + '\n';
 }
 
 const close = (run: KeepAliveRun, boundS: string) => (run.closeMs !== undefined

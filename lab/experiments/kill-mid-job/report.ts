@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KmjOptions } from './options.js';
 import type { ModeResult } from './run.js';
+import { csvCell } from '../../report/csv.js';
 
 export const COLUMNS = [
   ['mode', (r: ModeResult) => r.mode],
@@ -30,8 +31,7 @@ export function markdownTable(rows: ModeResult[]): string {
 }
 
 export function csvTable(rows: ModeResult[]): string {
-  const q = (v: unknown) => (/[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
-  return [COLUMNS.map(([h]) => q(h)).join(','), ...rows.map((r) => COLUMNS.map(([, f]) => q(f(r))).join(','))].join('\n') + '\n';
+  return [COLUMNS.map(([h]) => csvCell(h)).join(','), ...rows.map((r) => COLUMNS.map(([, f]) => csvCell(f(r))).join(','))].join('\n') + '\n';
 }
 
 /** Did the fix hold, did the failure show? One sentence per mode, for the table footer. */

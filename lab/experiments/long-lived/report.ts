@@ -1,5 +1,6 @@
 import type { ArmRun } from './arm.js';
 import type { StreamStats, UploadStats } from './stats.js';
+import { csvCell } from '../../report/csv.js';
 
 // Table and chart of results/long-lived/. The SVG is hand-written like the other experiments'
 // charts (no chart dependency in the project).
@@ -55,8 +56,7 @@ export function markdownTable(stats: ArmStats[]): string {
 }
 
 export function csvTable(stats: ArmStats[]): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [['metric', ...stats.map((s) => s.arm)].map(q).join(','), ...ROWS.map((r) => [r.label, ...stats.map(r.value)].map(q).join(','))].join('\n') + '\n';
+  return [['metric', ...stats.map((s) => s.arm)].map(csvCell).join(','), ...ROWS.map((r) => [r.label, ...stats.map(r.value)].map(csvCell).join(','))].join('\n') + '\n';
 }
 
 const W = 960;

@@ -6,6 +6,7 @@ import { writeup, type Verdict, type WriteupInput } from './writeup.js';
 
 export type { Verdict } from './writeup.js';
 import type { ArmStats } from './stats.js';
+import { csvCell } from '../../report/csv.js';
 
 // Tables and verdicts of the experiment, from the two arms' ArmStats.
 
@@ -40,8 +41,7 @@ export function markdownTable(stats: ArmStats[]): string {
 }
 
 export function csvTable(stats: ArmStats[]): string {
-  const q = (v: string | number) => (typeof v === 'string' && /[",]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
-  return `${[COLUMNS.map(([h]) => q(h)).join(','), ...stats.map((s) => COLUMNS.map(([, f]) => q(f(s))).join(','))].join('\n')}\n`;
+  return `${[COLUMNS.map(([h]) => csvCell(h)).join(','), ...stats.map((s) => COLUMNS.map(([, f]) => csvCell(f(s))).join(','))].join('\n')}\n`;
 }
 
 /** The per-100 ms series of both arms, one row per arm and bucket. */

@@ -4,6 +4,7 @@ import { maxOf, Svg } from '../../report/svg.js';
 import type { MethodRun } from './arm.js';
 import type { MethodStats } from './stats.js';
 import type { TlsRun } from './tls.js';
+import { csvCell } from '../../report/csv.js';
 
 // Tables and chart of results/reload-vs-restart/. The chart uses the lab's one SVG writer
 // (lab/report/svg.ts); lab/report's renderTimeline is per deploy run and expects a RunSummary with
@@ -38,8 +39,7 @@ export function markdownTable(stats: MethodStats[]): string {
 }
 
 export function csvTable(stats: MethodStats[]): string {
-  const q = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [['metric', ...stats.map((s) => s.method)].join(','), ...ROWS.map((r) => [q(r.label), ...stats.map((s) => q(r.value(s)))].join(','))].join('\n') + '\n';
+  return [['metric', ...stats.map((s) => s.method)].join(','), ...ROWS.map((r) => [csvCell(r.label), ...stats.map((s) => csvCell(r.value(s)))].join(','))].join('\n') + '\n';
 }
 
 export function tlsTable(t: TlsRun): string {
