@@ -23,7 +23,7 @@ function panel(svg: Svg, run: KeepAliveRun, x: number, y: number, toleranceMs: n
   const races = run.rows.reduce((a, r) => a + r.races, 0);
   const reused = run.rows.reduce((a, r) => a + r.reused, 0);
   svg.text(x, y - 22, `${run.arm} at ${run.rate}/s`, 'font-weight="bold"');
-  svg.text(x, y - 8, `${reused} reused tries, ${races} keep-alive race(s)${run.closeMs === undefined ? '; no idle close seen within the probe' : ''}`, 'fill="#444"');
+  svg.text(x, y - 8, `${reused} reused tries, ${races} keep-alive race(s)${run.closeMs === undefined ? '; no idle close seen' : ''}`, 'fill="#444"');
   for (let d = 0; d <= decades; d++) {
     svg.line(x, x + PANEL_W, yOf(10 ** d), yOf(10 ** d), '#ddd');
     svg.text(x - 6, yOf(10 ** d) + 4, String(10 ** d), 'text-anchor="end" fill="#444"');
