@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples stress guardian keepalive route-retry
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples stress guardian keepalive route-retry clients
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -34,6 +34,9 @@ keepalive: build
 # each arm rolled through the envoy-gateway L7 profile without and with the HTTPRoute retry
 route-retry: build
 	$(LAB) route-retry
+
+clients: build
+	$(LAB) clients $(if $(filter-out 1,$(REPS)),--reps $(REPS))
 
 ladder: build
 	$(LAB) ladder $(LAB_ARGS)

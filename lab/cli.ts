@@ -36,6 +36,7 @@ export const COMMANDS: Record<string, Command> = {
   guardian: { load: async () => (await import('./experiments/guardian/main.js')).guardian, bin: false, about: '' },
   keepalive: { load: async () => (await import('./experiments/keepalive/main.js')).keepalive, bin: false, about: '' },
   'route-retry': { load: async () => (await import('./experiments/route-retry/main.js')).routeRetry, bin: false, about: '' },
+  clients: { load: async () => (await import('./experiments/clients/main.js')).clients, bin: false, about: '' },
 };
 const NAMES = Object.keys(COMMANDS);
 const USAGE = labUsage(NAMES);

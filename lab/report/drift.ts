@@ -29,8 +29,9 @@ interface BatchDrift {
   first: string;
 }
 
-function deadSpans(resultsDir: string, run: StoredRun): { dead: number[]; listen: number[] } {
-  const m = loadRunModel(join(resultsDir, run.dir));
+/** One run's dead spans per deploy and its new pods' start → listening times (where its evidence has them). */
+export function deadSpans(runDir: string): { dead: number[]; listen: number[] } {
+  const m = loadRunModel(runDir);
   if (!m) return { dead: [], listen: [] };
   const dead: number[] = [];
   for (const r0 of m.rollouts) {
@@ -48,7 +49,7 @@ export function driftSection(resultsDir: string, runs: readonly StoredRun[]): st
   const groups = new Map<string, StoredRun[]>();
   for (const r of before) groups.set(batchOf(r), [...(groups.get(batchOf(r)) ?? []), r]);
   const rows: BatchDrift[] = [...groups.values()].map((list) => {
-    const spans = list.map((r) => deadSpans(resultsDir, r));
+    const spans = list.map((r) => deadSpans(join(resultsDir, r.dir)));
     const p = list[0]!.summary.params;
     return {
       label: batchLabel(batchesOf(list)[0]!), first: list[0]!.summary.date,

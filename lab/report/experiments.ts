@@ -5,6 +5,7 @@ import { renderStoredReconnect } from '../experiments/reconnect/report.js';
 import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/report.js';
 import { keepAliveFiles, type KeepAliveSummary } from '../experiments/keepalive/report.js';
 import { routeRetryFiles, type RouteRetrySummary } from '../experiments/route-retry/report.js';
+import { clientsFiles, type ClientsSummary } from '../experiments/clients/report.js';
 
 // The other experiments' tables, re-rendered from their stored summary.json by the report (charts
 // that need a run's raw series are the run's own). Each returns the files it changed.
@@ -31,6 +32,7 @@ export function regenerateExperimentTables(resultsDir: string): string[] {
   }
   written.push(...rewrite(resultsDir, 'keepalive', (s) => keepAliveFiles(s as KeepAliveSummary)));
   written.push(...rewrite(resultsDir, 'route-retry', (s) => routeRetryFiles(s as RouteRetrySummary)));
+  written.push(...rewrite(resultsDir, 'clients', (s) => clientsFiles(s as ClientsSummary)));
   return written;
 }
 

@@ -8,6 +8,7 @@ import { writeHistory } from './history.js';
 import { regenerateExperimentTables } from './experiments.js';
 import { explainSection } from './explain-before.js';
 import { driftSection } from './drift.js';
+import { backToBackSection } from './drift-back-to-back.js';
 import { writeTriage } from '../tools/triage/main.js';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
@@ -120,7 +121,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     const before = rows.find((r) => r.arm === BEFORE.name);
     const after = rows.find((r) => r.arm === AFTER.name);
     const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}`
-      + `\n${explainSection(resultsDir, before.runs, (p) => p)}\n${driftSection(resultsDir, runs)}`
+      + `\n${explainSection(resultsDir, before.runs, (p) => p)}\n${driftSection(resultsDir, runs)}${backToBackSection(resultsDir)}`
       : t.name === 'stress' ? stressVerdict(used) : '';
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));

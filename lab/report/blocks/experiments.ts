@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BlockContext } from '../doc-blocks.js';
 import { zeroBound } from '../headline.js';
 import { markdownTable, verdictLines, type RouteRetrySummary } from '../../experiments/route-retry/report.js';
+import { clientFindings, type ClientsSummary } from '../../experiments/clients/report.js';
 
 // Generated lines for the docs from the other experiments' stored summaries (results/<experiment>/…):
 // every figure with the run it comes from (commit, date, load average at its start).
@@ -100,5 +101,18 @@ export function routeRetryMeasured(ctx: BlockContext): string {
       + 'A cell: first tries that failed that way → requests the client saw fail.', '',
     markdownTable(s.rows).trimEnd(), '',
     ...verdictLines(s.rows),
+  ].join('\n');
+}
+
+/** docs/runbook.md's client section: each arm's failures as the go and node clients saw them, from the stored batch. */
+export function clientsMeasured(ctx: BlockContext): string {
+  const file = join(ctx.resultsDir, 'clients', 'summary.json');
+  if (!existsSync(file)) return '_No stored clients batch: `npm run lab -- clients`._';
+  const s = JSON.parse(readFileSync(file, 'utf8')) as ClientsSummary;
+  const m = s.params.machine;
+  return [
+    `From [clients/table.md](${ctx.link('clients/table.md')}) (\`${s.command}\`, ${s.params.rate} req/s, ${s.params.deploys} deploys per run, ${s.params.reps} repetition(s) of each arm × client; `
+      + `${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, ${load(m.loadavgBefore)} on ${m.cores} cores):`, '',
+    ...clientFindings(s),
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import type { BlockGenerator } from '../doc-blocks.js';
 import { headlineTable } from '../headline.js';
 import type { ArmRow } from '../tables.js';
 import { triageBlock } from '../../tools/triage/main.js';
-import { checkExamples, longLivedMeasured, reconnectSizing, routeRetryMeasured, tuneRun } from './experiments.js';
+import { checkExamples, clientsMeasured, longLivedMeasured, reconnectSizing, routeRetryMeasured, tuneRun } from './experiments.js';
 import { leverMeasured } from './levers.js';
 import { batchesLabel } from './batch-label.js';
 
@@ -40,6 +40,7 @@ export function docBlocks(shown: ShownRows): Record<string, BlockGenerator> {
     'check-examples': checkExamples,
     'tune-run': tuneRun,
     'route-retry': routeRetryMeasured,
+    clients: clientsMeasured,
     triage: (ctx) => triageBlock(ctx.resultsDir, ctx.link),
   };
   for (const lever of LEVERS) blocks[`lever-${lever}`] = () => leverMeasured(lever, shown.ladder, shown.loo);
