@@ -54,7 +54,9 @@ for ((i = 1; i <= rounds; i++)); do
     if [ -d "$out/$c/scratch/runs" ]; then
       for r in "$out/$c/scratch/runs"/*/; do
         mkdir -p "$out/$c/runs/$(basename "$r")"
-        cp "$r"/summary.json "$r"/events.json "$r"/requests.jsonl.gz "$r"/timeline.svg "$out/$c/runs/$(basename "$r")/" 2>/dev/null || true
+        for f in summary.json events.json requests.jsonl.gz timeline.svg evidence.json; do
+          if [ -f "$r/$f" ]; then cp "$r/$f" "$out/$c/runs/$(basename "$r")/"; fi
+        done
       done
     fi
     if [ $rc -ne 0 ]; then mv "$out/$c.log" "$root/.lab/drift/$c-round$i.log"; echo "drift: $c failed (exit $rc), its log: .lab/drift/$c-round$i.log" >&2; fi
