@@ -2,7 +2,7 @@ import type { FieldPath, K8sObject } from './documents.js';
 import type { Deregistration } from './deregistration.js';
 import type { Evidence } from './evidence.js';
 import { RULES, type RuleId } from './catalog.js';
-import { fmtPath, type Container, type Model, type Workload } from './model.js';
+import { dockerfileFor, fmtPath, type Container, type Model, type Workload } from './model.js';
 import { profileOf, type AppProfile } from './profile.js';
 import type { Finding, PatchOp, Severity } from './types.js';
 
@@ -24,7 +24,7 @@ export class RuleContext {
 
   profile(c: Container): AppProfile {
     let p = this.profiles.get(c);
-    if (!p) this.profiles.set(c, (p = profileOf(c, this.model.dockerfile, this.drainS)));
+    if (!p) this.profiles.set(c, (p = profileOf(c, dockerfileFor(this.model, c), this.drainS)));
     return p;
   }
 

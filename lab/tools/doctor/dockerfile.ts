@@ -8,8 +8,9 @@ import type { PackageJson } from './package-scripts.js';
 // project's dependencies, and only these two instructions (plus FROM and SHELL) matter here.
 // Forms as in https://docs.docker.com/reference/dockerfile/#shell-and-exec-form: a JSON array is the
 // exec form, anything else runs as `<SHELL> "<text>"` (default ["/bin/sh", "-c"]).
-// The build context is taken to be the Dockerfile's directory (docker build's default): package.json and
-// an ENTRYPOINT script are looked up there, by the COPY/ADD sources of the final stage, then by name.
+// The build context is the Dockerfile's directory (docker build's default) unless given (skaffold.yaml's
+// `context`): package.json and an ENTRYPOINT script are looked up there, by the COPY/ADD sources of the
+// final stage, then by name.
 
 export interface ImageCommand {
   instruction: 'CMD' | 'ENTRYPOINT';
@@ -150,7 +151,7 @@ function readEntrypointScript(file: string): EntrypointScript | undefined {
   return { file: basename(file), passesThrough: EXEC_ARGS.test(lastLine), lastLine, trapsTerm: TRAPS_TERM.test(text) };
 }
 
-export function readDockerfile(file: string): DockerfileInfo {
+export function readDockerfile(file: string, context = dirname(file)): DockerfileInfo {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -158,7 +159,6 @@ export function readDockerfile(file: string): DockerfileInfo {
     throw new LabError('LAB_UNREADABLE_FILE', `${file}: ${(e as Error).message}`, { cause: e });
   }
   const { copied, ...info } = parseDockerfile(file, text);
-  const context = dirname(file);
   const pkg = contextFile(context, copied, 'package.json');
   const packageJson = pkg ? readPackageJson(pkg) : undefined;
   if (packageJson) info.packageJson = packageJson;

@@ -43,10 +43,17 @@ export function formatSarif(r: DoctorReport): string {
     }],
     properties: { lever: f.lever },
   }));
+  // the Dockerfiles found through skaffold.yaml (or not) are notes about the run, not results
+  const notes = (r.dockerfiles ?? []).map((n) => ({
+    level: n.status === 'read' ? 'note' : 'warning',
+    message: { text: n.message },
+    locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(n.status === 'read' ? n.dockerfile! : n.skaffold) } } }],
+  }));
+  const invocations = notes.length ? { invocations: [{ executionSuccessful: true, toolExecutionNotifications: notes }] } : {};
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{ tool: { driver: { name: 'deploy-loss-lab doctor', version: version(), rules } }, results }],
+    runs: [{ tool: { driver: { name: 'deploy-loss-lab doctor', version: version(), rules } }, ...invocations, results }],
   };
   return `${JSON.stringify(log, null, 2)}\n`;
 }

@@ -1,7 +1,7 @@
 import { IGNORE_ANNOTATION } from './model.js';
 import type { DoctorReport, Finding } from './types.js';
 
-// Human output: findings grouped by file, worst first; one summary line; what was not checked.
+// Human output: findings grouped by file, worst first; one summary line; the Dockerfiles found; what was not checked.
 
 const LABEL = { error: 'ERROR  ', warning: 'WARNING', info: 'INFO   ' } as const;
 
@@ -29,6 +29,8 @@ export function formatText(r: DoctorReport): string {
   }
   if (out.length) out.push('');
   out.push(summaryLine(r));
+  // which Dockerfile was read for which image (without --dockerfile), and which could not be
+  for (const n of r.dockerfiles ?? []) out.push(`dockerfile: ${n.message}`);
   if (r.ignored.length) {
     const list = r.ignored.map((i) => `${i.kind}/${i.name} (${i.file})`).join(', ');
     out.push(`not checked (a kind no rule reads, or annotated ${IGNORE_ANNOTATION}): ${list}`);

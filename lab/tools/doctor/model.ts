@@ -62,7 +62,15 @@ export interface Model {
   readonly configs: K8sObject[]; // ConfigMaps and Secrets
   readonly monitors: K8sObject[]; // ServiceMonitors and PodMonitors
   readonly ignored: { file: string; kind: string; name: string }[];
+  /** --dockerfile: the image command of every container */
   readonly dockerfile: DockerfileInfo | undefined;
+  /** without --dockerfile: the Dockerfile found for an image (dockerfile-discovery.ts), by the image as the manifest writes it */
+  readonly imageDockerfiles: ReadonlyMap<string, DockerfileInfo>;
+}
+
+/** The Dockerfile that built this container's image, as far as the doctor knows. */
+export function dockerfileFor(m: Model, c: Container): DockerfileInfo | undefined {
+  return m.dockerfile ?? (typeof c.spec.image === 'string' ? m.imageDockerfiles.get(c.spec.image) : undefined);
 }
 
 export function fmtPath(path: FieldPath): string {
@@ -87,8 +95,8 @@ function workloadOf(src: K8sObject, podPath: FieldPath): Workload | undefined {
   return w;
 }
 
-export function buildModel(objects: readonly K8sObject[], dockerfile: DockerfileInfo | undefined): Model {
-  const m: Model = { objects, podSources: [], workloads: [], services: [], pdbs: [], hpas: [], configs: [], monitors: [], ignored: [], dockerfile };
+export function buildModel(objects: readonly K8sObject[], dockerfile: DockerfileInfo | undefined, imageDockerfiles: ReadonlyMap<string, DockerfileInfo> = new Map()): Model {
+  const m: Model = { objects, podSources: [], workloads: [], services: [], pdbs: [], hpas: [], configs: [], monitors: [], ignored: [], dockerfile, imageDockerfiles };
   for (const o of objects) {
     const labels = POD_LABELS[o.kind] && dig(o.obj, POD_LABELS[o.kind]!);
     if (labels && typeof labels === 'object') m.podSources.push({ object: `${o.kind}/${o.name}`, namespace: nsOf(o), labels });

@@ -93,7 +93,7 @@ function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab'], df: 
   // node itself as PID 1 (a shell in front is the wrapper rules' finding): its sources say whether it listens
   const node = shape && !shape.shell ? nodeSigterm(shape.program, shape.programArgs, df) : undefined;
   if (node) return node;
-  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : df ? `${df.file} sets no CMD or ENTRYPOINT, so the base image ${df.image ?? ''}'s own command runs, which the doctor does not know` : 'the command comes from the image, which the doctor did not read (pass --dockerfile)' };
+  return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : df ? `${df.file} sets no CMD or ENTRYPOINT, so the base image ${df.image ?? ''}'s own command runs, which the doctor does not know` : 'the command comes from the image, which the doctor did not read (pass --dockerfile, or keep a skaffold.yaml naming its Dockerfile near the manifests)' };
 }
 
 function drainOf(c: Container, lab: AppProfile['lab'], drainS: number | undefined): Knowable<number> | undefined {

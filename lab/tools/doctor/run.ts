@@ -1,6 +1,7 @@
 import { RuleContext } from './context.js';
 import { resolveDeregistration, seconds, type Deregistration } from './deregistration.js';
 import { readDockerfile } from './dockerfile.js';
+import { discoverDockerfiles } from './dockerfile-discovery.js';
 import { Evidence } from './evidence.js';
 import { buildModel } from './model.js';
 import { readInputs } from './reader.js';
@@ -29,8 +30,12 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorReport> {
   const drainS = o.drainS === undefined ? undefined : seconds('--drain-s', o.drainS);
   const deregistration = deregistrationFor(o);
   const dockerfile = o.dockerfile === undefined ? undefined : readDockerfile(o.dockerfile);
-  const model = buildModel(readInputs(o.paths), dockerfile);
+  const objects = readInputs(o.paths);
+  let model = buildModel(objects, dockerfile);
+  // no --dockerfile: the images' own Dockerfiles, where the repository's skaffold.yaml says which they are
+  const found = dockerfile ? undefined : discoverDockerfiles(o.paths, model.workloads.flatMap((w) => w.containers.map((c) => c.spec.image)).filter((i): i is string => typeof i === 'string'));
+  if (found?.byImage.size) model = buildModel(objects, undefined, found.byImage);
   const ctx = new RuleContext(model, new Evidence(), deregistration, drainS);
   for (const rules of RULE_SETS) rules(ctx);
-  return { findings: ctx.findings.sort(order), ignored: model.ignored };
+  return { findings: ctx.findings.sort(order), ignored: model.ignored, ...(found?.notes.length ? { dockerfiles: found.notes } : {}) };
 }

@@ -25,6 +25,8 @@ export interface Finding {
 export interface DoctorReport {
   findings: Finding[];
   ignored: { file: string; kind: string; name: string }[];
+  /** Dockerfiles found for the input's images (skaffold.yaml), when no --dockerfile was given */
+  dockerfiles?: DockerfileNote[];
 }
 
 export interface DoctorOptions {
@@ -41,4 +43,17 @@ export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 /** error > warning > info: a finding counts for --fail-on S when its rank is at least S's. */
 export function severityRank(s: Severity): number {
   return SEVERITIES.length - SEVERITIES.indexOf(s);
+}
+
+/**
+ * Which Dockerfile the doctor read for an image without --dockerfile (found through skaffold.yaml), or why
+ * none: `read`, `missing` (the mapped file is not there), `unreadable` (not a Dockerfile, or a skaffold.yaml
+ * that does not parse), `no-dockerfile` (the artifact is built another way).
+ */
+export interface DockerfileNote {
+  image?: string;
+  dockerfile?: string;
+  skaffold: string;
+  status: 'read' | 'missing' | 'unreadable' | 'no-dockerfile';
+  message: string;
 }

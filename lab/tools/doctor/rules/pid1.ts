@@ -2,7 +2,7 @@ import { containerName, type RuleContext } from '../context.js';
 import { RULES, type RuleId } from '../catalog.js';
 import { isSimple, PACKAGE_MANAGERS, shapeOf, shellBehaviour, shellKind, shellStaysPid1, TRAPS_TERM, withExecLast, words, type CommandShape } from '../command.js';
 import { imageArgv, type DockerfileInfo, type EntrypointScript, type ImageCommand } from '../dockerfile.js';
-import type { Container } from '../model.js';
+import { dockerfileFor, type Container } from '../model.js';
 import { execArgv, execFormFor, resolveScript, type PackageJson } from '../package-scripts.js';
 import type { Severity } from '../types.js';
 
@@ -78,7 +78,7 @@ function manifestCommand(ctx: RuleContext, c: Container): void {
   const p = ctx.profile(c);
   const cmd = p.command;
   if (!cmd || cmd.from !== 'command') return; // the Dockerfile rule covers the image's own command
-  const f = wrapperFinding(cmd, c.spec.image, ctx.model.dockerfile?.packageJson, 'command:', containerName(c));
+  const f = wrapperFinding(cmd, c.spec.image, dockerfileFor(ctx.model, c)?.packageJson, 'command:', containerName(c));
   if (!f) return;
   const sigkills = ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills], ['resets in the deploy window', (s) => s.windowCounts.reset]]);
   // the fixed argv replaces command and args together (args were part of what ran)
@@ -90,7 +90,7 @@ function manifestCommand(ctx: RuleContext, c: Container): void {
 function wrapped(c: Container, ctx: RuleContext): boolean {
   const cmd = ctx.profile(c).command;
   if (!cmd) return false;
-  const image = cmd.from === 'command' ? c.spec.image : ctx.model.dockerfile?.image;
+  const image = cmd.from === 'command' ? c.spec.image : dockerfileFor(ctx.model, c)?.image;
   return wrapperFinding(cmd, image, undefined, 'command:', '') !== undefined;
 }
 
@@ -152,14 +152,17 @@ function dockerfileFinding(df: DockerfileInfo): DockerfileFinding | undefined {
   return { ic, id, severity: f.severity, why: f.why, fix: ic.instruction === 'ENTRYPOINT' ? f.fix.replace(/\bCMD\b/g, 'ENTRYPOINT') : f.fix };
 }
 
+/** Each Dockerfile read (--dockerfile, or the ones found for the input's images) once. */
 function dockerfileCommand(ctx: RuleContext): void {
-  const df = ctx.model.dockerfile;
-  const f = df && dockerfileFinding(df);
-  if (!df || !f) return;
-  ctx.push({
-    id: f.id, lever: RULES[f.id].lever, severity: f.severity, file: df.file, object: `Dockerfile/${f.ic.instruction}`, path: `${f.ic.instruction} (line ${f.ic.line})`,
-    why: `${f.why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix: f.fix,
-  }, f.ic.line);
+  const all = new Set([ctx.model.dockerfile, ...ctx.model.imageDockerfiles.values()]);
+  for (const df of all) {
+    const f = df && dockerfileFinding(df);
+    if (!df || !f) continue;
+    ctx.push({
+      id: f.id, lever: RULES[f.id].lever, severity: f.severity, file: df.file, object: `Dockerfile/${f.ic.instruction}`, path: `${f.ic.instruction} (line ${f.ic.line})`,
+      why: `${f.why}; ${ctx.evidence.cite('without-pid1', [['SIGKILLs', (s) => s.sigkills]])}.`, fix: f.fix,
+    }, f.ic.line);
+  }
 }
 
 /**
@@ -171,7 +174,7 @@ export function sigtermBlockedBy(ctx: RuleContext, c: Container): RuleId | undef
   const p = ctx.profile(c);
   if (p.sigterm === 'not-handled') return 'pid1-no-sigterm-handler';
   const cmd = p.command;
-  const df = ctx.model.dockerfile;
+  const df = dockerfileFor(ctx.model, c);
   if (cmd?.from === 'command') {
     const f = wrapperFinding(cmd, c.spec.image, df?.packageJson, 'command:', '');
     return f?.severity === 'error' ? f.id : undefined;
