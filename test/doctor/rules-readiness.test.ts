@@ -118,14 +118,15 @@ test('an app\'s own wait after SIGTERM counts as its preStop: podinfo (3 s unles
   assert.doesNotMatch(debug!.why, /podinfo's own wait/);
 });
 
-test('where a pid1 error says SIGTERM never reaches the app, the preStop finding is info and says so; where it arrives, an error', async () => {
+test('where a pid1 error says PID 1 ignores SIGTERM, the preStop finding is info and says so; where it arrives, an error', async () => {
   // emojivoto's image: shell-form ENTRYPOINT on debian (dash stays PID 1)
   const emoji = join(REAL, 'emojivoto/kustomize/deployment/emoji.yml');
   const withImage = await runDoctor({ paths: [emoji], dockerfile: join(REAL, 'emojivoto/Dockerfile') });
   assert.equal(byId(withImage, 'pid1-dockerfile-shell-form')[0]?.severity, 'error');
   const [soft] = byId(withImage, 'readiness-prestop-missing');
   assert.equal(soft?.severity, 'info');
-  assert.match(soft!.why, /SIGTERM never reaches the app today, pid1-dockerfile-shell-form/);
+  assert.match(soft!.why, /today PID 1 ignores SIGTERM, pid1-dockerfile-shell-form, so the pod serves on until the SIGKILL at the end of its 30 s grace period/);
+  assert.match(soft!.why, /once PID 1 is fixed this preStop is needed: apply it together with that fix/);
   assert.deepEqual(soft!.patch?.[0]?.value, { sleep: { seconds: 3 } }, 'the preStop is still the fix to apply with the pid1 one');
   assert.equal(byId(await runDoctor({ paths: [emoji] }), 'readiness-prestop-missing')[0]?.severity, 'error');
   // a manifest command: dash as PID 1 in front of node, against node as PID 1
@@ -134,4 +135,14 @@ test('where a pid1 error says SIGTERM never reaches the app, the preStop finding
   assert.equal(byId(dash, 'readiness-prestop-missing')[0]?.severity, 'info');
   const direct = await served(goodServed({ image: 'node:20', command: ['node', 'server.js'], lifecycle: undefined }));
   assert.equal(byId(direct, 'readiness-prestop-missing')[0]?.severity, 'error');
+});
+
+test('npm as PID 1 is an error of its own, but not one that keeps the app serving: npm passes SIGTERM on and the app dies with it, so the preStop finding stays an error', async () => {
+  const npm = await served(goodServed({ image: 'node:20', command: ['npm', 'start'], lifecycle: undefined }));
+  assert.equal(byId(npm, 'pid1-package-manager')[0]?.severity, 'error');
+  assert.equal(byId(npm, 'readiness-prestop-missing')[0]?.severity, 'error');
+  // behind `sh -c` on a Debian image dash stays PID 1 and ignores SIGTERM: then the app does serve on
+  const dashNpm = await served(goodServed({ image: 'node:20', command: ['sh', '-c', 'npm start'], lifecycle: undefined }));
+  assert.equal(byId(dashNpm, 'pid1-package-manager')[0]?.severity, 'error');
+  assert.equal(byId(dashNpm, 'readiness-prestop-missing')[0]?.severity, 'info');
 });

@@ -5,6 +5,7 @@ import { imageArgv, type DockerfileInfo } from './dockerfile.js';
 import { simpleCommands } from './shell-words.js';
 import { builtinShutdownDelay } from './shutdown-delay.js';
 import { nodeSigterm } from './node-sigterm.js';
+import { pythonSigterm } from './python-sigterm.js';
 import type { Container } from './model.js';
 
 // What the doctor knows about the app in a container, from the manifest alone: its command, the
@@ -90,9 +91,9 @@ function sigtermOf(shape: CommandShape | undefined, lab: AppProfile['lab'], df: 
   }
   if (shape?.init) return { sigterm: 'handled', sigtermWhy: `${shape.init} is PID 1 and forwards SIGTERM` };
   if (shape && HANDLES_SIGTERM.has(shape.program)) return { sigterm: 'handled', sigtermWhy: `${shape.program} handles SIGTERM` };
-  // node itself as PID 1 (a shell in front is the wrapper rules' finding): its sources say whether it listens
-  const node = shape && !shape.shell ? nodeSigterm(shape.program, shape.programArgs, df) : undefined;
-  if (node) return node;
+  // node or python itself as PID 1 (a shell in front is the wrapper rules' finding): its sources say whether it handles SIGTERM
+  const own = shape && !shape.shell ? nodeSigterm(shape.program, shape.programArgs, df) ?? pythonSigterm(shape.program, shape.programArgs, df) : undefined;
+  if (own) return own;
   return { sigterm: 'unknown', sigtermWhy: shape ? `the manifest cannot tell whether ${shape.program || 'the program'} handles SIGTERM` : df ? `${df.file} sets no CMD or ENTRYPOINT, so the base image ${df.image ?? ''}'s own command runs, which the doctor does not know` : 'the command comes from the image, which the doctor did not read (pass --dockerfile, or keep a skaffold.yaml naming its Dockerfile near the manifests)' };
 }
 

@@ -166,9 +166,20 @@ function dockerfileCommand(ctx: RuleContext): void {
 }
 
 /**
- * The pid1 error that says SIGTERM never reaches the app in `c`, if the doctor reports one: a shell or a
- * package manager that does not pass it on, or an app without a handler. Until that is fixed the app
- * serves on until the SIGKILL, so the readiness rules' preStop advice is moot (readiness.ts).
+ * Whether the app behind this pid1 error serves on until the SIGKILL: a shell that stays PID 1 (no
+ * handler, so the kernel drops SIGTERM) or an app without a handler, yes. npm/yarn/pnpm as PID 1 do get
+ * SIGTERM and pass it to the script's `sh -c`, which dies of it; the package manager then exits and the
+ * app dies with the namespace at once, undrained (docs/doctor.md, "PID 1: what each shell does"): its
+ * listener is gone early, so a preStop still matters there.
+ */
+function servesUntilSigkill(id: RuleId, shape: CommandShape | undefined, image: string | undefined): boolean {
+  return id !== 'pid1-package-manager' || (shape?.shell !== undefined && shellStaysPid1(shape.shell, image) !== 'no');
+}
+
+/**
+ * The pid1 error that says PID 1 ignores SIGTERM in `c`, if the doctor reports one: a shell that stays
+ * PID 1, or an app without a handler. Until that is fixed the app serves on until the SIGKILL at the end
+ * of the grace period, so no listener closes early and the preStop findings are info (readiness.ts).
  */
 export function sigtermBlockedBy(ctx: RuleContext, c: Container): RuleId | undefined {
   const p = ctx.profile(c);
@@ -177,11 +188,11 @@ export function sigtermBlockedBy(ctx: RuleContext, c: Container): RuleId | undef
   const df = dockerfileFor(ctx.model, c);
   if (cmd?.from === 'command') {
     const f = wrapperFinding(cmd, c.spec.image, df?.packageJson, 'command:', '');
-    return f?.severity === 'error' ? f.id : undefined;
+    return f?.severity === 'error' && servesUntilSigkill(f.id, cmd, c.spec.image) ? f.id : undefined;
   }
   // the image's own command: its finding holds unless manifest args replace the CMD it is about
   const f = cmd && df && cmd.from === df.file ? dockerfileFinding(df) : undefined;
-  return f?.severity === 'error' && (f.ic === df?.entrypoint || !Array.isArray(c.spec.args)) ? f.id : undefined;
+  return f?.severity === 'error' && (f.ic === df?.entrypoint || !Array.isArray(c.spec.args)) && servesUntilSigkill(f.id, cmd, df?.image) ? f.id : undefined;
 }
 
 export function pid1Rules(ctx: RuleContext): void {

@@ -7,8 +7,9 @@ import { sigtermBlockedBy } from './pid1.js';
 
 // Readiness: a pod gets traffic only when it can answer (readiness probe), and keeps answering while
 // the routing layer still sends it traffic after its deletion (preStop ≈ 3 × the deregistration
-// delay's p99, sizing.ts, less the app's own wait after SIGTERM). Where a pid1 error says SIGTERM never
-// reaches the app, the preStop findings are info: nothing closes early until that is fixed. Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1
+// delay's p99, sizing.ts, less the app's own wait after SIGTERM). Where a pid1 error says PID 1 ignores
+// SIGTERM, the preStop findings are info: nothing closes early until that is fixed (with the Dockerfile
+// from --dockerfile or found through skaffold.yaml). Probe defaults: periodSeconds 10, failureThreshold 3, timeoutSeconds 1
 // (Kubernetes Probe API).
 
 const PROBE_DEFAULTS = { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 1, successThreshold: 1, initialDelaySeconds: 0 };
@@ -53,7 +54,7 @@ function preStop(ctx: RuleContext, c: Container): void {
     + 'readiness-probe timing adds nothing: a terminating endpoint is never ready (EndpointSlice API, EndpointConditions)';
   const blocked = routing === 'metrics' ? undefined : sigtermBlockedBy(ctx, c);
   const soft = routing === 'metrics' ? { severity: 'info' as const, note: METRICS_ONLY_NOTE }
-    : blocked ? { severity: 'info' as const, note: ` (info: SIGTERM never reaches the app today, ${blocked}, so it serves on until the SIGKILL and no listener closes early; apply this with that fix)` }
+    : blocked ? { severity: 'info' as const, note: ` (info: today PID 1 ignores SIGTERM, ${blocked}, so the pod serves on until the SIGKILL at the end of its ${p.graceS.value} s grace period and no listener closes early; once PID 1 is fixed this preStop is needed: apply it together with that fix)` }
       : { severity: undefined, note: '' };
   const lead = blocked ? 'has no wait before SIGTERM: once SIGTERM reaches it, it will close its listener while endpoints are still being removed and traffic still arrives'
     : 'gets SIGTERM while endpoints are still being removed, so it closes its listener while traffic still arrives';
