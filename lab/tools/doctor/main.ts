@@ -9,7 +9,7 @@ import { SEVERITIES, severityRank, type DoctorOptions, type Severity } from './t
 // `npm run lab -- doctor <file|dir|->...`: exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
 
 export const DOCTOR_OPTIONS = {
-  dockerfile: { type: 'string', arg: 'F', help: "also check the image's CMD/ENTRYPOINT (used for containers without a command)" },
+  dockerfile: { type: 'string', arg: 'F', help: "also check the image's CMD/ENTRYPOINT (used for containers without a command); without it, each image's Dockerfile is found through a skaffold.yaml near the manifests" },
   lb: { type: 'string', arg: 'PROFILE', help: `your routing path, to size preStop from its deregistration delay: ${LB_PROFILES.map((p) => p.id).join(', ')} (default: ${DEFAULT_LB}, said in the output)` },
   'deregistration-s': { type: 'string', arg: 'N', help: 'your measured deregistration delay p99, seconds (overrides --lb)' },
   'drain-s': { type: 'string', arg: 'N', help: "the app's drain deadline, seconds, when no known env var says it" },
