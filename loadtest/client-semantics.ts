@@ -59,6 +59,27 @@ export function goRetries(a: FailedAttempt): boolean {
 /** The bound on resends of one request: Go's is the idle pool's size; the lab's loop is bounded anyway. */
 export const MAX_GO_RESENDS = 8;
 
+/**
+ * How long a client keeps an idle keep-alive connection for reuse, as undici Pool options.
+ * - `go`: k6's Transport (grafana/k6 internal/js/runner.go, read at commit 87883075ccd5) sets no
+ *   `IdleConnTimeout`, which golang/go src/net/http/transport.go documents as "Zero means no limit"
+ *   (net/http's DefaultTransport sets 90 s; both outlast every idle gap of the lab's runs). Go's
+ *   Transport never reads the server's `Keep-Alive: timeout=` hint: an idle connection stays in its
+ *   pool until the server's FIN arrives, so a request may be written just as the server closes it.
+ *   undici honours the hint unless the threshold it subtracts from it is so negative that its cap wins
+ *   (undici lib/dispatcher/client-h1.js: min(hint − keepAliveTimeoutThreshold, keepAliveMaxTimeout);
+ *   client.js accepts any finite threshold), so the hint is ignored, as Go does.
+ * - `node`: undici's own defaults (the hint minus 2 s, capped at 600 s; 4 s without a hint): a
+ *   Node client closes an idle connection before a server that announces its timeout does.
+ */
+export function idleOptions(client: ClientName): { keepAliveTimeout?: number; keepAliveMaxTimeout?: number; keepAliveTimeoutThreshold?: number } {
+  if (client === 'node') return {};
+  return { keepAliveTimeout: GO_IDLE_MS, keepAliveMaxTimeout: GO_IDLE_MS, keepAliveTimeoutThreshold: -GO_IDLE_MS };
+}
+
+/** k6's "no limit", as a finite undici timeout: a day, longer than any run of the lab. */
+export const GO_IDLE_MS = 86_400_000;
+
 /** `--client` value check, for options that arrive as data (the CLI's choice option checks the same list). */
 export function isClientName(v: unknown): v is ClientName {
   return typeof v === 'string' && (CLIENTS as readonly string[]).includes(v);

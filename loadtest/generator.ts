@@ -6,7 +6,7 @@ import { ArrivalSchedule, type RateProfile } from './arrivals.js';
 import { RequestMix } from './mix.js';
 import type { AcceptedJob, PathKind, RequestRecord } from './records.js';
 import type { Scenario } from './scenario.js';
-import { DEFAULT_CLIENT, MAX_GO_RESENDS, goRetries, isReplayable, type ClientName } from './client-semantics.js';
+import { DEFAULT_CLIENT, MAX_GO_RESENDS, goRetries, idleOptions, isReplayable, type ClientName } from './client-semantics.js';
 import { ATTEMPT_HEADER, beginAttempt, endAttempt, responseByteArrived, type AttemptSocket } from './socket-tags.js';
 
 /** Where arrivals go. With several targets, arrival i goes to targets[i % n] (an even split). */
@@ -95,6 +95,8 @@ export class LoadGenerator {
           pipelining: this.keepAlive ? 1 : 0,
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
+          // how long an idle connection stays in the pool: Go's (ignores the server's hint) or Node's
+          ...idleOptions(this.client),
         }),
     );
   }
