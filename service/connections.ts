@@ -7,6 +7,8 @@ export type CloseReason = 'idle' | 'after-response' | 'forced';
 
 interface SocketState {
   busy: number;
+  /** epoch ms the socket last became idle: its opening, or the end of its last response */
+  idleSince: number;
   closing?: CloseReason;
 }
 
@@ -59,7 +61,7 @@ export class ConnectionTracker {
   /** `event` is 'connection' for HTTP, 'secureConnection' for an HTTPS server (the socket requests see). */
   watch(server: Server, event: 'connection' | 'secureConnection' = 'connection'): void {
     server.on(event, (socket: Socket) => {
-      this.#sockets.set(socket, { busy: 0 });
+      this.#sockets.set(socket, { busy: 0, idleSince: Date.now() });
       socket.once('close', () => this.#socketClosed(socket));
     });
   }
@@ -73,7 +75,7 @@ export class ConnectionTracker {
     res.once('close', () => {
       this.#inFlight.delete(r);
       if (this.#counting && res.writableFinished) this.#answered(r, res.statusCode);
-      if (st) st.busy--;
+      if (st && --st.busy === 0) st.idleSince = Date.now();
       onDone(r);
       this.#checkEmpty();
     });
@@ -99,6 +101,11 @@ export class ConnectionTracker {
   /** Sockets with no request in flight right now. */
   idleSockets(): Socket[] {
     return [...this.#sockets].filter(([, st]) => st.busy === 0).map(([s]) => s);
+  }
+
+  /** When `socket` last became idle (epoch ms); undefined once it is gone. */
+  idleSince(socket: Socket): number | undefined {
+    return this.#sockets.get(socket)?.idleSince;
   }
 
   /** Marks sockets that a server-side idle close is about to end, so the close is counted as such. */

@@ -4,6 +4,15 @@ import { parseFixes, type Fixes } from '../common/levers.js';
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * `jitter`: idle sockets are destroyed as the listener closes, at random moments over CLOSE_JITTER_MS
+ * (surge), or all at once. `client-window`: idle sockets stay open; the next request on one is answered
+ * with `Connection: close`, and one still idle is closed only once its client's idle window has passed
+ * since its last response, or at the latest SHUTDOWN_DEADLINE_MS − 1 s after the signal.
+ */
+export const IDLE_CLOSE_MODES = ['jitter', 'client-window'] as const;
+export type IdleClose = (typeof IDLE_CLOSE_MODES)[number];
+
 /** Everything the service reads from its environment, validated once at start. */
 export interface ServiceEnv {
   readonly port: number;
@@ -14,6 +23,10 @@ export interface ServiceEnv {
   readonly drainDelayMs: number;
   readonly shutdownDeadlineMs: number;
   readonly closeJitterMs: number;
+  /** How a draining pod ends idle keep-alive sockets once its listener closed (IDLE_CLOSE; docs/service.md). */
+  readonly idleClose: IdleClose;
+  /** client-window: how long a client may keep a connection idle before it drops it itself (CLIENT_IDLE_WINDOW_MS). */
+  readonly clientIdleWindowMs: number;
   readonly slowMaxMs: number;
   readonly redisConnectTimeoutMs: number;
   /** Idle keep-alive sockets close after this long; must outlive every proxy's upstream idle timeout in front (lab/tools/doctor/idle-timeouts.ts). */
@@ -56,6 +69,13 @@ export function parseServiceEnv(env: Env): ServiceEnv {
   if (headersTimeoutMs <= keepAliveTimeoutMs) {
     throw new LabError('LAB_BAD_ENV', `HEADERS_TIMEOUT_MS=${headersTimeoutMs} must be greater than KEEPALIVE_TIMEOUT_MS=${keepAliveTimeoutMs} (a reused idle socket must not hit the headers timeout first)`);
   }
+  const idleClose = envString(env, 'IDLE_CLOSE', 'jitter');
+  if (!(IDLE_CLOSE_MODES as readonly string[]).includes(idleClose)) {
+    throw new LabError('LAB_BAD_ENV', `IDLE_CLOSE="${idleClose}" must be one of ${IDLE_CLOSE_MODES.join(', ')}`);
+  }
+  // No client keeps a connection idle longer than the server lets it: the server's own keep-alive
+  // timeout bounds every client's window, so it is the default.
+  const clientIdleWindowMs = envInt(env, 'CLIENT_IDLE_WINDOW_MS', keepAliveTimeoutMs, 0, 3_600_000);
   const configFile = envString(env, 'CONFIG_FILE', '');
   return {
     port: envInt(env, 'PORT', 3000, 0, 65535),
@@ -66,6 +86,8 @@ export function parseServiceEnv(env: Env): ServiceEnv {
     drainDelayMs,
     shutdownDeadlineMs,
     closeJitterMs: envInt(env, 'CLOSE_JITTER_MS', 500, 0, 60_000),
+    idleClose: idleClose as IdleClose,
+    clientIdleWindowMs,
     slowMaxMs: envInt(env, 'SLOW_MAX_MS', 30_000, 0, 600_000),
     redisConnectTimeoutMs: envInt(env, 'REDIS_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
     keepAliveTimeoutMs,

@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     event: 'listening', host: env.host, port: typeof addr === 'object' && addr ? addr.port : env.port,
     fixes: formatFixes(env.fixes), redisUrl: redactUrl(env.redisUrl), queue: env.queueName,
     drainDelayMs: env.drainDelayMs, shutdownDeadlineMs: env.shutdownDeadlineMs, closeJitterMs: env.closeJitterMs,
+    idleClose: env.idleClose, clientIdleWindowMs: env.clientIdleWindowMs,
     eventsIntervalMs: env.eventsIntervalMs, streamDrainMs: env.streamDrainMs, uploadBytesPerS: env.uploadBytesPerS,
   }, `service listening on ${env.host}:${env.port} with LAB_FIXES=${formatFixes(env.fixes)}`);
 }

@@ -1,4 +1,4 @@
-import { Server as NetServer } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatFixes } from '../common/levers.js';
@@ -13,6 +13,8 @@ import { EXIT_CLEAN, EXIT_GUARDIAN, EXIT_SECOND_SIGNAL, EXIT_UNCAUGHT } from '..
 export { EXIT_CLEAN, EXIT_GUARDIAN, EXIT_SECOND_SIGNAL } from '../common/exit-codes.js';
 
 const REPORTED_REQUESTS = 20;
+/** client-window: the last idle socket closes this long before the guardian deadline, leaving time to close the dependencies. */
+export const IDLE_CLOSE_MARGIN_MS = 1000;
 
 /**
  * The shutdown levers of one service process (see docs/service.md):
@@ -23,6 +25,9 @@ const REPORTED_REQUESTS = 20;
  *   without it: close Redis and exit, as many services do;
  * - requeue: the budget that routes check before starting work (see routes/requeue.ts);
  * - surge: idle keep-alive sockets close spread over CLOSE_JITTER_MS instead of all at once.
+ * IDLE_CLOSE=client-window (with drain) keeps idle sockets open past the listener's close instead:
+ * a request on one is answered with Connection: close, and one still idle closes after its client's
+ * idle window, capped to leave IDLE_CLOSE_MARGIN_MS of the deadline.
  * A second signal during shutdown exits at once (71). The shutdown runs once.
  * An uncaught exception or unhandled rejection runs the same shutdown (readiness failed at once,
  * the guardian armed whatever the levers) and exits 72 instead of 0.
@@ -136,23 +141,53 @@ export class Shutdown {
   #closeListeners(): void {
     const { env, log, tracker } = this.#ctx;
     const jitterMs = env.fixes.has('surge') ? env.closeJitterMs : 0;
+    const window = env.idleClose === 'client-window';
     const idle = tracker.idleSockets();
     for (const server of this.#servers) {
       const done = () => undefined; // ERR_SERVER_NOT_RUNNING from a server that never listened is harmless here
-      if (jitterMs > 0) {
+      if (jitterMs > 0 || window) {
         // Node >= 19's http.Server.close() also destroys every idle keep-alive socket at the same
-        // instant: the thundering reconnect the surge lever exists to avoid. net.Server's close
-        // stops only the listener; the idle sockets are closed below, spread over the window.
+        // instant: the thundering reconnect the surge lever exists to avoid, and the idle-close race
+        // client-window waits out. net.Server's close stops only the listener; the idle sockets are
+        // closed below.
         NetServer.prototype.close.call(server, done);
       } else {
         tracker.markIdleClose(idle);
         server.close(done);
       }
     }
-    log.info({ event: 'listener-closed', openSockets: tracker.openSockets, idleSockets: idle.length, inFlight: tracker.inFlightCount, jitterMs }, `listener closed; ${idle.length} idle keep-alive sockets closing${jitterMs > 0 ? ` over ${jitterMs} ms` : ' now'}`);
+    if (window) {
+      this.#closeIdleAfterWindow(idle, jitterMs);
+      return;
+    }
+    log.info({ event: 'listener-closed', openSockets: tracker.openSockets, idleSockets: idle.length, inFlight: tracker.inFlightCount, jitterMs, idleClose: env.idleClose }, `listener closed; ${idle.length} idle keep-alive sockets closing${jitterMs > 0 ? ` over ${jitterMs} ms` : ' now'}`);
     if (jitterMs > 0) {
       for (const socket of idle) setTimeout(() => tracker.closeIfIdle(socket), Math.random() * jitterMs);
     }
+  }
+
+  /**
+   * client-window: a client drops a connection it kept idle for its own idle window, and one that
+   * is reused gets this pod's Connection: close (lifecycleHook) and closes after that response;
+   * either way no request is written onto a socket this pod is closing. Only a socket still idle
+   * when the window cannot be waited out (the cap, IDLE_CLOSE_MARGIN_MS before the deadline) is
+   * closed by the pod, spread over the surge window ending at the cap.
+   */
+  #closeIdleAfterWindow(idle: readonly Socket[], jitterMs: number): void {
+    const { env, log, tracker } = this.#ctx;
+    const now = Date.now();
+    const capAt = Math.max(now, this.#signalAt + env.shutdownDeadlineMs - IDLE_CLOSE_MARGIN_MS);
+    let capped = 0;
+    for (const socket of idle) {
+      const windowEnd = (tracker.idleSince(socket) ?? now) + env.clientIdleWindowMs;
+      const at = windowEnd < capAt ? windowEnd : capAt - Math.random() * Math.min(jitterMs, capAt - now);
+      if (windowEnd >= capAt) capped++;
+      setTimeout(() => tracker.closeIfIdle(socket), Math.max(0, at - now));
+    }
+    log.info({
+      event: 'listener-closed', openSockets: tracker.openSockets, idleSockets: idle.length, inFlight: tracker.inFlightCount, jitterMs,
+      idleClose: env.idleClose, clientIdleWindowMs: env.clientIdleWindowMs, capMs: capAt - this.#signalAt, capped,
+    }, `listener closed; ${idle.length} idle keep-alive sockets stay open until their client's ${env.clientIdleWindowMs} ms idle window ends (${capped} capped at +${capAt - this.#signalAt} ms after the signal); a request on one is answered with Connection: close`);
   }
 
   async #closeDep(name: string, order: number, close: () => Promise<void>): Promise<void> {

@@ -47,6 +47,8 @@ test('bad environment values refuse to start, naming the variable', async () => 
     [{ REDIS_URL: 'http://127.0.0.1:6379' }, /REDIS_URL=.* must use redis:\/\//],
     [{ QUEUE_NAME: 'a:b' }, /QUEUE_NAME="a:b" must match/],
     [{ KEEPALIVE_TIMEOUT_MS: '0' }, /KEEPALIVE_TIMEOUT_MS=0 is out of range/],
+    [{ IDLE_CLOSE: 'later' }, /IDLE_CLOSE="later" must be one of jitter, client-window/],
+    [{ CLIENT_IDLE_WINDOW_MS: '-1' }, /CLIENT_IDLE_WINDOW_MS=-1 is out of range/],
     [{ KEEPALIVE_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '5000' }, /HEADERS_TIMEOUT_MS=5000 must be greater than KEEPALIVE_TIMEOUT_MS=5000/],
     [{ KEEPALIVE_TIMEOUT_MS: '80000' }, /HEADERS_TIMEOUT_MS=73000 must be greater than KEEPALIVE_TIMEOUT_MS=80000/],
   ];
