@@ -44,11 +44,21 @@ export const AFTER_KEEPALIVE_5S: Arm = {
   serviceEnv: { KEEPALIVE_TIMEOUT_MS: '5000', HEADERS_TIMEOUT_MS: '60000' },
 };
 
+/**
+ * `after` with the draining pod's idle keep-alive sockets kept open past the listener's close
+ * (IDLE_CLOSE=client-window, service/shutdown.ts) instead of destroyed over CLOSE_JITTER_MS: issue 24's
+ * "server's half", measured against `after` by `npm run lab -- idle-close`.
+ */
+export const AFTER_IDLE_WINDOW: Arm = {
+  name: 'after-idle-window', levers: [...LEVERS], components: KEEPALIVE, title: 'after with idle sockets closed only after the client\'s idle window',
+  serviceEnv: { IDLE_CLOSE: 'client-window' },
+};
+
 /** Ladder order: before, then one lever added at a time, ending at after. */
 export const LADDER: readonly Arm[] = [BEFORE, ...ladder, AFTER];
 /** after, then all-but-one for each lever. */
 export const LEAVE_ONE_OUT: readonly Arm[] = [AFTER, ...leaveOneOut];
-export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut, AFTER_KEEPALIVE_5S];
+export const ARMS: readonly Arm[] = [BEFORE, ...ladder, AFTER, ...leaveOneOut, AFTER_KEEPALIVE_5S, AFTER_IDLE_WINDOW];
 
 export function findArm(name: string): Arm {
   const arm = ARMS.find((a) => a.name === name);
