@@ -37,6 +37,7 @@ export const COMMANDS: Record<string, Command> = {
   keepalive: { load: async () => (await import('./experiments/keepalive/main.js')).keepalive, bin: false, about: '' },
   'route-retry': { load: async () => (await import('./experiments/route-retry/main.js')).routeRetry, bin: false, about: '' },
   clients: { load: async () => (await import('./experiments/clients/main.js')).clients, bin: false, about: '' },
+  'idle-close': { load: async () => (await import('./experiments/idle-close/main.js')).idleClose, bin: false, about: '' },
 };
 const NAMES = Object.keys(COMMANDS);
 const USAGE = labUsage(NAMES);

@@ -6,6 +6,7 @@ import { writeResults, type KmjSummary } from '../experiments/kill-mid-job/repor
 import { keepAliveFiles, type KeepAliveSummary } from '../experiments/keepalive/report.js';
 import { routeRetryFiles, type RouteRetrySummary } from '../experiments/route-retry/report.js';
 import { clientsFiles, type ClientsSummary } from '../experiments/clients/report.js';
+import { idleCloseFiles, type IdleCloseSummary } from '../experiments/idle-close/report.js';
 
 // The other experiments' tables, re-rendered from their stored summary.json by the report (charts
 // that need a run's raw series are the run's own). Each returns the files it changed.
@@ -33,6 +34,7 @@ export function regenerateExperimentTables(resultsDir: string): string[] {
   written.push(...rewrite(resultsDir, 'keepalive', (s) => keepAliveFiles(s as KeepAliveSummary)));
   written.push(...rewrite(resultsDir, 'route-retry', (s) => routeRetryFiles(s as RouteRetrySummary)));
   written.push(...rewrite(resultsDir, 'clients', (s) => clientsFiles(s as ClientsSummary)));
+  written.push(...rewrite(resultsDir, 'idle-close', (s) => idleCloseFiles(s as IdleCloseSummary)));
   return written;
 }
 
