@@ -5,7 +5,7 @@ REPS ?= 1
 LAB := node dist/lab/cli.js
 LAB_ARGS := --target $(TARGET) $(if $(L7),--l7 $(L7)) $(if $(filter-out 1,$(REPS)),--reps $(REPS)) $(if $(RATE),--rate $(RATE)) $(if $(DEPLOYS),--deploys $(DEPLOYS))
 
-.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples stress guardian keepalive route-retry clients
+.PHONY: deps build test before after ladder leave-one-out report render kill-mid-job reload-vs-restart reconnect tune cluster clean-cluster bench doctor triage graph long-lived check check-examples stress guardian keepalive route-retry clients idle-close
 
 deps:
 	@scripts/ensure-deps.sh $(TARGET)
@@ -37,6 +37,9 @@ route-retry: build
 
 clients: build
 	$(LAB) clients $(if $(filter-out 1,$(REPS)),--reps $(REPS))
+
+idle-close: build
+	$(LAB) idle-close
 
 ladder: build
 	$(LAB) ladder $(LAB_ARGS)

@@ -57,3 +57,23 @@ test('the table and CSV are a function of summary.json alone (the report re-rend
   assert.match(keepAliveChart(s), /<title>the app closes an idle connection after 6000 ms<\/title>/);
   assert.equal(keepAliveCsv(s).split('\n')[0], 'rate /s,arm,window,method,requests via ingress,failed,upstream tries,on a reused connection,reused near the app\'s close,keep-alive races,races retried,races answered 502');
 });
+
+test('the L4 path: raw failures, those on a reused connection before any response byte, the client\'s resends and what it reported, by window and method', () => {
+  const l4 = (t: number, route: string, extra: Partial<RequestRecord>): RequestRecord => ({ ...rec(t, route, 'ok', 'l4'), ...extra });
+  const c = countRun({
+    attempts: [],
+    records: [
+      l4(1000, 'fast', { reused: true, respByte: true }), // steady: fine
+      l4(1500, 'fast', { reused: true, respByte: false, retries: 1, rawClass: 'reset', class: 'ok' }), // steady: a race Go resent
+      l4(2100, 'jobs', { reused: true, respByte: false, class: 'reset' }), // deploy: a race on a POST, reported
+      l4(2200, 'fast', { reused: false, respByte: false, class: 'refused' }), // deploy: the rollout's, on a fresh connection
+      rec(2300, 'fast', 'http_502'), // the ingress path: not counted here
+    ],
+    methodOf, window: { start: 2000, end: 3000 }, closeMs: 6000, terminatingAt: new Map(), startedAt: 1000,
+  });
+  const row = (w: string, m: string) => c.l4Rows!.find((r) => r.window === w && r.method === m)!;
+  assert.deepEqual(row('steady', 'GET'), { window: 'steady', method: 'GET', requests: 2, raw: 1, races: 1, resent: 1, failed: 0 });
+  assert.deepEqual(row('deploy', 'POST'), { window: 'deploy', method: 'POST', requests: 1, raw: 1, races: 1, resent: 0, failed: 1 });
+  assert.deepEqual(row('deploy', 'GET'), { window: 'deploy', method: 'GET', requests: 1, raw: 1, races: 0, resent: 0, failed: 1 });
+  assert.deepEqual(row('steady', 'POST'), { window: 'steady', method: 'POST', requests: 0, raw: 0, races: 0, resent: 0, failed: 0 });
+});

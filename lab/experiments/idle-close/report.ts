@@ -73,7 +73,7 @@ export function armTotals(s: IdleCloseSummary) {
   });
 }
 
-function verdict(s: IdleCloseSummary): string {
+export function idleCloseVerdict(s: IdleCloseSummary): string {
   const [a, b] = armTotals(s);
   if (!a || !b) return '';
   const rate = (x: { raw: number; requests: number }) => (x.requests ? `${x.raw} in ${x.requests} (${((x.raw / x.requests) * 1e5).toFixed(1)} per 100,000)` : 'no requests');
@@ -81,11 +81,12 @@ function verdict(s: IdleCloseSummary): string {
     + `Idle sockets the pods closed: ${a.idleClosed} vs ${b.idleClosed}; pod shutdown median ${Math.round(a.shutdownMs)} ms vs ${Math.round(b.shutdownMs)} ms.`;
   // Counts this small are Poisson: a difference counts only when the two counts' ~95 % ranges (x ± 2√x) do not overlap.
   const separated = (x: number, y: number) => x - 2 * Math.sqrt(x) > y + 2 * Math.sqrt(y);
-  const better = separated(a.race, b.race);
-  const worse = separated(b.race, a.race);
-  const says = better ? `${b.arm} has fewer races than ${a.arm}, beyond the counts' own noise.`
-    : worse ? `${b.arm} has more races than ${a.arm}, beyond the counts' own noise.`
-      : `The race counts do not differ beyond their own noise (x ± 2√x overlap): this batch does not show that ${b.arm} lowers the raw count, so IDLE_CLOSE stays \`jitter\` by default.`;
+  // requests differ little between arms (same rate and phases), so the counts compare as they are
+  const better = separated(a.raw, b.raw);
+  const worse = separated(b.raw, a.raw);
+  const says = better ? `${b.arm} has fewer raw failures than ${a.arm}, beyond the counts' own noise (x ± 2√x apart).`
+    : worse ? `${b.arm} has more raw failures than ${a.arm}, beyond the counts' own noise (x ± 2√x apart).`
+      : `The raw counts do not differ beyond their own noise (x ± 2√x overlap): this batch does not show that ${b.arm} lowers the raw count, so IDLE_CLOSE stays \`jitter\` by default.`;
   return `${head} ${says}`;
 }
 
@@ -103,7 +104,7 @@ export function idleCloseMarkdown(s: IdleCloseSummary): string {
     '![raw failures and idle sockets closed per arm](chart.svg)', '',
     `| ${COLUMNS.map(([h]) => h).join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`,
     ...s.runs.map((r) => `| ${COLUMNS.map(([, f]) => String(f(r))).join(' | ')} |`), '',
-    verdict(s), '',
+    idleCloseVerdict(s), '',
   ].join('\n');
 }
 

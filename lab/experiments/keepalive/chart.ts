@@ -1,6 +1,6 @@
 import { Svg } from '../../report/svg.js';
 import { IDLE_BUCKET_MS, IDLE_BUCKETS } from './count.js';
-import type { KeepAliveRun, KeepAliveSummary } from './summary.js';
+import { rateText, type KeepAliveRun, type KeepAliveSummary } from './summary.js';
 
 // results/keepalive/chart.svg: one panel per run, the proxy's reused tries by how long their connection
 // had been idle (log scale: almost every reuse is within half a second), the app's measured close and the
@@ -22,7 +22,7 @@ function panel(svg: Svg, run: KeepAliveRun, x: number, y: number, toleranceMs: n
   const xOf = (ms: number) => x + (Math.min(ms, spanMs) / spanMs) * PANEL_W;
   const races = run.rows.reduce((a, r) => a + r.races, 0);
   const reused = run.rows.reduce((a, r) => a + r.reused, 0);
-  svg.text(x, y - 22, `${run.arm} at ${run.rate}/s`, 'font-weight="bold"');
+  svg.text(x, y - 22, `${run.arm} at ${rateText(run.rate)}/s`, 'font-weight="bold"');
   svg.text(x, y - 8, `${reused} reused tries, ${races} keep-alive race(s)${run.closeMs === undefined ? '; no idle close seen' : ''}`, 'fill="#444"');
   for (let d = 0; d <= decades; d++) {
     svg.line(x, x + PANEL_W, yOf(10 ** d), yOf(10 ** d), '#ddd');

@@ -1,9 +1,9 @@
-import type { RequestRecord } from '../../../loadtest/records.js';
+import { rawClassOf, type RequestRecord } from '../../../loadtest/records.js';
 import type { Attempt } from '../../targets/local/ingress.js';
 import { isKeepAliveRace, RACE_TOLERANCE_MS } from '../../targets/local/keepalive-race.js';
 
-// The keepalive experiment's counts for one run, through the ingress only (the L4 path has no proxy
-// pool to race), by window and by method. Besides the races themselves it counts the *exposure*: the
+// The keepalive experiment's counts for one run, by window and by method: through the ingress (the
+// proxy's upstream pool races the app's idle close) and, apart, on the L4 path (the client's own pool does). Besides the races themselves it counts the *exposure*: the
 // reused tries whose connection had been idle within the tolerance of the app's measured close. Each
 // of those was a chance for the race; whether it became one depends on the race window (round trip +
 // event-loop lag), which is microseconds to milliseconds wide on one machine. Exposure with no race
@@ -48,8 +48,26 @@ export interface FailedTry {
   podTerminatingForMs: number | null;
 }
 
+/**
+ * The L4 path, where the client's own pool is what races the app's idle close: no proxy sits between
+ * them. Per window and method: requests, raw failures (before the client's own resends), those with
+ * the race's signature (a reused connection that failed before any response byte), the requests the
+ * client resent (the go client: Go's Transport rule) and the failures it reported.
+ */
+export interface L4Row {
+  window: WindowName;
+  method: string;
+  requests: number;
+  raw: number;
+  races: number;
+  resent: number;
+  failed: number;
+}
+
 export interface RunCounts {
   rows: KeepAliveRow[];
+  /** absent in batches made before the L4 path was counted */
+  l4Rows?: L4Row[];
   idleHistogram: number[];
   failedTries: FailedTry[];
 }
@@ -102,5 +120,21 @@ export function countRun(x: {
     o.races++;
     if (a.last) o.racesAnswered++; else o.racesRetried++;
   }
-  return { rows: [...rows.values()], idleHistogram, failedTries };
+  return { rows: [...rows.values()], l4Rows: countL4(x.records, x.methodOf, which), idleHistogram, failedTries };
+}
+
+function countL4(records: readonly RequestRecord[], methodOf: ReadonlyMap<string, string>, which: (t: number) => WindowName): L4Row[] {
+  const rows = new Map<string, L4Row>();
+  for (const w of WINDOWS) for (const m of new Set(methodOf.values())) rows.set(`${w} ${m}`, { window: w, method: m, requests: 0, raw: 0, races: 0, resent: 0, failed: 0 });
+  for (const r of records) {
+    if (r.path !== 'l4') continue;
+    const o = rows.get(`${which(r.t_sched)} ${methodOf.get(r.route) ?? 'GET'}`)!;
+    o.requests++;
+    const raw = rawClassOf(r) !== 'ok';
+    if (raw) o.raw++;
+    if (raw && r.reused === true && r.respByte === false) o.races++;
+    if (r.retries) o.resent++;
+    if (r.class !== 'ok') o.failed++;
+  }
+  return [...rows.values()];
 }

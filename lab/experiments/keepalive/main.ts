@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadScenario } from '../../../loadtest/scenario.js';
+import { DEFAULT_CLIENT } from '../../../loadtest/client-semantics.js';
 import { parseOrExit } from '../../engine/args.js';
 import { findArm } from '../../engine/arms.js';
 import { loadNow, machineLoad } from '../../engine/machine.js';
@@ -33,7 +34,7 @@ export async function keepalive(argv: string[]): Promise<number> {
   installSignalTeardown(say);
   const base = loadScenario();
   const scenario = { ...base, phases: { ...base.phases, baselineSeconds: o.baselineSeconds, deploys: o.deploys } };
-  const rates = [o.lowRate, o.rate ?? base.rate];
+  const rates = [...(o.l4RatePerMin ? [o.l4RatePerMin / 60] : []), o.lowRate, o.rate ?? base.rate];
   const date = new Date();
   const loadBefore = loadNow();
   const commit = currentCommit(); // at the start: a commit made while it runs is not its code
@@ -75,7 +76,8 @@ export async function keepalive(argv: string[]): Promise<number> {
         });
         const races = counts.rows.reduce((a, r) => a + r.races, 0);
         const exposed = counts.rows.reduce((a, r) => a + r.exposed, 0);
-        progress.log(`${name} at ${rate}/s: app closes idle connections after ${closeMs ?? `> ${KEEPALIVE_PROBE_BOUND_MS}`} ms; ${exposed} tries reused within ${RACE_TOLERANCE_MS} ms of it, ${races} races`);
+        const l4 = (counts.l4Rows ?? []).reduce((a, r) => ({ raw: a.raw + r.raw, races: a.races + r.races }), { raw: 0, races: 0 });
+        progress.log(`${name} at ${rate}/s: app closes idle connections after ${closeMs ?? `> ${KEEPALIVE_PROBE_BOUND_MS}`} ms; ${exposed} tries reused within ${RACE_TOLERANCE_MS} ms of it, ${races} races; L4: ${l4.raw} raw failures, ${l4.races} on a reused connection before any byte`);
       }
     }
   } finally {
@@ -86,7 +88,7 @@ export async function keepalive(argv: string[]): Promise<number> {
     params: {
       arms: [...ARMS], rates, deploys: o.deploys, phases: scenario.phases, mix: scenario.mix.map((m) => `${m.method} ${m.path} ×${m.weight}`),
       toleranceMs: RACE_TOLERANCE_MS, proxy: { id: 'ingress-nginx', idleTimeoutS: proxyIdleTimeout('ingress-nginx')!.seconds },
-      runArtifacts: relative(REPO_ROOT, scratch), machine: machineLoad(loadBefore),
+      runArtifacts: relative(REPO_ROOT, scratch), machine: machineLoad(loadBefore), client: DEFAULT_CLIENT,
     },
     runs,
   };

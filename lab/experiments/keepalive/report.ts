@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keepAliveChart } from './chart.js';
 import { IDLE_BUCKET_MS, IDLE_BUCKETS, type KeepAliveRow } from './count.js';
-import type { KeepAliveRun, KeepAliveSummary } from './summary.js';
+import { rateText, type KeepAliveRun, type KeepAliveSummary } from './summary.js';
 import { csvCell } from '../../report/csv.js';
 
 export type { KeepAliveRun, KeepAliveSummary };
@@ -11,7 +11,7 @@ export type { KeepAliveRun, KeepAliveSummary };
 // number in them is never typed by hand).
 
 const COLUMNS: ReadonlyArray<readonly [string, (run: KeepAliveRun, r: KeepAliveRow) => string | number]> = [
-  ['rate /s', (run) => run.rate],
+  ['rate /s', (run) => rateText(run.rate)],
   ['arm', (run) => run.arm],
   ['window', (_, r) => r.window],
   ['method', (_, r) => r.method],
@@ -45,10 +45,22 @@ function histogram(run: KeepAliveRun): string {
 
 /** Every failed upstream try of the batch, with the pod's state: a race on a pod that was not terminating is the keep-alive mismatch alone. */
 function failedTable(s: KeepAliveSummary): string[] {
-  const rows = s.runs.flatMap((run) => run.failedTries.map((f) => `| ${run.rate} | ${run.arm} | ${(f.atMs / 1000).toFixed(1)} | ${f.window} | ${f.method} | ${f.pod} | ${f.outcome} | ${f.reused ? 'yes' : 'no'} | ${f.idleMs ?? '—'} | ${f.race ? 'yes' : 'no'} | ${f.answered ? 'yes' : 'no'} | ${f.podTerminatingForMs === null ? 'no' : `for ${f.podTerminatingForMs} ms`} |`));
+  const rows = s.runs.flatMap((run) => run.failedTries.map((f) => `| ${rateText(run.rate)} | ${run.arm} | ${(f.atMs / 1000).toFixed(1)} | ${f.window} | ${f.method} | ${f.pod} | ${f.outcome} | ${f.reused ? 'yes' : 'no'} | ${f.idleMs ?? '—'} | ${f.race ? 'yes' : 'no'} | ${f.answered ? 'yes' : 'no'} | ${f.podTerminatingForMs === null ? 'no' : `for ${f.podTerminatingForMs} ms`} |`));
   if (rows.length === 0) return ['No upstream try failed after it was sent.', ''];
   return ['Every upstream try that failed after it was sent:', '',
     '| rate /s | arm | s into the load | window | method | pod | error | reused | idle ms | race | client got it | pod terminating |', '|---|---|---|---|---|---|---|---|---|---|---|---|', ...rows, ''];
+}
+
+const L4_COLUMNS = ['rate /s', 'arm', 'window', 'method', 'requests via L4', 'raw failed', 'on a reused connection before any response byte', 'resent by the client', 'failed as the client saw them'];
+
+/** The L4 rows (batches that counted them): the client's own pool against the app's idle close. */
+function l4Table(s: KeepAliveSummary): string[] {
+  const rows = s.runs.flatMap((run) => (run.l4Rows ?? []).map((r) => `| ${[rateText(run.rate), run.arm, r.window, r.method, r.requests, r.raw, r.races, r.resent, r.failed].join(' | ')} |`));
+  if (rows.length === 0) return [];
+  return [
+    `The L4 path: the client (\`${s.params.client ?? 'go'}\`) keeps its own idle connections to the pods, no proxy between; the \`go\` client keeps an idle connection as k6's Go Transport does (no idle limit, the app's \`Keep-Alive: timeout=\` ignored), so it reuses connections the app is closing, resends an idempotent request that fails there before any response byte, and reports a POST's failure (loadtest/client-semantics.ts).`, '',
+    `| ${L4_COLUMNS.join(' | ')} |`, `|${L4_COLUMNS.map(() => '---').join('|')}|`, ...rows, '',
+  ];
 }
 
 export function keepAliveMarkdown(s: KeepAliveSummary): string {
@@ -62,14 +74,15 @@ export function keepAliveMarkdown(s: KeepAliveSummary): string {
   return [
     '# Keep-alive timeouts out of order, measured (local target)', '',
     `\`${s.command}\` · commit ${s.commit} · ${s.date} · node ${m.node} · ${m.cores} cores · loadavg ${m.loadavgBefore.join(' ')} before, ${m.loadavgAfter.join(' ')} after · run artifacts (not committed) in \`${s.params.runArtifacts}\``, '',
-    `Arms ${s.params.arms.join(' and ')}, each at ${s.params.rates.join(' and ')} arrivals/s (${s.params.mix.join(', ')}; half of the arrivals via the ingress, half via L4), `
+    `Arms ${s.params.arms.join(' and ')}, each at ${s.params.rates.map(rateText).join(', ')} arrivals/s (${s.params.mix.join(', ')}; half of the arrivals via the ingress, half via L4), `
       + `phases ${Object.entries(s.params.phases).map(([k, v]) => `${k} ${v}`).join(', ')}. The ingress is the lab's proxy with ${s.params.proxy.id}'s defaults: `
       + `upstream connections kept idle ${s.params.proxy.idleTimeoutS} s whatever the app announces, a failed GET retried on the next upstream, a POST answered 502. `
       + `Before the load, one pod's idle close is measured on the wire (check's probe). A try counts as *reused near the app's close* when its connection had been idle within ±${tol} s of that close, `
       + 'and as a *keep-alive race* when such a try failed as a write on a closed connection does (lab/targets/local/keepalive-race.ts). Windows: *deploy* = the deploy window, *steady* = the rest of the run.', '',
     '![reused tries by idle age, the app\'s close and the races](chart.svg)', '',
     head, sep, ...body, '',
-    ...s.runs.map((run) => `- ${run.arm} at ${run.rate}/s: each of the ${run.replicas} pods gets an ingress request every ${((2 * run.replicas) / run.rate).toFixed(2)} s on average (round robin); the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
+    ...l4Table(s),
+    ...s.runs.map((run) => `- ${run.arm} at ${rateText(run.rate)}/s: each of the ${run.replicas} pods gets an ingress request every ${((2 * run.replicas) / run.rate).toFixed(2)} s on average (round robin); the app ${close(run, '10')}; the lab's event loop (the proxy's) lagged p50 ${run.loopDelayMs.p50} ms, p99 ${run.loopDelayMs.p99} ms, max ${run.loopDelayMs.max} ms; deploy window ${(run.windowMs / 1000).toFixed(1)} s; reused tries by the connection's idle age: ${histogram(run)}`),
     '',
     ...failedTable(s),
     races > 0

@@ -26,6 +26,11 @@ export interface KeepAliveSummary {
   params: {
     arms: string[]; rates: number[]; deploys: number; phases: Record<string, number>; mix: string[];
     toleranceMs: number; proxy: { id: string; idleTimeoutS: number }; runArtifacts: string; machine: MachineLoad;
+    /** the generator's client (absent in batches made before it was recorded: they ran `go`'s resends with undici's idle timeout) */
+    client?: string;
   };
   runs: KeepAliveRun[];
 }
+
+/** A rate below 1/s (the L4 pair) as 3 decimals; whole rates as they are. */
+export const rateText = (r: number): string => String(Math.round(r * 1000) / 1000);

@@ -4,6 +4,9 @@ import type { BlockContext } from '../doc-blocks.js';
 import { zeroBound } from '../headline.js';
 import { markdownTable, verdictLines, type RouteRetrySummary } from '../../experiments/route-retry/report.js';
 import { clientFindings, type ClientsSummary } from '../../experiments/clients/report.js';
+import { idleCloseVerdict, type IdleCloseSummary } from '../../experiments/idle-close/report.js';
+import { rateText, type KeepAliveSummary } from '../../experiments/keepalive/summary.js';
+import { WINDOWS, type L4Row } from '../../experiments/keepalive/count.js';
 
 // Generated lines for the docs from the other experiments' stored summaries (results/<experiment>/…):
 // every figure with the run it comes from (commit, date, load average at its start).
@@ -114,5 +117,29 @@ export function clientsMeasured(ctx: BlockContext): string {
     `From [clients/table.md](${ctx.link('clients/table.md')}) (\`${s.command}\`, ${s.params.rate} req/s, ${s.params.deploys} deploys per run, ${s.params.reps} repetition(s) of each arm × client; `
       + `${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, ${load(m.loadavgBefore)} on ${m.cores} cores):`, '',
     ...clientFindings(s),
+  ].join('\n');
+}
+
+/** The runbook's idle-close paragraph: the stored batch's provenance and verdict (results/idle-close/). */
+export function idleCloseMeasured(ctx: BlockContext): string {
+  const file = join(ctx.resultsDir, 'idle-close', 'summary.json');
+  if (!existsSync(file)) return '_No stored idle-close batch: `npm run lab -- idle-close`._';
+  const s = JSON.parse(readFileSync(file, 'utf8')) as IdleCloseSummary;
+  const m = s.params.machine;
+  return `From [idle-close/table.md](${ctx.link('idle-close/table.md')}) (\`${s.command}\`, ${s.params.rate} req/s, client \`${s.params.client}\`, ${s.params.deploys} deploys × ${s.params.reps} run(s) per arm; `
+    + `${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, load average ${m.loadavgBefore[0]} at its start on ${m.cores} cores). ${idleCloseVerdict(s)}`;
+}
+
+/** The runbook's keep-alive paragraph, L4 half: the client's own pool against the app's idle close, per run, window and method. */
+export function keepAliveL4Measured(ctx: BlockContext): string {
+  const file = join(ctx.resultsDir, 'keepalive', 'summary.json');
+  if (!existsSync(file)) return '_No stored keepalive batch: `npm run lab -- keepalive`._';
+  const s = JSON.parse(readFileSync(file, 'utf8')) as KeepAliveSummary;
+  if (!s.runs.some((r) => r.l4Rows)) return '_The stored keepalive batch predates the L4 counts: `npm run lab -- keepalive`._';
+  const m = s.params.machine;
+  const cell = (r: L4Row) => `${r.method} ${r.requests} sent, ${r.raw} raw failed (${r.races} on a reused connection before any response byte), ${r.resent} resent, ${r.failed} failed`;
+  return [
+    `From [keepalive/table.md](${ctx.link('keepalive/table.md')}) (\`${s.command}\`, client \`${s.params.client ?? 'go'}\`; ${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, load average ${m.loadavgBefore[0]} at its start on ${m.cores} cores), the L4 path:`, '',
+    ...s.runs.map((run) => `- ${run.arm} at ${rateText(run.rate)}/s: ${WINDOWS.map((w) => `${w}: ${(run.l4Rows ?? []).filter((r) => r.window === w).map(cell).join('; ')}`).join(' · ')}`),
   ].join('\n');
 }

@@ -3,7 +3,7 @@ import type { BlockGenerator } from '../doc-blocks.js';
 import { headlineTable } from '../headline.js';
 import type { ArmRow } from '../tables.js';
 import { triageBlock } from '../../tools/triage/main.js';
-import { checkExamples, clientsMeasured, longLivedMeasured, reconnectSizing, routeRetryMeasured, tuneRun } from './experiments.js';
+import { checkExamples, clientsMeasured, idleCloseMeasured, keepAliveL4Measured, longLivedMeasured, reconnectSizing, routeRetryMeasured, tuneRun } from './experiments.js';
 import { leverMeasured } from './levers.js';
 import { batchesLabel } from './batch-label.js';
 
@@ -41,6 +41,8 @@ export function docBlocks(shown: ShownRows): Record<string, BlockGenerator> {
     'tune-run': tuneRun,
     'route-retry': routeRetryMeasured,
     clients: clientsMeasured,
+    'idle-close': idleCloseMeasured,
+    'keepalive-l4': keepAliveL4Measured,
     triage: (ctx) => triageBlock(ctx.resultsDir, ctx.link),
   };
   for (const lever of LEVERS) blocks[`lever-${lever}`] = () => leverMeasured(lever, shown.ladder, shown.loo);
