@@ -140,6 +140,6 @@ export function keepAliveL4Measured(ctx: BlockContext): string {
   const cell = (r: L4Row) => `${r.method} ${r.requests} sent, ${r.raw} raw failed (${r.races} on a reused connection before any response byte), ${r.resent} resent, ${r.failed} failed`;
   return [
     `From [keepalive/table.md](${ctx.link('keepalive/table.md')}) (\`${s.command}\`, client \`${s.params.client ?? 'go'}\`; ${s.date.slice(0, 16).replace('T', ' ')} UTC, commit ${s.commit.slice(0, 7)}, load average ${m.loadavgBefore[0]} at its start on ${m.cores} cores), the L4 path:`, '',
-    ...s.runs.map((run) => `- ${run.arm} at ${rateText(run.rate)}/s: ${WINDOWS.map((w) => `${w}: ${(run.l4Rows ?? []).filter((r) => r.window === w).map(cell).join('; ')}`).join(' · ')}`),
+    ...s.runs.map((run) => `- ${run.arm} at ${rateText(run.rate)}/s: ${WINDOWS.map((w) => `${w}: ${(run.l4Rows ?? []).filter((r) => r.window === w && r.requests > 0).map(cell).join('; ') || 'nothing sent'}`).join(' · ')}`),
   ].join('\n');
 }
