@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 SERIAL=(
   loadtest/generator      # the sender's schedule: p99 send lag < 60 ms, nothing dropped for lag
   loadtest/killed-server  # the sender keeps its schedule through a SIGKILL
-  service/levers          # idle sockets close within 150 ms of each other
+  service/levers-surge    # idle sockets close within 150 ms of each other (the other levers: service/levers, parallel)
   service/shutdown-all    # exits within a few hundred ms of the drain delay and the deadline
   service/pid1-namespace  # PID namespaces: SIGTERM to exit < 3 s
   local/pid1              # PID 1 and signals: exit < 1 s after SIGTERM
