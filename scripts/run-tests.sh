@@ -15,10 +15,10 @@ cd "$(dirname "$0")/.."
 SERIAL=(
   loadtest/generator      # the sender's schedule: p99 send lag < 60 ms, nothing dropped for lag
   loadtest/killed-server  # the sender keeps its schedule through a SIGKILL
-  service/levers          # idle sockets close within 150 ms of each other
+  service/levers-surge    # idle sockets close within 150 ms of each other (the other levers: service/levers, parallel)
   service/shutdown-all    # exits within a few hundred ms of the drain delay and the deadline
   service/pid1-namespace  # PID namespaces: SIGTERM to exit < 3 s
-  local/pid1              # PID 1 and signals: exit < 1 s after SIGTERM
+  local/pid1              # PID 1 and signals: exit < 1 s after SIGTERM (SIGTERM ignored, bounded below by the grace period: local/pid1-ignored, parallel)
   worker/shutdown         # exit "at once" (< 2 s) on a second signal
   long-lived/routing      # propagation and deregistration delays to ~10 ms
   reconnect/client        # re-dial < 1 s; dial counts over a 2 s window

@@ -43,7 +43,7 @@ const until = async (what: string, ok: () => boolean, ms = 15_000) => {
     await new Promise((r) => setTimeout(r, 50));
   }
 };
-const writes = () => api.requests.filter((r) => r.method !== 'GET' && !r.url.includes('selfsubjectaccessreviews'));
+const writes = (requests = api.requests) => requests.filter((r) => r.method !== 'GET' && !r.url.includes('selfsubjectaccessreviews'));
 
 async function checkRun(role = NEEDED) {
   api.requests.length = 0;
@@ -54,12 +54,17 @@ async function checkRun(role = NEEDED) {
   try {
     const o = parseCheckOptions([...CHECK, '--yes'], ROOT);
     const m = await runClusterCheck(o, { runId: 'check-t1', say: (l) => said.push(l) }, clusterDeps(o));
-    return { m: m!, said };
+    return { m: m!, said, requests: [...api.requests], denied: [...api.denied] };
   } finally {
     api.role = undefined;
     api.handler = undefined;
   }
 }
+
+// One complete run with exactly the preflight's Role (about 11 s of check's phases against the stub),
+// shared by the tests that each read a different part of it: they used to run it once each.
+let complete: ReturnType<typeof checkRun> | undefined;
+const completeRun = () => (complete ??= checkRun());
 
 describe('§1.3 the permission preflight covers every call a run makes', () => {
   it('every permission the dry run records is in the preflight (one table: lab/targets/kind/api-access.ts)', async () => {
@@ -77,14 +82,14 @@ describe('§1.3 the permission preflight covers every call a run makes', () => {
   });
 
   it('with a Role of exactly the preflight\'s permissions, the RBAC-enforcing API server sees a complete run', async () => {
-    const { m, said } = await checkRun();
-    assert.deepEqual(api.denied, [], 'a call outside the Role');
+    const { m, said, requests, denied } = await completeRun();
+    assert.deepEqual(denied, [], 'a call outside the Role');
     assert.ok(m, 'a measurement');
-    for (const r of api.requests) {
+    for (const r of requests) {
       const attrs = requestAttributes(r.method, r.url);
       if (attrs && attrs.check.resource !== 'selfsubjectaccessreviews') assert.ok(covers(NEEDED, attrs.check), `${r.method} ${r.url}`);
     }
-    const w = writes().map((r) => `${r.method} ${r.url.split('?')[0]}`);
+    const w = writes(requests).map((r) => `${r.method} ${r.url.split('?')[0]}`);
     assert.deepEqual(w, [
       `POST /api/v1/namespaces/${NS}/configmaps`, `POST /apis/batch/v1/namespaces/${NS}/jobs`, `PATCH /apis/apps/v1/namespaces/${NS}/deployments/orders`,
       `DELETE /apis/batch/v1/namespaces/${NS}/jobs/check-t1-k6`, `DELETE /api/v1/namespaces/${NS}/configmaps/check-t1-k6`,
@@ -103,7 +108,7 @@ describe('§1.3 the permission preflight covers every call a run makes', () => {
 
 describe('§2.2 / §2.3 SIGKILLs and deregistration of the target Deployment only', () => {
   it('counts the one grace-period SIGKILL of the Deployment\'s own pods; not another Deployment\'s, the k6 pod\'s or an OOM kill', async () => {
-    const { m } = await checkRun();
+    const { m } = await completeRun();
     assert.equal(m.summary!.sigkills, 1);
     const notes = m.notes.join('\n');
     assert.match(notes, /SIGKILL at the end of the grace period \(exit 137 after deletion\): orders-aaa-1$/m);
@@ -112,7 +117,7 @@ describe('§2.2 / §2.3 SIGKILLs and deregistration of the target Deployment onl
   });
 
   it('says the deregistration delay is not measured, and hands doctor no endpoint-removal time', async () => {
-    const { m } = await checkRun();
+    const { m } = await completeRun();
     assert.deepEqual(m.deregistrationMs, [], 'the time until the endpoint was removed is the pod\'s shutdown, not its deregistration');
     assert.match(m.notes.join('\n'), /deregistration delay \(leaving rotation → last request that reached the pod\): not measured .* 1 old pod\(s\) of the Deployment were seen leaving rotation/);
   });

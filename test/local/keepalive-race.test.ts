@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { subscribe } from 'node:diagnostics_channel';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { request } from 'undici';
 import { LaggedView } from '../../lab/targets/local/endpoints.js';
 import { IngressProxy, type Attempt } from '../../lab/targets/local/ingress.js';
 import { countRaces, isKeepAliveRace, RACE_TOLERANCE_MS } from '../../lab/targets/local/keepalive-race.js';
-import { probeKeepAlive } from '../../lab/tools/check/keepalive-probe.js';
+import { probeKeepAlive, type KeepAliveProbe } from '../../lab/tools/check/keepalive-probe.js';
 import { freePort } from '../helpers/ports.js';
 import { startNode, type Proc } from '../helpers/proc.js';
 
@@ -24,13 +24,17 @@ let proxy: IngressProxy | undefined;
 afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
-  for (const p of running.splice(0)) { p.child.kill('SIGKILL'); await p.exited; }
+  await stopAll(running);
 });
 
-async function example(which: 'naive' | 'fixed', name: string) {
+async function stopAll(procs: Proc[]) {
+  for (const p of procs.splice(0)) { p.child.kill('SIGKILL'); await p.exited; }
+}
+
+async function example(which: 'naive' | 'fixed', name: string, into: Proc[] = running) {
   const port = await freePort();
   const proc = startNode(`examples/${which}/server.js`, { PORT: String(port), HOST: '127.0.0.1', STARTUP_MS: '0' });
-  running.push(proc);
+  into.push(proc);
   for (const end = Date.now() + 15_000; ;) {
     const ok = await new Promise<boolean>((r) => { const s = connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.once('error', () => r(false)); });
     if (ok) break;
@@ -39,6 +43,25 @@ async function example(which: 'naive' | 'fixed', name: string) {
   }
   return { pod: name, ip: '127.0.0.1', ports: [port], proc };
 }
+
+// Each app's idle close, probed once for the whole file, both apps at once, on instances of their own: the
+// close is a property of the app's code (Node's keepAliveTimeout), the same on every instance, as the
+// two-replica test already relies on for its second replica. Probing in each test, one after the other,
+// cost about 6 s per test of waiting for the same close. No thread hold runs meanwhile, so the measured
+// close is not delayed by one.
+const probed: Proc[] = [];
+let naiveProbe: KeepAliveProbe | undefined;
+let fixedProbe: KeepAliveProbe;
+before(async () => {
+  const probeOf = async (which: 'naive' | 'fixed', boundMs: number) => {
+    const app = await example(which, `probe-${which}`, probed);
+    return probeKeepAlive({ host: '127.0.0.1', port: app.ports[0]!, path: '/orders', boundMs });
+  };
+  // the fixed app's bound outlasts the idle age (6.4 s) at which its test sends the held request
+  [naiveProbe, fixedProbe] = await Promise.all([OLD_NODE_DEFAULT ? probeOf('naive', 10_000) : undefined, probeOf('fixed', 7000)]);
+  await stopAll(probed);
+});
+after(() => stopAll(probed));
 
 async function behindProxy(apps: Array<{ pod: string; ip: string; ports: number[] }>) {
   const view = new LaggedView('service', 0, () => undefined);
@@ -79,7 +102,7 @@ async function requestHeld(url: string, method: 'GET' | 'POST', sendAt: number, 
 test('naive app (5 s keep-alive, closes at about 6 s): a POST written on the connection as the app closes it is a keep-alive race the client sees as 502', { timeout: 60_000 }, async (t) => {
   if (!OLD_NODE_DEFAULT) { t.skip('Node ≥ 26 keeps idle connections 65 s by default'); return; }
   const app = await example('naive', 'a');
-  const probe = await probeKeepAlive({ host: '127.0.0.1', port: app.ports[0]!, path: '/orders', boundMs: 10_000 });
+  const probe = naiveProbe!;
   assert.ok(probe.closedAfterMs !== undefined && probe.closedAfterMs > 4000 && probe.closedAfterMs < 8000, `closed after ${probe.closedAfterMs} ms`);
   const closeMs = probe.closedAfterMs;
   const { attempts, url } = await behindProxy([app]);
@@ -99,8 +122,7 @@ test('naive app (5 s keep-alive, closes at about 6 s): a POST written on the con
 test('naive app, two replicas: the GET that meets the closed connection is retried on the other one (a race the client never sees)', { timeout: 60_000 }, async (t) => {
   if (!OLD_NODE_DEFAULT) { t.skip('Node ≥ 26 keeps idle connections 65 s by default'); return; }
   const [a, b] = await Promise.all([example('naive', 'a'), example('naive', 'b')]);
-  const probe = await probeKeepAlive({ host: '127.0.0.1', port: a.ports[0]!, path: '/orders', boundMs: 10_000 });
-  const closeMs = probe.closedAfterMs!;
+  const closeMs = naiveProbe!.closedAfterMs!;
   const { attempts, url } = await behindProxy([a, b]);
   assert.equal((await request(`${url}/orders`)).statusCode, 200); // round robin: one replica
   const idleSince = performance.now();
@@ -121,7 +143,7 @@ test('naive app, two replicas: the GET that meets the closed connection is retri
 
 test('fixed app (65 s): the same request at the same idle age succeeds on the reused connection; no close was seen, so nothing is a race', { timeout: 60_000 }, async () => {
   const app = await example('fixed', 'a');
-  const probe = await probeKeepAlive({ host: '127.0.0.1', port: app.ports[0]!, path: '/orders', boundMs: 7000 });
+  const probe = fixedProbe;
   assert.equal(probe.closedAfterMs, undefined);
   const { attempts, url } = await behindProxy([app]);
   assert.equal((await request(`${url}/orders`)).statusCode, 200);
@@ -136,7 +158,7 @@ test('fixed app (65 s): the same request at the same idle age succeeds on the re
 test('a failure on a reused connection far from the app\'s close (the pod killed 1 s after its last response) is the rollout\'s, not a race', { timeout: 60_000 }, async (t) => {
   if (!OLD_NODE_DEFAULT) { t.skip('Node ≥ 26 keeps idle connections 65 s by default'); return; }
   const app = await example('naive', 'a');
-  const closeMs = 6000; // what the probe measures on this app (first test); no need to wait for it again
+  const closeMs = naiveProbe!.closedAfterMs!; // the app's measured close: far from the 1 s idle age of the kill below
   const { attempts, url } = await behindProxy([app]);
   assert.equal((await request(`${url}/orders`)).statusCode, 200);
   const idleSince = performance.now();

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { startRedis, type ThrowawayRedis } from '../helpers/redis.js';
 import { waitInFlight, waitUntil } from '../helpers/wait.js';
-import { exitedWithLogs, startService, type RunningService } from '../service/harness.js';
+import { exitedWithLogs, withService as withServiceOn, type RunningService } from '../service/harness.js';
 import { rawPost, SseReader } from './sse-reader.js';
 
 let redis: ThrowawayRedis;
@@ -18,10 +18,7 @@ after(async () => { client?.disconnect(); await redis?.stop(); });
 
 const FAST = { EVENTS_INTERVAL_MS: '50', HEARTBEAT_MS: '1000' };
 
-async function withService<T>(env: Record<string, string>, fn: (svc: RunningService) => Promise<T>): Promise<T> {
-  const svc = await startService(redis.url, { ...FAST, ...env });
-  try { return await fn(svc); } finally { await svc.stop(); }
-}
+const withService = <T>(env: Record<string, string>, fn: (svc: RunningService) => Promise<T>) => withServiceOn(redis.url, { ...FAST, ...env }, fn);
 
 function wsOpen(url: string): Promise<{ ws: WebSocket; ids: string[]; closed: Promise<{ code: number; reason: string }> }> {
   return new Promise((resolve, reject) => {

@@ -97,6 +97,12 @@ export function events(proc: Proc, event: string): Array<Record<string, any>> {
   return proc.lines.filter((l): l is Record<string, any> => typeof l === 'object' && l.event === event);
 }
 
+/** A service on `redisUrl` started with `env` for the length of `fn`, stopped after it whatever `fn` does. */
+export async function withService<T>(redisUrl: string, env: Record<string, string>, fn: (svc: RunningService) => Promise<T>): Promise<T> {
+  const svc = await startService(redisUrl, env);
+  try { return await fn(svc); } finally { await svc.stop(); }
+}
+
 export function logTime(line: Record<string, any>): number {
   return Date.parse(line.time as string);
 }

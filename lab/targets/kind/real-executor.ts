@@ -267,6 +267,8 @@ export class RealExecutor implements Executor {
       ['Event', `/api/v1/namespaces/${namespace}/events`],
     ];
     let stopped = false;
+    // stopping also cancels a pending restart's pause: it would otherwise keep the process alive up to POLL_MS
+    const halt = new AbortController();
     const controllers = new Set<AbortController>();
     // The API server ends watches after a few minutes (or refuses one); restart them (bounded) until
     // stopped, from the largest resourceVersion seen (the initial ADDED events of a watch from "now"
@@ -283,7 +285,7 @@ export class RealExecutor implements Executor {
         ended = true;
         if ((err as { statusCode?: number } | null)?.statusCode === 410) version = undefined;
         if (c) controllers.delete(c);
-        if (!stopped) void sleep(POLL_MS).then(() => start(resource, path, restarts + 1, version));
+        if (!stopped) void sleep(POLL_MS, undefined, { signal: halt.signal }).then(() => start(resource, path, restarts + 1, version), () => {});
       };
       const onEvent = (type: string, obj: any) => {
         if (type === 'ERROR') {
@@ -305,6 +307,7 @@ export class RealExecutor implements Executor {
     await Promise.all(paths.map(([r, p]) => start(r, p, 0)));
     return () => {
       stopped = true;
+      halt.abort();
       for (const c of controllers) c.abort();
     };
   }
@@ -315,6 +318,8 @@ export class RealExecutor implements Executor {
     // Only what happens from now on: a long-lived pod (the ingress controller) has hours of history.
     const sinceTime = new Date().toISOString();
     let stopped = false;
+    // stopping also cancels the pause between scans (it would keep the process alive up to POLL_MS)
+    const halt = new AbortController();
     // Pods come and go during rollouts; a deleted pod's log is gone, so follow each from its start.
     // A container that restarts starts a new log (the follow of the old one has ended): follow it
     // again, keyed by its restart count.
@@ -349,11 +354,12 @@ export class RealExecutor implements Executor {
     const loop = (async () => {
       for (let i = 0; !stopped && i < 100_000; i++) {
         await scan();
-        await sleep(POLL_MS);
+        await sleep(POLL_MS, undefined, { signal: halt.signal }).catch(() => {});
       }
     })();
     return () => {
       stopped = true;
+      halt.abort();
       for (const c of followed.values()) c.abort();
       void loop;
     };
