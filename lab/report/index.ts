@@ -9,6 +9,7 @@ import { regenerateExperimentTables } from './experiments.js';
 import { explainSection } from './explain-before.js';
 import { driftSection } from './drift.js';
 import { backToBackSection } from './drift-back-to-back.js';
+import { stressFailures } from './stress-failures.js';
 import { writeTriage } from '../tools/triage/main.js';
 import { AFTER, BEFORE, LADDER, LEAVE_ONE_OUT, type Arm } from '../engine/arms.js';
 import { REPO_ROOT } from '../engine/meta.js';
@@ -70,7 +71,7 @@ function clientClause(used: StoredRun[]): string {
 
 /** The stress claim, checked over every run of the batch: enough requests, none failed, no job lost or duplicated. */
 export const STRESS_MIN_REQUESTS = 200_000;
-function stressVerdict(used: StoredRun[]): string {
+function stressVerdict(resultsDir: string, used: StoredRun[]): string {
   const sum = (f: (r: StoredRun) => number) => used.reduce((a, r) => a + f(r), 0);
   const requests = sum((r) => r.summary.requests);
   const failed = sum((r) => failures(r.summary.totalCounts));
@@ -79,7 +80,8 @@ function stressVerdict(used: StoredRun[]): string {
   const met = requests >= STRESS_MIN_REQUESTS && failed === 0 && lost === 0 && dup === 0;
   const bound = failed === 0 ? ` (${zeroBound(requests)})` : '';
   return `\n## The claim\n\nOver all ${used.length} runs: ${requests} requests, ${failed} failed (whole runs)${bound}${clientClause(used)}, ${lost} jobs lost, ${dup} side effects duplicated. `
-    + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`;
+    + `Required: at least ${STRESS_MIN_REQUESTS} requests and 0 failed, lost or duplicated — **${met ? 'met' : 'not met'}**. The machine's load is in the batch line above.\n`
+    + stressFailures(resultsDir, used);
 }
 
 export interface ReportOptions {
@@ -122,7 +124,7 @@ export function regenerateReport(resultsDir: string, warn: (m: string) => void =
     const after = rows.find((r) => r.arm === AFTER.name);
     const stats = t.name === 'before-after' && before && after ? `\n## Before vs after, with intervals and a rank test\n\n${headlineTable(before, after)}`
       + `\n${explainSection(resultsDir, before.runs, (p) => p)}\n${driftSection(resultsDir, runs)}${backToBackSection(resultsDir)}`
-      : t.name === 'stress' ? stressVerdict(used) : '';
+      : t.name === 'stress' ? stressVerdict(resultsDir, used) : '';
     writeFileSync(join(resultsDir, `${t.name}.md`), `${header}\n${markdownTable(rows, { marginal: t.marginal })}${stats}`);
     writeFileSync(join(resultsDir, `${t.name}.csv`), csvTable(rows));
     written.push(`${t.name}.md`, `${t.name}.csv`);

@@ -14,7 +14,8 @@ const GAP_X = 70;
 const COLOUR = { go: '#1565c0', node: '#ef6c00' } as const;
 
 function panel(svg: Svg, arm: string, runs: readonly ClientsRun[], x: number, y: number): void {
-  const { top, step } = niceMax(Math.max(1, ...runs.map((r) => failures(r.window.raw))));
+  // counts: at least 4 on the axis, so a panel of zeros does not get fractional ticks
+  const { top, step } = niceMax(Math.max(4, ...runs.map((r) => failures(r.window.raw))));
   svg.panel({ x, y, w: PANEL_W, h: PANEL_H, title: `${arm}: failed in the deploy window`, top, step });
   const slot = PANEL_W / Math.max(1, runs.length);
   const bar = Math.min(28, slot / 3);
@@ -27,7 +28,7 @@ function panel(svg: Svg, arm: string, runs: readonly ClientsRun[], x: number, y:
     svg.rect(cx + 1, yOf(seen), bar, y + PANEL_H - yOf(seen), COLOUR[r.client], '', `${r.client} rep ${r.rep}: ${seen} failures as the client saw them (${r.window.resent} resent)`);
     svg.text(cx - bar / 2, yOf(raw) - 3, String(raw), 'text-anchor="middle" fill="#444"');
     svg.text(cx + bar / 2 + 1, yOf(seen) - 3, String(seen), 'text-anchor="middle" fill="#444"');
-    svg.text(cx, y + PANEL_H + 14, `${r.client}${runs.length > 2 ? ` #${r.rep}` : ''}`, 'text-anchor="middle" fill="#444"');
+    svg.text(cx, y + PANEL_H + 14, `${r.client}${runs.length > 2 ? ` #${r.rep}` : ''} (${r.window.requests} requests)`, 'text-anchor="middle" fill="#444"');
   });
 }
 
