@@ -36,7 +36,7 @@ export function stressFailures(resultsDir: string, used: readonly StoredRun[]): 
       + (notReplayable.length === all.length
         ? 'none of these was (a POST without an `Idempotency-Key` header), so k6 would report them too. '
         : `${all.length - notReplayable.length} of them were idempotent and failed on the resend as well. `)
-      + 'The server\'s half of the fix is `IDLE_CLOSE=client-window` (results/idle-close/table.md); the client\'s half, an `Idempotency-Key` header on the POST, which lets Go resend it.'
+      + 'No server setting measured here prevents it (results/idle-close/table.md tries one, `IDLE_CLOSE=client-window`); what removes it for the client is an `Idempotency-Key` header on the POST, which lets Go resend it while the service deduplicates by the key.'
     : `${raced.length} of the ${all.length} were written on a reused keep-alive connection and reset before any response byte (the idle-close race); the others are in the table with their error.`;
   return [
     '', 'Every request that failed as the client saw it:', '',
