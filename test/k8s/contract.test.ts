@@ -28,7 +28,10 @@ for (const arm of ARMS) {
     assert.deepEqual(sc.ports, [{ name: 'http', containerPort: 3000 }]);
     // The keep-alive arms (outside LAB_FIXES) add exactly the pair; every other arm leaves the service's default.
     const keepalive = arm.components?.includes('keepalive') || arm.serviceEnv?.KEEPALIVE_TIMEOUT_MS !== undefined;
-    assert.deepEqual(envNames(sc), ['CLOSE_JITTER_MS', 'CONFIG_FILE', 'DRAIN_DELAY_MS', ...(keepalive ? ['HEADERS_TIMEOUT_MS'] : []), 'HOST', ...(keepalive ? ['KEEPALIVE_TIMEOUT_MS'] : []), 'LAB_FIXES', 'PORT', 'REDIS_URL', 'SHUTDOWN_DEADLINE_MS']);
+    // …and an arm's own serviceEnv (e.g. after-idle-window's IDLE_CLOSE) adds exactly its keys
+    const own = Object.keys(arm.serviceEnv ?? {});
+    const expected = ['CLOSE_JITTER_MS', 'CONFIG_FILE', 'DRAIN_DELAY_MS', ...(keepalive ? ['HEADERS_TIMEOUT_MS', 'KEEPALIVE_TIMEOUT_MS'] : []), 'HOST', 'LAB_FIXES', 'PORT', 'REDIS_URL', 'SHUTDOWN_DEADLINE_MS'];
+    assert.deepEqual(envNames(sc), [...new Set([...expected, ...own])].sort());
     if (keepalive) {
       const env = (n: string) => Number(sc.env.find((e: any) => e.name === n)?.value);
       assert.ok(env('HEADERS_TIMEOUT_MS') > env('KEEPALIVE_TIMEOUT_MS'), 'the service would refuse to start otherwise');
