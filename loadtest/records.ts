@@ -35,6 +35,14 @@ export interface RequestRecord {
   rawErrorCode?: string;
 }
 
+/**
+ * The first attempt went out on a reused keep-alive connection and no response byte came back: the
+ * signature of a request written onto a connection its server was closing (the idle-close race).
+ */
+export function reusedWithoutResponse(r: RequestRecord): boolean {
+  return r.reused === true && r.respByte === false;
+}
+
 /** The class a client that never resends would have reported. */
 export function rawClassOf(r: RequestRecord): ErrorClass {
   return r.rawClass ?? r.class;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RequestRecord } from '../../loadtest/records.js';
+import { reusedWithoutResponse, type RequestRecord } from '../../loadtest/records.js';
 import { loadRunModel } from '../tools/triage/run-model.js';
 import type { StoredRun } from './load.js';
 
@@ -9,7 +9,7 @@ import type { StoredRun } from './load.js';
 interface Failure { run: string; r: RequestRecord; atS: number; sinceSigtermMs: number | undefined }
 
 /** A request written onto a kept-alive connection that the server closed before answering it. */
-const closedUnder = (r: RequestRecord) => r.reused === true && r.respByte === false && (r.class === 'reset' || r.class === 'other');
+const closedUnder = (r: RequestRecord) => reusedWithoutResponse(r) && (r.class === 'reset' || r.class === 'other');
 
 function failuresOf(resultsDir: string, run: StoredRun): Failure[] {
   const m = loadRunModel(join(resultsDir, run.dir));

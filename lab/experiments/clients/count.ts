@@ -1,5 +1,5 @@
 import { emptyCounts, type ClassCounts } from '../../../loadtest/classes.js';
-import { rawClassOf, type RequestRecord } from '../../../loadtest/records.js';
+import { rawClassOf, reusedWithoutResponse, type RequestRecord } from '../../../loadtest/records.js';
 import { inWindow, type Interval } from '../../report/stats.js';
 
 // One run's failures as its client saw them, and what lies under them: the raw count (each request by
@@ -29,7 +29,7 @@ function scope(records: readonly RequestRecord[]): ClientScope {
     out.seen[r.class]++;
     out.raw[raw]++;
     if (r.retries) { out.resent++; if (r.class === 'ok') out.resentOk++; }
-    if (raw !== 'ok' && raw !== 'timeout' && r.reused === true && r.respByte !== true && r.idempotent === true) out.goShaped++;
+    if (raw !== 'ok' && raw !== 'timeout' && reusedWithoutResponse(r) && r.idempotent === true) out.goShaped++;
   }
   return out;
 }

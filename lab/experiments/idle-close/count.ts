@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { rawClassOf, type RequestRecord } from '../../../loadtest/records.js';
+import { rawClassOf, reusedWithoutResponse, type RequestRecord } from '../../../loadtest/records.js';
 import { readPodLog } from '../../report/pod-log.js';
 import { inWindow, type Interval } from '../../report/stats.js';
 
@@ -42,7 +42,7 @@ export function countMethods(records: readonly RequestRecord[], methodOf: Readon
     if (raw) row.raw++;
     if (r.class !== 'ok') row.seen++;
     if (r.retries) row.resent++;
-    if (raw && r.reused === true && r.respByte === false) row.race++;
+    if (raw && reusedWithoutResponse(r)) row.race++;
   }
   return [...rows.values()];
 }

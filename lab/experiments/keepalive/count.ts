@@ -1,4 +1,4 @@
-import { rawClassOf, type RequestRecord } from '../../../loadtest/records.js';
+import { rawClassOf, reusedWithoutResponse, type RequestRecord } from '../../../loadtest/records.js';
 import type { Attempt } from '../../targets/local/ingress.js';
 import { isKeepAliveRace, RACE_TOLERANCE_MS } from '../../targets/local/keepalive-race.js';
 
@@ -132,7 +132,7 @@ function countL4(records: readonly RequestRecord[], methodOf: ReadonlyMap<string
     o.requests++;
     const raw = rawClassOf(r) !== 'ok';
     if (raw) o.raw++;
-    if (raw && r.reused === true && r.respByte === false) o.races++;
+    if (raw && reusedWithoutResponse(r)) o.races++;
     if (r.retries) o.resent++;
     if (r.class !== 'ok') o.failed++;
   }
