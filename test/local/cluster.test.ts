@@ -104,9 +104,13 @@ describe('LocalCluster', () => {
     }
   });
 
-  for (const sig of ['SIGTERM', 'SIGKILL'] as const) {
-    test(`the lab process dying by ${sig} takes every pod with it`, async () => {
-      const ws = workspace(deployment({ replicas: 2, form: 'shell' }));
+  // Both forms: node as PID 1 (exec) and sh as PID 1 (shell), each Ready (so done writing its start-up
+  // line: a pod still starting died of EPIPE on its stdout and hid the leak). The pods drop to another
+  // uid after unshare --kill-child armed their death signal, and that credential change disarms it:
+  // a SIGKILL of the lab left them running until the user switch re-armed it (container-process.ts).
+  for (const [sig, form] of [['SIGTERM', 'shell'], ['SIGKILL', 'shell'], ['SIGKILL', 'exec']] as const) {
+    test(`the lab process dying by ${sig} takes every pod with it (${form} form)`, async () => {
+      const ws = workspace(deployment({ replicas: 2, form, readiness: true }));
       const lab = startNode('test/local/fixtures/lab-runner.mjs', {}, [ws.manifestFile, ws.runDir]);
       try {
         const line = await lab.waitFor((l) => l.event === 'started', 20_000);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, type WriteStream } from 'node:fs';
 import { constants } from 'node:os';
-import type { Isolation } from './isolation.js';
+import { userSwitch, type Isolation } from './isolation.js';
 
 // One run of a container's command: the process tree, its PID 1 as seen from the host, signals
 // under the kernel's PID-1 rule, and the exit as the kubelet reports it (128+signal when killed).
@@ -55,10 +55,11 @@ export class ContainerProcess {
   static async start(argv: string[], opts: { env: Record<string, string>; cwd: string; isolation: Isolation; log: WriteStream; netPrefix?: readonly string[]; userPrefix?: readonly string[] }): Promise<ContainerProcess> {
     const user = opts.userPrefix ?? [];
     // Without a PID namespace the user switch goes first: a credential change clears
-    // PR_SET_PDEATHSIG, so the isolation prefix's setpriv --pdeathsig must come after it.
+    // PR_SET_PDEATHSIG, so the isolation prefix's setpriv --pdeathsig must come after it. With one,
+    // the switch comes after unshare and re-arms the signal itself (userSwitch).
     const full = opts.isolation.mode === 'fallback'
       ? [...(opts.netPrefix ?? []), ...user, ...opts.isolation.prefix, ...argv]
-      : [...(opts.netPrefix ?? []), ...opts.isolation.prefix, ...user, ...argv];
+      : [...(opts.netPrefix ?? []), ...opts.isolation.prefix, ...userSwitch(opts.isolation, user), ...argv];
     // detached: its own process group, so a Ctrl-C at the lab's terminal does not hit the pods
     // directly (on a cluster it never would); the lab's cleanup kills them instead.
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -11,6 +11,8 @@ export interface Isolation {
   readonly mode: IsolationMode;
   /** argv prefix placed before the container's command */
   readonly prefix: readonly string[];
+  /** `setpriv --pdeathsig KILL`, or empty where setpriv lacks it */
+  readonly deathSig: readonly string[];
   /** loud caveats to print and record in results */
   readonly notes: readonly string[];
 }
@@ -30,15 +32,24 @@ export function detectIsolation(forceFallback = false): Isolation {
   const ns = ['unshare', '--pid', '--fork', '--kill-child'];
   const userNs = ['unshare', '--user', '--map-root-user', '--pid', '--fork', '--kill-child'];
   let result: Isolation;
-  if (!forceFallback && works([...ns, 'true'])) result = { mode: 'pid-namespace', prefix: [...deathSig, ...ns], notes };
-  else if (!forceFallback && works([...userNs, 'true'])) result = { mode: 'user+pid-namespace', prefix: [...deathSig, ...userNs], notes };
+  if (!forceFallback && works([...ns, 'true'])) result = { mode: 'pid-namespace', prefix: [...deathSig, ...ns], deathSig, notes };
+  else if (!forceFallback && works([...userNs, 'true'])) result = { mode: 'user+pid-namespace', prefix: [...deathSig, ...userNs], deathSig, notes };
   else {
     const why = forceFallback ? 'fallback forced' : 'unshare --pid not permitted';
     notes.push(`NO PID NAMESPACE (${why}): pods run as plain processes and the PID-1 rule is emulated by reading `
       + 'SigCgt in /proc/<pid>/status; a SIGTERM the command does not catch is not delivered. A command that catches '
       + 'SIGTERM only to re-raise it (node without a handler) dies here but would survive as a real PID 1.');
-    result = { mode: 'fallback', prefix: deathSig, notes };
+    result = { mode: 'fallback', prefix: deathSig, deathSig, notes };
   }
   if (!forceFallback) detected = result;
   return result;
+}
+
+/**
+ * A pod's user switch (pod-user.ts's setpriv prefix) followed by the death signal again: the
+ * credential change clears PR_SET_PDEATHSIG, the one unshare --kill-child (or the lab's spawn)
+ * armed, and without it PID 1 and exec probes outlived a SIGKILL of the lab.
+ */
+export function userSwitch(isolation: Isolation, userPrefix: readonly string[]): string[] {
+  return userPrefix.length > 0 ? [...userPrefix, ...isolation.deathSig] : [];
 }

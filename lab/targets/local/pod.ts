@@ -6,7 +6,7 @@ import { assertPortFree } from './addresses.js';
 import { ContainerProcess, type ContainerExit } from './container-process.js';
 import { localCommand, type LocalCommand, type PodContext } from './container-env.js';
 import { volumePayload, writeAtomicVolume } from './configmap-volume.js';
-import type { Isolation } from './isolation.js';
+import { userSwitch, type Isolation } from './isolation.js';
 import { execOnce, httpGetOnce, ProbeWorker, type ProbeKind, type ProbeOutcome, type ProbeTarget } from './kubelet-probes.js';
 import type { Manifest, PodTemplateSpec, PortRef } from './manifest.js';
 import type { PodNetwork } from './pod-network.js';
@@ -198,7 +198,7 @@ export class Pod {
   }
 
   private probeTarget(cmd: LocalCommand): ProbeTarget {
-    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd, userPrefix: this.env.user.prefix, ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) };
+    return { ip: this.ip, resolvePort: (p) => this.resolvePort(p), env: cmd.env, cwd: cmd.cwd, userPrefix: userSwitch(this.env.isolation, this.env.user.prefix), ...(this.netPrefix ? { netPrefix: this.netPrefix } : {}) };
   }
 
   private async startContainer(): Promise<void> {
