@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,17 +9,19 @@ import { kubeconfigYaml, startApiFixture, type ApiFixture } from '../kind/api-fi
 import { NEEDED } from '../../lab/tools/check/cluster-access.js';
 
 // Each bad input: exit 2, a message with its stable code naming the problem, and nothing started
-// (no pod scratch directory, no results, no write to the API server).
+// (no pod scratch directory, no results, no write to the API server). Through the package's bin from
+// a folder of this file's own, so the scratch it counts (./deploy-loss-results/.scratch/check) is
+// no other test's: the lab's own .lab/check is shared with every check test running beside it.
 
 const APP = join(ROOT, 'test/check/app');
 const MANIFESTS = join(APP, 'deploy');
-const SCRATCH = join(ROOT, '.lab', 'check');
 let dir: string;
+let scratch: string;
 let api: ApiFixture;
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['dist/lab/cli.js', 'check', ...args, '--out', join(dir, 'out')], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/lab/bin.js'), 'check', ...args, '--out', join(dir, 'out')], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -27,7 +29,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   });
 }
 
-const scratchEntries = () => (existsSync(SCRATCH) ? readdirSync(SCRATCH).length : 0);
+const scratchEntries = () => (existsSync(scratch) ? readdirSync(scratch).length : 0);
 
 async function refused(args: string[], code: string, detail: RegExp, env?: Record<string, string>): Promise<void> {
   const before = scratchEntries();
@@ -41,6 +43,8 @@ async function refused(args: string[], code: string, detail: RegExp, env?: Recor
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'check-bad-'));
+  chmodSync(dir, 0o755); // the pods' user (nobody here) must reach the scratch under it, as in a user's project
+  scratch = join(dir, 'deploy-loss-results', '.scratch', 'check');
   api = await startApiFixture();
   writeFileSync(join(dir, 'kubeconfig'), kubeconfigYaml(api.url));
 });
