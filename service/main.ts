@@ -1,24 +1,8 @@
 // Entry point: `node dist/service/main.js`, configured by environment only (docs/architecture.md).
-import type { Server } from 'node:http';
-import { isLabError, LabError } from '../common/errors.js';
-import { formatFixes } from '../common/levers.js';
+import { isLabError } from '../common/errors.js';
 import { createLogger, exitWith } from '../common/log.js';
 import { EXIT_BAD_CONFIG } from '../common/exit-codes.js';
-import { installFatalHandlers } from '../common/fatal.js';
-import { buildApp } from './app.js';
-import { ArrivalRecorder } from './arrivals.js';
-import { ShutdownBudget } from './budget.js';
-import { ConnectionTracker } from './connections.js';
-import type { ServiceContext } from './context.js';
-import { connectDeps } from './deps.js';
-import { redactUrl } from '../common/env.js';
 import { parseServiceEnv, type ServiceEnv } from './env.js';
-import { Lifecycle, READY } from './lifecycle.js';
-import { createMetrics } from './metrics.js';
-import { Shutdown } from './shutdown.js';
-import { EventHub } from './events/hub.js';
-import { OpenStreams } from './events/open-streams.js';
-import { EventTicker } from './events/ticker.js';
 
 const log = createLogger('service');
 
@@ -35,45 +19,9 @@ async function main(): Promise<void> {
   } catch (err) {
     failStart(err);
   }
-  const lifecycle = new Lifecycle();
-  const metrics = createMetrics(lifecycle);
-  const deps = await connectDeps({ redisUrl: env.redisUrl, queueName: env.queueName, timeoutMs: env.redisConnectTimeoutMs, log }).catch(failStart);
-  const events = new EventHub(deps.redis, deps.redis.duplicate({ connectionName: 'service-events' }), log);
-  await events.start().catch(failStart);
-  const ctx: ServiceContext = {
-    env, log, lifecycle, metrics, deps, events,
-    ticker: new EventTicker(deps.redis, env.eventsIntervalMs, log),
-    streams: new OpenStreams(metrics.registry),
-    tracker: new ConnectionTracker(metrics),
-    budget: new ShutdownBudget(),
-    shutdown: { active: false },
-    arrivals: new ArrivalRecorder(log),
-  };
-  ctx.arrivals.start();
-  const shutdown = new Shutdown(ctx);
-  shutdown.installSignalHandlers();
-  installFatalHandlers(log, () => shutdown.onFatal());
-  const app = await buildApp(ctx);
-  ctx.tracker.watch(app.server);
-  shutdown.addServer(app.server);
-  try {
-    await app.listen({ port: env.port, host: env.host });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    failStart(e.code === 'EADDRINUSE' ? new LabError('LAB_PORT_TAKEN', `${env.host}:${env.port} (PORT/HOST)`) : err);
-  }
-  // The HTTPS listener (config with tls and HTTPS_PORT set) drains like the HTTP one.
-  const httpsServer = app.httpsListener.server as unknown as Server | undefined;
-  if (httpsServer) { ctx.tracker.watch(httpsServer, 'secureConnection'); shutdown.addServer(httpsServer); }
-  lifecycle.to(READY);
-  const addr = app.server.address();
-  log.info({
-    event: 'listening', host: env.host, port: typeof addr === 'object' && addr ? addr.port : env.port,
-    fixes: formatFixes(env.fixes), redisUrl: redactUrl(env.redisUrl), queue: env.queueName,
-    drainDelayMs: env.drainDelayMs, shutdownDeadlineMs: env.shutdownDeadlineMs, closeJitterMs: env.closeJitterMs,
-    idleClose: env.idleClose, clientIdleWindowMs: env.clientIdleWindowMs,
-    eventsIntervalMs: env.eventsIntervalMs, streamDrainMs: env.streamDrainMs, uploadBytesPerS: env.uploadBytesPerS,
-  }, `service listening on ${env.host}:${env.port} with LAB_FIXES=${formatFixes(env.fixes)}`);
+  // Only now the framework and the Redis clients load: a bad environment is refused in a fraction of the time.
+  const { runService } = await import('./run.js');
+  await runService(env, log, failStart);
 }
 
 main().catch(failStart);
