@@ -29,7 +29,9 @@ async function measure(o: CheckOptions, started: Date): Promise<{ m: Measurement
     const m = await runClusterCheck(o, { runId, say });
     return m ? { m, manifestPaths: o.manifests ? [o.manifests] : [] } : undefined;
   }
-  const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}`);
+  // the run id's random tail too: two local checks started in the same second (the lab's tests run
+  // them side by side) would otherwise share one pods/ folder and one manifest.yaml
+  const scratch = join(scratchHome(), 'check', `${stamp(started)}-${o.deployment ?? 'app'}-${runId.slice(-8)}`);
   // the local cluster's modules load while the plan waits for the pod user's access probe
   const local = import('./run-local.js');
   local.catch(() => undefined); // a plan refused first is the error said; this one is awaited below
