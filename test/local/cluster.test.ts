@@ -104,6 +104,36 @@ describe('LocalCluster', () => {
     }
   });
 
+  test('a pod restart that fails fatally, then a rollout restart: it rejects with that error, and no rejection goes unhandled', async () => {
+    const ws = workspace(deployment({ replicas: 1, readiness: true }));
+    let fatal: () => void = () => undefined;
+    const fatalSeen = new Promise<void>((r) => { fatal = r; });
+    const cluster = await LocalCluster.start({ manifestFile: ws.manifestFile, runDir: ws.runDir, propagationDelayMs: 0, startTimeoutMs: 30_000, podNetwork: 'loopback',
+      onEvent: (e) => { if (e.kind === 'note' && e.detail?.startsWith('fatal:')) fatal(); } });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    const squatter = createServer();
+    try {
+      const [pod] = cluster.readyPods('service');
+      // the pod's own address taken while its container is down: the restart fails LAB_PORT_TAKEN, fatal for the cluster
+      const pid1 = pod!.pid1!;
+      process.kill(pid1, 'SIGKILL');
+      await waitDead([pid1]);
+      await new Promise<void>((res, rej) => { squatter.once('error', rej); squatter.listen(3000, pod!.ip, res); });
+      await fatalSeen;
+      await assert.rejects(cluster.rolloutRestart(['service']), code('LAB_PORT_TAKEN', /already in use/));
+      await cluster.close();
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(unhandled, [], 'the rollout waiter failed by close() was handled');
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      squatter.close();
+      await cluster.close();
+      ws.remove();
+    }
+  });
+
   // Both forms: node as PID 1 (exec) and sh as PID 1 (shell), each Ready (so done writing its start-up
   // line: a pod still starting died of EPIPE on its stdout and hid the leak). The pods drop to another
   // uid after unshare --kill-child armed their death signal, and that credential change disarms it:

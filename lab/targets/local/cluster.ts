@@ -197,7 +197,11 @@ export class LocalCluster {
 
   /** Races `p` with the first fatal error of any pod (a port taken, a missing ConfigMap). */
   private orFatal<T>(p: Promise<T>): Promise<T> {
-    if (this.fatalError) return Promise.reject(this.fatalError);
+    if (this.fatalError) {
+      // p still settles (LAB_CLUSTER_CLOSED once close() fails its waiters): the fatal error is the one to report
+      p.catch(() => undefined);
+      return Promise.reject(this.fatalError);
+    }
     return new Promise<T>((res, rej) => {
       const onFatal = (e: Error) => rej(e);
       this.fatalListeners.push(onFatal);
