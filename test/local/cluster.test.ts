@@ -120,7 +120,13 @@ describe('LocalCluster', () => {
       const pid1 = pod!.pid1!;
       process.kill(pid1, 'SIGKILL');
       await waitDead([pid1]);
-      await new Promise<void>((res, rej) => { squatter.once('error', rej); squatter.listen(3000, pod!.ip, res); });
+      // a connection of the dead pod's (a probe's, closing) can hold the address for a moment after it exits
+      for (let tries = 0; ; tries++) {
+        const err = await new Promise<NodeJS.ErrnoException | undefined>((res) => { squatter.once('error', res); squatter.listen(3000, pod!.ip, () => res(undefined)); });
+        if (!err) break;
+        if (err.code !== 'EADDRINUSE' || tries >= 100) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await fatalSeen;
       await assert.rejects(cluster.rolloutRestart(['service']), code('LAB_PORT_TAKEN', /already in use/));
       await cluster.close();
