@@ -31,6 +31,9 @@ BESIDE=(
 )
 # The parallel pass's longest files (wall time, mostly waiting), in this order; the rest follow alphabetically.
 FIRST=(
+  engine/e2e check/local-gate kind/cluster-path package/pack kind/run-stub check/cluster-stub
+  engine/deregistration-run engine/cli engine/guardian check/local engine/route-retry check/local-netns
+  long-lived/service-streams local/rollout local/cluster k8s/drift engine/import-graph
 )
 concurrency=${LAB_TEST_CONCURRENCY:-3}
 

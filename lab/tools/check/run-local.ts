@@ -108,7 +108,9 @@ export async function runLocal(x: LocalRunInput): Promise<Measurement> {
     probe = new ServingProbe(() => c.podAddresses(x.plan.deployment));
     probe.start();
     gen.start();
-    const window = await drive(c, x, scenario, enter, (s) => { rollout = s; });
+    // a pod that fails later (on loopback, a replica that lost the race for a wildcard port and crash-loops
+    // after the start) gets the same explanation as one that fails at the start
+    const window = await drive(c, x, scenario, enter, (s) => { rollout = s; }).catch((e: unknown) => { throw explain(e); });
     enter('draining');
     // arrivals the open model planned from the generator's start to here (arrival 0 is due at once)
     const arrivalsPlanned = Math.floor((x.rate * (Date.now() - gen.startedAt)) / 1000) + 1;
