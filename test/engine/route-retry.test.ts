@@ -84,10 +84,12 @@ describe('route-retry command line', () => {
   test('one arm end to end: both variants run, the retry variant retries, every claim with data holds', { timeout: 300_000 }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'lab-rr-'));
     try {
-      const r = spawnSync(process.execPath, ['dist/lab/cli.js', 'route-retry', '--arms', 'ladder-1-pid1', '--rate', '20', '--streams', '1', '--results-dir', dir], { cwd: ROOT, encoding: 'utf8', timeout: 280_000 });
+      // LAB_ROUTE_RETRY_SHORT_PHASES: 1 s of load before each rollout instead of 3 s (recorded in params.loadMs)
+      const r = spawnSync(process.execPath, ['dist/lab/cli.js', 'route-retry', '--arms', 'ladder-1-pid1', '--rate', '20', '--streams', '1', '--results-dir', dir], { cwd: ROOT, encoding: 'utf8', timeout: 280_000, env: { ...process.env, LAB_ROUTE_RETRY_SHORT_PHASES: '1' } });
       assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
       const s = JSON.parse(readFileSync(join(dir, 'route-retry', 'summary.json'), 'utf8')) as RouteRetrySummary;
       assert.deepEqual(s.rows.map((x) => [x.arm, x.variant, x.maxTries]), [['ladder-1-pid1', 'none', 1], ['ladder-1-pid1', 'retry', 3]]);
+      assert.deepEqual(s.params.loadMs, { beforeRollout: 1000, afterRollout: 2000 });
       assert.deepEqual(s.params.variants.retry.retry, { codes: [503], retries: 2, baseBackoffMs: 100, maxBackoffMs: 1000 });
       assert.equal(s.rows[0]!.counts.retried, 0, 'no retry without the HTTPRoute retry');
       for (const row of s.rows) assert.ok(row.counts.requests > 0);

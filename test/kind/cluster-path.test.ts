@@ -15,11 +15,17 @@ import { selectorMatches, selectorString } from '../../lab/targets/kind/selector
 import { Timeline } from '../../lab/targets/kind/timeline.js';
 import { CHECK_CALLS, deploymentInfo, NEEDED, RecordingClusterAccess, rolloutBudgetS } from '../../lab/tools/check/cluster-access.js';
 import { parseCheckOptions } from '../../lab/tools/check/options.js';
-import { runClusterCheck, clusterDeps } from '../../lab/tools/check/run-cluster.js';
 import { ROOT } from '../helpers/proc.js';
 import { requestAttributes, startFixtureKubeconfig, type ApiFixture } from './api-fixture.js';
 import { NS, SELECTOR, stubCheckCluster } from './check-stub.js';
 import { stubCluster } from './stub-cluster.js';
+
+// check's fixed phases shortened (warm-up 1 s, baseline 2 s instead of 3 + 5: these tests read the
+// calls, SIGKILLs and notes of a run, not its baseline), as in the lab's other check tests. The
+// phases are read when lab/tools/check/phases.ts loads, hence the import after the variable is set;
+// the `check` processes spawned below inherit it.
+process.env.LAB_CHECK_SHORT_PHASES = '1';
+const { runClusterCheck, clusterDeps } = await import('../../lab/tools/check/run-cluster.js');
 
 // Issue 21, the cluster path: each defect pinned by a test that failed before its fix, against the
 // recording API server (api-fixture.ts, here enforcing RBAC), the stub clusters, the dry run and
@@ -61,7 +67,7 @@ async function checkRun(role = NEEDED) {
   }
 }
 
-// One complete run with exactly the preflight's Role (about 11 s of check's phases against the stub),
+// One complete run with exactly the preflight's Role (about 6 s of check's short phases against the stub),
 // shared by the tests that each read a different part of it: they used to run it once each.
 let complete: ReturnType<typeof checkRun> | undefined;
 const completeRun = () => (complete ??= checkRun());
@@ -344,7 +350,8 @@ describe('§3 minor', () => {
     chmodSync(join(dir, 'docker'), 0o755);
     api.requests.length = 0;
     const child = spawn(process.execPath, ['dist/lab/cli.js', 'before', '--target', 'kind', '--deploys', '1', '--results-dir', join(dir, 'results')], {
-      cwd: ROOT, env: { ...process.env, KUBE_CONTEXT: 'fixture', LAB_REGISTRY: 'registry.invalid/lab', KUBECONFIG: join(fixture.dir, 'config'), PATH: `${dir}${delimiter}${process.env.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'],
+      // LAB_KIND_SHORT_PHASES: warm-up 1 s and baseline 2 s before the rollout instead of 4 + 8
+      cwd: ROOT, env: { ...process.env, KUBE_CONTEXT: 'fixture', LAB_REGISTRY: 'registry.invalid/lab', LAB_KIND_SHORT_PHASES: '1', KUBECONFIG: join(fixture.dir, 'config'), PATH: `${dir}${delimiter}${process.env.PATH}` }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });

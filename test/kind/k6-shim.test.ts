@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { CLASSES, emptyCounts } from '../../loadtest/classes.js';
 import { k6Counts, parseK6Summary } from '../../lab/targets/kind/convert.js';
 import { between } from '../../lab/targets/kind/markers.js';
@@ -17,12 +17,11 @@ import { runK6Shim } from './k6-shim/spawn.js';
 // output goes through the same parsers the cluster mode uses.
 
 interface Seen { method: string; url: string; body: string; type: string | undefined }
-let server: Server;
-let url: string;
-const seen: Seen[] = [];
 
-before(async () => {
-  server = createServer((req, res) => {
+/** A real HTTP server on 127.0.0.1 that records what reached it; one per test, so the tests run side by side. */
+async function startServer(): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (b: Buffer) => { body += b.toString(); });
     req.on('end', () => {
@@ -34,9 +33,15 @@ before(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const a = server.address();
-  url = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-});
-after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  return {
+    url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    seen,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+const servers: Array<Awaited<ReturnType<typeof startServer>>> = [];
+after(async () => { await Promise.all(servers.map((s) => s.close())); });
+const server = async () => { const s = await startServer(); servers.push(s); return s; };
 
 /** 1 s per phase: rate × 4 s iterations. */
 const SHORT = { LAB_WARMUP_SECONDS: '1', LAB_BASELINE_SECONDS: '1', LAB_DEPLOY_SECONDS: '1', LAB_COOLDOWN_SECONDS: '1' };
@@ -45,9 +50,10 @@ const SHORT = { LAB_WARMUP_SECONDS: '1', LAB_BASELINE_SECONDS: '1', LAB_DEPLOY_S
 const ROUTES = ['GET:/orders', 'GET:/orders?status=open&limit=5', 'post:/orders@examples/order.json*3', 'PUT:/orders/1@examples/order.json*0.5',
   'DELETE:/orders/1', 'PATCH:/orders/1*2', 'HEAD:/health', 'OPTIONS:/orders'];
 
-describe('the k6 script, run under the k6 shim, through the lab parsers', () => {
+// the two runs mostly wait on the shim's 4 s schedule: side by side, each against its own server
+describe('the k6 script, run under the k6 shim, through the lab parsers', { concurrency: 2 }, () => {
   it('every --route shape: one parsed record per request, as many as k6 counted and the server saw', async () => {
-    seen.length = 0;
+    const { url, seen } = await server();
     const routes = ROUTES.map((r) => parseRoute(r, ROOT));
     const r = await runK6Shim(checkScenario(routes, 40, 1), { ...SHORT, LAB_PATHS: 'l4', LAB_L4_URL: url, LAB_RUN_ID: 'shim' });
     assert.equal(r.code, 0, r.stderr);
@@ -81,7 +87,7 @@ describe('the k6 script, run under the k6 shim, through the lab parsers', () => 
   });
 
   it('failed requests: the records carry the classes k6 counted, and k6 exits 99 (its deploy-phase threshold)', async () => {
-    seen.length = 0;
+    const { url, seen } = await server();
     const routes = ['GET:/ok*2', 'GET:/fail', 'GET:/reset'].map((x) => parseRoute(x, ROOT));
     const r = await runK6Shim(checkScenario(routes, 30, 1), { ...SHORT, LAB_PATHS: 'l4', LAB_L4_URL: url });
     assert.equal(r.code, 99, r.stderr);

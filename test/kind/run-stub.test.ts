@@ -35,7 +35,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = { KUBE_CONTEXT: 'fixture', LAB_REGISTRY: 'registry.invalid/lab' };
+/** LAB_KIND_SHORT_PHASES: warm-up 1 s, baseline 2 s, cool-down 1 s instead of the scenario's 4 + 8 + 4 (the run records its plan) */
+const env = { KUBE_CONTEXT: 'fixture', LAB_REGISTRY: 'registry.invalid/lab', LAB_KIND_SHORT_PHASES: '1' };
 /** the k6 deploy phase and cool-down cut short: the stub's rollouts are instant */
 const SHORT = { LAB_DEPLOY_SECONDS: '2', LAB_COOLDOWN_SECONDS: '1' };
 let stub: Stub | undefined;
@@ -48,12 +49,14 @@ describe('kind runs against a stub API server', () => {
     const results = join(dir, 'results');
     const command = 'npm run lab -- before --target kind --reps 2';
     const batch = '2026-12-01T10:00:00.000Z';
-    const out = await runKind({ arm: 'before', reps: 2, rate: 10, deploys: 1, dryRun: false, context: 'fixture', runDir: join(results, 'runs'), batch, command }, { env });
+    // rate 30 over the short plan's 1 + 2 + 2 + 1 s: 180 requests a repetition
+    const out = await runKind({ arm: 'before', reps: 2, rate: 30, deploys: 1, dryRun: false, context: 'fixture', runDir: join(results, 'runs'), batch, command }, { env });
     assert.equal(out.length, 2);
     for (const s of out) {
       assert.equal(s.params.batch, batch);
       assert.equal(s.command, command);
       assert.equal(s.params.l7, 'ingress-nginx');
+      assert.deepEqual(s.params.phasePlanSeconds, { warmupSeconds: 1, baselineSeconds: 2, deploySeconds: 60, cooldownSeconds: 1 }, 'the short plan, recorded');
       // the k6 log holds a parsed record for every request k6 counted, and k6 made what it planned
       assert.ok(s.requests > 100, `requests ${s.requests}`);
       assert.equal(s.coverage?.recorded, s.requests);

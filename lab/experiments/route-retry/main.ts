@@ -8,7 +8,7 @@ import { loadRouteRetry } from '../../targets/local/route-retry.js';
 import { classify, count } from './classify.js';
 import { parseRouteRetryArgs, ROUTE_RETRY_USAGE } from './options.js';
 import { summaryMarkdown, VARIANT_TITLES, verdicts, writeResults, type RouteRetryRow, type RouteRetrySummary, type Variant } from './report.js';
-import { runVariant } from './run.js';
+import { LOAD_MS, runVariant } from './run.js';
 
 // `npm run lab -- route-retry`: each arm rolled under load through the envoy-gateway L7 path, once with
 // the plain HTTPRoute and once with its retry variant (k8s/rendered-l7/envoy-gateway{,-retry}.yaml).
@@ -44,7 +44,7 @@ export async function routeRetry(argv: string[]): Promise<number> {
   const summary: RouteRetrySummary = {
     experiment: 'route-retry', command, target: 'local', commit, date: date.toISOString(),
     params: {
-      arms: o.arms, rate: o.rate, streams: o.streams, l7: 'envoy-gateway',
+      arms: o.arms, rate: o.rate, streams: o.streams, l7: 'envoy-gateway', loadMs: LOAD_MS,
       variants: { none: { file: FILES.none, retry: retries.none ?? null }, retry: { file: FILES.retry, retry: retries.retry ?? null } },
       machine: machineLoad(loadBefore),
     },

@@ -24,6 +24,8 @@ export interface RouteRetrySummary {
     arms: string[];
     rate: number;
     streams: number;
+    /** load before the rollout and after it completed (absent in summaries written before it was recorded) */
+    loadMs?: { beforeRollout: number; afterRollout: number };
     l7: 'envoy-gateway';
     variants: Record<Variant, { file: string; retry: RouteRetry | null }>;
     machine: MachineLoad;

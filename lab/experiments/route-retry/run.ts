@@ -17,9 +17,14 @@ import type { ClientOutcome } from './classify.js';
 
 interface MixEntry { name: string; method: 'GET' | 'POST'; path: string; weight: number }
 const SCENARIO = join(REPO_ROOT, 'loadtest', 'scenario.json');
-/** Load before the rollout, and after it, so both edges of the deploy are covered. */
-const WARM_MS = 3000;
-const COOL_MS = 2000;
+/**
+ * Load before the rollout, and after it, so both edges of the deploy are covered.
+ * LAB_ROUTE_RETRY_SHORT_PHASES=1 cuts the load before it to 1 s for the lab's own test, which asserts
+ * what the rollout's tries show, not the steady load; the summary records both (params.loadMs).
+ */
+export const LOAD_MS = process.env.LAB_ROUTE_RETRY_SHORT_PHASES === '1'
+  ? { beforeRollout: 1000, afterRollout: 2000 }
+  : { beforeRollout: 3000, afterRollout: 2000 };
 /** Upper bound of one variant's load, whatever the rollout does. */
 const CAP_MS = 180_000;
 /** Client-side bound of one request (the route timeout is 15 s). */
@@ -115,7 +120,7 @@ export async function runVariant(o: { manifestFile: string; runDir: string; rout
     let rolloutMs = 0;
     let rolloutDone = Infinity;
     const t0 = Date.now();
-    const rollout = sleep(WARM_MS).then(async () => {
+    const rollout = sleep(LOAD_MS.beforeRollout).then(async () => {
       o.say('rollout restart of Deployment/service');
       rolloutMs = (await cluster.rolloutRestart(['service'])).durationMs;
       rolloutDone = Date.now();
@@ -123,7 +128,7 @@ export async function runVariant(o: { manifestFile: string; runDir: string; rout
     rollout.catch(() => { rolloutDone = 0; });
     let dropped = 0;
     // open model: send i is due at t0 + i/rate whatever the answers do; a send more than 250 ms late is dropped
-    for (let i = 0; Date.now() < rolloutDone + COOL_MS && Date.now() - t0 < CAP_MS; i++) {
+    for (let i = 0; Date.now() < rolloutDone + LOAD_MS.afterRollout && Date.now() - t0 < CAP_MS; i++) {
       const due = t0 + (i * 1000) / o.rate;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { envRedisUrl, envString } from '../../../common/env.js';
 import { LabError } from '../../../common/errors.js';
 import { auditJobs } from '../../support/ledger-audit.js';
@@ -33,6 +32,9 @@ async function scanDelete(redis: Redis, match: string): Promise<number> {
 }
 
 async function k6Log(namespace: string, job: string): Promise<string> {
+  // loaded only here: the Kubernetes client is most of the program's start-up, and reset (and a
+  // log read from LAB_K6_LOG_FILE) never needs it
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromCluster();
   const core = kc.makeApiClient(CoreV1Api);

@@ -78,11 +78,22 @@ function envSeconds(env: Record<string, string | undefined>, name: string, def: 
 }
 
 /**
+ * The scenario's fixed phases around the rollouts. LAB_KIND_SHORT_PHASES=1 shortens them for the
+ * lab's own tests against a stub API server, which assert what a run records and cleans up, not
+ * what its baseline measures; every run records the plan it used (params.phasePlanSeconds).
+ */
+function kindPhases(scenario: Scenario, env: Record<string, string | undefined>): Scenario['phases'] {
+  return env.LAB_KIND_SHORT_PHASES === '1'
+    ? { ...scenario.phases, warmupSeconds: 1, baselineSeconds: 2, pauseBetweenDeploysSeconds: 1, cooldownSeconds: 1 }
+    : scenario.phases;
+}
+
+/**
  * Planned length of one kind run: the k6 schedule (each rollout gets its full budget, since k6's
  * deploy phase is fixed) plus about a minute of applies, pod starts and the two ledger Jobs.
  */
 export function kindPlannedRunMs(scenario: Scenario, deploys: number, env: Record<string, string | undefined> = process.env): number {
-  const p = scenario.phases;
+  const p = kindPhases(scenario, env);
   const budgetS = envSeconds(env, 'LAB_KIND_ROLLOUT_BUDGET_S', 60);
   return (p.warmupSeconds + p.baselineSeconds + deploys * budgetS + (deploys - 1) * p.pauseBetweenDeploysSeconds + p.cooldownSeconds) * 1000 + 60_000;
 }
@@ -140,7 +151,8 @@ async function orchestrate(exec: Executor, o: KindOptions, deps: KindDeps, conte
   const env = deps.env ?? process.env;
   const arm = findArm(o.arm);
   const root = deps.root ?? REPO_ROOT;
-  const scenario = loadScenario(join(root, 'loadtest/scenario.json'));
+  const loaded = loadScenario(join(root, 'loadtest/scenario.json'));
+  const scenario = { ...loaded, phases: kindPhases(loaded, env) };
   const isKind = context === KIND_CONTEXT;
   const tag = imageTag(root);
   const registry = env.LAB_REGISTRY;
