@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/proc.js';
@@ -38,13 +39,31 @@ export function podsLeft(dir: string): number[] {
 }
 
 /**
- * A scratch folder the pods (run as nobody here) can reach, holding this file's own copy of
- * test/check/app: podsLeft() then sees only this file's pods while another file runs the same app.
+ * A scratch folder the pods (run as nobody here) can reach, holding a copy of an app of its own
+ * (test/check/app unless `from` says otherwise): podsLeft() then sees only this copy's pods while
+ * other tests run the same app. `port` replaces test/check/app's 9000 in the copy's manifest.
  */
-export function scratchWithApp(prefix: string): { dir: string; app: string } {
+export function scratchWithApp(prefix: string, o: { from?: string; port?: number } = {}): { dir: string; app: string } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755);
   const app = join(dir, 'app');
-  cpSync(join(ROOT, 'test/check/app'), app, { recursive: true });
+  cpSync(join(ROOT, o.from ?? 'test/check/app'), app, { recursive: true });
+  const port = o.port;
+  if (port !== undefined) {
+    const yaml = join(app, 'deploy/app.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replaceAll('9000', String(port)));
+  }
   return { dir, app };
+}
+
+/** A port the kernel picks as free on every address. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '0.0.0.0', () => {
+      const a = srv.address();
+      srv.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
 }

@@ -2,23 +2,27 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { podNetworkSupport } from '../../lab/targets/local/pod-network.js';
-import { ROOT } from '../helpers/proc.js';
 import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
 
 // `check` with a network namespace per pod: wildcard binds, a dependency reached by its Service
 // name, and what happens on a machine without iproute2.
 
-let APP: string;
 const support = await podNetworkSupport();
-let dir: string;
+const dirs: string[] = [];
+/** A scratch dir and app copy per test: the tests run side by side and podsLeft() must see only the test's own pods. */
+function scratch(from?: string): { dir: string; APP: string } {
+  const { dir, app } = scratchWithApp('check-netns-', { from });
+  dirs.push(dir);
+  return { dir, APP: app };
+}
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-before(() => { ({ dir, app: APP } = scratchWithApp('check-netns-')); });
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-describe('check on the local target: pod networks', () => {
+// each check mostly waits (phases, rollouts, grace periods), and each has its own address block
+describe('check on the local target: pod networks', { concurrency: 3 }, () => {
   it('with a network namespace per pod, replicas that all bind 0.0.0.0 roll without a collision and leave no namespace behind', { skip: support.ok ? false : support.why }, async () => {
+    const { dir, APP } = scratch();
     const out = join(dir, 'wild-netns');
     const r = await runCheck(['--manifests', join(APP, 'deploy'), '--app-dir', APP, '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--env', 'HOST=0.0.0.0', '--pod-network', 'netns', '--max-failed', '1000', '--out', out]);
     assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
@@ -36,9 +40,9 @@ describe('check on the local target: pod networks', () => {
   });
 
   it('runs a dependency from the same manifests: the counter reaches its redis Deployment by the Service name', { skip: support.ok ? false : support.why }, async () => {
+    const { dir, APP: app } = scratch('test/check/app-redis');
     const out = join(dir, 'counter');
-    const app = join(ROOT, 'test/check/app-redis');
-    const r = await runCheck(['--manifests', 'test/check/app-redis/deploy', '--app-dir', 'test/check/app-redis', '--deployment', 'counter', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
+    const r = await runCheck(['--manifests', join(app, 'deploy'), '--app-dir', app, '--deployment', 'counter', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
     assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     // the counter answers 200 only with a reply from Redis (500 otherwise)
@@ -50,6 +54,7 @@ describe('check on the local target: pod networks', () => {
   });
 
   it('on a machine without iproute2: --pod-network netns exits 2 naming the package; auto runs on loopback and says why', async () => {
+    const { dir, APP } = scratch();
     // a PATH with every tool check uses but `ip`
     const bin = join(dir, 'bin-without-ip');
     mkdirSync(bin);

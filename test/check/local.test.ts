@@ -1,23 +1,28 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { podNetworkSupport } from '../../lab/targets/local/pod-network.js';
-import { podsLeft, runCheck, scratchWithApp } from './helpers.js';
+import { freePort, podsLeft, runCheck, scratchWithApp } from './helpers.js';
 
 // `check` on a service it was not written for (test/check/app: ESM, its own port variable, a TCP
 // readiness probe, an HTTPRoute), as real processes, with real load and a real rolling restart.
 // The other local cases are in local-netns.test.ts and local-gate.test.ts, so the runner can run them side by side.
 
-let APP: string;
 const support = await podNetworkSupport();
-let dir: string;
+const dirs: string[] = [];
+/** A scratch dir and app copy per test: the tests run side by side and podsLeft() must see only the test's own pods. */
+function scratch(port?: number): { dir: string; APP: string } {
+  const { dir, app } = scratchWithApp('check-local-', { port });
+  dirs.push(dir);
+  return { dir, APP: app };
+}
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-before(() => { ({ dir, app: APP } = scratchWithApp('check-local-')); });
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-describe('check on the local target', () => {
+// each check mostly waits (phases, rollouts, grace periods), and each has its own address block
+describe('check on the local target', { concurrency: 3 }, () => {
   it('measures a foreign service through its Service and HTTPRoute, and leaves nothing running', async () => {
+    const { dir, APP } = scratch();
     const out = join(dir, 'ping');
     const r = await runCheck(['--manifests', join(APP, 'deploy'), '--app-dir', APP, '--route', 'GET:/ping', '--rate', '20', '--deploys', '1', '--max-failed', '1000', '--out', out]);
     assert.equal(r.code, 0, r.stderr.slice(-3000) + r.stdout.slice(-1500));
@@ -40,6 +45,7 @@ describe('check on the local target', () => {
   });
 
   it('a load generator that falls behind (the lab process stopped for 2 s): INCONCLUSIVE, exit 3, never PASS', async () => {
+    const { dir, APP } = scratch();
     const out = join(dir, 'stalled');
     let stopped = false;
     // SIGSTOP the lab itself once the baseline phase begins: arrivals due while it is stopped are dropped
@@ -59,6 +65,8 @@ describe('check on the local target', () => {
   });
 
   it('on a shared loopback network an app that binds 0.0.0.0 collides: exit 1 with what the app must do, nothing left running', async () => {
+    // not the app's 9000: while its pod holds 0.0.0.0:9000, a loopback run of the app beside it (local-netns) could not start a pod
+    const { dir, APP } = scratch(await freePort());
     const out = join(dir, 'wild');
     const r = await runCheck(['--manifests', join(APP, 'deploy'), '--app-dir', APP, '--route', 'GET:/ping', '--env', 'HOST=0.0.0.0', '--pod-network', 'loopback', '--out', out]);
     assert.equal(r.code, 1, r.stderr.slice(-3000));

@@ -102,7 +102,8 @@ function progressNamed(stderr: string, state: RegExp, what: string): void {
   if (redraws.length > 0) assert.match(stderr, state, what);
 }
 
-describe('check says at once why the app cannot start', () => {
+// each case has an app dir of its own, and its check mostly waits on back-offs and probes
+describe('check says at once why the app cannot start', { concurrency: 3 }, () => {
   it('crash loop: LAB_POD_CRASHLOOP, exit 1, the exit code, the stderr excerpt and the log path, at the second exit of every pod', async () => {
     const d = app('crasher', `console.log('starting');\nconsole.error('fatal: cannot open /srv/data/catalog.db');\nprocess.exit(3);\n`,
       '          readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 1}\n');

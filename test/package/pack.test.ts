@@ -17,12 +17,11 @@ let packed: Packed;
 
 // LAB_CHECK_SHORT_PHASES: check's fixed phases shortened, as in the lab's other check tests
 const env = { ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false', LAB_CHECK_SHORT_PHASES: '1' };
-/** `npx deploy-loss-lab …` from the user's project. */
-const npx = (args: string[]) => spawnSync('npx', ['deploy-loss-lab', ...args], { cwd: project, encoding: 'utf8', timeout: 60_000, env });
-/** The installed bin, as a package.json script or CI job calls it. */
-function bin(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+type Ran = { code: number | null; stdout: string; stderr: string };
+/** A command from the user's project, without blocking the other tests (they run side by side). */
+function run(cmd: string, args: string[], timeoutMs: number): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(join(project, 'node_modules/.bin/deploy-loss-lab'), args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
@@ -31,6 +30,10 @@ function bin(args: string[], timeoutMs: number): Promise<{ code: number | null; 
     child.on('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+/** `npx deploy-loss-lab …` from the user's project: npx resolves the package's bin (~1 s of npm start-up each, so once). */
+const npx = (args: string[]) => run('npx', ['deploy-loss-lab', ...args], 60_000);
+/** The installed bin, as a package.json script or CI job calls it (what npx runs once it has resolved it). */
+const bin = (args: string[], timeoutMs = 60_000) => run(join(project, 'node_modules/.bin/deploy-loss-lab'), args, timeoutMs);
 
 before(() => {
   tmp = mkdtempSync(join(tmpdir(), 'pack-'));
@@ -49,7 +52,8 @@ before(() => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('the npm package', () => {
+// the check test mostly waits on its rollout; the others' short commands run beside it
+describe('the npm package', { concurrency: true }, () => {
   it('holds the compiled bin, the rendered manifests and a licence, and no tests, benches, sources or stored runs', (t) => {
     const paths = packed.files.map((f) => f.path);
     t.diagnostic(`tarball ${packed.file.split('/').at(-1)}: ${(packed.size / 1000).toFixed(1)} kB packed, ${(packed.unpackedSize / 1000).toFixed(1)} kB unpacked, ${paths.length} files`);
@@ -65,47 +69,42 @@ describe('the npm package', () => {
     assert.match(readFileSync(join(project, 'node_modules/deploy-loss-lab/LICENSE'), 'utf8'), /MIT License\n\nCopyright \(c\) 2026 deploy-loss-lab authors/);
   });
 
-  it('npx deploy-loss-lab: --version from package.json, --help lists the tools, the lab-only experiments refuse with exit 2', () => {
-    const v = npx(['--version']);
-    assert.equal(v.status, 0, v.stderr);
+  it('npx deploy-loss-lab --version from package.json; the bin: --help lists the tools, the lab-only experiments refuse with exit 2', async () => {
+    const [v, h, dh, g, k] = await Promise.all([npx(['--version']), bin(['--help']), bin(['doctor', '--help']), bin(['guardian']), bin(['before', '--target', 'kind', '--dry-run'])]);
+    assert.equal(v.code, 0, v.stderr);
     assert.equal(v.stdout.trim(), VERSION);
-    const h = npx(['--help']);
-    assert.equal(h.status, 0, h.stderr);
+    assert.equal(h.code, 0, h.stderr);
     for (const c of ['doctor', 'check', 'tune', 'triage']) assert.match(h.stdout, new RegExp(`^  ${c} `, 'm'));
-    assert.match(npx(['doctor', '--help']).stdout, /^usage: deploy-loss-lab doctor/);
-    const g = npx(['guardian']);
-    assert.equal(g.status, 2);
+    assert.match(dh.stdout, /^usage: deploy-loss-lab doctor/);
+    assert.equal(g.code, 2);
     assert.match(g.stderr, /LAB_BAD_OPTION: .*guardian runs from a clone of the lab's repository/);
-    const k = npx(['before', '--target', 'kind', '--dry-run']);
-    assert.equal(k.status, 2);
+    assert.equal(k.code, 2);
     assert.match(k.stderr, /--target kind runs from a clone/);
   });
 
-  it('doctor on the project\'s own files: exit 1 on the naive example, 0 on the fixed one, 2 on a missing path', () => {
-    const naive = npx(['doctor', 'examples/naive/k8s']);
-    assert.equal(naive.status, 1, naive.stderr);
+  it('doctor on the project\'s own files: exit 1 on the naive example, 0 on the fixed one, 2 on a missing path', async () => {
+    const [naive, fixed, sarif, missing] = await Promise.all([
+      bin(['doctor', 'examples/naive/k8s']), bin(['doctor', 'examples/fixed/k8s/orders.yaml']), bin(['doctor', '--sarif', 'examples/naive/k8s']), bin(['doctor', 'k8s/']),
+    ]);
+    assert.equal(naive.code, 1, naive.stderr);
     assert.match(naive.stdout, /^examples\/naive\/k8s\/orders\.yaml$/m);
     assert.match(naive.stdout, /ERROR +pid1-package-manager +Deployment\/orders/);
-    const fixed = npx(['doctor', 'examples/fixed/k8s/orders.yaml']);
-    assert.equal(fixed.status, 0, fixed.stdout + fixed.stderr);
-    const sarif = npx(['doctor', '--sarif', 'examples/naive/k8s']);
-    assert.equal(sarif.status, 1);
+    assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.equal(sarif.code, 1);
     const log = JSON.parse(sarif.stdout) as { version: string; runs: Array<{ tool: { driver: { name: string; version: string } }; results: unknown[] }> };
     assert.equal(log.version, '2.1.0');
     assert.equal(log.runs[0]!.tool.driver.version, VERSION);
     assert.ok(log.runs[0]!.results.length > 0);
-    const missing = npx(['doctor', 'k8s/']);
-    assert.equal(missing.status, 2);
+    assert.equal(missing.code, 2);
     assert.match(missing.stderr, /k8s/);
   });
 
-  it('the other commands load from the package: tune --help, triage reads ./deploy-loss-results/, an arm dry run', () => {
-    assert.equal(npx(['tune', '--help']).status, 0);
-    const tr = npx(['triage']);
-    assert.equal(tr.status, 1);
+  it('the other commands load from the package: tune --help, triage reads ./deploy-loss-results/, an arm dry run', async () => {
+    const [tune, tr, dry] = await Promise.all([bin(['tune', '--help']), bin(['triage']), bin(['before', 'after', '--dry-run'])]);
+    assert.equal(tune.code, 0);
+    assert.equal(tr.code, 1);
     assert.match(tr.stderr, /no stored local runs .* under \S*\/user-project\/deploy-loss-results\/runs/);
-    const dry = npx(['before', 'after', '--dry-run']);
-    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stderr, /^deploy-loss-lab before after --dry-run: 2 arm\(s\)/m);
   });
 
