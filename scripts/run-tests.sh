@@ -31,9 +31,9 @@ BESIDE=(
 )
 # The parallel pass's longest files (wall time, mostly waiting), in this order; the rest follow alphabetically.
 FIRST=(
-  engine/e2e check/local-gate kind/cluster-path package/pack kind/run-stub check/cluster-stub
-  engine/deregistration-run engine/cli engine/guardian check/local engine/route-retry check/local-netns
-  long-lived/service-streams local/rollout local/cluster k8s/drift engine/import-graph
+  package/pack check/local-gate engine/cli check/cluster-stub engine/deregistration-run check/local-netns
+  check/local engine/guardian kind/cluster-path engine/route-retry long-lived/service-streams local/rollout
+  engine/e2e local/cluster kind/run-stub k8s/drift engine/import-graph check/start-failures
 )
 concurrency=${LAB_TEST_CONCURRENCY:-3}
 

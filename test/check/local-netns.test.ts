@@ -19,8 +19,9 @@ function scratch(from?: string): { dir: string; APP: string } {
 }
 after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
-// each check mostly waits (phases, rollouts, grace periods), and each has its own address block
-describe('check on the local target: pod networks', { concurrency: 3 }, () => {
+// each check mostly waits (phases, rollouts, grace periods), and each has its own address block; two at a
+// time: three at once, beside the other check files, pushed the load to 13
+describe('check on the local target: pod networks', { concurrency: 2 }, () => {
   it('with a network namespace per pod, replicas that all bind 0.0.0.0 roll without a collision and leave no namespace behind', { skip: support.ok ? false : support.why }, async () => {
     const { dir, APP } = scratch();
     const out = join(dir, 'wild-netns');
