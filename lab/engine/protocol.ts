@@ -75,13 +75,6 @@ export interface ExperimentResult {
   events: TimelineEvent[];
 }
 
-/** Planned length of one run, for the remaining-time estimate (deploy length is a guess until measured). */
-export function plannedRunMs(s: Scenario, deploys: number, deployMs = 20_000): number {
-  const p = s.phases;
-  return (p.warmupSeconds + p.baselineSeconds + p.cooldownSeconds + Math.max(0, deploys - 1) * p.pauseBetweenDeploysSeconds) * 1000
-    + deploys * deployMs + 8000;
-}
-
 function describeRollout(all: Map<string, RolloutProgress>): string {
   return [...all.values()]
     .map((p) => `${p.deployment} ${p.updated}/${p.replicas} updated, ${p.ready} ready, ${p.oldTerminating} old terminating`)

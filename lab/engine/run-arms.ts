@@ -3,16 +3,17 @@ import { join, resolve } from 'node:path';
 import { LabError } from '../../common/errors.js';
 import { loadScenario, type Scenario } from '../../loadtest/scenario.js';
 import { AFTER, findArm, LADDER, LEAVE_ONE_OUT, type Arm } from './arms.js';
-import { plannedRunMs, runExperiment } from './protocol.js';
+import { plannedRunMs } from './plan.js';
 import { Progress } from './progress.js';
 import type { LabArgs } from './args.js';
 import { REPO_ROOT, stamp } from './meta.js';
 import { resultsHome, scratchHome } from './home.js';
 import { installSignalTeardown } from './teardown.js';
 import { regenerateReport } from '../report/index.js';
-import { kindPlannedRunMs, runKind } from '../targets/kind/run.js';
 import { failures } from '../report/summarize.js';
 import type { RunSummary } from './schema.js';
+
+type KindRun = typeof import('../targets/kind/run.js')['runKind'];
 
 // The arms and the engine's own commands (`npm run lab -- before after`, ladder, leave-one-out,
 // stress, report): every arm × repetition through the protocol, then the report. lab/cli.ts loads
@@ -38,7 +39,7 @@ function tableFor(command: string): string {
   return 'before-after';
 }
 
-async function runKindTarget(args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number, command: string): Promise<RunSummary[]> {
+async function runKindTarget(runKind: KindRun, args: LabArgs, arms: Arm[], resultsDir: string, rate: number, deploys: number, command: string): Promise<RunSummary[]> {
   const all: RunSummary[] = [];
   // one batch per invocation, as locally: the report keeps every repetition of it
   const batch = new Date().toISOString();
@@ -72,6 +73,7 @@ interface LocalPlan {
 
 /** Every arm × repetition on the local target, repetition-major, with progress and a remaining-time estimate. */
 async function runLocalArms({ args, arms, resultsDir, rate, deploys, scenario, command, perRunMs }: LocalPlan): Promise<RunSummary[]> {
+  const { runExperiment } = await import('./protocol.js');
   const progress = new Progress();
   const batch = new Date().toISOString();
   const started = Date.now();
@@ -129,14 +131,17 @@ export async function runArms(args: LabArgs, argv: string[], invokedAs: string):
   }
   const startedAt = Date.now();
   const command = `${invokedAs} ${argv.join(' ')}`;
+  // The kind target (and with it the Kubernetes client, ~800 files) loads only for --target kind: a local
+  // run, and every dry run of one, would pay ~0.7 CPU-s for it.
+  const kind = args.target === 'kind' ? await import('../targets/kind/run.js') : undefined;
   // kind: k6's deploy phase gives every rollout its whole budget (60 s), so a run lasts ~4 min, not ~1.5
-  const perRunMs = args.target === 'kind' ? kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
+  const perRunMs = kind ? kind.kindPlannedRunMs(scenario, deploys) : plannedRunMs(scenario, deploys);
   say(`${command}: ${arms.length} arm(s) × ${args.reps} rep(s) on ${args.target} (L7 ${args.l7}, client ${args.client}) at ${rate} req/s, ${deploys} deploys each; `
     + `planned ~${Math.round((arms.length * args.reps * perRunMs) / 60_000 * 10) / 10} min (deploy length estimated)`);
-  if (args.target === 'kind') {
+  if (kind) {
     // before anything is created: Ctrl-C must delete the k6 Job, not leave it loading the cluster
     if (!args.dryRun) installSignalTeardown(say);
-    const summaries = await runKindTarget(args, arms, resultsDir, rate, deploys, command);
+    const summaries = await runKindTarget(kind.runKind, args, arms, resultsDir, rate, deploys, command);
     if (!args.dryRun) regenerateReport(resultsDir, say);
     return summaries.length || args.dryRun ? 0 : 1;
   }

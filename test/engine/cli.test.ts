@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/proc.js';
+import { importGraph } from '../../scripts/import-graph.js';
 
 function lab(args: string[]) {
   return spawnSync(process.execPath, ['dist/lab/cli.js', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
@@ -63,6 +65,35 @@ test('--dry-run prints the plan and starts nothing; report works on an empty res
     const rep = lab(['report', '--results-dir', dir]);
     assert.equal(rep.status, 0, rep.stderr);
     assert.deepEqual(readdirSync(dir), ['README.md']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a local run loads neither the kind target nor the Kubernetes client (an arm dry run, the modules a run loads)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-cli-'));
+  try {
+    // A module hook that records every URL the process loads (hooks run on their own thread in Node 20).
+    const log = join(dir, 'loaded.txt');
+    writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, ctx, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, ctx); }\n`);
+    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+    const loaded = (args: string[]) => {
+      rmSync(log, { force: true });
+      const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), 'dist/lab/cli.js', ...args, '--dry-run', '--results-dir', join(dir, 'results')], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return readFileSync(log, 'utf8').split('\n');
+    };
+    const local = loaded(['before', 'after']);
+    assert.ok(local.some((u) => u.endsWith('/dist/lab/engine/run-arms.js')), 'the dry run\'s modules were recorded');
+    assert.deepEqual(local.filter((u) => /targets\/kind\/|@kubernetes\/client-node|bullmq/.test(u)), [], 'a dry run loads no client');
+    // what a real local run adds (protocol.ts, which a dry run does not load) reaches no kind module either
+    const { edges } = importGraph(ROOT);
+    const reached = new Set(['lab/engine/protocol.ts']);
+    for (const f of reached) for (const to of edges.get(f) ?? []) reached.add(to);
+    assert.ok(reached.has('lab/targets/local/cluster.ts'), [...reached].join(' '));
+    assert.deepEqual([...reached].filter((f) => f.startsWith('lab/targets/kind/')), []);
+    // the hook sees the kind target when it does load
+    assert.ok(loaded(['after', '--target', 'kind']).some((u) => u.includes('@kubernetes/client-node')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
